@@ -1,0 +1,44 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+// One library target per layer; the `hwgen` executable is a thin front end.
+//   HWSupport    hashing, deterministic RNG, atomic file output, subprocesses
+//   HWDSL        hardware IR, builder, checking passes, SystemVerilog printer
+//   HWNumerics   number formats shared by golden model and generators
+//   HWGenerators accelerator generators written in the DSL
+//   HWGolden     bit-exact software golden models
+//   HWSim        Verilator bridge and testbenches
+//   HWReport     text reports and benchmarks output
+//   HWGenCLI     the subcommands
+let package = Package(
+  name: "hwgen",
+  platforms: [.macOS(.v13)],
+  products: [
+    .executable(name: "hwgen", targets: ["hwgen"]),
+  ],
+  dependencies: [
+    .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+  ],
+  targets: [
+    .target(name: "HWSupport"),
+    .target(name: "HWDSL", dependencies: ["HWSupport"]),
+    .target(name: "HWNumerics"),
+    .target(name: "HWGenerators", dependencies: ["HWDSL", "HWNumerics"]),
+    .target(name: "HWGolden", dependencies: ["HWNumerics", "HWSupport"]),
+    .target(name: "HWSim", dependencies: ["HWDSL", "HWGenerators", "HWGolden", "HWNumerics", "HWSupport"]),
+    .target(name: "HWReport", dependencies: ["HWSim"]),
+    .target(
+      name: "HWGenCLI",
+      dependencies: [
+        "HWDSL", "HWGenerators", "HWGolden", "HWSim", "HWReport", "HWSupport",
+        .product(name: "ArgumentParser", package: "swift-argument-parser"),
+      ]),
+    .executableTarget(name: "hwgen", dependencies: ["HWGenCLI"]),
+    .testTarget(name: "HWDSLTests", dependencies: ["HWDSL", "HWSupport"]),
+    .testTarget(name: "HWGoldenTests", dependencies: ["HWGolden", "HWNumerics", "HWSupport"]),
+    .testTarget(
+      name: "HWSimTests",
+      dependencies: ["HWSim", "HWDSL", "HWGenerators", "HWGolden", "HWNumerics", "HWSupport"]),
+    .testTarget(name: "HWGenCLITests", dependencies: ["HWGenCLI", "HWSupport"]),
+  ]
+)
