@@ -4,7 +4,7 @@ import PackageDescription
 // One library target per layer; the `hwgen` executable is a thin front end.
 //   HWSupport    hashing, deterministic RNG, atomic file output, subprocesses
 //   HWDSL        hardware IR, builder, checking passes, SystemVerilog printer
-//   HWNumerics   number formats shared by golden model and generators
+//   HWSpec       configs and number formats shared by generators, golden model and testbench
 //   HWGenerators accelerator generators written in the DSL
 //   HWGolden     bit-exact software golden models
 //   HWSim        Verilator bridge and testbenches
@@ -22,10 +22,10 @@ let package = Package(
   targets: [
     .target(name: "HWSupport"),
     .target(name: "HWDSL", dependencies: ["HWSupport"]),
-    .target(name: "HWNumerics"),
-    .target(name: "HWGenerators", dependencies: ["HWDSL", "HWNumerics"]),
-    .target(name: "HWGolden", dependencies: ["HWNumerics", "HWSupport"]),
-    .target(name: "HWSim", dependencies: ["HWDSL", "HWGenerators", "HWGolden", "HWNumerics", "HWSupport"]),
+    .target(name: "HWSpec"),
+    .target(name: "HWGenerators", dependencies: ["HWDSL", "HWSpec"]),
+    .target(name: "HWGolden", dependencies: ["HWSpec", "HWSupport"]),
+    .target(name: "HWSim", dependencies: ["HWDSL", "HWGenerators", "HWGolden", "HWSpec", "HWSupport"]),
     .target(name: "HWReport", dependencies: ["HWSim"]),
     .target(
       name: "HWGenCLI",
@@ -35,10 +35,10 @@ let package = Package(
       ]),
     .executableTarget(name: "hwgen", dependencies: ["HWGenCLI"]),
     .testTarget(name: "HWDSLTests", dependencies: ["HWDSL", "HWSupport"]),
-    .testTarget(name: "HWGoldenTests", dependencies: ["HWGolden", "HWNumerics", "HWSupport"]),
+    .testTarget(name: "HWGoldenTests", dependencies: ["HWGolden", "HWSpec", "HWSupport"]),
     .testTarget(
       name: "HWSimTests",
-      dependencies: ["HWSim", "HWDSL", "HWGenerators", "HWGolden", "HWNumerics", "HWSupport"]),
+      dependencies: ["HWSim", "HWDSL", "HWGenerators", "HWGolden", "HWSpec", "HWSupport"]),
     .testTarget(name: "HWGenCLITests", dependencies: ["HWGenCLI", "HWSupport"]),
   ]
 )

@@ -1,0 +1,159 @@
+/// Builds one `Module`. Each call records the generator's source line, which
+/// `finish()` uses to point its errors at the Swift code that caused them.
+///
+/// Naming follows the emitted style: `input("act")` is `act_i`, `output("sum")`
+/// is `sum_o`, and `register("acc")` is the pair `acc_d` / `acc_q`.
+public final class ModuleBuilder {
+  public let name: String
+  private let comment: [String]
+  private let location: SourceLocation
+  private var signals: [Signal] = []
+  private var registers: [Register] = []
+  private var parameters: [Parameter] = []
+  private var memories: [Memory] = []
+  private var memoryWrites: [MemoryWrite] = []
+  private var assigns: [ContinuousAssign] = []
+  private var combBlocks: [CombBlock] = []
+  private var instances: [Instance] = []
+  private var clockID: SignalID?
+  private var resetID: SignalID?
+
+  public init(_ name: String, comment: [String] = [], file: StaticString = #fileID, line: UInt = #line) {
+    self.name = name
+    self.comment = comment
+    self.location = SourceLocation(file, line)
+  }
+
+  /// A register's two halves: assign `next` in a combinational block, read `state`.
+  public struct RegisterHandle {
+    public let next: Expr
+    public let state: Expr
+  }
+
+  public struct MemoryHandle {
+    public let id: MemoryID
+    public let depth: Int
+    public let type: HWType
+    public var addressWidth: Int { max(1, bitsToRepresent(depth - 1)) }
+    public func read(_ address: Expr) -> Expr { Expr(.memoryRead(id, address), type) }
+  }
+
+  private func declare(_ name: String, _ type: HWType, _ kind: SignalKind, _ comment: String?, _ location: SourceLocation) -> Expr {
+    let id = SignalID(index: signals.count)
+    signals.append(Signal(id: id, name: name, type: type, kind: kind, comment: comment, location: location))
+    return Expr(.signal(id), type)
+  }
+
+  /// The clock, `clk_i`. Every register of the module is clocked by it.
+  public func clock(file: StaticString = #fileID, line: UInt = #line) -> Expr {
+    let clock = declare("clk_i", .bit, .input, nil, SourceLocation(file, line))
+    if case .signal(let id) = clock.node { clockID = id }
+    return clock
+  }
+
+  /// The active-low reset, `rst_ni`.
+  public func reset(file: StaticString = #fileID, line: UInt = #line) -> Expr {
+    let reset = declare("rst_ni", .bit, .input, nil, SourceLocation(file, line))
+    if case .signal(let id) = reset.node { resetID = id }
+    return reset
+  }
+
+  public func input(_ name: String, _ type: HWType, comment: String? = nil, file: StaticString = #fileID, line: UInt = #line) -> Expr {
+    declare(name + "_i", type, .input, comment, SourceLocation(file, line))
+  }
+
+  public func output(_ name: String, _ type: HWType, comment: String? = nil, file: StaticString = #fileID, line: UInt = #line) -> Expr {
+    declare(name + "_o", type, .output, comment, SourceLocation(file, line))
+  }
+
+  public func wire(_ name: String, _ type: HWType, comment: String? = nil, file: StaticString = #fileID, line: UInt = #line) -> Expr {
+    declare(name, type, .wire, comment, SourceLocation(file, line))
+  }
+
+  /// A wire driven by `value` through a continuous assignment.
+  public func wire(_ name: String, _ value: Expr, comment: String? = nil, file: StaticString = #fileID, line: UInt = #line) -> Expr {
+    let w = declare(name, value.type, .wire, comment, SourceLocation(file, line))
+    assign(w, value, file: file, line: line)
+    return w
+  }
+
+  public func register(
+    _ name: String, _ type: HWType, reset: ResetStyle = .asynchronous, resetValue: Int = 0,
+    comment: String? = nil, file: StaticString = #fileID, line: UInt = #line
+  ) -> RegisterHandle {
+    let location = SourceLocation(file, line)
+    let next = declare(name + "_d", type, .registerNext, comment, location)
+    let state = declare(name + "_q", type, .registerState, comment, location)
+    guard case .signal(let nextID) = next.node, case .signal(let stateID) = state.node else { fatalError("unreachable") }
+    registers.append(
+      Register(next: nextID, state: stateID, reset: reset, resetValue: Literal(resetValue, type), location: location))
+    return RegisterHandle(next: next, state: state)
+  }
+
+  /// A module parameter, printed in the header and readable as a 32-bit constant.
+  public func parameter(_ name: String, _ value: Int, file: StaticString = #fileID, line: UInt = #line) -> Expr {
+    parameters.append(Parameter(name: name, value: value, location: SourceLocation(file, line)))
+    return Expr(.parameter(name), .uint(32))
+  }
+
+  public func assign(_ target: Expr, _ value: Expr, file: StaticString = #fileID, line: UInt = #line) {
+    let id: SignalID
+    if case .signal(let s) = target.node { id = s } else { id = SignalID(index: -1) }
+    assigns.append(ContinuousAssign(target: id, value: value, location: SourceLocation(file, line)))
+  }
+
+  /// An `always_comb` block. Give every signal it assigns a default first.
+  public func comb(file: StaticString = #fileID, line: UInt = #line, @StatementBuilder _ body: () -> [Statement]) {
+    combBlocks.append(CombBlock(statements: body(), location: SourceLocation(file, line)))
+  }
+
+  public func memory(_ name: String, depth: Int, _ type: HWType, file: StaticString = #fileID, line: UInt = #line) -> MemoryHandle {
+    let id = MemoryID(index: memories.count)
+    memories.append(Memory(id: id, name: name, depth: depth, type: type, location: SourceLocation(file, line)))
+    return MemoryHandle(id: id, depth: depth, type: type)
+  }
+
+  /// A synchronous write port: on the clock edge, `memory[address] <= data` when `enable`.
+  public func write(
+    _ memory: MemoryHandle, enable: Expr, address: Expr, data: Expr, file: StaticString = #fileID, line: UInt = #line
+  ) {
+    memoryWrites.append(
+      MemoryWrite(memory: memory.id, enable: enable, address: address, data: data, location: SourceLocation(file, line)))
+  }
+
+  /// Instantiates `module` as `name` (by convention `u_...`). Connections are
+  /// by port name; outputs connect to wires of this module.
+  public func instance(
+    _ module: Module, _ name: String, _ connections: [(String, Expr)], file: StaticString = #fileID, line: UInt = #line
+  ) {
+    instances.append(
+      Instance(name: name, module: module, connections: connections.map { (port: $0.0, expr: $0.1) },
+               location: SourceLocation(file, line)))
+  }
+
+  /// Runs every check and returns the finished module, or throws the problems
+  /// found, each with the generator source line that caused it.
+  public func finish() throws -> Module {
+    let draft = Module(
+      name: name, comment: comment, parameters: parameters, signals: signals, registers: registers,
+      memories: memories, memoryWrites: memoryWrites, assigns: assigns, combBlocks: combBlocks,
+      instances: instances, clock: clockID, reset: resetID, combinationalPaths: [:], location: location)
+    let paths = try DesignChecks.run(draft)
+    return Module(
+      name: name, comment: comment, parameters: parameters, signals: signals, registers: registers,
+      memories: memories, memoryWrites: memoryWrites, assigns: assigns, combBlocks: combBlocks,
+      instances: instances, clock: clockID, reset: resetID, combinationalPaths: paths, location: location)
+  }
+}
+
+/// Bits needed to represent the unsigned value `value` (0 needs 0 bits).
+public func bitsToRepresent(_ value: Int) -> Int {
+  precondition(value >= 0)
+  return value == 0 ? 0 : Int.bitWidth - value.leadingZeroBitCount
+}
+
+/// ceil(log2(n)) for n >= 1.
+public func ceilLog2(_ n: Int) -> Int {
+  precondition(n >= 1)
+  return n == 1 ? 0 : bitsToRepresent(n - 1)
+}

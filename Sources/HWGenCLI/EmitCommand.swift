@@ -1,0 +1,43 @@
+import ArgumentParser
+import Foundation
+import HWGenerators
+import HWSpec
+import HWSupport
+
+struct Emit: ParsableCommand {
+  static let configuration = CommandConfiguration(
+    abstract: "Write the accelerator's SystemVerilog, a filelist and a manifest.")
+
+  @OptionGroup var core: CoreOptions
+
+  @Option(name: .long, help: "Output directory (created if missing; files are replaced atomically).")
+  var out: String = "RTL"
+
+  func run() throws {
+    let config = try core.config()
+    let bundle = try RTLBundle(config: config)
+    try FileOutput.writeAtomically(bundle.files, into: URL(fileURLWithPath: out))
+    print("wrote \(bundle.files.count) files to \(out): \(bundle.files.map(\.name).joined(separator: ", "))")
+  }
+}
+
+/// Options that choose a ternary core configuration.
+struct CoreOptions: ParsableArguments {
+  @Option(name: .long, help: "Output rows computed in parallel (\(TernaryCoreConfig.lanesRange.lowerBound)-\(TernaryCoreConfig.lanesRange.upperBound)).")
+  var lanes: Int = TernaryCoreConfig.defaultLanes
+
+  @Option(name: .customLong("lane-width"), help: "Ternary weights each lane consumes per cycle.")
+  var laneWidth: Int = TernaryCoreConfig.defaultLaneWidth
+
+  func config() throws -> TernaryCoreConfig {
+    let config = TernaryCoreConfig(lanes: lanes, laneWidth: laneWidth)
+    try config.validate()
+    return config
+  }
+
+  func validate() throws {
+    do { _ = try config() } catch let error as TernaryCoreConfig.Invalid {
+      throw ValidationError(error.description)
+    }
+  }
+}

@@ -1,0 +1,3 @@
+import HWGenCLI
+
+HWGen.main()
