@@ -26,7 +26,7 @@ let package = Package(
     .target(name: "HWGenerators", dependencies: ["HWDSL", "HWSpec"]),
     .target(name: "HWGolden", dependencies: ["HWSpec", "HWSupport"]),
     .target(name: "HWSim", dependencies: ["HWDSL", "HWGenerators", "HWGolden", "HWSpec", "HWSupport"]),
-    .target(name: "HWReport", dependencies: ["HWSim"]),
+    .target(name: "HWReport"),
     .target(
       name: "HWGenCLI",
       dependencies: [

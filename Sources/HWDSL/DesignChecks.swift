@@ -208,6 +208,8 @@ private struct Checker {
         report(.structure, "sign extension needs a signal; assign the value to a wire first", location)
       }
       if width < a.width { report(.width, "extending a \(a.width)-bit value to \(width) bits", location) }
+    case .countOnes(let a):
+      checkExpr(a, location)
     case .memoryRead(let id, let address):
       checkExpr(address, location)
       let memory = module.memories[id.index]
@@ -315,7 +317,7 @@ private struct Checker {
     case .signal(let id): set.insert(id)
     case .parameter, .literal: break
     case .unary(_, let a), .shift(_, let a, _), .slice(let a, _, _), .replicate(_, let a), .reinterpret(let a, _),
-      .extend(let a, _), .memoryRead(_, let a):
+      .extend(let a, _), .memoryRead(_, let a), .countOnes(let a):
       reads(a, into: &set)
     case .binary(_, let a, let b): reads(a, into: &set); reads(b, into: &set)
     case .concat(let parts): for p in parts { reads(p, into: &set) }
@@ -465,7 +467,7 @@ private struct Checker {
       case .parameter(let p): return p == name
       case .signal, .literal: return false
       case .unary(_, let a), .shift(_, let a, _), .slice(let a, _, _), .replicate(_, let a), .reinterpret(let a, _),
-        .extend(let a, _), .memoryRead(_, let a):
+        .extend(let a, _), .memoryRead(_, let a), .countOnes(let a):
         return uses(a)
       case .binary(_, let a, let b): return uses(a) || uses(b)
       case .concat(let parts): return parts.contains(where: uses)

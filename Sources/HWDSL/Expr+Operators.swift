@@ -48,6 +48,9 @@ extension Expr {
     return .init(.binary(op, a, b), type)
   }
 
+  /// Population count: an adder tree of the bits, `bitsToRepresent(width)` wide.
+  public func countOnes() -> Expr { .init(.countOnes(self), .uint(bitsToRepresent(width))) }
+
   public func reduceOr() -> Expr { .init(.unary(.reduceOr, self), .bit) }
   public func reduceAnd() -> Expr { .init(.unary(.reduceAnd, self), .bit) }
   public func reduceXor() -> Expr { .init(.unary(.reduceXor, self), .bit) }

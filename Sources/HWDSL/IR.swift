@@ -166,6 +166,8 @@ public struct Expr: Hashable, Sendable {
     /// Sign- or zero-extend (by the operand's signedness) to a wider width.
     case extend(Expr, width: Int)
     case memoryRead(MemoryID, Expr)
+    /// Number of set bits (`$countones`), as an unsigned value just wide enough.
+    case countOnes(Expr)
   }
 
   public let node: Node

@@ -268,6 +268,9 @@ private struct ModuleText {
       return "{\(width - a.width)'d0, \(expr(a, context: 0))}"
     case .memoryRead(let id, let address):
       return "\(names.memories[id.index])[\(expr(address, context: 0))]"
+    case .countOnes(let a):
+      // $countones returns a 32-bit int; the size cast states the real width.
+      return "\(e.width)'($countones(\(expr(a, context: 0))))"
     }
   }
 }

@@ -6,14 +6,15 @@ import HWSpec
 /// `lanes` output rows are computed in parallel. Every cycle a weight beat
 /// (`laneWidth` 2-bit ternary codes per lane) is joined with an activation
 /// beat (`laneWidth` int8 values, shared by all lanes); each lane adds,
-/// subtracts or skips each activation through an adder tree, registers the
-/// partial sum, and adds it to its accumulator. The weight beat that ends a
+/// subtracts or skips each activation (popcounts over bit planes, or an
+/// adder tree: `TernaryCoreConfig.Reduction`), registers the partial sum,
+/// and adds it to its accumulator. The weight beat that ends a
 /// row group carries `w_last_i`; its sums leave on the result stream, one
 /// accumulator per lane. There is no multiplier anywhere: a ternary product is
 /// a 2:1 choice between `a` and `-a`, gated by the non-zero bit.
 ///
-/// Pipeline: join -> adder tree -> partial-sum register -> accumulator ->
-/// result register. A full result register that the consumer does not take
+/// Pipeline: join -> input registers -> adder tree -> partial-sum register ->
+/// accumulator -> result register. A full result register that the consumer does not take
 /// stalls the whole pipeline (`advance`), so no beat is ever dropped.
 public enum TernaryCoreGenerator {
   public static func generate(_ config: TernaryCoreConfig) throws -> Design {
@@ -22,60 +23,40 @@ public enum TernaryCoreGenerator {
     return try Design(top: coreModule(config, lane: lane))
   }
 
-  /// One lane: adder tree over `laneWidth` ternary products, partial-sum
-  /// register, accumulator and result register.
+  /// One lane: the reduction of `laneWidth` ternary products, a partial-sum
+  /// register, the accumulator and the result register.
   static func laneModule(_ config: TernaryCoreConfig) throws -> Module {
     let w = config.laneWidth
     let m = ModuleBuilder(
       "ternary_lane",
       comment: [
-        "One output row of the ternary core: a \(w)-input adder tree of ternary products,",
-        "a partial-sum register and a \(config.accumulatorWidth)-bit accumulator. No multipliers.",
+        "One output row of the ternary core: \(w) ternary products per cycle reduced by",
+        config.reduction == .popcount
+          ? "popcounts over the activation bit planes, then a \(config.accumulatorWidth)-bit accumulator. No multipliers."
+          : "a balanced adder tree, then a \(config.accumulatorWidth)-bit accumulator. No multipliers.",
       ])
     _ = m.clock()
     _ = m.reset()
-    let weights = m.input("weights", .uint(2 * w), comment: "\(w) ternary codes, weight j at [2j+1:2j]")
-    let acts = m.input("acts", .uint(8 * w), comment: "\(w) int8 activations, element j at [8j+7:8j]")
+    let weights = m.input("weights", .uint(2 * w), comment: "[\(w - 1):0] non-zero plane, [\(2 * w - 1):\(w)] negative plane")
+    let acts = m.input("acts", .uint(8 * w), comment: "activation bit planes, plane b at [\(w)*b +: \(w)]")
     let load = m.input("load", .bit, comment: "capture this beat's partial sum")
     let accumulate = m.input("accumulate", .bit, comment: "add the held partial sum")
     let last = m.input("last", .bit, comment: "the held partial sum ends the row")
     let result = m.output("result", .sint(config.accumulatorWidth))
 
-    // Ternary products, 9 bits so that -(-128) fits.
-    let termType = HWType.sint(ActivationFormat.bits + 1)
-    var level: [Expr] = (0..<w).map { j in
-      let code = weights[2 * j + 1, 2 * j]
-      let act = m.wire("act_\(j)", acts[8 * j + 7, 8 * j].asSigned)
-      let wide = act.extended(to: termType.width)
-      // code[0]: non-zero, code[1]: negative (see TernaryEncoding).
-      return m.wire(
-        "term_\(j)",
-        .mux(code[0], .mux(code[1], -wide, wide), .zeros(termType)))
-    }
-    // Balanced adder tree, one bit of growth per level.
-    var depth = 0
-    while level.count > 1 {
-      depth += 1
-      var next: [Expr] = []
-      let width = level[0].width + 1
-      for pair in stride(from: 0, to: level.count, by: 2) {
-        let index = pair / 2
-        if pair + 1 < level.count {
-          next.append(m.wire("sum_l\(depth)_\(index)", level[pair].extended(to: width) + level[pair + 1].extended(to: width)))
-        } else {
-          next.append(m.wire("sum_l\(depth)_\(index)", level[pair].extended(to: width)))
-        }
-      }
-      level = next
-    }
-    let tree = level[0]
     let psumType = HWType.sint(config.partialSumWidth)
-    precondition(tree.type == psumType, "adder tree width disagrees with TernaryCoreConfig.partialSumWidth")
+    let nonZero = m.wire("non_zero", weights[w - 1, 0])
+    let negative = m.wire("negative", weights[2 * w - 1, w])
+    let beatSum: Expr
+    switch config.reduction {
+    case .popcount: beatSum = popcountReduction(m, config, nonZero: nonZero, negative: negative, acts: acts)
+    case .adderTree: beatSum = adderTreeReduction(m, config, nonZero: nonZero, negative: negative, acts: acts)
+    }
+    precondition(beatSum.type == psumType, "reduction width disagrees with TernaryCoreConfig.partialSumWidth")
 
     let psum = m.register("psum", psumType, reset: .none, comment: "partial sum of the beat in flight")
     let acc = m.register("acc", .sint(config.accumulatorWidth), comment: "running sum of the current row")
     let res = m.register("res", .sint(config.accumulatorWidth), reset: .none, comment: "finished row sum")
-    let treeSum = tree
     let psumExt = m.wire("psum_ext", psum.state.extended(to: config.accumulatorWidth))
     let total = m.wire("total", acc.state + psumExt)
 
@@ -83,7 +64,7 @@ public enum TernaryCoreGenerator {
       Assign(psum.next, psum.state)
       Assign(acc.next, acc.state)
       Assign(res.next, res.state)
-      If(load) { Assign(psum.next, treeSum) }
+      If(load) { Assign(psum.next, beatSum) }
       If(accumulate) {
         If(last) {
           Assign(res.next, total)
@@ -97,6 +78,55 @@ public enum TernaryCoreGenerator {
     return try m.finish()
   }
 
+  /// sum_j nz_j * (neg_j ? -a_j : a_j) = sum_j nz_j * x_j + popcount(nz & neg),
+  /// with x_j = a_j ^ {8{neg_j}} (one's complement; the popcount adds the +1).
+  /// The first sum splits over the bit planes of x: plane b weighs 2^b, plane
+  /// 7 weighs -2^7. Everything is computed modulo 2^psumWidth and read as
+  /// signed: the true value always fits.
+  static func popcountReduction(_ m: ModuleBuilder, _ config: TernaryCoreConfig, nonZero: Expr, negative: Expr, acts: Expr) -> Expr {
+    let w = config.laneWidth
+    let width = config.partialSumWidth
+    var positive: Expr? = nil
+    var weighted: [Expr] = []
+    for b in 0..<ActivationFormat.bits {
+      let plane = acts[w * (b + 1) - 1, w * b]
+      let count = m.wire("count_\(b)", (nonZero & (plane ^ negative)).countOnes(), comment: b == 7 ? "sign plane, weighs -128" : nil)
+      let scaled = m.wire("weighted_\(b)", count.extended(to: width).shiftLeft(b))
+      if b < ActivationFormat.bits - 1 { weighted.append(scaled) } else { positive = scaled }
+    }
+    let ones = m.wire("negated_ones", (nonZero & negative).countOnes(), comment: "the +1 of each two's complement negation")
+    var sum = m.wire("low_planes", weighted.dropFirst().reduce(weighted[0]) { $0 + $1 })
+    sum = m.wire("beat_sum_bits", sum + ones.extended(to: width) - positive!)
+    return m.wire("beat_sum", sum.asSigned)
+  }
+
+  /// A 9-bit ternary product per weight (a, -a or 0) and a balanced adder tree,
+  /// one bit of growth per level.
+  static func adderTreeReduction(_ m: ModuleBuilder, _ config: TernaryCoreConfig, nonZero: Expr, negative: Expr, acts: Expr) -> Expr {
+    let w = config.laneWidth
+    let termType = HWType.sint(ActivationFormat.bits + 1)
+    var level: [Expr] = (0..<w).map { j in
+      // Activation j gathered from its eight bit planes (wiring only).
+      let bits = (0..<ActivationFormat.bits).reversed().map { b in acts[w * b + j] }
+      let act = m.wire("act_\(j)", Expr.concat(bits).asSigned)
+      let wide = act.extended(to: termType.width)
+      return m.wire("term_\(j)", .mux(nonZero[j], .mux(negative[j], -wide, wide), .zeros(termType)))
+    }
+    var depth = 0
+    while level.count > 1 {
+      depth += 1
+      let width = level[0].width + 1
+      level = stride(from: 0, to: level.count, by: 2).map { pair in
+        let name = "sum_l\(depth)_\(pair / 2)"
+        if pair + 1 < level.count {
+          return m.wire(name, level[pair].extended(to: width) + level[pair + 1].extended(to: width))
+        }
+        return m.wire(name, level[pair].extended(to: width))
+      }
+    }
+    return level[0]
+  }
+
   static func coreModule(_ config: TernaryCoreConfig, lane: Module) throws -> Module {
     let w = config.laneWidth
     let m = ModuleBuilder(
@@ -104,7 +134,8 @@ public enum TernaryCoreGenerator {
       comment: [
         "Ternary accumulate-only matrix core: \(config.lanes) lanes x \(w) weights per cycle,",
         "\(config.accumulatorWidth)-bit accumulators (no overflow up to \(config.maxInputs) inputs).",
-        "Weight codes: 2'b00 = 0, 2'b01 = +1, 2'b11 = -1, 2'b10 reserved (reads as 0).",
+        "Weight codes {negative, non-zero}: 00 = 0, 01 = +1, 11 = -1, 10 reserved (reads as 0);",
+        "each lane's beat is a non-zero plane then a negative plane. Activations arrive as bit planes.",
         "Streams are valid/ready; a weight beat and an activation beat are consumed together.",
       ])
     let clk = m.clock()
@@ -120,6 +151,13 @@ public enum TernaryCoreGenerator {
     let resReady = m.input("res_ready", .bit)
     let resData = m.output("res_data", .uint(config.resultBeatBits), comment: "lane r at [\(config.accumulatorWidth)*r +: \(config.accumulatorWidth)]")
 
+    // Stage 0 registers the joined beat. Beyond timing (the wide streams
+    // arrive from off-chip memory), this keeps the adder trees off the
+    // input-combinational path, which Verilator re-evaluates on every eval.
+    let s0Valid = m.register("s0_valid", .bit, comment: "a joined beat is held in the input registers")
+    let s0Last = m.register("s0_last", .bit, reset: .none, comment: "that beat ends its row group")
+    let wBeat = m.register("w_beat", .uint(config.weightBeatBits), reset: .none, comment: "weight beat under reduction")
+    let aBeat = m.register("a_beat", .uint(config.activationBeatBits), reset: .none, comment: "activation beat under reduction")
     let s1Valid = m.register("s1_valid", .bit, comment: "a partial sum is held in the lanes")
     let s1Last = m.register("s1_last", .bit, reset: .none, comment: "that partial sum ends its row group")
     let outValid = m.register("out_valid", .bit, comment: "the lanes hold a finished row group")
@@ -131,24 +169,35 @@ public enum TernaryCoreGenerator {
     m.assign(aReady, wValid && advance)
 
     m.comb {
+      Assign(s0Valid.next, s0Valid.state)
+      Assign(s0Last.next, s0Last.state)
+      Assign(wBeat.next, wBeat.state)
+      Assign(aBeat.next, aBeat.state)
       Assign(s1Valid.next, s1Valid.state)
       Assign(s1Last.next, s1Last.state)
       If(advance) {
-        Assign(s1Valid.next, fire)
-        Assign(s1Last.next, wLast)
+        Assign(s0Valid.next, fire)
+        Assign(s1Valid.next, s0Valid.state)
+        Assign(s1Last.next, s0Last.state)
+      }
+      If(fire) {
+        Assign(s0Last.next, wLast)
+        Assign(wBeat.next, wData)
+        Assign(aBeat.next, aData)
       }
       Assign(outValid.next, outValid.state && !resReady)
       If(finish) { Assign(outValid.next, .high) }
     }
+    let load = m.wire("load", advance && s0Valid.state, comment: "the lanes reduce the held beat")
     let accumulate = m.wire("accumulate", advance && s1Valid.state)
     var results: [Expr] = []
     for r in 0..<config.lanes {
       let result = m.wire("lane_result_\(r)", .sint(config.accumulatorWidth))
       m.instance(lane, "u_lane_\(r)", [
         ("clk_i", clk), ("rst_ni", rst),
-        ("weights_i", wData[2 * w * (r + 1) - 1, 2 * w * r]),
-        ("acts_i", aData),
-        ("load_i", fire),
+        ("weights_i", wBeat.state[2 * w * (r + 1) - 1, 2 * w * r]),
+        ("acts_i", aBeat.state),
+        ("load_i", load),
         ("accumulate_i", accumulate),
         ("last_i", s1Last.state),
         ("result_o", result),

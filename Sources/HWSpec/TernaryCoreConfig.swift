@@ -9,6 +9,19 @@ public struct TernaryCoreConfig: Hashable, Sendable, Codable, CustomStringConver
   /// default, 11264 inputs, covers every projection of every preset with
   /// margin: the longest reduction is the 2.7B down projection over I = 6912.
   public var maxInputs: Int
+  /// How each lane reduces its `laneWidth` ternary products.
+  public var reduction: Reduction
+
+  /// The two lane datapaths. Both are multiplier-free and bit-exact; they
+  /// differ in logic shape and in how fast Verilator simulates them.
+  public enum Reduction: String, Hashable, Sendable, Codable, CaseIterable {
+    /// Per bit plane b of the (sign-adjusted) activations, one popcount of
+    /// the non-zero weights: sum = sum_b 2^b * popcount(nz & (A_b ^ neg))
+    /// (plane 7 weighs -128) + popcount(nz & neg). Compressor trees on an FPGA.
+    case popcount
+    /// A 9-bit ternary product per weight (a, -a or 0) and a balanced adder tree.
+    case adderTree = "adder-tree"
+  }
 
   public static let defaultLanes = 16
   public static let defaultLaneWidth = 64
@@ -22,10 +35,14 @@ public struct TernaryCoreConfig: Hashable, Sendable, Codable, CustomStringConver
   public static let maxWeightsPerCycle = 16384
   public static let maxInputsRange = 1...(1 << 24)
 
-  public init(lanes: Int = defaultLanes, laneWidth: Int = defaultLaneWidth, maxInputs: Int = defaultMaxInputs) {
+  public init(
+    lanes: Int = defaultLanes, laneWidth: Int = defaultLaneWidth, maxInputs: Int = defaultMaxInputs,
+    reduction: Reduction = .popcount
+  ) {
     self.lanes = lanes
     self.laneWidth = laneWidth
     self.maxInputs = maxInputs
+    self.reduction = reduction
   }
 
   public struct Invalid: Error, CustomStringConvertible {
@@ -49,12 +66,12 @@ public struct TernaryCoreConfig: Hashable, Sendable, Codable, CustomStringConver
   }
 
   public var weightsPerCycle: Int { lanes * laneWidth }
-  /// Bits of one weight beat: `lanes` groups of `laneWidth` 2-bit codes, lane 0 lowest.
+  /// Bits of one weight beat: per lane (lane 0 lowest) a non-zero plane and a negative plane.
   public var weightBeatBits: Int { lanes * laneWidth * TernaryEncoding.bitsPerWeight }
-  /// Bits of one activation beat: `laneWidth` int8 values, element 0 lowest.
+  /// Bits of one activation beat: eight `laneWidth`-bit planes, bit 0's plane lowest.
   public var activationBeatBits: Int { laneWidth * ActivationFormat.bits }
-  /// Width of one lane's per-beat partial sum: the balanced adder tree's
-  /// output, 9-bit products plus one bit per level.
+  /// Width of one lane's per-beat partial sum: 9-bit products plus one bit per
+  /// level of a balanced adder tree (>= the exact bound of 128 * laneWidth).
   public var partialSumWidth: Int {
     let levels = laneWidth == 1 ? 0 : Int.bitWidth - (laneWidth - 1).leadingZeroBitCount
     return ActivationFormat.bits + 1 + levels
@@ -64,5 +81,7 @@ public struct TernaryCoreConfig: Hashable, Sendable, Codable, CustomStringConver
   /// Bits of one result beat: `lanes` accumulators, lane 0 lowest.
   public var resultBeatBits: Int { lanes * accumulatorWidth }
 
-  public var description: String { "lanes \(lanes) x laneWidth \(laneWidth), accumulators \(accumulatorWidth) bits" }
+  public var description: String {
+    "lanes \(lanes) x laneWidth \(laneWidth), \(reduction.rawValue) lanes, \(accumulatorWidth)-bit accumulators"
+  }
 }

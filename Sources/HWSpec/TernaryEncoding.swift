@@ -1,14 +1,17 @@
 /// The 2-bit ternary weight code, shared by the packer, the golden model and
-/// the core generator. It is the weight's value in 2-bit two's complement:
+/// the core generator. It is the weight's value in 2-bit two's complement,
+/// bit 0 "non-zero" and bit 1 "negative":
 ///
 ///     code  value
 ///     0b00    0
 ///     0b01   +1
 ///     0b11   -1
-///     0b10    reserved: never produced by the packer; the core decodes it as 0
+///     0b10    reserved: never produced by the packer; the core reads it as 0
 ///
-/// so bit 0 says "non-zero" and bit 1 says "negative". Weight `j` of a packed
-/// word occupies bits `[2j+1:2j]`.
+/// In a weight beat the two bits of a lane's `laneWidth` weights are stored as
+/// two planes (see `TernaryCoreLayout`): all non-zero bits, then all negative
+/// bits. That is still 2 bits a weight; the planes feed the core's popcounts
+/// directly, with no per-weight unpacking.
 public enum TernaryEncoding {
   public static let bitsPerWeight = 2
 
@@ -30,8 +33,8 @@ public enum TernaryEncoding {
   }
 }
 
-/// int8 activations: two's complement, -128...127, activation `j` of a packed
-/// word at bits `[8j+7:8j]`.
+/// int8 activations: two's complement, -128...127. A beat stores them as
+/// eight bit planes (see `TernaryCoreLayout`).
 public enum ActivationFormat {
   public static let bits = 8
   public static let min = -128

@@ -19,11 +19,21 @@ public struct TernaryMatrix: Hashable, Sendable {
   public subscript(row: Int, col: Int) -> Int8 { values[row * cols + col] }
 }
 
-/// How a mat-vec travels through the core's streams (see `TernaryCoreConfig`):
-/// rows are processed in groups of `lanes`, each group as `ceil(cols /
+/// How a mat-vec travels through the core's streams (see `TernaryCoreConfig`).
+///
+/// Rows are processed in groups of `lanes`, each group as `ceil(cols /
 /// laneWidth)` beats; the last beat of a group carries `last`. Rows and
 /// columns past the matrix are padded with zero weights and zero activations,
 /// so any shape runs on any core, and padded lanes' results are dropped.
+///
+/// Weight beat, W = laneWidth: lane r holds bits `[2W*r +: 2W]`; inside it,
+/// bit j is weight j's non-zero bit and bit W+j its negative bit (the two
+/// bits of its `TernaryEncoding` code).
+///
+/// Activation beat: eight W-bit planes, plane b at bits `[W*b +: W]`; bit j of
+/// plane b is bit b of activation j (two's complement, so plane 7 is the sign).
+/// Whatever writes the activation buffer (the quantizer) writes this layout;
+/// in hardware the transposition is only wiring.
 public struct TernaryCoreLayout: Sendable {
   public let config: TernaryCoreConfig
 
@@ -43,18 +53,24 @@ public struct TernaryCoreLayout: Sendable {
     let words = weightWordsPerBeat
     var out = [UInt32](repeating: 0, count: groups * chunks * words)
     let w = config.laneWidth
-    for g in 0..<groups {
-      for c in 0..<chunks {
-        let base = (g * chunks + c) * words
-        for lane in 0..<config.lanes {
-          let row = g * config.lanes + lane
-          guard row < matrix.rows else { continue }
-          for j in 0..<w {
-            let col = c * w + j
-            guard col < matrix.cols else { break }
-            let code = UInt32(TernaryEncoding.encode(matrix[row, col]))
-            let bit = (lane * w + j) * TernaryEncoding.bitsPerWeight
-            out[base + bit / 32] |= code << UInt32(bit % 32)
+    matrix.values.withUnsafeBufferPointer { values in
+      out.withUnsafeMutableBufferPointer { out in
+        for row in 0..<matrix.rows {
+          let (g, lane) = row.quotientAndRemainder(dividingBy: config.lanes)
+          let rowValues = values.baseAddress! + row * matrix.cols
+          for c in 0..<chunks {
+            let beat = out.baseAddress! + (g * chunks + c) * words
+            let laneBase = 2 * w * lane
+            for j in 0..<min(w, matrix.cols - c * w) {
+              let v = rowValues[c * w + j]
+              if v == 0 { continue }
+              let nonZero = laneBase + j
+              beat[nonZero >> 5] |= 1 << UInt32(nonZero & 31)
+              if v < 0 {
+                let negative = nonZero + w
+                beat[negative >> 5] |= 1 << UInt32(negative & 31)
+              }
+            }
           }
         }
       }
@@ -66,11 +82,15 @@ public struct TernaryCoreLayout: Sendable {
   public func activationBeats(_ activations: [Int8]) -> [UInt32] {
     let chunks = beatsPerGroup(cols: activations.count)
     let words = activationWordsPerBeat
+    let w = config.laneWidth
     var out = [UInt32](repeating: 0, count: chunks * words)
     for (col, a) in activations.enumerated() {
-      let c = col / config.laneWidth
-      let bit = (col % config.laneWidth) * ActivationFormat.bits
-      out[c * words + bit / 32] |= UInt32(UInt8(bitPattern: a)) << UInt32(bit % 32)
+      let base = (col / w) * words
+      let bits = UInt32(UInt8(bitPattern: a))
+      for b in 0..<ActivationFormat.bits where (bits >> UInt32(b)) & 1 == 1 {
+        let bit = b * w + col % w
+        out[base + bit / 32] |= 1 << UInt32(bit % 32)
+      }
     }
     return out
   }

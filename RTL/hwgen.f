@@ -1,0 +1,2 @@
+ternary_lane.sv
+ternary_core.sv

@@ -1,0 +1,101 @@
+import ArgumentParser
+import Foundation
+import HWGolden
+import HWReport
+import HWSim
+import HWSpec
+import HWSupport
+
+struct Bench: ParsableCommand {
+  static let configuration = CommandConfiguration(
+    abstract: "Benchmarks (ratios measured in one run, not timed tests).",
+    subcommands: [BenchCore.self])
+}
+
+/// Verilator build time and simulation speed of the ternary core, for the
+/// default build and the variants that could move it.
+struct BenchCore: ParsableCommand {
+  static let configuration = CommandConfiguration(
+    commandName: "core",
+    abstract: "Verilate+compile time (cold and cached) and simulated weights/s of the ternary core, per build variant.")
+
+  @OptionGroup var core: CoreOptions
+
+  @Option(help: "Ternary weights streamed per variant (millions).") var mweights: Int = 256
+  @Option(help: "Comma-separated variants to run: \(BenchVariant.all.map(\.name).joined(separator: ","))")
+  var variants: String = BenchVariant.all.map(\.name).joined(separator: ",")
+  @Option(help: "Workload seed.") var seed: UInt64 = 1
+
+  func validate() throws {
+    guard (1...100_000).contains(mweights) else { throw ValidationError("mweights must be between 1 and 100000, got \(mweights)") }
+    for name in variants.split(separator: ",") where BenchVariant.named(String(name)) == nil {
+      throw ValidationError("unknown variant '\(name)'; known: \(BenchVariant.all.map(\.name).joined(separator: ", "))")
+    }
+  }
+
+  func run() throws {
+    let base = try core.config()
+    let chosen = variants.split(separator: ",").compactMap { BenchVariant.named(String($0)) }
+    // A matrix as wide as the largest projection input, repeated to the requested size.
+    let cols = 4096
+    let rows = 1024
+    let vectors = max(1, mweights * 1_000_000 / (rows * cols))
+    var rng = SeededRandom(seed: seed)
+    let matrix = TernaryWorkload.randomMatrix(rows: rows, cols: cols, using: &rng)
+    let jobs = (0..<vectors).map { _ in TernaryCoreJob(matrix: matrix, activations: TernaryWorkload.randomActivations(cols, using: &rng)) }
+    print("hwgen bench core: \(base.lanes) lanes x \(base.laneWidth) weights/cycle; \(vectors) x (\(rows) x \(cols)) weights per variant, seed \(seed)")
+    print("machine: \(ProcessInfo.processInfo.activeProcessorCount) cores; cold builds use an empty cache, so they include the Verilator runtime")
+    var rows_: [[String]] = []
+    for variant in chosen {
+      var config = base
+      config.reduction = variant.reduction
+      let scratch = FileManager.default.temporaryDirectory.appendingPathComponent("hwgen-bench-\(getpid())-\(variant.name)")
+      defer { try? FileManager.default.removeItem(at: scratch) }
+      let cache = VerilatorBuildCache(root: scratch)
+      let cold = Stopwatch()
+      let sim = try TernaryCoreSimulation(config: config, cache: cache, options: variant.options)
+      let coldSeconds = cold.seconds
+      let warm = Stopwatch()
+      let again = try cache.library(for: VerilatorBuildSpec(bundle: sim.bundle, options: variant.options))
+      let warmSeconds = warm.seconds
+      guard again.fromCache else { throw ValidationError("second build of \(variant.name) was not served from the cache") }
+      let streams = TernaryCoreStreams(jobs, layout: sim.bench.layout)
+      let clock = Stopwatch()
+      let run = try sim.bench.run(streams, seed: seed)
+      let wall = clock.seconds
+      try TernaryCoreCheck.compare(run, jobs, config: config, seed: seed)
+      rows_.append([
+        variant.name, Format.seconds(coldSeconds), Format.seconds(warmSeconds),
+        Format.si(Double(run.cycles) / wall, "cyc/s"), Format.si(Double(streams.weights) / wall, "w/s"),
+        Format.significant(Double(streams.weights) / wall / 1e9, 3),
+      ])
+      print("  \(variant.name): done (\(variant.summary))")
+    }
+    print(Format.table(["variant", "cold build", "cached", "simulated", "weights", "G weights/s"], rows_))
+  }
+}
+
+/// A way to build the core for simulation.
+struct BenchVariant {
+  let name: String
+  let summary: String
+  let reduction: TernaryCoreConfig.Reduction
+  let options: VerilatorOptions
+
+  static func make(_ name: String, _ summary: String, _ reduction: TernaryCoreConfig.Reduction = .popcount,
+                   _ tune: (inout VerilatorOptions) -> Void = { _ in }) -> BenchVariant {
+    var options = VerilatorOptions()
+    tune(&options)
+    return BenchVariant(name: name, summary: summary, reduction: reduction, options: options)
+  }
+
+  static let all: [BenchVariant] = [
+    make("default", "popcount lanes, verilator \(VerilatorBuildSpec.defaultVerilatorFlags.joined(separator: " ")), g++ \(VerilatorBuildSpec.defaultCompilerFlags.joined(separator: " "))"),
+    make("adder-tree", "adder-tree lanes, default flags", .adderTree),
+    make("no-opt", "verilator without -O3 and --x-assign/--x-initial fast") { $0.verilatorFlags = ["--assert", "-Wno-fatal"] },
+    make("gcc-O3-native", "g++ -O3 -march=native") { $0.compilerFlags = ["-O3", "-march=native"] },
+    make("threads-2", "verilator --threads 2") { $0.threads = 2 },
+  ]
+
+  static func named(_ name: String) -> BenchVariant? { all.first { $0.name == name } }
+}

@@ -1,0 +1,104 @@
+import Foundation
+import HWSupport
+import Testing
+
+/// Runs the built `hwgen` executable, as a user would.
+enum HWGenProcess {
+  static var executable: String {
+    // The test bundle sits next to the products in the build directory.
+    let exe = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath()
+    var dir = exe.deletingLastPathComponent()
+    while dir.path != "/" {
+      let candidate = dir.appendingPathComponent("hwgen")
+      var isDir: ObjCBool = false
+      if FileManager.default.fileExists(atPath: candidate.path, isDirectory: &isDir), !isDir.boolValue { return candidate.path }
+      dir = dir.deletingLastPathComponent()
+    }
+    return "hwgen"
+  }
+
+  static func run(_ arguments: [String], environment: [String: String]? = nil) throws -> ProcessResult {
+    try ProcessResult.run(executable, arguments, environment: environment)
+  }
+}
+
+func temporaryDirectory() -> URL {
+  let dir = FileManager.default.temporaryDirectory.appendingPathComponent("hwgen-cli-\(UInt64.random(in: 0...UInt64.max))")
+  try? FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+  return dir
+}
+
+@Suite struct CLITests {
+  @Test func emitWritesSourcesFilelistAndManifest() throws {
+    let dir = temporaryDirectory().appendingPathComponent("rtl")
+    let result = try HWGenProcess.run(["emit", "--lanes", "4", "--lane-width", "8", "--out", dir.path])
+    #expect(result.succeeded, "\(result.output)")
+    let names = try FileManager.default.contentsOfDirectory(atPath: dir.path).sorted()
+    #expect(names == ["hwgen.f", "manifest.json", "ternary_core.sv", "ternary_lane.sv"])
+    let manifest = try String(contentsOf: dir.appendingPathComponent("manifest.json"), encoding: .utf8)
+    #expect(manifest.contains("\"lanes\": 4,"))
+    #expect(manifest.contains("\"laneWidth\": 8,"))
+    let filelist = try String(contentsOf: dir.appendingPathComponent("hwgen.f"), encoding: .utf8)
+    #expect(filelist == "ternary_lane.sv\nternary_core.sv\n")
+  }
+
+  @Test func emitTwiceGivesIdenticalFiles() throws {
+    let a = temporaryDirectory(), b = temporaryDirectory()
+    #expect(try HWGenProcess.run(["emit", "--out", a.path]).succeeded)
+    #expect(try HWGenProcess.run(["emit", "--out", b.path]).succeeded)
+    for name in try FileManager.default.contentsOfDirectory(atPath: a.path) {
+      #expect(FileManager.default.contentsEqual(atPath: a.appendingPathComponent(name).path, andPath: b.appendingPathComponent(name).path))
+    }
+  }
+
+  static let badArguments: [([String], String)] = [
+    (["emit", "--lanes", "0"], "lanes must be between 1 and 256, got 0"),
+    (["emit", "--lanes", "-3"], "lanes"),
+    (["emit", "--lanes", "sixteen"], "sixteen"),
+    (["emit", "--lanes", "100000"], "lanes must be between 1 and 256"),
+    (["emit", "--lanes", "256", "--lane-width", "1024"], "weights per cycle"),
+    (["emit", "--lane-width", "0"], "lane width must be between 1 and 1024"),
+    (["emit", "--frobnicate"], "frobnicate"),
+    (["core", "--cols", "99999"], "cols must be between 1 and 11264"),
+  ]
+
+  @Test(arguments: badArguments)
+  func badInputIsOneClearLineAndWritesNothing(arguments: [String], message: String) throws {
+    let dir = temporaryDirectory().appendingPathComponent("out")
+    let result = try HWGenProcess.run(arguments + (arguments[0] == "emit" ? ["--out", dir.path] : []))
+    #expect(!result.succeeded)
+    let errorLines = result.output.split(separator: "\n").filter { $0.hasPrefix("Error:") }
+    #expect(errorLines.count == 1, "\(result.output)")
+    #expect(result.output.contains(message), "\(result.output)")
+    #expect(!FileManager.default.fileExists(atPath: dir.path))
+  }
+
+  @Test func unwritableOutputIsAnErrorAndLeavesNothing() throws {
+    let parent = temporaryDirectory()
+    let file = parent.appendingPathComponent("not-a-dir")
+    try Data("x".utf8).write(to: file)
+    let result = try HWGenProcess.run(["emit", "--out", file.appendingPathComponent("rtl").path])
+    #expect(!result.succeeded)
+    #expect(result.output.split(separator: "\n").count == 1, "\(result.output)")
+    let readOnly = parent.appendingPathComponent("ro")
+    try FileManager.default.createDirectory(at: readOnly, withIntermediateDirectories: true)
+    try FileManager.default.setAttributes([.posixPermissions: 0o555], ofItemAtPath: readOnly.path)
+    defer { try? FileManager.default.setAttributes([.posixPermissions: 0o755], ofItemAtPath: readOnly.path) }
+    if getuid() != 0 {  // root ignores permission bits
+      let ro = try HWGenProcess.run(["emit", "--out", readOnly.path])
+      #expect(!ro.succeeded)
+      #expect(try FileManager.default.contentsOfDirectory(atPath: readOnly.path).isEmpty)
+    }
+    // /proc refuses new entries even to root.
+    let proc = try HWGenProcess.run(["emit", "--out", "/proc/hwgen-rtl"])
+    #expect(!proc.succeeded)
+    #expect(proc.output.split(separator: "\n").count == 1, "\(proc.output)")
+    #expect(try FileManager.default.contentsOfDirectory(atPath: parent.path).sorted() == ["not-a-dir", "ro"])
+  }
+
+  @Test func missingVerilatorNamesTheDebianPackage() throws {
+    let result = try HWGenProcess.run(["core", "--rows", "4", "--cols", "4", "--vectors", "1"], environment: ["PATH": "/nonexistent", "HWGEN_CACHE": temporaryDirectory().path])
+    #expect(!result.succeeded)
+    #expect(result.output.contains("apt-get install -y verilator"), "\(result.output)")
+  }
+}
