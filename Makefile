@@ -1,0 +1,39 @@
+# hwgen: two commands on a fresh Debian machine.
+#   make run    install what is missing, build, emit the default RTL, run the
+#               ternary core on a seeded workload in Verilator and check it
+#   make test   install what is missing, then run the whole test suite
+
+SWIFT      ?= swift
+HWGEN      := .build/release/hwgen
+APT_TOOLS  := verilator iverilog yosys
+SUDO       := $(if $(filter 0,$(shell id -u)),,sudo)
+
+.PHONY: run test deps build rtl bench lint clean
+
+run: deps build
+	$(HWGEN) emit --out RTL
+	$(HWGEN) core
+
+test: deps
+	$(SWIFT) test
+
+# Installs the simulators and synthesis tool with apt-get when any is missing.
+deps:
+	@missing=""; for tool in $(APT_TOOLS); do command -v $$tool >/dev/null 2>&1 || missing="$$missing $$tool"; done; \
+	if [ -n "$$missing" ]; then \
+	  echo "installing:$$missing"; \
+	  $(SUDO) apt-get update && $(SUDO) apt-get install -y $(APT_TOOLS); \
+	fi
+
+build:
+	$(SWIFT) build -c release --product hwgen
+
+# Regenerates the committed RTL for the default configuration.
+rtl: build
+	$(HWGEN) emit --out RTL
+
+bench: deps build
+	$(HWGEN) bench core
+
+clean:
+	rm -rf .build
