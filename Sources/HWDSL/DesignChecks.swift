@@ -78,6 +78,11 @@ private struct Checker {
       if module.clock == nil {
         report(.structure, "module has registers but no clock; call clock()", module.registers[0].location)
       }
+      if let a = module.registers.first(where: { $0.reset == .asynchronous }),
+        module.registers.contains(where: { $0.reset == .synchronous })
+      {
+        report(.structure, "one reset cannot be both synchronous and asynchronous; register \(name(a.state)) is asynchronous", a.location)
+      }
       if module.reset == nil, let r = module.registers.first(where: { $0.reset != .none }) {
         report(.structure, "register \(name(r.state)) needs a reset; call reset()", r.location)
       }

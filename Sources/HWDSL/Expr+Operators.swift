@@ -87,7 +87,8 @@ extension Expr {
   }
 
   public static func concat(_ parts: [Expr]) -> Expr {
-    parts.count == 1 ? parts[0] : .init(.concat(parts), .uint(parts.reduce(0) { $0 + $1.width }))
+    // Like SV, a concatenation is unsigned, even of one signed part.
+    parts.count == 1 ? parts[0].asUnsigned : .init(.concat(parts), .uint(parts.reduce(0) { $0 + $1.width }))
   }
   public func replicated(_ count: Int) -> Expr {
     count == 1 ? self : .init(.replicate(count, self), .uint(width * count))

@@ -50,7 +50,8 @@ private struct ModuleText {
     } else {
       line(0, "module \(module.name) #(")
       for (i, p) in params.enumerated() {
-        line(1, "parameter int unsigned \(p.name) = \(p.value)" + (i == params.count - 1 ? "" : ","))
+        // `int unsigned` is the idiom, but Icarus 11 cannot parse it; this is the same type.
+        line(1, "parameter logic [31:0] \(p.name) = 32'd\(p.value)" + (i == params.count - 1 ? "" : ","))
       }
       line(0, ") (")
     }
@@ -246,7 +247,9 @@ private struct ModuleText {
     case .parameter(let name): return name
     case .literal(let l): return literal(l)
     case .unary(let op, let a):
-      return "\(op.rawValue)\(expr(a, context: 100))"
+      // Yosys 0.23 reads `-9'(x)` as a cast to size -9: parenthesize size casts.
+      let operand = expr(a, context: 100)
+      return operand.first?.isNumber == true && operand.contains("'(") ? "\(op.rawValue)(\(operand))" : "\(op.rawValue)\(operand)"
     case .binary(let op, let a, let b):
       let p = Self.precedence(op)
       // Left-associative: the right operand needs parentheses at equal strength.

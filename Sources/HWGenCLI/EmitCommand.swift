@@ -29,8 +29,11 @@ struct CoreOptions: ParsableArguments {
   @Option(name: .customLong("lane-width"), help: "Ternary weights each lane consumes per cycle.")
   var laneWidth: Int = TernaryCoreConfig.defaultLaneWidth
 
+  @Option(help: "Lane datapath: \(TernaryCoreConfig.Reduction.allCases.map(\.rawValue).joined(separator: " or ")).")
+  var reduction: TernaryCoreConfig.Reduction = .popcount
+
   func config() throws -> TernaryCoreConfig {
-    let config = TernaryCoreConfig(lanes: lanes, laneWidth: laneWidth)
+    let config = TernaryCoreConfig(lanes: lanes, laneWidth: laneWidth, reduction: reduction)
     try config.validate()
     return config
   }
@@ -41,3 +44,5 @@ struct CoreOptions: ParsableArguments {
     }
   }
 }
+
+extension TernaryCoreConfig.Reduction: ExpressibleByArgument {}

@@ -143,6 +143,22 @@ import Testing
     #expect(error == nil)
   }
 
+  @Test func oneResetIsEitherSynchronousOrAsynchronous() {
+    let error = issues { m in
+      _ = m.clock()
+      _ = m.reset()
+      let a = m.register("a", .bit)
+      let b = m.register("b", .bit, reset: .synchronous)
+      m.comb {
+        Assign(a.next, b.state)
+        Assign(b.next, a.state)
+      }
+      let y = m.output("y", .bit)
+      m.assign(y, a.state)
+    }
+    #expect(error?.has(.structure) == true)
+  }
+
   @Test func unusedDeclarations() {
     let error = issues { m in
       _ = m.input("a", .bit)

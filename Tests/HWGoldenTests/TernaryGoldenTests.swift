@@ -51,10 +51,12 @@ import Testing
     }
   }
 
-  @Test func overflowIsRejectedNotWrapped() {
-    let m = TernaryMatrix(rows: 1, cols: 2, repeating: 1)
+  @Test func overflowIsRejectedNotWrapped() throws {
+    // A 9-bit accumulator holds -256 but not -384.
+    let fits = try TernaryMatVec.multiply(TernaryMatrix(rows: 1, cols: 2, repeating: 1), [-128, -128], accumulatorWidth: 9)
+    #expect(fits == [-256])
     #expect(throws: TernaryMatVec.Overflow.self) {
-      try TernaryMatVec.multiply(m, [-128, -128], accumulatorWidth: 9)
+      try TernaryMatVec.multiply(TernaryMatrix(rows: 1, cols: 3, repeating: 1), [-128, -128, -128], accumulatorWidth: 9)
     }
   }
 
@@ -66,7 +68,7 @@ import Testing
     #expect(m.values.contains(1) && m.values.contains(-1))
   }
 
-  @Test func layoutPacksLanesAndPadsWithZeros() {
+  @Test func layoutPacksPlanesPerLaneAndPadsWithZeros() {
     let config = TernaryCoreConfig(lanes: 2, laneWidth: 3)
     let layout = TernaryCoreLayout(config)
     // 3 x 4 matrix: 2 row groups (second padded), 2 beats each (second padded).
@@ -74,13 +76,22 @@ import Testing
     let beats = layout.weightBeats(m)
     #expect(layout.weightWordsPerBeat == 1)
     #expect(beats.count == 4)
-    // Beat 0: lane 0 = row 0 cols 0-2 (01 11 00), lane 1 = row 1 cols 0-2 (11 00 01).
-    #expect(beats[0] == 0b01_00_11__00_11_01)
-    // Beat 1: lane 0 = row 0 col 3 (01), lane 1 = row 1 col 3 (01).
-    #expect(beats[1] == 0b000001_000001)
-    // Beat 3 (group 1, cols 3): row 2 col 3 = -1, padded lane 1 is zero.
-    #expect(beats[3] == 0b11)
+    // Beat 0, lane 0 = row 0 cols 0-2 [1, -1, 0]: non-zero plane 011, negative plane 010.
+    //         lane 1 = row 1 cols 0-2 [-1, 0, 1]: non-zero plane 101, negative plane 001.
+    #expect(beats[0] == 0b001_101__010_011)
+    // Beat 1: col 3 only; row 0 = +1, row 1 = +1.
+    #expect(beats[1] == 0b000_001__000_001)
+    // Beat 2: row 2 cols 0-2 are zero; beat 3: row 2 col 3 = -1, lane 1 padded.
+    #expect(beats[2] == 0)
+    #expect(beats[3] == 0b001_001)
+    // Activations -1, 2, -128 | 5 as bit planes of 3 bits: plane b bit j = bit b of a_j.
     let acts = layout.activationBeats([-1, 2, -128, 5])
-    #expect(acts == [0x80_02_FF, 0x05])
+    #expect(layout.activationWordsPerBeat == 1)
+    // a = [0xFF, 0x02, 0x80]: plane 0 = 001, plane 1 = 011, planes 2-6 = 001, plane 7 = 101.
+    let planes0: [UInt32] = [0b001, 0b011, 0b001, 0b001, 0b001, 0b001, 0b001, 0b101]
+    // a = [0x05]: planes 0 and 2 set.
+    let planes1: [UInt32] = [1, 0, 1, 0, 0, 0, 0, 0]
+    func word(_ planes: [UInt32]) -> UInt32 { planes.enumerated().reduce(0) { $0 | $1.element << UInt32(3 * $1.offset) } }
+    #expect(acts == [word(planes0), word(planes1)])
   }
 }

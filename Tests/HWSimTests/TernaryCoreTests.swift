@@ -19,11 +19,13 @@ enum CoreModels {
 }
 
 /// The configurations every core test runs on: the default, odd shapes that
-/// make every size a non-multiple, and the degenerate single-weight core.
+/// make every size a non-multiple, the degenerate single-weight core, and the
+/// adder-tree lane datapath.
 let coreConfigs = [
   TernaryCoreConfig(lanes: 16, laneWidth: 64),
   TernaryCoreConfig(lanes: 3, laneWidth: 5),
   TernaryCoreConfig(lanes: 1, laneWidth: 1),
+  TernaryCoreConfig(lanes: 4, laneWidth: 7, reduction: .adderTree),
 ]
 
 /// Each case runs against the golden model and the Verilated RTL; directed
