@@ -101,7 +101,7 @@ struct BenchVariant {
     make("default", "popcount lanes, verilator \(VerilatorBuildSpec.defaultVerilatorFlags.joined(separator: " ")), g++ \(VerilatorBuildSpec.defaultCompilerFlags.joined(separator: " "))"),
     make("adder-tree", "adder-tree lanes, default flags", .adderTree),
     make("no-opt", "verilator without -O3 and --x-assign/--x-initial fast") { $0.verilatorFlags = ["--assert", "-Wno-fatal"] },
-    make("gcc-O3", "g++ -O3") { $0.compilerFlags = ["-O3"] },
+    make("gcc-O2", "g++ -O2") { $0.compilerFlags = ["-O2"] },
     make("gcc-O3-native", "g++ -O3 -march=native (not portable: the cache is per machine)") { $0.compilerFlags = ["-O3", "-march=native"] },
     make("threads-2", "verilator --threads 2") { $0.threads = 2 },
   ]
