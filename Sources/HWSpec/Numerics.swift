@@ -181,25 +181,25 @@ public struct Scale: Hashable, Sendable, CustomStringConvertible {
 
 /// RMSNorm and BitLinear arithmetic on Q15.16 vectors.
 public enum Norms {
-  /// Bits dropped from each element before squaring: a 24 x 24 product fits
-  /// one 27 x 27 DSP, and the sum of up to 2^14 squares fits 62 bits.
-  public static let squareShift = 8
   /// The reference's eps.
   public static let eps = 1e-6
 
-  /// sum_i round(x_i / 2^8)^2, in units of 2^-16. (Rounding, not truncation:
-  /// a floor would bias every square low.)
-  public static func sumOfSquares(_ x: UnsafeBufferPointer<Int32>) -> UInt64 {
-    var sum: UInt64 = 0
+  /// sum_i x_i^2 at full precision, in units of 2^-32. Every bit counts:
+  /// embedding rows and small activations have RMS values near 0.01, where
+  /// dropping low bits before squaring would bias the norm by tens of percent.
+  /// In hardware: a 32 x 32 square per element and a 76-bit accumulator
+  /// (8192 squares below 2^62 each).
+  public static func sumOfSquares(_ x: UnsafeBufferPointer<Int32>) -> UInt128 {
+    var sum: UInt128 = 0
     for v in x {
-      let s = Fixed.roundShift(Int64(v), squareShift)
-      sum &+= UInt64(s * s)
+      let m = UInt64(v.magnitude)
+      sum &+= UInt128(m * m)
     }
     return sum
   }
 
   /// The per-length constants of an RMS reciprocal: eps in units of the sum of
-  /// squares (n * eps * 2^16, at least 1) and sqrt(n) * 2^8 as a scale. The
+  /// squares (n * eps * 2^32, at least 1) and sqrt(n) * 2^16 as a scale. The
   /// accelerator's program carries them for each vector length it normalizes.
   public struct LengthConstants: Hashable, Sendable {
     public let length: Int
@@ -208,8 +208,8 @@ public enum Norms {
     public init(length n: Int) {
       precondition(n >= 1)
       length = n
-      epsTerm = Swift.max(1, UInt64((Double(n) * eps * 65536).rounded(.toNearestOrAwayFromZero)))
-      sqrtLength = Scale(Double(n).squareRoot() * 256)
+      epsTerm = Swift.max(1, UInt64((Double(n) * eps * 4_294_967_296).rounded(.toNearestOrAwayFromZero)))
+      sqrtLength = Scale(Double(n).squareRoot() * 65536)
     }
   }
 
@@ -222,12 +222,12 @@ public enum Norms {
   /// 1 / sqrt(v) as a scale, for v >= 1: normalize v to m in [2^29, 2^31) by
   /// an even shift, seed from the 192-entry table, one Newton step
   /// y1 = y0 * (3 - m y0^2) / 2 in integers. Relative error below 2.5e-5.
-  public static func rsqrt(_ v: UInt64) -> Scale {
+  public static func rsqrt(_ v: UInt128) -> Scale {
     precondition(v >= 1)
-    let bits = 64 - v.leadingZeroBitCount
+    let bits = 128 - v.leadingZeroBitCount
     var e = bits - 31
     if e & 1 != 0 { e += 1 }
-    let m = e >= 0 ? v >> UInt64(e) : v << UInt64(-e)  // [2^29, 2^31)
+    let m = UInt64(e >= 0 ? v >> UInt128(e) : v << UInt128(-e))  // [2^29, 2^31)
     let y0 = rsqrtSeeds[Int(m >> 23) - 64]  // Q2.30
     let y0Squared = (y0 * y0) >> 30  // Q2.30
     let t = (m * y0Squared) >> 30  // m/2^30 * y0^2, Q2.30, about 1
@@ -238,9 +238,9 @@ public enum Norms {
   }
 
   /// The RMS reciprocal of a vector, 1 / sqrt(mean(x^2) + eps), as a scale.
-  public static func rmsReciprocal(sumOfSquares ss: UInt64, _ constants: LengthConstants) -> Scale {
-    // 1/sqrt(ss / 2^16 / n + eps) = sqrt(n) * 2^8 / sqrt(ss + n * eps * 2^16)
-    constants.sqrtLength * rsqrt(ss &+ constants.epsTerm)
+  public static func rmsReciprocal(sumOfSquares ss: UInt128, _ constants: LengthConstants) -> Scale {
+    // 1/sqrt(ss / 2^32 / n + eps) = sqrt(n) * 2^16 / sqrt(ss + n * eps * 2^32)
+    constants.sqrtLength * rsqrt(ss &+ UInt128(constants.epsTerm))
   }
 
   /// RMSNorm: y_i = (x_i * gamma_i) * r, each product rounded and saturated.
