@@ -458,7 +458,10 @@ private struct Checker {
     for r in module.registers { used.insert(r.next) }
     if let clock = module.clock, !module.registers.isEmpty || !module.memoryWrites.isEmpty { used.insert(clock) }
     if let reset = module.reset, module.registers.contains(where: { $0.reset != .none }) { used.insert(reset) }
+    // A wire named `unused_*` collects bits dropped on purpose (lowRISC's idiom,
+    // e.g. `assign unused_p = ^p[65:64];`); Verilator's lint exempts such names too.
     for s in module.signals where s.kind != .output && !used.contains(s.id) {
+      if s.kind == .wire && s.name.hasPrefix("unused_") { continue }
       report(.unused, "\(s.name) is declared but never read", s.location)
     }
     for p in module.parameters {
