@@ -126,6 +126,7 @@ private struct Checker {
 
   mutating func checkAssignment(_ target: SignalID, _ value: Expr, _ location: SourceLocation) {
     checkExpr(value, location)
+    checkProductsAreAssignedWhole(value, root: true, location)
     guard module.signals.indices.contains(target.index) else {
       report(.structure, "the left side of an assignment must be a signal", location)
       return
@@ -138,6 +139,30 @@ private struct Checker {
     }
     if t.type != value.type {
       report(.width, "\(t.name) is \(t.type) but is assigned a \(value.type) value", location)
+    }
+  }
+
+  /// SystemVerilog sizes `a * b` by its context, so a product is only full
+  /// width when it is the whole right side of an assignment to a signal of its
+  /// width; anywhere else it would be silently truncated.
+  mutating func checkProductsAreAssignedWhole(_ e: Expr, root: Bool, _ location: SourceLocation) {
+    switch e.node {
+    case .binary(.mul, let a, let b):
+      if !root { report(.structure, "a product must be assigned whole to a wire of its width before further use", location) }
+      checkProductsAreAssignedWhole(a, root: false, location)
+      checkProductsAreAssignedWhole(b, root: false, location)
+    case .signal, .parameter, .literal: break
+    case .unary(_, let a), .shift(_, let a, _), .slice(let a, _, _), .replicate(_, let a), .reinterpret(let a, _),
+      .extend(let a, _), .memoryRead(_, let a), .countOnes(let a):
+      checkProductsAreAssignedWhole(a, root: false, location)
+    case .binary(_, let a, let b):
+      checkProductsAreAssignedWhole(a, root: false, location)
+      checkProductsAreAssignedWhole(b, root: false, location)
+    case .concat(let parts): for p in parts { checkProductsAreAssignedWhole(p, root: false, location) }
+    case .mux(let c, let a, let b):
+      checkProductsAreAssignedWhole(c, root: false, location)
+      checkProductsAreAssignedWhole(a, root: false, location)
+      checkProductsAreAssignedWhole(b, root: false, location)
     }
   }
 

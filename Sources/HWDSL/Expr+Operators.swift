@@ -63,6 +63,9 @@ extension Expr {
 
   /// Bits `high...low` (unsigned, like an SV part-select).
   public subscript(high: Int, low: Int) -> Expr {
+    // All of a value is the value itself (Yosys 0.23 trips over `$signed(w[31:0])`
+    // of a 32-bit w), and a 1-bit signal has no [0] to select in SystemVerilog.
+    if low == 0 && high == width - 1 { return asUnsigned }
     // A slice of a slice selects from the underlying signal directly.
     if case .slice(let base, _, let baseLow) = node {
       return .init(.slice(base, high: baseLow + high, low: baseLow + low), .uint(high - low + 1))

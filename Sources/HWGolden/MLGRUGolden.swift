@@ -17,7 +17,7 @@ import HWSpec
 public enum MLGRUGolden {
   /// 1 - x in Q15.16, saturated.
   @inline(__always)
-  public static func oneMinus(_ x: Int32) -> Int32 { Fixed.saturate(Int64(Fixed.one) - Int64(x)) }
+  public static func oneMinus(_ x: Int32) -> Int32 { Fixed.sub(Fixed.one, x) }
 
   /// The forget gate with its lower bound: lb + (1 - lb) * sigmoid(yf).
   /// With lb = 0 (layer 0) this is sigmoid(yf) exactly: mul(one, s) = s and add(0, s) = s.

@@ -52,6 +52,10 @@ public enum Fixed {
   @inline(__always)
   public static func add(_ a: Int32, _ b: Int32) -> Int32 { saturate(Int64(a) + Int64(b)) }
 
+  /// Saturating difference (1 - lb, 1 - f).
+  @inline(__always)
+  public static func sub(_ a: Int32, _ b: Int32) -> Int32 { saturate(Int64(a) - Int64(b)) }
+
   // MARK: Nonlinearities
 
   /// sigmoid(k/16) in Q15.16 for k = 0...256, rounded half away from zero:

@@ -159,6 +159,29 @@ import Testing
     #expect(error?.has(.structure) == true)
   }
 
+  @Test func productsAreAssignedWhole() {
+    let error = issues { m in
+      let a = m.input("a", .uint(8))
+      let b = m.input("b", .uint(8))
+      let y = m.output("y", .uint(16))
+      let z = m.output("z", .uint(17))
+      m.assign(y, a.times(b))  // fine: the whole right side, full width
+      m.assign(z, .concat([.low, a.times(b)]))  // truncated in SystemVerilog: rejected
+    }
+    #expect(error?.issues.count == 1)
+    #expect(error?.issues.first?.message.contains("product") == true)
+  }
+
+  @Test func fullWidthSliceIsTheSignal() throws {
+    let m = ModuleBuilder("whole")
+    let a = m.input("a", .sint(8))
+    let bit = m.input("bit", .bit)
+    let y = m.output("y", .uint(9))
+    m.assign(y, .concat([bit[0], a[7, 0]]))
+    let text = SystemVerilogPrinter().print(try m.finish())
+    #expect(text.contains("assign y_o = {bit_i, $unsigned(a_i)};"))
+  }
+
   @Test func unusedDeclarations() {
     let error = issues { m in
       _ = m.input("a", .bit)
