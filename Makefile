@@ -2,13 +2,20 @@
 #   make run    install what is missing, build, emit the default RTL, run the
 #               ternary core on a seeded workload in Verilator and check it
 #   make test   install what is missing, then run the whole test suite
+#               (with a slice of the RTL regression matrix on both simulators)
+# CI extras:
+#   make regress  the full regression matrix on Verilator and Icarus, JUnit XML
+#                 in $(REGRESS_JUNIT)
+#   make lint     verilator -Wall, iverilog and yosys over every matrix config
 
 SWIFT      ?= swift
 HWGEN      := .build/release/hwgen
 APT_TOOLS  := verilator iverilog yosys
 SUDO       := $(if $(filter 0,$(shell id -u)),,sudo)
+REGRESS_JUNIT ?= .build/regress/junit.xml
+REGRESS_SEEDS ?= 3
 
-.PHONY: run test deps build rtl bench lint clean
+.PHONY: run test deps build rtl bench regress lint clean
 
 run: deps build
 	$(HWGEN) emit --out RTL
@@ -34,6 +41,13 @@ rtl: build
 
 bench: deps build
 	$(HWGEN) bench core
+
+regress: deps build
+	@mkdir -p $(dir $(REGRESS_JUNIT))
+	$(HWGEN) regress --configs full --seeds $(REGRESS_SEEDS) --simulator both --junit $(REGRESS_JUNIT)
+
+lint: deps build
+	$(HWGEN) lint --configs full
 
 clean:
 	rm -rf .build

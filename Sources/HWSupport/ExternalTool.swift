@@ -61,6 +61,8 @@ public struct ProcessResult: Sendable {
     process.standardError = pipe
     process.standardInput = FileHandle.nullDevice
     try process.run()
+    let child = Interrupts.terminateOnInterrupt(pid: process.processIdentifier)
+    defer { child.release() }
     // Read before waiting so a chatty tool cannot fill the pipe and stall.
     let data = pipe.fileHandleForReading.readDataToEndOfFile()
     process.waitUntilExit()

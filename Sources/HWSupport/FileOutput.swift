@@ -23,23 +23,30 @@ public enum FileOutput {
     } catch {
       throw FileOutputError("cannot write to \(directory.path): \(reason(error))")
     }
-    defer { try? fm.removeItem(at: staging) }
+    let tracked = Interrupts.removeOnInterrupt(staging)
+    defer {
+      try? fm.removeItem(at: staging)
+      tracked.release()
+    }
     do {
       for file in files {
         try Data(file.contents.utf8).write(to: staging.appendingPathComponent(file.name))
       }
       if creatingDirectory {
-        try fm.moveItem(at: staging, to: directory)
+        try Interrupts.uninterrupted { try fm.moveItem(at: staging, to: directory) }
         return
       }
       guard access(directory.path, W_OK) == 0 else {
         throw FileOutputError("cannot write to \(directory.path): permission denied")
       }
-      for file in files {
-        let source = staging.appendingPathComponent(file.name)
-        let target = directory.appendingPathComponent(file.name)
-        if rename(source.path, target.path) != 0 {
-          throw FileOutputError("cannot write \(target.path): \(String(cString: strerror(errno)))")
+      // An interrupt waits for the renames: the directory never holds half an update.
+      try Interrupts.uninterrupted {
+        for file in files {
+          let source = staging.appendingPathComponent(file.name)
+          let target = directory.appendingPathComponent(file.name)
+          if rename(source.path, target.path) != 0 {
+            throw FileOutputError("cannot write \(target.path): \(String(cString: strerror(errno)))")
+          }
         }
       }
     } catch let error as FileOutputError {
@@ -53,12 +60,14 @@ public enum FileOutput {
   public static func writeAtomically(_ contents: Data, to file: URL) throws {
     let temp = file.deletingLastPathComponent()
       .appendingPathComponent(".\(file.lastPathComponent).tmp-\(getpid())-\(UInt32.random(in: 0...UInt32.max))")
+    let tracked = Interrupts.removeOnInterrupt(temp)
+    defer { tracked.release() }
     do {
       try contents.write(to: temp)
     } catch {
       throw FileOutputError("cannot write \(file.path): \(reason(error))")
     }
-    if rename(temp.path, file.path) != 0 {
+    if Interrupts.uninterrupted({ rename(temp.path, file.path) }) != 0 {
       let message = String(cString: strerror(errno))
       try? FileManager.default.removeItem(at: temp)
       throw FileOutputError("cannot write \(file.path): \(message)")

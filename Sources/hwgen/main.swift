@@ -1,3 +1,4 @@
 import HWGenCLI
 
+HWGen.installInterruptHandlers()
 HWGen.main()

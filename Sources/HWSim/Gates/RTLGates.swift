@@ -86,7 +86,11 @@ public enum RTLGates {
   static func withDirectory<T>(_ files: Files, _ body: (URL, [String]) throws -> T) throws -> T {
     let dir = FileManager.default.temporaryDirectory.appendingPathComponent("hwgen-gate-\(getpid())-\(UInt64.random(in: 0...UInt64.max))")
     try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
-    defer { try? FileManager.default.removeItem(at: dir) }
+    let tracked = Interrupts.removeOnInterrupt(dir)
+    defer {
+      try? FileManager.default.removeItem(at: dir)
+      tracked.release()
+    }
     for file in files.sources {
       try Data(file.contents.utf8).write(to: dir.appendingPathComponent(file.name))
     }

@@ -163,10 +163,12 @@ struct VerilatorBuild {
         // own temporary file and renames it into place.
         let temporary = job.output.deletingLastPathComponent()
           .appendingPathComponent(".\(job.output.lastPathComponent).tmp-\(getpid())-\(UInt32.random(in: 0...UInt32.max))")
+        let tracked = Interrupts.removeOnInterrupt(temporary)
         let result = Result { try ProcessResult.run(toolchain.cxx, job.arguments + ["-o", temporary.path]) }
         if (try? result.get())?.succeeded != true || rename(temporary.path, job.output.path) != 0 {
           try? FileManager.default.removeItem(at: temporary)
         }
+        tracked.release()
         results.store(index, result)
       }
     }

@@ -94,7 +94,11 @@ public struct VerilatorBuildCache: Sendable {
     }
     sweepLeftovers()
     let scratch = directory.appendingPathComponent("tmp-\(key.prefix(12))-\(getpid())-\(UInt32.random(in: 0...UInt32.max))")
-    defer { try? fm.removeItem(at: scratch) }
+    let tracked = Interrupts.removeOnInterrupt(scratch)
+    defer {
+      try? fm.removeItem(at: scratch)
+      tracked.release()
+    }
     let staged = scratch.appendingPathComponent("entry", isDirectory: true)
     let build = VerilatorBuild(
       spec: spec, key: key, toolchain: toolchain, directory: scratch,
@@ -109,7 +113,8 @@ public struct VerilatorBuildCache: Sendable {
       .write(to: staged.appendingPathComponent("manifest"))
     let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
 
-    if rename(staged.path, entry.path) != 0 {
+    // An interrupt waits for the rename; it can never expose a partial entry under the key.
+    if Interrupts.uninterrupted({ rename(staged.path, entry.path) }) != 0 {
       let reason = String(cString: strerror(errno))
       // Another process finished first: use its entry if it is sound, else replace it.
       if let theirs = cached(entry, key: key, spec: spec) { return theirs }

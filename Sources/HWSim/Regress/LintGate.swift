@@ -1,0 +1,153 @@
+import Foundation
+import HWSpec
+import HWSupport
+
+/// What the lint gates found on one target.
+public struct LintResult: Sendable {
+  public let target: RegressTarget
+  /// `verilator --lint-only -Wall` warnings and errors.
+  public let verilator: [String]
+  /// `iverilog -g2012 -Wall` messages.
+  public let iverilog: [String]
+  /// Yosys cell counts (nil when Yosys failed; the failure is in `yosysProblems`).
+  public let synthesis: RTLGates.SynthesisReport?
+  public let yosysProblems: [String]
+  /// `verilator --lint-only -Wall` on the Icarus bench with the design; nil
+  /// when the target does not run under Icarus.
+  public let testbench: [String]?
+
+  /// Every problem, one line each, prefixed with the gate that found it.
+  public var problems: [String] {
+    verilator.map { "verilator: \($0)" } + iverilog.map { "iverilog: \($0)" }
+      + yosysProblems.map { "yosys: \($0)" } + (testbench ?? []).map { "testbench: \($0)" }
+  }
+}
+
+/// The RTL quality gates over regression targets: Verilator lint with `-Wall`,
+/// Icarus with `-g2012 -Wall`, and Yosys (no latches; no multipliers beyond the
+/// unit's budget, none in the ternary core). Any message fails the gate.
+///
+/// Yosys synthesizes hierarchically (each module once, not flattened): the
+/// 32 x 64 core's lanes are identical, and flattening them costs minutes.
+public enum LintGate {
+  public static func check(_ target: RegressTarget) -> LintResult {
+    var verilator: [String] = [], iverilog: [String] = [], yosysProblems: [String] = []
+    var synthesis: RTLGates.SynthesisReport?
+    var testbench: [String]?
+    do {
+      let (top, sources) = try target.sources()
+      let files = RTLGates.Files(top: top, sources: sources)
+      verilator = messages { try RTLGates.verilatorLint(files) }
+      // Icarus 11 says "sorry" about constructs it accepts but simplifies
+      // (`unique case`, selects in always_comb); anything else fails the gate.
+      iverilog = messages { try RTLGates.iverilogCompile(files).filter { !$0.contains("sorry:") } }
+      if target.synthesizesInLint {
+        do {
+          let report = try synthesize(files)
+          synthesis = report
+          if report.latches > 0 { yosysProblems.append("\(report.latches) latches") }
+          if report.multipliers > target.allowedMultipliers {
+            yosysProblems.append("\(report.multipliers) multipliers, at most \(target.allowedMultipliers) expected")
+          }
+        } catch {
+          yosysProblems.append("\(error)")
+        }
+      }
+      if target.runsUnderIcarus {
+        testbench = messages { try benchLint(target, sources: sources) }
+      }
+    } catch {
+      verilator.append("\(error)")
+    }
+    return LintResult(
+      target: target, verilator: verilator, iverilog: iverilog, synthesis: synthesis,
+      yosysProblems: yosysProblems, testbench: testbench)
+  }
+
+  /// The tool's messages, or the error that kept it from running.
+  private static func messages(_ body: () throws -> [String]) -> [String] {
+    do { return try body() } catch { return ["\(error)"] }
+  }
+
+  /// Checks every target on `jobs` threads; results in `targets` order.
+  public static func check(_ targets: [RegressTarget], jobs: Int, progress: @Sendable (LintResult) -> Void = { _ in }) -> [LintResult] {
+    let slots = LintSlots(count: targets.count)
+    DispatchQueue.concurrentPerform(iterations: max(1, min(jobs, targets.count))) { _ in
+      while let index = slots.claim() {
+        let result = check(targets[index])
+        slots.store(index, result)
+        progress(result)
+      }
+    }
+    return slots.values.map { $0! }
+  }
+
+  /// Yosys' generic synthesis, hierarchy kept; counts multipliers before
+  /// techmapping and latches before and after.
+  public static func synthesize(_ files: RTLGates.Files) throws -> RTLGates.SynthesisReport {
+    try RTLGates.withDirectory(files) { dir, names in
+      let read = names.map { "read_verilog -sv \($0)" }.joined(separator: "; ")
+      let script = """
+        \(read); hierarchy -check -top \(files.top); proc; opt -purge; \
+        tee -q -o coarse.txt stat; synth -top \(files.top); tee -q -o fine.txt stat
+        """
+      let result = try ExternalTool.yosys.run(["-q", "-p", script], in: dir)
+      guard result.succeeded else {
+        throw ToolError("yosys failed on \(files.top): \(result.output.split(separator: "\n").prefix(5).joined(separator: " | "))")
+      }
+      let coarse = (try? String(contentsOf: dir.appendingPathComponent("coarse.txt"), encoding: .utf8)) ?? ""
+      let fine = (try? String(contentsOf: dir.appendingPathComponent("fine.txt"), encoding: .utf8)) ?? ""
+      let warnings = result.output.split(separator: "\n").filter { $0.contains("Warning") }.map(String.init)
+      guard warnings.isEmpty else { throw ToolError("yosys warned: \(warnings.prefix(3).joined(separator: " | "))") }
+      return RTLGates.SynthesisReport(
+        multipliers: RTLGates.count(["$mul", "$macc"], in: coarse),
+        latches: RTLGates.count(["$dlatch", "$adlatch", "$dlatchsr", "$_DLATCH_"], in: coarse + fine),
+        cells: RTLGates.totalCells(fine),
+        log: result.output)
+    }
+  }
+
+  /// Verilator's `-Wall` lint of the Icarus bench (seed 1's workload) with the design.
+  public static func benchLint(_ target: RegressTarget, sources: [(name: String, contents: String)]) throws -> [String] {
+    switch target {
+    case .ternaryCore(let config):
+      let workload = RegressWorkload(config: config, seed: 1)
+      let bench = try IcarusTestbench(
+        config: config, jobs: workload.jobs, pattern: IcarusTestbench.Pattern(stalls: workload.stalls, seed: 1))
+      let files = RTLGates.Files(top: IcarusTestbench.topModule, sources: bench.files + sources)
+      return try RTLGates.withDirectory(files) { dir, names in
+        let svFiles = names.filter { $0.hasSuffix(".sv") }
+        let result = try ExternalTool.verilator.run(
+          ["--lint-only", "-Wall", "--timing", "--top-module", IcarusTestbench.topModule] + svFiles, in: dir)
+        let warnings = result.output.split(separator: "\n")
+          .filter { ($0.hasPrefix("%Warning") || $0.hasPrefix("%Error")) && !$0.contains("Exiting due to") }.map(String.init)
+        if !result.succeeded && warnings.isEmpty { return [result.output] }
+        return warnings
+      }
+    case .mlgru:
+      return []
+    }
+  }
+}
+
+private final class LintSlots: @unchecked Sendable {
+  private let lock = NSLock()
+  private var next = 0
+  private(set) var values: [LintResult?]
+
+  init(count: Int) { values = Array(repeating: nil, count: count) }
+
+  func claim() -> Int? {
+    lock.lock()
+    defer { lock.unlock() }
+    guard next < values.count else { return nil }
+    next += 1
+    return next - 1
+  }
+
+  func store(_ index: Int, _ result: LintResult) {
+    lock.lock()
+    values[index] = result
+    lock.unlock()
+  }
+}

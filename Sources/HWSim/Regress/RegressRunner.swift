@@ -1,0 +1,244 @@
+import Foundation
+import HWGenerators
+import HWSpec
+import HWSupport
+
+/// The simulators a case can run on.
+public enum RegressSimulator: String, CaseIterable, Sendable, Hashable {
+  case verilator
+  case iverilog
+}
+
+/// One cell of the matrix: a target, a seed, a simulator.
+public struct RegressCase: Hashable, Sendable {
+  public let target: RegressTarget
+  public let seed: UInt64
+  public let simulator: RegressSimulator
+
+  public init(target: RegressTarget, seed: UInt64, simulator: RegressSimulator) {
+    self.target = target
+    self.seed = seed
+    self.simulator = simulator
+  }
+
+  /// The one-line command that runs exactly this case again.
+  public var command: String {
+    "hwgen regress --configs \(target.spec) --seeds 1 --seed-base \(seed) --simulator \(simulator.rawValue)"
+  }
+
+  /// Every target x seed x simulator, target-major, in the order given.
+  public static func matrix(targets: [RegressTarget], seeds: [UInt64], simulators: [RegressSimulator]) -> [RegressCase] {
+    targets.flatMap { target in
+      simulators.flatMap { simulator in seeds.map { RegressCase(target: target, seed: $0, simulator: simulator) } }
+    }
+  }
+}
+
+/// How one case ended.
+public struct RegressOutcome: Sendable {
+  public enum Status: Sendable, Equatable {
+    case passed
+    case failed(String)
+    case skipped(String)
+  }
+
+  public let regressCase: RegressCase
+  public let status: Status
+  /// Clock cycles the run took (0 when it did not run).
+  public let cycles: Int
+  /// Output elements compared with the golden model.
+  public let checked: Int
+  /// Wall time; reported apart from everything else, which is deterministic.
+  public let seconds: Double
+
+  public var passed: Bool { status == .passed }
+  public var failed: Bool { if case .failed = status { return true } else { return false } }
+  public var skipped: Bool { if case .skipped = status { return true } else { return false } }
+}
+
+/// Runs regression cases: each builds its seeded workload, streams it through
+/// the RTL on one simulator, and compares every output with the golden model.
+///
+/// Verilated libraries come from the build cache (one build per target, shared
+/// by every seed); each case loads its own model instance, so cases run
+/// concurrently. Icarus cases compile and run in private temporary directories.
+public final class RegressRunner: @unchecked Sendable {
+  public let cache: VerilatorBuildCache
+  /// When set, each failing Icarus case's directory (bench, memory files,
+  /// logs) is kept here, under the case's name.
+  public let keepFailures: URL?
+
+  private final class BuildSlot: @unchecked Sendable {
+    let lock = NSLock()
+    var bundle: Result<RTLBundle, Error>?
+    var library: Result<BuiltLibrary, Error>?
+  }
+
+  private let lock = NSLock()
+  private var slots: [RegressTarget: BuildSlot] = [:]
+
+  public init(cache: VerilatorBuildCache = VerilatorBuildCache(), keepFailures: URL? = nil) {
+    self.cache = cache
+    self.keepFailures = keepFailures
+  }
+
+  /// Runs `cases` on `jobs` threads; `progress` hears each outcome as it
+  /// finishes (in completion order). The outcomes come back in `cases` order.
+  public func run(_ cases: [RegressCase], jobs: Int = 1, progress: @Sendable (RegressOutcome) -> Void = { _ in }) -> [RegressOutcome] {
+    let results = OutcomeSlots(count: cases.count)
+    DispatchQueue.concurrentPerform(iterations: max(1, min(jobs, cases.count))) { _ in
+      while let index = results.claim() {
+        let outcome = run(cases[index])
+        results.store(index, outcome)
+        progress(outcome)
+      }
+    }
+    return results.values.map { $0! }
+  }
+
+  /// Runs one case.
+  public func run(_ regressCase: RegressCase) -> RegressOutcome {
+    let clock = DispatchTime.now().uptimeNanoseconds
+    func outcome(_ status: RegressOutcome.Status, cycles: Int = 0, checked: Int = 0) -> RegressOutcome {
+      RegressOutcome(
+        regressCase: regressCase, status: status, cycles: cycles, checked: checked,
+        seconds: Double(DispatchTime.now().uptimeNanoseconds - clock) / 1e9)
+    }
+    switch regressCase.target {
+    case .ternaryCore(let config):
+      if regressCase.simulator == .iverilog && !regressCase.target.runsUnderIcarus {
+        return outcome(.skipped("Icarus runs cores of up to \(IcarusSimulation.maxWeightsPerCycle) weights per cycle; this one has \(config.weightsPerCycle)"))
+      }
+      let workload = RegressWorkload(config: config, seed: regressCase.seed)
+      do {
+        let (cycles, problem) = try runCore(config, workload: workload, regressCase: regressCase)
+        if let problem { return outcome(.failed(problem), cycles: cycles) }
+        return outcome(.passed, cycles: cycles, checked: workload.outputs)
+      } catch {
+        return outcome(.failed("\(error)"))
+      }
+    case .mlgru(let config):
+      if regressCase.simulator == .iverilog {
+        return outcome(.skipped("the MLGRU unit has no Icarus bench yet; Verilator runs it"))
+      }
+      let workload = MLGRUWorkload(config: config, seed: regressCase.seed)
+      do {
+        let sim = try mlgruSimulation(regressCase.target, config)
+        defer { sim.model.close() }
+        let run = try sim.bench.run(workload.operations, stalls: workload.stalls, seed: regressCase.seed)
+        var reference = MLGRUUnitReference(config: config)
+        do {
+          try MLGRUUnitCheck.compare(run, workload.operations, reference: &reference, seed: regressCase.seed)
+        } catch {
+          return outcome(.failed("\(error)"), cycles: run.cycles)
+        }
+        if run.error {
+          return outcome(.failed("seed \(regressCase.seed), \(config): err_o rose on a well-formed stream"), cycles: run.cycles)
+        }
+        return outcome(.passed, cycles: run.cycles, checked: workload.outputs)
+      } catch {
+        return outcome(.failed("\(error)"))
+      }
+    }
+  }
+
+  /// A fresh MLGRU model out of reset; its library is built once per runner
+  /// (the slot lock keeps two cases of one target from building it twice).
+  private func mlgruSimulation(_ target: RegressTarget, _ config: MLGRUUnitConfig) throws -> MLGRUUnitSimulation {
+    let slot = self.slot(target)
+    slot.lock.lock()
+    defer { slot.lock.unlock() }
+    return try MLGRUUnitSimulation(config: config, cache: cache)
+  }
+
+  /// Runs the core case; returns its cycles and the first problem found, if any.
+  private func runCore(
+    _ config: TernaryCoreConfig, workload: RegressWorkload, regressCase: RegressCase
+  ) throws -> (cycles: Int, problem: String?) {
+    let seed = regressCase.seed
+    let bundle = try self.bundle(regressCase.target, config)
+    switch regressCase.simulator {
+    case .verilator:
+      let library = try self.library(regressCase.target, bundle)
+      let model = try VerilatedModel(library: library)
+      defer { model.close() }
+      let bench = try TernaryCoreTestbench(config: config, model: model)
+      try bench.reset()
+      let run = try bench.run(workload.jobs, stalls: workload.stalls, seed: seed)
+      do {
+        try TernaryCoreCheck.compare(run, workload.jobs, config: config, seed: seed)
+      } catch {
+        return (run.cycles, "\(error)")
+      }
+      return (run.cycles, nil)
+    case .iverilog:
+      let keep = keepFailures?.appendingPathComponent("\(regressCase.target.unit)-\(regressCase.target.spec.replacingOccurrences(of: ":", with: "-"))-seed\(seed)")
+      let run = try IcarusSimulation.run(
+        bundle: bundle, jobs: workload.jobs, pattern: IcarusTestbench.Pattern(stalls: workload.stalls, seed: seed), keep: keep)
+      let asRun = TernaryCoreRun(outputs: run.outputs, cycles: run.cycles, beats: 0)
+      var problem: String?
+      do {
+        try TernaryCoreCheck.compare(asRun, workload.jobs, config: config, seed: seed)
+        if !run.selfCheckPassed { problem = "seed \(seed), \(config): the bench's own check failed: \(run.summary)" }
+      } catch {
+        problem = "\(error) (bench: \(run.summary))"
+      }
+      if problem == nil, let keep { try? FileManager.default.removeItem(at: keep) }
+      return (run.cycles, problem)
+    }
+  }
+
+  /// The target's RTL, generated once per runner.
+  private func bundle(_ target: RegressTarget, _ config: TernaryCoreConfig) throws -> RTLBundle {
+    let slot = self.slot(target)
+    slot.lock.lock()
+    defer { slot.lock.unlock() }
+    if let result = slot.bundle { return try result.get() }
+    let result = Result { try RTLBundle(config: config) }
+    slot.bundle = result
+    return try result.get()
+  }
+
+  /// The target's Verilated library, built (or found in the cache) once per runner.
+  private func library(_ target: RegressTarget, _ bundle: RTLBundle) throws -> BuiltLibrary {
+    let slot = self.slot(target)
+    slot.lock.lock()
+    defer { slot.lock.unlock() }
+    if let result = slot.library { return try result.get() }
+    let result = Result { try cache.library(for: VerilatorBuildSpec(bundle: bundle)) }
+    slot.library = result
+    return try result.get()
+  }
+
+  private func slot(_ target: RegressTarget) -> BuildSlot {
+    lock.lock()
+    defer { lock.unlock() }
+    if let slot = slots[target] { return slot }
+    let slot = BuildSlot()
+    slots[target] = slot
+    return slot
+  }
+}
+
+/// Outcomes of parallel cases, filled from several threads.
+private final class OutcomeSlots: @unchecked Sendable {
+  private let lock = NSLock()
+  private var next = 0
+  private(set) var values: [RegressOutcome?]
+
+  init(count: Int) { values = Array(repeating: nil, count: count) }
+
+  func claim() -> Int? {
+    lock.lock()
+    defer { lock.unlock() }
+    guard next < values.count else { return nil }
+    next += 1
+    return next - 1
+  }
+
+  func store(_ index: Int, _ outcome: RegressOutcome) {
+    lock.lock()
+    values[index] = outcome
+    lock.unlock()
+  }
+}

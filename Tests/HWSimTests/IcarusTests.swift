@@ -1,0 +1,124 @@
+import Foundation
+import HWGenerators
+import HWGolden
+import HWSpec
+import HWSupport
+import Testing
+
+@testable import HWSim
+
+/// The Icarus Verilog bench: the same seeded workloads as the Verilator runs,
+/// and both simulators must agree with the golden model (and so with each other).
+@Suite struct IcarusTests {
+  static let configs = [
+    TernaryCoreConfig(lanes: 3, laneWidth: 5),
+    TernaryCoreConfig(lanes: 1, laneWidth: 1),
+    TernaryCoreConfig(lanes: 4, laneWidth: 7, reduction: .adderTree),
+  ]
+
+  @Test(arguments: configs)
+  func bothSimulatorsAgreeWithTheGoldenModel(config: TernaryCoreConfig) throws {
+    let bundle = try RTLBundle(config: config)
+    let sim = try CoreModels.simulation(config)
+    for seed: UInt64 in [5, 6] {
+      let workload = RegressWorkload(config: config, seed: seed)
+      let icarus = try IcarusSimulation.run(
+        bundle: bundle, jobs: workload.jobs, pattern: IcarusTestbench.Pattern(stalls: workload.stalls, seed: seed))
+      #expect(icarus.selfCheckPassed, "seed \(seed), \(config): \(icarus.summary)")
+      let golden = try TernaryCoreCheck.compare(
+        TernaryCoreRun(outputs: icarus.outputs, cycles: icarus.cycles, beats: 0), workload.jobs, config: config, seed: seed)
+      try sim.bench.reset()
+      let verilated = try sim.bench.run(workload.jobs, stalls: workload.stalls, seed: seed)
+      #expect(verilated.outputs == golden, "seed \(seed), \(config)")
+      #expect(icarus.outputs == verilated.outputs, "seed \(seed), \(config)")
+    }
+  }
+
+  @Test func withoutStallsBothSimulatorsTakeTheSameCycles() throws {
+    // No stalls: both benches present a beat every cycle, so the cycle counts
+    // (from the first beat to the last result) must match exactly.
+    let config = TernaryCoreConfig(lanes: 3, laneWidth: 5)
+    var rng = SeededRandom(seed: 9)
+    let jobs = (0..<3).map { _ in
+      TernaryCoreJob(
+        matrix: TernaryWorkload.randomMatrix(rows: 7, cols: 11, using: &rng),
+        activations: TernaryWorkload.randomActivations(11, using: &rng))
+    }
+    let icarus = try IcarusSimulation.run(
+      bundle: try RTLBundle(config: config), jobs: jobs, pattern: IcarusTestbench.Pattern(stalls: .none, seed: 9))
+    #expect(icarus.selfCheckPassed)
+    let sim = try CoreModels.simulation(config)
+    try sim.bench.reset()
+    let verilated = try sim.bench.run(jobs)
+    #expect(icarus.outputs == verilated.outputs)
+    // The Icarus bench counts from reset release, one cycle before its first beat.
+    #expect(abs(icarus.cycles - verilated.cycles) <= 2, "icarus \(icarus.cycles), verilator \(verilated.cycles)")
+  }
+
+  @Test func aBrokenAccumulatorIsCaughtByTheBenchAndByTheComparison() throws {
+    let config = TernaryCoreConfig(lanes: 2, laneWidth: 3)
+    let bundle = try RTLBundle(config: config)
+    let broken = bundle.sources.map { file in
+      (name: file.name, contents: file.contents.replacingOccurrences(
+        of: "assign total = acc_q + psum_ext;", with: "assign total = acc_q - psum_ext;"))
+    }
+    #expect(broken.map(\.contents) != bundle.sources.map(\.contents), "the mutation must change the RTL")
+    let workload = RegressWorkload(config: config, seed: 3)
+    let run = try IcarusSimulation.run(
+      config: config, sources: broken, jobs: workload.jobs, pattern: IcarusTestbench.Pattern(stalls: workload.stalls, seed: 3))
+    #expect(!run.selfCheckPassed)
+    #expect(run.summary.contains("FAIL"), "\(run.summary)")
+    #expect(run.summary.contains("mismatch: result beat"), "\(run.summary)")
+    #expect(throws: TernaryCoreCheck.Mismatch.self) {
+      try TernaryCoreCheck.compare(
+        TernaryCoreRun(outputs: run.outputs, cycles: run.cycles, beats: 0), workload.jobs, config: config, seed: 3)
+    }
+  }
+
+  @Test func aCoreThatNeverAnswersTimesOut() throws {
+    let config = TernaryCoreConfig(lanes: 1, laneWidth: 1)
+    let bundle = try RTLBundle(config: config)
+    let mute = bundle.sources.map { file in
+      (name: file.name, contents: file.contents.replacingOccurrences(of: "assign res_valid_o = out_valid_q;", with: "assign res_valid_o = 1'b0;"))
+    }
+    #expect(mute.map(\.contents) != bundle.sources.map(\.contents))
+    let workload = RegressWorkload(config: config, seed: 1)
+    #expect(throws: IcarusError.self) {
+      _ = try IcarusSimulation.run(
+        config: config, sources: mute, jobs: workload.jobs, pattern: IcarusTestbench.Pattern(stalls: .none, seed: 1))
+    }
+  }
+
+  @Test func theBenchIsLintCleanUnderVerilator() throws {
+    for config in [TernaryCoreConfig(lanes: 3, laneWidth: 5), TernaryCoreConfig(lanes: 8, laneWidth: 16, reduction: .adderTree)] {
+      let target = RegressTarget.ternaryCore(config)
+      let warnings = try LintGate.benchLint(target, sources: try target.sources().files)
+      #expect(warnings.isEmpty, "\(config): \(warnings.joined(separator: "\n"))")
+    }
+  }
+
+  @Test func memoryFilesRoundTripNegativeResults() throws {
+    let config = TernaryCoreConfig(lanes: 3, laneWidth: 5)
+    let layout = TernaryCoreLayout(config)
+    let values: [Int64] = [-(1 << 21), (1 << 21) - 1, -1]
+    let words = IcarusTestbench.packResult(values, width: config.accumulatorWidth, words: layout.resultWordsPerBeat)
+    let text = IcarusTestbench.hex(words, bits: config.resultBeatBits, words: layout.resultWordsPerBeat, depth: 2)
+    #expect(text.split(separator: "\n").count == 2)
+    #expect(text.split(separator: "\n")[0].count == (config.resultBeatBits + 3) / 4)
+    let decoded = try IcarusTestbench.decodeReceived(text, config: config, rowsPerJob: [3])
+    #expect(decoded == [values])
+    // Beats past the results (never written, x in the file) are ignored; a bad digit inside is an error.
+    #expect(try IcarusTestbench.decodeReceived(text + "xxxx\n", config: config, rowsPerJob: [2]) == [Array(values.prefix(2))])
+    #expect(throws: TestbenchError.self) { try IcarusTestbench.decodeReceived("zz\n", config: config, rowsPerJob: [1]) }
+  }
+
+  @Test func theStallPatternIsSeeded() {
+    let stalls = StreamStalls(weightValid: 0.5, activationValid: 0.8, resultReady: 0.25)
+    #expect(IcarusTestbench.Pattern(stalls: stalls, seed: 4) == IcarusTestbench.Pattern(stalls: stalls, seed: 4))
+    #expect(IcarusTestbench.Pattern(stalls: stalls, seed: 4) != IcarusTestbench.Pattern(stalls: stalls, seed: 5))
+    let full = IcarusTestbench.Pattern(stalls: .none, seed: 4)
+    #expect(full.weightValid.allSatisfy { $0 } && full.activationValid.allSatisfy { $0 } && full.resultReady.allSatisfy { $0 })
+    let never = IcarusTestbench.Pattern(stalls: StreamStalls(weightValid: 0, activationValid: 0, resultReady: 0), seed: 4)
+    #expect(never.resultReady.contains(true), "a sink that is never ready would hang the bench")
+  }
+}
