@@ -1,0 +1,148 @@
+import HWDSL
+import HWSpec
+
+/// The BitLinear rescale: ternary-core accumulators times the vector's output
+/// scale, `Scale.apply` bit for bit, `lanes` elements a cycle. One
+/// accumulator-width x 32 multiplier per lane.
+public enum RescaleUnitGenerator {
+  public static func generate(_ config: NormUnitConfig) throws -> Design {
+    try config.validate()
+    let lane = try laneModule(config)
+    return try Design(top: unitModule(config, lane: lane))
+  }
+
+  /// |acc| * mantissa (stage 1, with the beat's shift and saturation), then
+  /// the rounding, clamping and sign of `Scale.apply` (stage 2).
+  static func laneModule(_ config: NormUnitConfig) throws -> Module {
+    let w = config.accumulatorWidth
+    let m = ModuleBuilder(
+      "rescale_lane",
+      comment: [
+        "One lane of the rescale unit: round(acc * mantissa / 2^shift) half away from zero,",
+        "saturated to Int32 (Scale.apply). One \(w) x 32 multiplier.",
+      ])
+    _ = m.clock()
+    let enable = m.input("enable", .bit, comment: "advance both stages")
+    let acc = m.input("acc", .sint(w))
+    let mantissa = m.input("mantissa", .uint(32))
+    let shift = m.input("shift", .uint(7), comment: "-exponent - 1, at most 64")
+    let saturate = m.input("saturate", .bit)
+    let resultOut = m.output("result", .sint(32))
+
+    let magnitude = NormDatapath.magnitude(m, "acc_magnitude", acc)
+    let productNext = m.wire("product_next", magnitude.times(mantissa))
+    let product = m.register("product", .uint(w + 32), reset: .none, comment: "|acc| * mantissa")
+    let negative = m.register("negative", .bit, reset: .none)
+    let nonzero = m.register("nonzero", .bit, reset: .none)
+    let shiftHeld = m.register("shift", .uint(7), reset: .none)
+    let saturateHeld = m.register("saturate", .bit, reset: .none)
+    let result = m.register("result", .sint(32), reset: .none)
+    let scaled = NormDatapath.applyResult(
+      m, "apply", product: product.state, shift: shiftHeld.state, saturate: saturateHeld.state,
+      negative: negative.state, nonzero: nonzero.state)
+    m.comb {
+      Assign(product.next, product.state)
+      Assign(negative.next, negative.state)
+      Assign(nonzero.next, nonzero.state)
+      Assign(shiftHeld.next, shiftHeld.state)
+      Assign(saturateHeld.next, saturateHeld.state)
+      Assign(result.next, result.state)
+      If(enable) {
+        Assign(product.next, productNext)
+        Assign(negative.next, acc.msb)
+        Assign(nonzero.next, acc.ne(0))
+        Assign(shiftHeld.next, shift)
+        Assign(saturateHeld.next, saturate)
+        Assign(result.next, scaled)
+      }
+    }
+    m.assign(resultOut, result.state)
+    return try m.finish()
+  }
+
+  static func unitModule(_ config: NormUnitConfig, lane: Module) throws -> Module {
+    let lanes = config.lanes
+    let w = config.accumulatorWidth
+    let expType = HWType.sint(NormUnitConfig.scaleExponentBits)
+    let m = ModuleBuilder(
+      "rescale_unit",
+      comment: [
+        "BitLinear rescale: \(lanes) lanes of \(w)-bit accumulators times a scale -> Q15.16, exactly",
+        "Scale.apply (round half away from zero, saturate to Int32). The scale travels with each",
+        "beat; the last flag passes through. Valid/ready in and out, one beat a cycle, latency 3.",
+        "Multipliers: one \(w) x 32 per lane.",
+      ])
+    let clk = m.clock()
+    _ = m.reset()
+    let accValid = m.input("acc_valid", .bit)
+    let accReady = m.output("acc_ready", .bit)
+    let accData = m.input("acc_data", .uint(config.accumulatorBeatBits), comment: "accumulator i at [\(w)*i +: \(w)]")
+    let accLast = m.input("acc_last", .bit)
+    let scaleMantissa = m.input("scale_mantissa", .uint(32), comment: "Scale of this beat: mantissa in [2^31, 2^32) or 0")
+    let scaleExponent = m.input("scale_exponent", expType)
+    let yValid = m.output("y_valid", .bit)
+    let yReady = m.input("y_ready", .bit)
+    let yData = m.output("y_data", .uint(config.beatBits), comment: "Q15.16 element i at [32*i +: 32]")
+    let yLast = m.output("y_last", .bit)
+
+    let s0Valid = m.register("s0_valid", .bit, comment: "a beat is held in the input registers")
+    let s0Last = m.register("s0_last", .bit, reset: .none)
+    let accBeat = m.register("acc_beat", .uint(config.accumulatorBeatBits), reset: .none)
+    let mantissa = m.register("mantissa", .uint(32), reset: .none)
+    let exponent = m.register("exponent", expType, reset: .none)
+    let s1Valid = m.register("s1_valid", .bit, comment: "the lanes hold a product")
+    let s1Last = m.register("s1_last", .bit, reset: .none)
+    let outValid = m.register("out_valid", .bit, comment: "the lanes hold a result")
+    let outLast = m.register("out_last", .bit, reset: .none)
+
+    let advance = m.wire("advance", !outValid.state || yReady, comment: "the pipeline moves this cycle")
+    let fire = m.wire("fire", accValid && advance)
+    m.assign(accReady, advance)
+    let controls = NormDatapath.applyControls(m, "beat", mantissa: mantissa.state, exponent: exponent.state)
+
+    m.comb {
+      Assign(s0Valid.next, s0Valid.state)
+      Assign(s0Last.next, s0Last.state)
+      Assign(accBeat.next, accBeat.state)
+      Assign(mantissa.next, mantissa.state)
+      Assign(exponent.next, exponent.state)
+      Assign(s1Valid.next, s1Valid.state)
+      Assign(s1Last.next, s1Last.state)
+      Assign(outValid.next, outValid.state)
+      Assign(outLast.next, outLast.state)
+      If(advance) {
+        Assign(s0Valid.next, fire)
+        Assign(s1Valid.next, s0Valid.state)
+        Assign(s1Last.next, s0Last.state)
+        Assign(outValid.next, s1Valid.state)
+        Assign(outLast.next, s1Last.state)
+      }
+      If(fire) {
+        Assign(s0Last.next, accLast)
+        Assign(accBeat.next, accData)
+        Assign(mantissa.next, scaleMantissa)
+        Assign(exponent.next, scaleExponent)
+      }
+    }
+    var results: [Expr] = []
+    for i in 0..<lanes {
+      // Signed lane values go through wires: Yosys 0.23 asserts on `$signed(x)` of a whole signal in a port connection.
+      let accLane = m.wire("lane_acc_\(i)", accBeat.state[w * i + w - 1, w * i].asSigned)
+      let result = m.wire("lane_result_\(i)", .sint(32))
+      m.instance(lane, "u_lane_\(i)", [
+        ("clk_i", clk),
+        ("enable_i", advance),
+        ("acc_i", accLane),
+        ("mantissa_i", mantissa.state),
+        ("shift_i", controls.shift),
+        ("saturate_i", controls.saturate),
+        ("result_o", result),
+      ])
+      results.append(result)
+    }
+    m.assign(yValid, outValid.state)
+    m.assign(yLast, outLast.state)
+    m.assign(yData, .concat(results.reversed()))
+    return try m.finish()
+  }
+}

@@ -1,0 +1,673 @@
+import HWDSL
+import HWSpec
+
+/// The RMSNorm unit: `Norms.rmsNorm` and the BitLinear front end
+/// `Norms.quantize`, bit for bit.
+///
+/// A vector streams in once (`lanes` Q15.16 elements of x and of gamma per
+/// beat, the streams joined like the core's weights and activations). Each
+/// lane forms z = Fixed.mul(x, gamma) and x^2; z goes to an on-chip memory,
+/// the squares into a full-precision sum (`Norms.sumOfSquares`), |z| into a
+/// running maximum.
+/// A small sequential datapath then computes the vector's scalars with one
+/// shared 32 x 32 multiplier, one normalizer and a restoring divider: the
+/// rsqrt of `Norms.rsqrt` (leading zeros, even shift, the 192-entry seed ROM,
+/// one Newton step), r = sqrtLength * rsqrt(ss + epsTerm), and in quantize
+/// mode 127 / M and the output scale beta * r * M / 127. The second pass reads
+/// z back and applies r (norm) or 127 / M (quantize) in every lane.
+///
+/// Multipliers: two per lane (the square |x|^2, 32 x 32; and one 33 x 33
+/// signed multiplier that forms x * gamma in the first pass and |z| * mantissa
+/// in the second, the passes never overlapping), plus one 32 x 32 for the
+/// scalars: 2 * lanes + 1 in all.
+public enum NormUnitGenerator {
+  public static func generate(_ config: NormUnitConfig) throws -> Design {
+    try config.validate()
+    let lane = try laneModule(config)
+    return try Design(top: unitModule(config, lane: lane))
+  }
+
+  /// The sequencer's phases, in order of execution. Norm mode leaves for the
+  /// second pass after `rms`; quantize mode goes on (and leaves straight from
+  /// `maxScale` for an all-zero vector).
+  enum Phase: Int, CaseIterable {
+    case input  // first pass: take beats
+    case drain  // wait for the last beat's square and maximum
+    case sum  // v = ss + epsTerm
+    case rsqrtNormalize  // m = v shifted evenly into [2^29, 2^31)
+    case seed  // y0 from the ROM
+    case square  // y0 * y0
+    case test  // m * (y0^2 >> 30)
+    case newton  // y0 * (3 * 2^30 - t)
+    case rsqrtScale  // rsqrt(v) = y1 as a scale
+    case rmsMultiply  // sqrtLength * rsqrt
+    case rms  // r
+    case maxScale  // M as a scale; start the divider
+    case divide  // 32 steps of floor((2^63 - 1) / mantissa)
+    case toInt8Multiply  // scale127 * reciprocal
+    case toInt8  // 127 / M; beta * r
+    case outScale1  // beta * r as a scale
+    case outScale2Multiply  // ... * M
+    case outScale2
+    case outScale3Multiply  // ... * inverse127
+    case outScale3
+    case output  // second pass: stream the results
+
+    static let bits = bitsToRepresent(allCases.count - 1)
+
+    /// "phase_q: 0 input, 1 drain, ..." wrapped for the module header.
+    static var legend: [String] {
+      var lines: [String] = []
+      var line = "phase_q:"
+      for p in allCases {
+        let item = " \(p.rawValue) \(p)" + (p == allCases.last ? "" : ",")
+        if line.count + item.count > 96 {
+          lines.append(line)
+          line = "        "
+        }
+        line += item
+      }
+      return lines + [line]
+    }
+  }
+
+  // MARK: Lane
+
+  /// One element of every beat. First pass: x * gamma rounded and saturated
+  /// to Q15.16 (z), and x^2. Second pass: the stored z times the
+  /// scale, rounded, clamped and signed (`Scale.apply`). Two pipeline stages,
+  /// both advanced by `enable`.
+  static func laneModule(_ config: NormUnitConfig) throws -> Module {
+    let m = ModuleBuilder(
+      "norm_lane",
+      comment: [
+        "One element lane of the RMSNorm unit. First pass: z = sat(round(x * gamma / 2^16)) and x^2.",
+        "Second pass: round(|z| * mantissa / 2^shift) with the sign of z, saturated.",
+        "Two multipliers: a 32 x 32 square and a 33 x 33 signed multiplier shared by both passes.",
+      ])
+    _ = m.clock()
+    let enable = m.input("enable", .bit, comment: "advance both stages")
+    let second = m.input("second_pass", .bit, comment: "0: x * gamma and the square; 1: scale the stored z")
+    let x = m.input("x", .sint(32))
+    let gamma = m.input("gamma", .sint(32))
+    let stored = m.input("stored_z", .sint(32), comment: "z read back in the second pass")
+    let mantissa = m.input("mantissa", .uint(32))
+    let shift = m.input("shift", .uint(7), comment: "-exponent - 1, at most 64")
+    let saturate = m.input("saturate", .bit)
+    let squareOut = m.output("square", .uint(64), comment: "x^2 of the beat in stage 1")
+    let zOut = m.output("z", .sint(32), comment: "z of the beat in stage 1")
+    let zMagnitudeOut = m.output("z_magnitude", .uint(32))
+    let resultOut = m.output("result", .sint(32), comment: "second pass: the scaled element")
+
+    // x^2 = |x|^2 <= 2^62, as Norms.sumOfSquares squares it.
+    let xMagnitude = NormDatapath.magnitude(m, "x_magnitude", x)
+    let squareNext = m.wire("square_next", xMagnitude.times(xMagnitude))
+
+    // The shared multiplier: x * gamma, or |z| * mantissa (both operands non-negative).
+    let xWide = m.wire("x_wide", x.extended(to: 33))
+    let gammaWide = m.wire("gamma_wide", gamma.extended(to: 33))
+    let storedNegative = m.wire("stored_negative", stored.msb)
+    let storedWide = m.wire("stored_wide", stored.extended(to: 33))
+    let storedMagnitude = m.wire("stored_magnitude", .mux(storedNegative, -storedWide, storedWide))
+    let mantissaWide = m.wire("mantissa_wide", Expr.concat([.low, mantissa]).asSigned)
+    let mulA = m.wire("mul_a", .mux(second, storedMagnitude, xWide))
+    let mulB = m.wire("mul_b", .mux(second, mantissaWide, gammaWide))
+    let productNext = m.wire("product_next", mulA.times(mulB))
+
+    let product = m.register("product", .sint(66), reset: .none, comment: "x * gamma, or |z| * mantissa")
+    let square = m.register("square", .uint(64), reset: .none)
+    let negative = m.register("negative", .bit, reset: .none, comment: "the stored z is negative")
+    let nonzero = m.register("nonzero", .bit, reset: .none, comment: "the stored z is not zero")
+    let result = m.register("result", .sint(32), reset: .none)
+
+    // First pass, from stage 1: Fixed.mul's rounding and saturation.
+    let bias = Expr.mux(product.state.msb, .literal(0x7FFF, .sint(66)), .literal(0x8000, .sint(66)))
+    let xgRounded = m.wire(
+      "xg_rounded", (product.state + bias).shiftRight(16),
+      comment: "(p + 2^15 - [p < 0]) >>> 16 rounds half away from zero")
+    let z = m.wire(
+      "z_value",
+      .mux(xgRounded.gt(.literal(Int(Int32.max), .sint(66))), .literal(Int(Int32.max), .sint(32)),
+           .mux(xgRounded.lt(.literal(Int(Int32.min), .sint(66))), .literal(Int(Int32.min), .sint(32)),
+                xgRounded.truncated(to: 32))))
+    let zMagnitude = NormDatapath.magnitude(m, "z_value_magnitude", z)
+
+    // Second pass, from stage 1: Scale.apply.
+    let scaled = NormDatapath.applyResult(
+      m, "apply", product: product.state.asUnsigned, shift: shift, saturate: saturate,
+      negative: negative.state, nonzero: nonzero.state)
+
+    m.comb {
+      Assign(product.next, product.state)
+      Assign(square.next, square.state)
+      Assign(negative.next, negative.state)
+      Assign(nonzero.next, nonzero.state)
+      Assign(result.next, result.state)
+      If(enable) {
+        Assign(product.next, productNext)
+        Assign(square.next, squareNext)
+        Assign(negative.next, storedNegative)
+        Assign(nonzero.next, stored.ne(0))
+        Assign(result.next, scaled)
+      }
+    }
+    m.assign(squareOut, square.state)
+    m.assign(zOut, z)
+    m.assign(zMagnitudeOut, zMagnitude)
+    m.assign(resultOut, result.state)
+    return try m.finish()
+  }
+
+  // MARK: Unit
+
+  static func unitModule(_ config: NormUnitConfig, lane: Module) throws -> Module {
+    let lanes = config.lanes
+    let depth = config.memoryDepth
+    let lengthBits = config.lengthBits
+    let sqrtExpBits = NormUnitConfig.sqrtLengthExponentBits
+    let betaExpBits = NormUnitConfig.betaExponentBits
+    let expBits = NormUnitConfig.scaleExponentBits
+    let expType = HWType.sint(expBits)
+    let m = ModuleBuilder(
+      "norm_unit",
+      comment: [
+        "RMSNorm unit: \(lanes) Q15.16 lanes, vectors of up to \(config.maxLength) elements (\(depth) beats on chip).",
+        "mode 0 (norm):     y_i = r.apply(Fixed.mul(x_i, gamma_i)), r = sqrtLength * rsqrt(ss + epsTerm).",
+        "mode 1 (quantize): q_i = clamp(round(z_i * 127 / M)), z = Fixed.mul(x, gamma), M = max |z_i|;",
+        "                   scale = beta * r * M / 127 (zero, and q = 0, for an all-zero z).",
+        "x and gamma are valid/ready streams consumed together; x_last_i marks a vector's last beat.",
+        "mode, length and the constants are sampled with a vector's first beat. Elements past length",
+        "are ignored (read as zero) and come out as zero. Results stream out after the whole vector",
+        "is in; scale_*_o hold the vector's output scale while its results stream (quantize mode).",
+        "Multipliers: 2 per lane (32 x 32 square, shared 33 x 33) and one 32 x 32 for the scalars.",
+      ] + Phase.legend)
+    let clk = m.clock()
+    _ = m.reset()
+    let xValid = m.input("x_valid", .bit)
+    let xReady = m.output("x_ready", .bit)
+    let xData = m.input("x_data", .uint(config.beatBits), comment: "Q15.16 element i at [32*i +: 32]")
+    let xLast = m.input("x_last", .bit, comment: "last beat of a vector")
+    let gValid = m.input("g_valid", .bit)
+    let gReady = m.output("g_ready", .bit)
+    let gData = m.input("g_data", .uint(config.beatBits), comment: "gamma, Q15.16, same layout")
+    let modeIn = m.input("mode", .bit, comment: "0 norm, 1 quantize; with the first beat")
+    let lengthIn = m.input("length", .uint(lengthBits), comment: "elements in the vector; with the first beat")
+    let epsIn = m.input("eps_term", .uint(64), comment: "LengthConstants.epsTerm")
+    let sqrtMantissaIn = m.input("sqrt_len_mantissa", .uint(32), comment: "LengthConstants.sqrtLength")
+    let sqrtExponentIn = m.input("sqrt_len_exponent", .sint(sqrtExpBits))
+    let betaMantissaIn = m.input("beta_mantissa", .uint(32), comment: "quantize mode: the weights' beta")
+    let betaExponentIn = m.input("beta_exponent", .sint(betaExpBits))
+    let yValid = m.output("y_valid", .bit)
+    let yReady = m.input("y_ready", .bit)
+    let yLast = m.output("y_last", .bit)
+    let yData = m.output("y_data", .uint(config.beatBits), comment: "norm mode: Q15.16 element i at [32*i +: 32]")
+    let qData = m.output("q_data", .uint(config.int8BeatBits), comment: "quantize mode: int8 element i at [8*i +: 8]")
+    let scaleMantissa = m.output("scale_mantissa", .uint(32), comment: "quantize mode: outputScale")
+    let scaleExponent = m.output("scale_exponent", expType)
+
+    let memory = m.memory("z_mem", depth: depth, .uint(config.beatBits))
+    let addressBits = memory.addressWidth
+
+    // MARK: First pass: join, mask, lanes, store, reduce.
+    let phase = m.register("phase", .uint(Phase.bits), resetValue: Phase.input.rawValue)
+    func inPhase(_ p: Phase) -> Expr { phase.state.eq(p.rawValue) }
+    let first = m.register("first", .bit, resetValue: 1, comment: "the next beat starts a vector")
+    let inInput = m.wire("in_input", inPhase(.input))
+    let fire = m.wire("fire", xValid && gValid && inInput, comment: "an x/gamma pair is consumed")
+    m.assign(xReady, gValid && inInput)
+    m.assign(gReady, xValid && inInput)
+
+    let remaining = m.register("remaining", .uint(lengthBits), reset: .none, comment: "elements left from this beat on")
+    let lengthNow = m.wire("length_now", .mux(first.state, lengthIn, remaining.state))
+    let remainingNext = m.wire(
+      "remaining_next",
+      .mux(lengthNow.gt(.literal(lanes, .uint(lengthBits))), lengthNow - .literal(lanes, .uint(lengthBits)), .zeros(.uint(lengthBits))))
+    let maskedLanes: [Expr] = (0..<lanes).map { i in
+      let live = lengthNow.gt(.literal(i, .uint(lengthBits)))
+      return Expr.mux(live, xData[32 * i + 31, 32 * i], .zeros(.uint(32)))
+    }
+    let xMasked = m.wire("x_masked", .concat(maskedLanes.reversed()), comment: "elements past the length read as zero")
+
+    let s0Valid = m.register("s0_valid", .bit, comment: "a beat is held in the input registers")
+    let s0Last = m.register("s0_last", .bit, reset: .none)
+    let xBeat = m.register("x_beat", .uint(config.beatBits), reset: .none)
+    let gBeat = m.register("g_beat", .uint(config.beatBits), reset: .none)
+    let s1Valid = m.register("s1_valid", .bit, comment: "the lanes hold a beat's z and squares")
+    let s1Last = m.register("s1_last", .bit, reset: .none)
+    let s2Valid = m.register("s2_valid", .bit, comment: "a beat's square sum and maximum are held")
+    let mode = m.register("mode", .bit, reset: .none, comment: "1: quantize")
+    let eps = m.register("eps_term", .uint(64), reset: .none)
+    let sqrtMantissa = m.register("sqrt_len_mantissa", .uint(32), reset: .none)
+    let sqrtExponent = m.register("sqrt_len_exponent", .sint(sqrtExpBits), reset: .none)
+    let betaMantissa = m.register("beta_mantissa", .uint(32), reset: .none)
+    let betaExponent = m.register("beta_exponent", .sint(betaExpBits), reset: .none)
+    let writeAddress = m.register("write_address", .uint(addressBits), reset: .none)
+    let lastAddress = m.register("last_address", .uint(addressBits), reset: .none, comment: "the vector's last beat in z_mem")
+    let beatSumBits = 64 + ceilLog2(lanes)
+    let sumBits = config.sumOfSquaresBits
+    let beatSquares = m.register("beat_squares", .uint(beatSumBits), reset: .none)
+    let beatMax = m.register("beat_max", .uint(32), reset: .none)
+    let sumOfSquares = m.register("sum_of_squares", .uint(sumBits), reset: .none, comment: "exact: never wraps")
+    let maxMagnitude = m.register("max_magnitude", .uint(32), reset: .none, comment: "M = max |z_i|")
+
+    // MARK: Second-pass pipeline: read -> lane stage 1 -> lane stage 2 (the output).
+    let issuing = m.register("issuing", .bit, comment: "addresses of the vector are still to be read")
+    let readAddress = m.register("read_address", .uint(addressBits), reset: .none)
+    let readData = m.register("read_data", .uint(config.beatBits), reset: .none)
+    let rValid = m.register("r_valid", .bit)
+    let rLast = m.register("r_last", .bit, reset: .none)
+    let aValid = m.register("a_valid", .bit)
+    let aLast = m.register("a_last", .bit, reset: .none)
+    let outValid = m.register("out_valid", .bit)
+    let outLast = m.register("out_last", .bit, reset: .none)
+    // Outside the second pass out_valid is low, so the lanes advance every cycle.
+    let advance = m.wire("advance", !outValid.state || yReady, comment: "the second-pass pipeline moves")
+    let inOutput = m.wire("in_output", inPhase(.output))
+    let issue = m.wire("issue", inOutput && issuing.state && advance)
+    let finish = m.wire("finish", outValid.state && yReady && outLast.state, comment: "the vector's last result leaves")
+
+    // The apply scale: r in norm mode, 127 / M in quantize mode.
+    let applyMantissa = m.register("apply_mantissa", .uint(32), reset: .none)
+    let applyExponent = m.register("apply_exponent", expType, reset: .none)
+    let controls = NormDatapath.applyControls(m, "apply", mantissa: applyMantissa.state, exponent: applyExponent.state)
+
+    // MARK: Lanes
+    var squares: [Expr] = []
+    var zs: [Expr] = []
+    var zMagnitudes: [Expr] = []
+    var results: [Expr] = []
+    for i in 0..<lanes {
+      let square = m.wire("lane_square_\(i)", .uint(64))
+      let z = m.wire("lane_z_\(i)", .sint(32))
+      let zMagnitude = m.wire("lane_z_magnitude_\(i)", .uint(32))
+      let result = m.wire("lane_result_\(i)", .sint(32))
+      // Signed lane values go through wires: Yosys 0.23 asserts on `$signed(x)` of a whole signal in a port connection.
+      let x = m.wire("lane_x_\(i)", xBeat.state[32 * i + 31, 32 * i].asSigned)
+      let gamma = m.wire("lane_gamma_\(i)", gBeat.state[32 * i + 31, 32 * i].asSigned)
+      let stored = m.wire("lane_stored_z_\(i)", readData.state[32 * i + 31, 32 * i].asSigned)
+      m.instance(lane, "u_lane_\(i)", [
+        ("clk_i", clk),
+        ("enable_i", advance),
+        ("second_pass_i", inOutput),
+        ("x_i", x),
+        ("gamma_i", gamma),
+        ("stored_z_i", stored),
+        ("mantissa_i", applyMantissa.state),
+        ("shift_i", controls.shift),
+        ("saturate_i", controls.saturate),
+        ("square_o", square),
+        ("z_o", z),
+        ("z_magnitude_o", zMagnitude),
+        ("result_o", result),
+      ])
+      squares.append(square)
+      zs.append(z)
+      zMagnitudes.append(zMagnitude)
+      results.append(result)
+    }
+    m.write(memory, enable: s1Valid.state, address: writeAddress.state, data: .concat(zs.reversed()))
+    let squareSum = NormDatapath.tree(m, "square_sum", squares.map { $0.extended(to: beatSumBits) }) { $0 + $1 }
+    let beatMaxNext = NormDatapath.tree(m, "beat_max", zMagnitudes) { .mux($0.ge($1), $0, $1) }
+
+    m.comb {
+      Assign(s0Valid.next, fire)
+      Assign(s0Last.next, s0Last.state)
+      Assign(xBeat.next, xBeat.state)
+      Assign(gBeat.next, gBeat.state)
+      Assign(remaining.next, remaining.state)
+      Assign(s1Valid.next, s0Valid.state)
+      Assign(s1Last.next, s0Last.state)
+      Assign(s2Valid.next, s1Valid.state)
+      Assign(mode.next, mode.state)
+      Assign(eps.next, eps.state)
+      Assign(sqrtMantissa.next, sqrtMantissa.state)
+      Assign(sqrtExponent.next, sqrtExponent.state)
+      Assign(betaMantissa.next, betaMantissa.state)
+      Assign(betaExponent.next, betaExponent.state)
+      Assign(writeAddress.next, writeAddress.state)
+      Assign(lastAddress.next, lastAddress.state)
+      Assign(beatSquares.next, squareSum)
+      Assign(beatMax.next, beatMaxNext)
+      Assign(sumOfSquares.next, sumOfSquares.state)
+      Assign(maxMagnitude.next, maxMagnitude.state)
+      If(s1Valid.state) {
+        Assign(writeAddress.next, writeAddress.state + .literal(1, .uint(addressBits)))
+        If(s1Last.state) { Assign(lastAddress.next, writeAddress.state) }
+      }
+      If(s2Valid.state) {
+        Assign(sumOfSquares.next, sumOfSquares.state + beatSquares.state.extended(to: sumBits))
+        Assign(maxMagnitude.next, .mux(beatMax.state.gt(maxMagnitude.state), beatMax.state, maxMagnitude.state))
+      }
+      If(fire) {
+        Assign(xBeat.next, xMasked)
+        Assign(gBeat.next, gData)
+        Assign(s0Last.next, xLast)
+        Assign(remaining.next, remainingNext)
+        If(first.state) {
+          Assign(mode.next, modeIn)
+          Assign(eps.next, epsIn)
+          Assign(sqrtMantissa.next, sqrtMantissaIn)
+          Assign(sqrtExponent.next, sqrtExponentIn)
+          Assign(betaMantissa.next, betaMantissaIn)
+          Assign(betaExponent.next, betaExponentIn)
+          Assign(writeAddress.next, .zeros(.uint(addressBits)))
+          Assign(sumOfSquares.next, .zeros(.uint(sumBits)))
+          Assign(maxMagnitude.next, .zeros(.uint(32)))
+        }
+      }
+    }
+
+    // MARK: Scalars: one multiplier, one normalizer, one divider, once a vector.
+    let product = m.register("scalar_product", .uint(64), reset: .none, comment: "the shared multiplier's last product")
+    let mulA = m.wire("mul_a", .uint(32))
+    let mulB = m.wire("mul_b", .uint(32))
+    let productNext = m.wire("scalar_product_next", mulA.times(mulB))
+    let normBits = config.normalizerBits
+    let normIn = m.wire("norm_in", .uint(normBits), comment: "value to turn into a scale (or, for rsqrt, into m)")
+    let normExponent = m.wire("norm_exponent", expType)
+    let normalized = NormDatapath.normalize(m, "norm", normIn)
+    let normZero = m.wire("norm_zero", normIn.eq(0))
+    let normScale = NormDatapath.scale(m, "norm_scale", normalized, exponent: normExponent, isZero: normZero)
+
+    let v = m.register("rsqrt_v", .uint(normBits), reset: .none, comment: "ss + epsTerm")
+    let mRsqrt = m.register("rsqrt_m", .uint(31), reset: .none, comment: "v shifted evenly into [2^29, 2^31)")
+    let rsqrtBase = m.register("rsqrt_exponent", expType, reset: .none, comment: "-45 - e/2: the exponent of y1 * 2^-30")
+    let y0 = m.register("rsqrt_y0", .uint(31), reset: .none, comment: "seed, Q2.30")
+    let rsqrtMantissa = m.register("rsqrt_mantissa", .uint(32), reset: .none)
+    let rsqrtExponent = m.register("rsqrt_scale_exponent", expType, reset: .none)
+    let rMantissa = m.register("r_mantissa", .uint(32), reset: .none, comment: "r = 1 / RMS")
+    let rExponent = m.register("r_exponent", expType, reset: .none)
+    let maxMantissa = m.register("max_mantissa", .uint(32), reset: .none, comment: "M as a scale")
+    let maxExponent = m.register("max_exponent", expType, reset: .none)
+    let remainder = m.register("div_remainder", .uint(32), reset: .none)
+    let quotient = m.register("div_quotient", .uint(32), reset: .none, comment: "floor((2^63 - 1) / M's mantissa)")
+    let divCount = m.register("div_count", .uint(5), reset: .none)
+    let outMantissa = m.register("out_mantissa", .uint(32), reset: .none, comment: "the output scale, built up")
+    let outExponent = m.register("out_exponent", expType, reset: .none)
+
+    // Norms.rsqrt's even shift. With W = \(normBits) (even) bits, v << lz has
+    // its top bit set and v has W - lz bits: m keeps the top 31 for an odd
+    // count (e = W - 31 - lz) and the top 30 for an even one (e = W - 30 - lz),
+    // so e/2 = W/2 - 15 - ceil(lz / 2).
+    let lz = normalized.leadingZeros
+    let top = normBits - 1
+    let mFromNorm = m.wire(
+      "rsqrt_m_next",
+      .mux(lz[0], normalized.shifted[top, top - 30], Expr.concat([.low, normalized.shifted[top, top - 29]])))
+    let halfShift = m.wire(
+      "rsqrt_half_shift", (lz.extended(to: lz.width + 1) + .literal(1, .uint(lz.width + 1))).shiftRight(1),
+      comment: "ceil(lz / 2)")
+    let rsqrtBaseNext = m.wire(
+      "rsqrt_exponent_next",
+      .literal(-45 - (normBits / 2 - 15), expType) + Expr.concat([.zeros(.uint(expBits - halfShift.width)), halfShift]).asSigned,
+      comment: "-45 - e/2 = \(-45 - (normBits / 2 - 15)) + ceil(lz / 2)")
+    // The seed ROM: Norms.rsqrtSeeds, indexed by m >> 23.
+    let seed = m.wire("rsqrt_seed", .uint(31))
+    let seedIndex = m.wire("rsqrt_seed_index", mRsqrt.state[30, 23])
+    let seedCases: [(values: [Int], body: [Statement])] = Norms.rsqrtSeeds.enumerated().map { k, value in
+      (values: [k + 64], body: Statements { Assign(seed, .literal(Int(value), .uint(31))) })
+    }
+    m.comb {
+      Switch(seedIndex, cases: seedCases, default: Statements { Assign(seed, .zeros(.uint(31))) })
+    }
+    // Newton: t = m y0^2 (Q2.30) is within 1% of 2^30, so 3 * 2^30 - t fits 32 bits.
+    let correction = m.wire("newton_correction", .literal(3 << 30, .uint(64)) - product.state.shiftRight(30))
+    NormDatapath.discard(m, "newton_correction_high", correction[63, 32])
+    let y1 = m.wire("rsqrt_y1", product.state.shiftRight(31), comment: "y0 (3 - m y0^2) / 2, Q2.30")
+    // The divider: restoring, one quotient bit a cycle, every dividend bit below
+    // the top 31 a one (2^63 - 1).
+    let partial = m.wire("div_partial", .concat([remainder.state, .high]))
+    let divisor = m.wire("div_divisor", Expr.concat([.low, maxMantissa.state]))
+    let fits = m.wire("div_fits", partial.ge(divisor))
+    let difference = m.wire("div_difference", partial - divisor)
+    let remainderNext = m.wire("div_remainder_next", .mux(fits, difference, partial))
+    NormDatapath.discard(m, "div_remainder_high", remainderNext[32])
+
+    let scale127 = Norms.scale127
+    let inverse127 = Norms.inverse127
+    let sqrtExponentWide = m.wire("sqrt_len_exponent_wide", sqrtExponent.state.extended(to: expBits))
+    let betaExponentWide = m.wire("beta_exponent_wide", betaExponent.state.extended(to: expBits))
+    let maxIsZero = m.wire("max_is_zero", maxMagnitude.state.eq(0))
+
+    func enterOutput() -> [Statement] {
+      Statements {
+        Assign(phase.next, .literal(Phase.output.rawValue, .uint(Phase.bits)))
+        Assign(readAddress.next, .zeros(.uint(addressBits)))
+        Assign(issuing.next, .high)
+      }
+    }
+    func go(_ p: Phase) -> Statement { Assign(phase.next, .literal(p.rawValue, .uint(Phase.bits))) }
+    func literal32(_ value: UInt32) -> Expr { .literal(Int(value), .uint(32)) }
+    func exponent(_ value: Int) -> Expr { .literal(value, expType) }
+
+    let phaseCases: [(values: [Int], body: [Statement])] = [
+      (values: [Phase.input.rawValue], body: Statements {
+        If(fire) {
+          Assign(first.next, .low)
+          If(xLast) { go(.drain) }
+        }
+      }),
+      (values: [Phase.drain.rawValue], body: Statements {
+        If(!s0Valid.state && !s1Valid.state && !s2Valid.state) { go(.sum) }
+      }),
+      (values: [Phase.sum.rawValue], body: Statements {
+        Assign(v.next, sumOfSquares.state.extended(to: normBits) + eps.state.extended(to: normBits))
+        go(.rsqrtNormalize)
+      }),
+      (values: [Phase.rsqrtNormalize.rawValue], body: Statements {
+        Assign(normIn, v.state)
+        Assign(mRsqrt.next, mFromNorm)
+        Assign(rsqrtBase.next, rsqrtBaseNext)
+        go(.seed)
+      }),
+      (values: [Phase.seed.rawValue], body: Statements {
+        Assign(y0.next, seed)
+        go(.square)
+      }),
+      (values: [Phase.square.rawValue], body: Statements {
+        Assign(mulA, y0.state.extended(to: 32))
+        Assign(mulB, y0.state.extended(to: 32))
+        go(.test)
+      }),
+      (values: [Phase.test.rawValue], body: Statements {
+        Assign(mulA, mRsqrt.state.extended(to: 32))
+        Assign(mulB, product.state[61, 30])  // y0^2 >> 30 < 2^31
+        go(.newton)
+      }),
+      (values: [Phase.newton.rawValue], body: Statements {
+        Assign(mulA, y0.state.extended(to: 32))
+        Assign(mulB, correction[31, 0])
+        go(.rsqrtScale)
+      }),
+      (values: [Phase.rsqrtScale.rawValue], body: Statements {
+        Assign(normIn, y1.extended(to: normBits))
+        Assign(normExponent, rsqrtBase.state)
+        Assign(rsqrtMantissa.next, normScale.mantissa)
+        Assign(rsqrtExponent.next, normScale.exponent)
+        go(.rmsMultiply)
+      }),
+      (values: [Phase.rmsMultiply.rawValue], body: Statements {
+        Assign(mulA, sqrtMantissa.state)
+        Assign(mulB, rsqrtMantissa.state)
+        go(.rms)
+      }),
+      (values: [Phase.rms.rawValue], body: Statements {
+        Assign(normIn, product.state.extended(to: normBits))
+        Assign(normExponent, sqrtExponentWide + rsqrtExponent.state)
+        Assign(rMantissa.next, normScale.mantissa)
+        Assign(rExponent.next, normScale.exponent)
+        Assign(applyMantissa.next, normScale.mantissa)
+        Assign(applyExponent.next, normScale.exponent)
+        If(mode.state) {
+          go(.maxScale)
+        }.Else {
+          Assign(outMantissa.next, .zeros(.uint(32)))
+          Assign(outExponent.next, .zeros(expType))
+          enterOutput()
+        }
+      }),
+      (values: [Phase.maxScale.rawValue], body: Statements {
+        Assign(normIn, maxMagnitude.state.extended(to: normBits))
+        Assign(maxMantissa.next, normScale.mantissa)
+        Assign(maxExponent.next, normScale.exponent)
+        Assign(remainder.next, literal32(UInt32(Int32.max)))  // (2^63 - 1) >> 32
+        Assign(quotient.next, .zeros(.uint(32)))
+        Assign(divCount.next, .zeros(.uint(5)))
+        If(maxIsZero) {
+          // An all-zero vector: q = 0 and a zero output scale.
+          Assign(applyMantissa.next, .zeros(.uint(32)))
+          Assign(applyExponent.next, .zeros(expType))
+          Assign(outMantissa.next, .zeros(.uint(32)))
+          Assign(outExponent.next, .zeros(expType))
+          enterOutput()
+        }.Else {
+          go(.divide)
+        }
+      }),
+      (values: [Phase.divide.rawValue], body: Statements {
+        Assign(remainder.next, remainderNext[31, 0])
+        Assign(quotient.next, .concat([quotient.state[30, 0], fits]))
+        Assign(divCount.next, divCount.state + .literal(1, .uint(5)))
+        If(divCount.state.eq(31)) { go(.toInt8Multiply) }
+      }),
+      (values: [Phase.toInt8Multiply.rawValue], body: Statements {
+        // The quotient lies in [2^31, 2^32): already a normalized mantissa.
+        Assign(mulA, literal32(scale127.mantissa))
+        Assign(mulB, quotient.state)
+        go(.toInt8)
+      }),
+      (values: [Phase.toInt8.rawValue], body: Statements {
+        // scale127 * (quotient, -63 - maxExponent)
+        Assign(normIn, product.state.extended(to: normBits))
+        Assign(normExponent, exponent(scale127.exponent - 63) - maxExponent.state)
+        Assign(applyMantissa.next, normScale.mantissa)
+        Assign(applyExponent.next, normScale.exponent)
+        Assign(mulA, betaMantissa.state)
+        Assign(mulB, rMantissa.state)
+        go(.outScale1)
+      }),
+      (values: [Phase.outScale1.rawValue], body: Statements {
+        Assign(normIn, product.state.extended(to: normBits))
+        Assign(normExponent, betaExponentWide + rExponent.state)
+        Assign(outMantissa.next, normScale.mantissa)
+        Assign(outExponent.next, normScale.exponent)
+        go(.outScale2Multiply)
+      }),
+      (values: [Phase.outScale2Multiply.rawValue], body: Statements {
+        Assign(mulA, outMantissa.state)
+        Assign(mulB, maxMantissa.state)
+        go(.outScale2)
+      }),
+      (values: [Phase.outScale2.rawValue], body: Statements {
+        Assign(normIn, product.state.extended(to: normBits))
+        Assign(normExponent, outExponent.state + maxExponent.state)
+        Assign(outMantissa.next, normScale.mantissa)
+        Assign(outExponent.next, normScale.exponent)
+        go(.outScale3Multiply)
+      }),
+      (values: [Phase.outScale3Multiply.rawValue], body: Statements {
+        Assign(mulA, outMantissa.state)
+        Assign(mulB, literal32(inverse127.mantissa))
+        go(.outScale3)
+      }),
+      (values: [Phase.outScale3.rawValue], body: Statements {
+        Assign(normIn, product.state.extended(to: normBits))
+        Assign(normExponent, outExponent.state - exponent(-inverse127.exponent))
+        Assign(outMantissa.next, normScale.mantissa)
+        Assign(outExponent.next, normScale.exponent)
+        enterOutput()
+      }),
+      (values: [Phase.output.rawValue], body: Statements {
+        If(issue) {
+          Assign(readAddress.next, readAddress.state + .literal(1, .uint(addressBits)))
+          If(readAddress.state.eq(lastAddress.state)) { Assign(issuing.next, .low) }
+        }
+        If(finish) {
+          Assign(first.next, .high)
+          go(.input)
+        }
+      }),
+    ]
+
+    m.comb {
+      Assign(phase.next, phase.state)
+      Assign(first.next, first.state)
+      Assign(product.next, productNext)
+      Assign(mulA, .zeros(.uint(32)))
+      Assign(mulB, .zeros(.uint(32)))
+      Assign(normIn, .zeros(.uint(normBits)))
+      Assign(normExponent, .zeros(expType))
+      Assign(v.next, v.state)
+      Assign(mRsqrt.next, mRsqrt.state)
+      Assign(rsqrtBase.next, rsqrtBase.state)
+      Assign(y0.next, y0.state)
+      Assign(rsqrtMantissa.next, rsqrtMantissa.state)
+      Assign(rsqrtExponent.next, rsqrtExponent.state)
+      Assign(rMantissa.next, rMantissa.state)
+      Assign(rExponent.next, rExponent.state)
+      Assign(maxMantissa.next, maxMantissa.state)
+      Assign(maxExponent.next, maxExponent.state)
+      Assign(remainder.next, remainder.state)
+      Assign(quotient.next, quotient.state)
+      Assign(divCount.next, divCount.state)
+      Assign(applyMantissa.next, applyMantissa.state)
+      Assign(applyExponent.next, applyExponent.state)
+      Assign(outMantissa.next, outMantissa.state)
+      Assign(outExponent.next, outExponent.state)
+      Assign(readAddress.next, readAddress.state)
+      Assign(issuing.next, issuing.state)
+      Switch(phase.state, cases: phaseCases, default: Statements { go(.input) })
+    }
+
+    // The second-pass pipeline; the lanes hold stages a and out.
+    m.comb {
+      Assign(readData.next, readData.state)
+      Assign(rValid.next, rValid.state)
+      Assign(rLast.next, rLast.state)
+      Assign(aValid.next, aValid.state)
+      Assign(aLast.next, aLast.state)
+      Assign(outValid.next, outValid.state)
+      Assign(outLast.next, outLast.state)
+      If(advance) {
+        Assign(readData.next, memory.read(readAddress.state))
+        Assign(rValid.next, issue)
+        Assign(rLast.next, readAddress.state.eq(lastAddress.state))
+        Assign(aValid.next, rValid.state)
+        Assign(aLast.next, rLast.state)
+        Assign(outValid.next, aValid.state)
+        Assign(outLast.next, aLast.state)
+      }
+    }
+
+    // int8 outputs: the scaled element clamped to [-128, 127].
+    let quantized: [Expr] = results.enumerated().map { i, r in
+      m.wire(
+        "q_\(i)",
+        .mux(r.gt(.literal(127, .sint(32))), .literal(127, .uint(8)),
+             .mux(r.lt(.literal(-128, .sint(32))), .literal(128, .uint(8)), r[7, 0])))
+    }
+    m.assign(yValid, outValid.state)
+    m.assign(yLast, outLast.state)
+    m.assign(yData, .concat(results.reversed()))
+    m.assign(qData, .concat(quantized.reversed()))
+    m.assign(scaleMantissa, outMantissa.state)
+    m.assign(scaleExponent, outExponent.state)
+    return try m.finish()
+  }
+}
+
+extension NormUnitGenerator {
+  /// One `.sv` file per module of the norm unit, children first, with a header naming the config.
+  public static func sources(_ config: NormUnitConfig) throws -> [(name: String, contents: String)] {
+    try generate(config).files(header: ["Generated by hwgen; do not edit. RMSNorm unit: \(config)."])
+  }
+}
+
+extension RescaleUnitGenerator {
+  /// One `.sv` file per module of the rescale unit, children first.
+  public static func sources(_ config: NormUnitConfig) throws -> [(name: String, contents: String)] {
+    try generate(config).files(header: [
+      "Generated by hwgen; do not edit. Rescale unit: \(config.lanes) lanes, \(config.accumulatorWidth)-bit accumulators."
+    ])
+  }
+}
