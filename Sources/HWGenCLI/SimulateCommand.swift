@@ -1,0 +1,107 @@
+import ArgumentParser
+import Foundation
+import HWGolden
+import HWReport
+import HWSim
+import HWSpec
+import HWSupport
+
+struct Simulate: ParsableCommand {
+  static let configuration = CommandConfiguration(
+    abstract: "Run token workloads of a model preset through the accelerator's RTL in Verilator, check every token against the golden model, and report tokens/s against the memory roofline.")
+
+  @Option(help: "Model preset: tiny, 370m, 1.3b, 2.7b.") var model: String = "tiny"
+  @Option(help: "Tokens to generate (greedy, each argmax fed back).") var tokens: Int = 4
+  @Option(help: "Prompt token ids, comma-separated.") var prompt: String = "1"
+  @Option(help: "Core lanes (output rows per cycle) and element lanes of the other units.") var lanes: Int = AcceleratorConfig.defaultLanes
+  @Option(help: "Device profile for the off-chip memory model: d5005, u280, ...") var device: String = "d5005"
+  @Option(help: "Clock in MHz (default: the device profile's).") var clockMHz: Double?
+  @Option(help: "Seed of the synthetic weights.") var seed: UInt64 = 1
+  @Option(help: "Simulate only the first K layers cycle-accurately; the rest is extrapolated from them.") var layers: Int?
+  @Option(help: "Write the report as JSON to this file.") var json: String?
+  @Option(help: "Write a per-token trace (one line per token: input, argmax, cycles by kind, bytes) to this file.") var trace: String?
+
+  func validate() throws {
+    guard (1...100_000).contains(tokens) else { throw ValidationError("tokens must be between 1 and 100000, got \(tokens)") }
+    if let layers, layers < 1 { throw ValidationError("layers must be at least 1, got \(layers)") }
+    if let clockMHz, !(clockMHz > 0 && clockMHz <= 2000) { throw ValidationError("clock must be between 0 and 2000 MHz, got \(clockMHz)") }
+  }
+
+  func run() throws {
+    let modelConfig = try ModelConfig.preset(named: model)
+    let profile = try DeviceProfile.named(device)
+    let clock = clockMHz ?? profile.defaultClockMHz
+    let promptIDs = try prompt.split(separator: ",").map { part -> Int in
+      guard let id = Int(part.trimmingCharacters(in: .whitespaces)), (0..<modelConfig.vocabSize).contains(id) else {
+        throw ValidationError("prompt ids must be integers in 0..<\(modelConfig.vocabSize), got '\(part)'")
+      }
+      return id
+    }
+    guard !promptIDs.isEmpty else { throw ValidationError("the prompt needs at least one token id") }
+    if let layers, layers > modelConfig.layers {
+      throw ValidationError("model \(modelConfig.name) has \(modelConfig.layers) layers, --layers \(layers) is more")
+    }
+    let config = AcceleratorConfig(lanes: lanes)
+    do { try config.validate(for: modelConfig) } catch { throw ValidationError("\(error)") }
+
+    print("hwgen simulate: model \(modelConfig.name) (\(modelConfig)), device \(profile.name) at \(Format.significant(clock, 4)) MHz")
+    print("accelerator: \(config)")
+    let setup = Stopwatch()
+    let weights = ModelWeights.synthetic(modelConfig, seed: seed)
+    print("weights: synthetic, seed \(seed), \(Format.si(Double(modelConfig.packedTernaryBytes), "B")) packed ternary (\(Format.seconds(setup.seconds)))")
+    let build = Stopwatch()
+    let sim = try AcceleratorSimulation(
+      weights: weights, config: config, profile: profile, clockMHz: clock, layers: layers)
+    print("verilator: core, norm, rescale, MLGRU and vector units ready in \(Format.seconds(build.seconds))")
+    let memory = sim.memory
+    print("memory: \(profile.memory.type), \(profile.memory.channels) channels, \(Format.significant(profile.memory.usableGBps, 4)) GB/s usable = \(Format.significant(memory.bytesPerCycle, 4)) B/cycle, latency \(memory.latencyCycles) cycles, \(memory.burstBytes) B bursts")
+    if sim.layersSimulated < modelConfig.layers {
+      print("NOTE: only layers 0..<\(sim.layersSimulated) of \(modelConfig.layers) run cycle-accurately; cycles and bytes of the other \(modelConfig.layers - sim.layersSimulated) layers are EXTRAPOLATED from them (final norm, lm_head and argmax are simulated, fed the golden model's residual stream)")
+    }
+    let terminal = isatty(STDOUT_FILENO) != 0
+    var traceLines: [String] = []
+    let wall = Stopwatch()
+    let report = try AcceleratorRunner.run(
+      sim, prompt: promptIDs, tokens: tokens, seed: seed, device: profile, clockMHz: clock
+    ) { done, total, run in
+      let rate = Double(run.measured.total) / max(run.simulationSeconds, 1e-9)
+      let line = "token \(done)/\(total): in \(run.input) -> \(run.next), \(run.measured.total) cycles simulated, \(Format.si(rate, "cycles/s")) simulated\(run.mismatch == nil ? "" : ", MISMATCH")"
+      if terminal {
+        FileHandle.standardOutput.write(Data(("\r\u{1B}[K" + line + (done == total ? "\n" : "")).utf8))
+      } else {
+        print(line)
+      }
+      traceLines.append(
+        "token \(done - 1) input \(run.input) argmax \(run.next) golden \(run.goldenNext) matrix \(run.measured.matrix) elementwise \(run.measured.elementwise) stalls \(run.measured.stalls) bytes \(run.bytes) weight_stall \(run.counters.weightStallCycles) vector_wait \(run.counters.vectorWaitCycles)")
+    }
+    let seconds = wall.seconds
+    if let trace {
+      try FileOutput.writeAtomically(Data((traceLines.joined(separator: "\n") + "\n").utf8), to: URL(fileURLWithPath: trace))
+    }
+    if let json {
+      try FileOutput.writeAtomically(report.json(), to: URL(fileURLWithPath: json))
+    }
+    print(Self.describe(report, wall: seconds))
+    if let m = report.firstMismatch {
+      throw ValidationError("\(report.mismatches) of \(report.tokens) tokens differ from the golden model; first: \(m)")
+    }
+  }
+
+  static func describe(_ r: SimulationReport, wall: Double) -> String {
+    var lines: [String] = []
+    lines.append("tokens: \(r.tokens) run (prompt \(r.prompt.count)), generated \(r.generated.map(String.init).joined(separator: " "))")
+    lines.append("check: \(r.mismatches == 0 ? "all" : "NOT all") \(r.elementsCompared) compared elements (per-layer outputs, final norm, logits, argmax) \(r.mismatches == 0 ? "equal the golden model, bit for bit" : "equal: \(r.mismatches) tokens differ")")
+    let tag = r.extrapolated ? " (\(r.layersSimulated) of \(r.layers) layers simulated, rest extrapolated)" : " (measured)"
+    lines.append("cycles per token: \(Format.significant(r.cyclesPerToken, 6))\(tag)")
+    lines.append("tokens/s at \(Format.significant(r.clockMHz, 4)) MHz: \(Format.significant(r.tokensPerSecond, 4))")
+    lines.append("memory traffic per token: \(Format.si(r.bytesPerToken, "B"))")
+    lines.append("roofline (\(Format.significant(r.usableGBps, 4)) GB/s usable / bytes per token): \(Format.significant(r.rooflineTokensPerSecond, 4)) tokens/s; achieved \(Format.percent(r.rooflineFraction)) of it")
+    let total = Double(max(1, r.cycles.total))
+    lines.append(
+      "breakdown: matrix \(Format.percent(Double(r.cycles.matrix) / total)), element-wise \(Format.percent(Double(r.cycles.elementwise) / total)), memory stalls \(Format.percent(Double(r.cycles.stalls) / total)) (weight FIFO empty \(r.counters.weightStallCycles), vector waits \(r.counters.vectorWaitCycles) cycles simulated)")
+    let simulated = Double(r.measuredCycles.total)
+    lines.append(
+      "wall: \(Format.seconds(wall)) for \(r.tokens) tokens (RTL \(Format.seconds(r.simulationSeconds)), \(Format.si(simulated / max(r.simulationSeconds, 1e-9), "cycles/s")); golden model \(Format.seconds(r.goldenSeconds)))")
+    return lines.joined(separator: "\n")
+  }
+}

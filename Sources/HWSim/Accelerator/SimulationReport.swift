@@ -1,0 +1,193 @@
+import Foundation
+import HWGolden
+import HWSpec
+
+/// What `hwgen simulate` reports: measured cycles, derived rates, the memory
+/// roofline for the same run, and the check against the golden model.
+public struct SimulationReport: Codable, Sendable {
+  public var model: String
+  public var device: String
+  public var lanes: Int
+  public var clockMHz: Double
+  public var seed: UInt64
+  public var layersSimulated: Int
+  public var layers: Int
+  /// True when layers past `layersSimulated` were not simulated and their
+  /// cycles and bytes are extrapolated from the simulated ones.
+  public var extrapolated: Bool
+  public var prompt: [Int]
+  /// Every token fed to the accelerator, and every argmax it produced.
+  public var inputs: [Int]
+  public var outputs: [Int]
+  public var generated: [Int]
+  public var elementsCompared: Int
+  public var mismatches: Int
+  public var firstMismatch: TokenMismatch?
+  /// Cycles of all tokens (simulated part only), and with extrapolation.
+  public var measuredCycles: CycleBreakdown
+  public var cycles: CycleBreakdown
+  public var counters: UnitCounters
+  public var bytes: Int
+  public var usableGBps: Double
+  public var simulationSeconds: Double
+  public var goldenSeconds: Double
+
+  public var tokens: Int { inputs.count }
+  public var cyclesPerToken: Double { Double(cycles.total) / Double(max(1, tokens)) }
+  public var measuredCyclesPerToken: Double { Double(measuredCycles.total) / Double(max(1, tokens)) }
+  public var tokensPerSecond: Double { clockMHz * 1e6 / cyclesPerToken }
+  public var bytesPerToken: Double { Double(bytes) / Double(max(1, tokens)) }
+  public var rooflineTokensPerSecond: Double { usableGBps * 1e9 / bytesPerToken }
+  public var rooflineFraction: Double { tokensPerSecond / rooflineTokensPerSecond }
+
+  enum CodingKeys: String, CodingKey {
+    case model, device, lanes, clockMHz, seed, layersSimulated, layers, extrapolated, prompt, inputs, outputs, generated
+    case elementsCompared, mismatches, firstMismatch, measuredCycles, cycles, counters, bytes, usableGBps
+    case simulationSeconds, goldenSeconds
+    case cyclesPerToken, tokensPerSecond, bytesPerToken, rooflineTokensPerSecond, rooflineFraction
+  }
+
+  public func encode(to encoder: Encoder) throws {
+    var c = encoder.container(keyedBy: CodingKeys.self)
+    try c.encode(model, forKey: .model)
+    try c.encode(device, forKey: .device)
+    try c.encode(lanes, forKey: .lanes)
+    try c.encode(clockMHz, forKey: .clockMHz)
+    try c.encode(seed, forKey: .seed)
+    try c.encode(layersSimulated, forKey: .layersSimulated)
+    try c.encode(layers, forKey: .layers)
+    try c.encode(extrapolated, forKey: .extrapolated)
+    try c.encode(prompt, forKey: .prompt)
+    try c.encode(inputs, forKey: .inputs)
+    try c.encode(outputs, forKey: .outputs)
+    try c.encode(generated, forKey: .generated)
+    try c.encode(elementsCompared, forKey: .elementsCompared)
+    try c.encode(mismatches, forKey: .mismatches)
+    try c.encodeIfPresent(firstMismatch, forKey: .firstMismatch)
+    try c.encode(measuredCycles, forKey: .measuredCycles)
+    try c.encode(cycles, forKey: .cycles)
+    try c.encode(counters, forKey: .counters)
+    try c.encode(bytes, forKey: .bytes)
+    try c.encode(usableGBps, forKey: .usableGBps)
+    try c.encode(simulationSeconds, forKey: .simulationSeconds)
+    try c.encode(goldenSeconds, forKey: .goldenSeconds)
+    try c.encode(cyclesPerToken, forKey: .cyclesPerToken)
+    try c.encode(tokensPerSecond, forKey: .tokensPerSecond)
+    try c.encode(bytesPerToken, forKey: .bytesPerToken)
+    try c.encode(rooflineTokensPerSecond, forKey: .rooflineTokensPerSecond)
+    try c.encode(rooflineFraction, forKey: .rooflineFraction)
+  }
+
+  public init(from decoder: Decoder) throws {
+    let c = try decoder.container(keyedBy: CodingKeys.self)
+    model = try c.decode(String.self, forKey: .model)
+    device = try c.decode(String.self, forKey: .device)
+    lanes = try c.decode(Int.self, forKey: .lanes)
+    clockMHz = try c.decode(Double.self, forKey: .clockMHz)
+    seed = try c.decode(UInt64.self, forKey: .seed)
+    layersSimulated = try c.decode(Int.self, forKey: .layersSimulated)
+    layers = try c.decode(Int.self, forKey: .layers)
+    extrapolated = try c.decode(Bool.self, forKey: .extrapolated)
+    prompt = try c.decode([Int].self, forKey: .prompt)
+    inputs = try c.decode([Int].self, forKey: .inputs)
+    outputs = try c.decode([Int].self, forKey: .outputs)
+    generated = try c.decode([Int].self, forKey: .generated)
+    elementsCompared = try c.decode(Int.self, forKey: .elementsCompared)
+    mismatches = try c.decode(Int.self, forKey: .mismatches)
+    firstMismatch = try c.decodeIfPresent(TokenMismatch.self, forKey: .firstMismatch)
+    measuredCycles = try c.decode(CycleBreakdown.self, forKey: .measuredCycles)
+    cycles = try c.decode(CycleBreakdown.self, forKey: .cycles)
+    counters = try c.decode(UnitCounters.self, forKey: .counters)
+    bytes = try c.decode(Int.self, forKey: .bytes)
+    usableGBps = try c.decode(Double.self, forKey: .usableGBps)
+    simulationSeconds = try c.decode(Double.self, forKey: .simulationSeconds)
+    goldenSeconds = try c.decode(Double.self, forKey: .goldenSeconds)
+  }
+
+  public init(model: String, device: String, lanes: Int, clockMHz: Double, seed: UInt64, layersSimulated: Int, layers: Int,
+              prompt: [Int], usableGBps: Double) {
+    self.model = model
+    self.device = device
+    self.lanes = lanes
+    self.clockMHz = clockMHz
+    self.seed = seed
+    self.layersSimulated = layersSimulated
+    self.layers = layers
+    extrapolated = layersSimulated < layers
+    self.prompt = prompt
+    inputs = []
+    outputs = []
+    generated = []
+    elementsCompared = 0
+    mismatches = 0
+    measuredCycles = CycleBreakdown()
+    cycles = CycleBreakdown()
+    counters = UnitCounters()
+    bytes = 0
+    self.usableGBps = usableGBps
+    simulationSeconds = 0
+    goldenSeconds = 0
+  }
+
+  /// Deterministic JSON: sorted keys, fixed formatting. Wall times excluded
+  /// unless asked for, so two runs of the same command give the same bytes.
+  public func json(includeWallTimes: Bool = false) throws -> Data {
+    var copy = self
+    if !includeWallTimes {
+      copy.simulationSeconds = 0
+      copy.goldenSeconds = 0
+    }
+    let encoder = JSONEncoder()
+    encoder.outputFormatting = [.sortedKeys, .prettyPrinted]
+    return try encoder.encode(copy)
+  }
+}
+
+extension UnitCounters {
+  static func + (a: Self, b: Self) -> Self {
+    UnitCounters(
+      coreBeats: a.coreBeats + b.coreBeats, normCycles: a.normCycles + b.normCycles,
+      rescaleCycles: a.rescaleCycles + b.rescaleCycles, mlgruCycles: a.mlgruCycles + b.mlgruCycles,
+      vectorCycles: a.vectorCycles + b.vectorCycles, weightStallCycles: a.weightStallCycles + b.weightStallCycles,
+      vectorWaitCycles: a.vectorWaitCycles + b.vectorWaitCycles, weightBytes: a.weightBytes + b.weightBytes,
+      vectorBytes: a.vectorBytes + b.vectorBytes)
+  }
+}
+
+/// Runs a prompt and greedy generation through an `AcceleratorSimulation`.
+public enum AcceleratorRunner {
+  /// Feeds `prompt`, then every argmax back until `tokens` tokens are
+  /// generated. `progress` is called after each token.
+  public static func run(
+    _ sim: AcceleratorSimulation, prompt: [Int], tokens: Int, seed: UInt64, device: DeviceProfile, clockMHz: Double,
+    progress: ((Int, Int, TokenRun) -> Void)? = nil
+  ) throws -> SimulationReport {
+    precondition(!prompt.isEmpty && tokens >= 1)
+    var report = SimulationReport(
+      model: sim.model.name, device: device.name, lanes: sim.config.lanes, clockMHz: clockMHz, seed: seed,
+      layersSimulated: sim.layersSimulated, layers: sim.model.layers, prompt: prompt, usableGBps: device.memory.usableGBps)
+    let steps = prompt.count + tokens - 1
+    var next = prompt[0]
+    for s in 0..<steps {
+      let input = s < prompt.count ? prompt[s] : next
+      let run = try sim.step(token: input)
+      report.inputs.append(input)
+      report.outputs.append(run.next)
+      if s >= prompt.count - 1 { report.generated.append(run.next) }
+      report.elementsCompared += run.compared
+      if let m = run.mismatch {
+        report.mismatches += 1
+        if report.firstMismatch == nil { report.firstMismatch = m }
+      }
+      report.measuredCycles = report.measuredCycles + run.measured
+      report.cycles = report.cycles + run.estimated
+      report.counters = report.counters + run.counters
+      report.bytes += run.bytes
+      report.simulationSeconds += run.simulationSeconds
+      report.goldenSeconds += run.goldenSeconds
+      next = run.next
+      progress?(s + 1, steps, run)
+    }
+    return report
+  }
+}

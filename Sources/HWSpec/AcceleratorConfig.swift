@@ -1,0 +1,102 @@
+/// Parameters of the token-level accelerator: the ternary core's shape and the
+/// sizes of its on-chip memories. One value feeds the unit generators, the
+/// simulation harness and the report; `validate(for:)` says whether a model
+/// fits.
+public struct AcceleratorConfig: Hashable, Sendable, Codable, CustomStringConvertible {
+  /// Output rows of the ternary core computed in parallel; also the element
+  /// lanes of the norm, rescale, MLGRU and vector units.
+  public var lanes: Int
+  /// Ternary weights each core lane takes per cycle. Fixed at 64: a core lane's
+  /// beat is then exactly one (non-zero, negative) word pair of
+  /// `PackedTernary`, so off-chip memory serves the packed planes as they are.
+  public var laneWidth: Int
+  /// Layers of h the MLGRU unit keeps on chip.
+  public var maxLayers: Int
+  /// Longest vector the MLGRU unit takes: D for the recurrence (its h memory
+  /// holds `maxLayers` x `maxHidden`), I for the GLU's SiLU gating.
+  public var maxHidden: Int
+  /// Longest vector the norm unit's memory holds (max(D, I) of the model).
+  public var maxLength: Int
+  /// Longest dot product of the core's accumulators.
+  public var maxInputs: Int
+  /// Weight beats the on-chip prefetch FIFO holds between off-chip memory
+  /// and the core (block RAM): the memory keeps streaming the next matrix
+  /// while the element-wise units work.
+  public var weightFIFOBeats: Int
+
+  public static let defaultLanes = 16
+  /// The defaults fit every preset (2.7B: 32 layers, D 2560, I 6912), so one
+  /// generated design runs them all.
+  public static let defaultMaxHidden = 6912
+  public static let defaultWeightFIFOBeats = 1024
+
+  public init(
+    lanes: Int = defaultLanes, maxLayers: Int = MLGRUUnitConfig.defaultMaxLayers,
+    maxHidden: Int = defaultMaxHidden, maxLength: Int = NormUnitConfig.defaultMaxLength,
+    maxInputs: Int = TernaryCoreConfig.defaultMaxInputs, weightFIFOBeats: Int = defaultWeightFIFOBeats
+  ) {
+    self.lanes = lanes
+    self.laneWidth = 64
+    self.maxLayers = maxLayers
+    self.maxHidden = maxHidden
+    self.maxLength = maxLength
+    self.maxInputs = maxInputs
+    self.weightFIFOBeats = weightFIFOBeats
+  }
+
+  public struct Invalid: Error, CustomStringConvertible {
+    public let description: String
+  }
+
+  public var core: TernaryCoreConfig { TernaryCoreConfig(lanes: lanes, laneWidth: laneWidth, maxInputs: maxInputs) }
+  public var norm: NormUnitConfig {
+    NormUnitConfig(lanes: lanes, maxLength: maxLength, accumulatorWidth: core.accumulatorWidth)
+  }
+  public var mlgru: MLGRUUnitConfig { MLGRUUnitConfig(lanes: lanes, maxLayers: maxLayers, maxHidden: maxHidden) }
+
+  /// Bytes of one weight beat (2 bits a weight).
+  public var weightBeatBytes: Int { lanes * laneWidth * 2 / 8 }
+
+  public func validate() throws {
+    guard laneWidth == 64 else {
+      throw Invalid(description: "accelerator lane width must be 64 (one packed word pair per lane), got \(laneWidth)")
+    }
+    guard (1...64).contains(lanes) else {
+      throw Invalid(description: "accelerator lanes must be between 1 and 64, got \(lanes)")
+    }
+    guard weightFIFOBeats >= 2 else {
+      throw Invalid(description: "the weight FIFO needs at least 2 beats, got \(weightFIFOBeats)")
+    }
+    try core.validate()
+    try norm.validate()
+    try mlgru.validate()
+  }
+
+  /// Throws unless `model` fits the on-chip memories.
+  public func validate(for model: ModelConfig) throws {
+    try validate()
+    guard model.layers <= maxLayers else {
+      throw Invalid(description: "model \(model.name) has \(model.layers) layers; the h memory holds \(maxLayers)")
+    }
+    guard model.longestReduction <= maxHidden else {
+      throw Invalid(description: "model \(model.name) gates \(model.longestReduction) elements; the MLGRU unit takes \(maxHidden)")
+    }
+    guard model.longestReduction <= maxLength else {
+      throw Invalid(description: "model \(model.name) normalizes \(model.longestReduction) elements; the norm memory holds \(maxLength)")
+    }
+    guard model.longestReduction <= maxInputs else {
+      throw Invalid(description: "model \(model.name) reduces over \(model.longestReduction) inputs; the accumulators hold \(maxInputs)")
+    }
+  }
+
+  /// The smallest memories that fit `model` (lanes as given).
+  public static func fitting(_ model: ModelConfig, lanes: Int = defaultLanes) -> AcceleratorConfig {
+    AcceleratorConfig(
+      lanes: lanes, maxLayers: max(1, model.layers), maxHidden: model.longestReduction,
+      maxLength: model.longestReduction, maxInputs: TernaryCoreConfig.defaultMaxInputs)
+  }
+
+  public var description: String {
+    "lanes \(lanes) x laneWidth \(laneWidth), h memory \(maxLayers) x \(maxHidden), norm memory \(maxLength), weight FIFO \(weightFIFOBeats) beats"
+  }
+}
