@@ -114,11 +114,11 @@ enum NormWorkload {
     for (j, job) in jobs.enumerated() {
       let beats = config.beats(length: job.length)
       let overhead = run.vectorCycles[j] - 2 * beats
-      #expect(overhead > 0 && overhead <= (job.mode == .norm ? 20 : 60), "vector \(j) (\(job.mode), n \(job.length)): \(run.vectorCycles[j]) cycles for \(beats) beats")
+      #expect(overhead > 0 && overhead <= (job.mode == .norm ? 20 : 60), "seed \(seed), \(config): vector \(j) (\(job.mode), n \(job.length)): \(run.vectorCycles[j]) cycles for \(beats) beats")
     }
     // Vectors follow each other with no idle cycle: each starts the cycle after the previous one ends.
     let total = run.vectorCycles.reduce(0, +)
-    #expect(run.finishCycles.last == total, "\(run.finishCycles.last ?? 0) cycles for vectors that took \(total)")
+    #expect(run.finishCycles.last == total, "seed \(seed), \(config): \(run.finishCycles.last ?? 0) cycles for vectors that took \(total)")
     if config.lanes == 16 {
       print("norm unit \(config): n = 2560 takes \(run.vectorCycles[0]) cycles in norm mode, \(run.vectorCycles[1]) in quantize mode (160 beats)")
     }
@@ -175,15 +175,15 @@ enum NormWorkload {
     for (j, label) in labels.enumerated() {
       let result = run.results[j]
       if label.hasPrefix("zero vector") || label.hasPrefix("zero gamma") {
-        #expect(result.values.allSatisfy { $0 == 0 }, "\(label): all outputs zero")
-        #expect(result.scale == .zero, "\(label): zero output scale")
+        #expect(result.values.allSatisfy { $0 == 0 }, "seed 301, \(config): \(label): all outputs zero")
+        #expect(result.scale == .zero, "seed 301, \(config): \(label): zero output scale")
       }
       if label.hasPrefix("one-hot") {
         let expected: Int32 = jobs[j].mode == .norm ? Int32.min : -127
-        #expect(result.values[6911] == expected, "\(label): \(result.values[6911])")
+        #expect(result.values[6911] == expected, "seed 301, \(config): \(label): \(result.values[6911])")
       }
       if label.hasPrefix("Int32.max everywhere") && jobs[j].mode == .quantize {
-        #expect(result.values.allSatisfy { $0 == 127 }, "\(label)")
+        #expect(result.values.allSatisfy { $0 == 127 }, "seed 301, \(config): \(label)")
       }
     }
   }
@@ -217,7 +217,7 @@ enum NormWorkload {
     // about 56 cycles); each time reset and run fresh vectors.
     for (abortAt, resultBeats) in [(beats / 2, 0...0), (beats + 12, 0...0), (beats + 56 + beats / 2, 1...(beats - 1))] {
       let partial = try sim.bench.run([long], abortAfterCycles: abortAt)
-      #expect(partial.results.isEmpty && resultBeats.contains(partial.resultBeats), "aborted after \(partial.resultBeats) result beats")
+      #expect(partial.results.isEmpty && resultBeats.contains(partial.resultBeats), "seed \(seed), \(config): aborted after \(partial.resultBeats) result beats")
       try sim.bench.reset()
       let run = try sim.bench.run(jobs, stalls: .heavy, seed: seed)
       try NormUnitCheck.compare(run, jobs, config: config, seed: seed)
@@ -261,7 +261,7 @@ enum NormWorkload {
       }
       for (inputValid, outputReady) in [(1.0, 1.0), (0.6, 0.5)] {
         let run = try sim.bench.run(jobs, inputValid: inputValid, outputReady: outputReady, seed: seed)
-        #expect(run.outputs.count == jobs.count)
+        #expect(run.outputs.count == jobs.count, "seed \(seed), \(config)")
         for (j, job) in jobs.enumerated() where j < run.outputs.count {
           let golden = job.expected
           if let i = golden.indices.first(where: { golden[$0] != run.outputs[j][$0] }) {
@@ -271,7 +271,7 @@ enum NormWorkload {
         }
         if inputValid == 1 && outputReady == 1 {
           let beats = jobs.reduce(0) { $0 + config.beats(length: $1.accumulators.count) }
-          #expect(run.cycles <= beats + 3, "\(run.cycles) cycles for \(beats) beats")
+          #expect(run.cycles <= beats + 3, "seed \(seed), \(config): \(run.cycles) cycles for \(beats) beats")
         }
       }
       // Reset with beats in flight, then run again.
