@@ -3,8 +3,9 @@
 /// simulation harness and the report; `validate(for:)` says whether a model
 /// fits.
 public struct AcceleratorConfig: Hashable, Sendable, Codable, CustomStringConvertible {
-  /// Output rows of the ternary core computed in parallel; also the element
-  /// lanes of the norm, rescale, MLGRU and vector units.
+  /// Output rows of the ternary core computed in parallel. The norm, rescale,
+  /// MLGRU and vector units take `elementLanes` = min(lanes, 64) elements a
+  /// cycle (their vector memories stay at most 2048 bits wide).
   public var lanes: Int
   /// Ternary weights each core lane takes per cycle. Fixed at 64: a core lane's
   /// beat is then exactly one (non-zero, negative) word pair of
@@ -28,12 +29,13 @@ public struct AcceleratorConfig: Hashable, Sendable, Codable, CustomStringConver
   /// The defaults fit every preset (2.7B: 32 layers, D 2560, I 6912), so one
   /// generated design runs them all.
   public static let defaultMaxHidden = 6912
-  public static let defaultWeightFIFOBeats = 1024
+  /// 256 KiB of block RAM: 1024 beats at 16 lanes.
+  public static let defaultWeightFIFOBytes = 256 * 1024
 
   public init(
     lanes: Int = defaultLanes, maxLayers: Int = MLGRUUnitConfig.defaultMaxLayers,
     maxHidden: Int = defaultMaxHidden, maxLength: Int = NormUnitConfig.defaultMaxLength,
-    maxInputs: Int = TernaryCoreConfig.defaultMaxInputs, weightFIFOBeats: Int = defaultWeightFIFOBeats
+    maxInputs: Int = TernaryCoreConfig.defaultMaxInputs, weightFIFOBeats: Int? = nil
   ) {
     self.lanes = lanes
     self.laneWidth = 64
@@ -41,18 +43,20 @@ public struct AcceleratorConfig: Hashable, Sendable, Codable, CustomStringConver
     self.maxHidden = maxHidden
     self.maxLength = maxLength
     self.maxInputs = maxInputs
-    self.weightFIFOBeats = weightFIFOBeats
+    self.weightFIFOBeats = weightFIFOBeats ?? max(64, Self.defaultWeightFIFOBytes / (lanes * 16))
   }
 
   public struct Invalid: Error, CustomStringConvertible {
     public let description: String
   }
 
+  public var elementLanes: Int { min(lanes, 64) }
+
   public var core: TernaryCoreConfig { TernaryCoreConfig(lanes: lanes, laneWidth: laneWidth, maxInputs: maxInputs) }
   public var norm: NormUnitConfig {
-    NormUnitConfig(lanes: lanes, maxLength: maxLength, accumulatorWidth: core.accumulatorWidth)
+    NormUnitConfig(lanes: elementLanes, maxLength: maxLength, accumulatorWidth: core.accumulatorWidth)
   }
-  public var mlgru: MLGRUUnitConfig { MLGRUUnitConfig(lanes: lanes, maxLayers: maxLayers, maxHidden: maxHidden) }
+  public var mlgru: MLGRUUnitConfig { MLGRUUnitConfig(lanes: elementLanes, maxLayers: maxLayers, maxHidden: maxHidden) }
 
   /// Bytes of one weight beat (2 bits a weight).
   public var weightBeatBytes: Int { lanes * laneWidth * 2 / 8 }
@@ -61,8 +65,8 @@ public struct AcceleratorConfig: Hashable, Sendable, Codable, CustomStringConver
     guard laneWidth == 64 else {
       throw Invalid(description: "accelerator lane width must be 64 (one packed word pair per lane), got \(laneWidth)")
     }
-    guard (1...64).contains(lanes) else {
-      throw Invalid(description: "accelerator lanes must be between 1 and 64, got \(lanes)")
+    guard (1...256).contains(lanes) else {
+      throw Invalid(description: "accelerator lanes must be between 1 and 256, got \(lanes)")
     }
     guard weightFIFOBeats >= 2 else {
       throw Invalid(description: "the weight FIFO needs at least 2 beats, got \(weightFIFOBeats)")

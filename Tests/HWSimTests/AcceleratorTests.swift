@@ -114,4 +114,12 @@ struct AcceleratorTests {
       #expect(am.index == FixedPointModel.argmax(logits) && am.max == logits.max()!, "n \(n)")
     }
   }
+
+  @Test("vector unit RTL: verilator -Wall clean and iverilog silent", arguments: [16, 3, 1])
+  func vectorUnitGates(lanes: Int) throws {
+    let (design, files) = try VectorUnitGenerator.files(lanes: lanes)
+    let gate = RTLGates.Files(top: design.top.name, sources: files)
+    #expect(try RTLGates.verilatorLint(gate) == [], "lanes \(lanes)")
+    #expect(try RTLGates.iverilogCompile(gate).filter { !$0.contains("sorry:") } == [], "lanes \(lanes)")
+  }
 }

@@ -124,7 +124,7 @@ public final class AcceleratorSimulation {
     norm = try NormUnitSimulation(config: config.norm, cache: cache)
     rescale = try RescaleUnitSimulation(config: config.norm, cache: cache)
     mlgru = try MLGRUUnitSimulation(config: config.mlgru, cache: cache)
-    vector = try VectorUnitSimulation(lanes: config.lanes, cache: cache)
+    vector = try VectorUnitSimulation(lanes: config.elementLanes, cache: cache)
     coreRst = try core.port("rst_ni")
     wValid = try core.port("w_valid_i")
     wReady = try core.port("w_ready_o")
