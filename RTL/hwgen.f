@@ -1,2 +1,9 @@
 ternary_lane.sv
 ternary_core.sv
+norm_lane.sv
+norm_unit.sv
+rescale_lane.sv
+rescale_unit.sv
+mlgru_sigmoid.sv
+mlgru_lane.sv
+mlgru_unit.sv

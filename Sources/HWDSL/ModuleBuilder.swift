@@ -123,12 +123,23 @@ public final class ModuleBuilder {
 
   /// Instantiates `module` as `name` (by convention `u_...`). Connections are
   /// by port name; outputs connect to wires of this module.
+  ///
+  /// An input driven by a computed expression is routed through a wire named
+  /// after the instance and port (`u_lane_0_acc`): Yosys 0.23 aborts on some
+  /// expressions in port connections (`$signed(w)`), and the wire reads better.
   public func instance(
     _ module: Module, _ name: String, _ connections: [(String, Expr)], file: StaticString = #fileID, line: UInt = #line
   ) {
-    instances.append(
-      Instance(name: name, module: module, connections: connections.map { (port: $0.0, expr: $0.1) },
-               location: SourceLocation(file, line)))
+    let routed = connections.map { (port, expr) -> (port: String, expr: Expr) in
+      guard module.port(named: port)?.kind == .input else { return (port, expr) }
+      switch expr.node {
+      case .signal, .slice, .literal, .concat: return (port, expr)
+      default:
+        let base = port.hasSuffix("_i") ? String(port.dropLast(2)) : port
+        return (port, wire("\(name)_\(base)", expr, file: file, line: line))
+      }
+    }
+    instances.append(Instance(name: name, module: module, connections: routed, location: SourceLocation(file, line)))
   }
 
   /// Runs every check and returns the finished module, or throws the problems

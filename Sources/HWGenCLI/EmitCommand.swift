@@ -6,7 +6,7 @@ import HWSupport
 
 struct Emit: ParsableCommand {
   static let configuration = CommandConfiguration(
-    abstract: "Write the accelerator's SystemVerilog, a filelist and a manifest.")
+    abstract: "Write every unit's SystemVerilog (ternary core, RMSNorm, rescale, MLGRU), a filelist and a manifest.")
 
   @OptionGroup var core: CoreOptions
 
@@ -15,7 +15,7 @@ struct Emit: ParsableCommand {
 
   func run() throws {
     let config = try core.config()
-    let bundle = try RTLBundle(config: config)
+    let bundle = try UnitsBundle(core: config)
     try FileOutput.writeAtomically(bundle.files, into: URL(fileURLWithPath: out))
     print("wrote \(bundle.files.count) files to \(out): \(bundle.files.map(\.name).joined(separator: ", "))")
   }

@@ -34,12 +34,16 @@ func temporaryDirectory() -> URL {
     let result = try HWGenProcess.run(["emit", "--lanes", "4", "--lane-width", "8", "--out", dir.path])
     #expect(result.succeeded, "\(result.output)")
     let names = try FileManager.default.contentsOfDirectory(atPath: dir.path).sorted()
-    #expect(names == ["hwgen.f", "manifest.json", "ternary_core.sv", "ternary_lane.sv"])
+    #expect(names == [
+      "hwgen.f", "manifest.json", "mlgru_lane.sv", "mlgru_sigmoid.sv", "mlgru_unit.sv", "norm_lane.sv", "norm_unit.sv",
+      "rescale_lane.sv", "rescale_unit.sv", "ternary_core.sv", "ternary_lane.sv",
+    ])
     let manifest = try String(contentsOf: dir.appendingPathComponent("manifest.json"), encoding: .utf8)
     #expect(manifest.contains("\"lanes\": 4,"))
     #expect(manifest.contains("\"laneWidth\": 8,"))
     let filelist = try String(contentsOf: dir.appendingPathComponent("hwgen.f"), encoding: .utf8)
-    #expect(filelist == "ternary_lane.sv\nternary_core.sv\n")
+    #expect(filelist.hasPrefix("ternary_lane.sv\nternary_core.sv\nnorm_lane.sv\n"))
+    #expect(filelist.hasSuffix("mlgru_unit.sv\n"))
   }
 
   @Test func emitTwiceGivesIdenticalFiles() throws {

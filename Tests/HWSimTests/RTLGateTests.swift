@@ -90,7 +90,7 @@ func gateFiles(_ bundle: RTLBundle) -> RTLGates.Files {
   @Test func committedRTLMatchesTheGenerator() throws {
     let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
     let rtl = root.appendingPathComponent("RTL")
-    for file in try RTLBundle(config: TernaryCoreConfig()).files {
+    for file in try UnitsBundle(core: TernaryCoreConfig()).files {
       let committed = try? String(contentsOf: rtl.appendingPathComponent(file.name), encoding: .utf8)
       #expect(committed == file.contents, "RTL/\(file.name) is stale; run `make rtl` (hwgen emit --out RTL)")
     }
