@@ -13,7 +13,7 @@ HWGEN      := .build/release/hwgen
 APT_TOOLS  := verilator iverilog yosys
 SUDO       := $(if $(filter 0,$(shell id -u)),,sudo)
 REGRESS_JUNIT ?= .build/regress/junit.xml
-REGRESS_SEEDS ?= 3
+REGRESS_SEEDS ?= 10
 
 .PHONY: run test deps build rtl bench regress lint clean
 

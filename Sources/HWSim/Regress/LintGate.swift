@@ -28,7 +28,8 @@ public struct LintResult: Sendable {
 /// unit's budget, none in the ternary core). Any message fails the gate.
 ///
 /// Yosys synthesizes hierarchically (each module once, not flattened): the
-/// 32 x 64 core's lanes are identical, and flattening them costs minutes.
+/// 32 x 64 core's lanes are identical, and flattening them before `synth`
+/// costs minutes. Multipliers are counted on a flattened copy before `synth`.
 public enum LintGate {
   public static func check(_ target: RegressTarget) -> LintResult {
     var verilator: [String] = [], iverilog: [String] = [], yosysProblems: [String] = []
@@ -87,9 +88,12 @@ public enum LintGate {
   public static func synthesize(_ files: RTLGates.Files) throws -> RTLGates.SynthesisReport {
     try RTLGates.withDirectory(files) { dir, names in
       let read = names.map { "read_verilog -sv \($0)" }.joined(separator: "; ")
+      // Multipliers and latches are counted on a flattened copy (cheap before
+      // techmapping, and every instance counts); `synth` runs on the hierarchy.
       let script = """
-        \(read); hierarchy -check -top \(files.top); proc; opt -purge; \
-        tee -q -o coarse.txt stat; synth -top \(files.top); tee -q -o fine.txt stat
+        \(read); hierarchy -check -top \(files.top); proc; opt -purge; design -save coarse; \
+        flatten; opt -purge; tee -q -o coarse.txt stat; design -load coarse; \
+        synth -top \(files.top); tee -q -o fine.txt stat -top \(files.top)
         """
       let result = try ExternalTool.yosys.run(["-q", "-p", script], in: dir)
       guard result.succeeded else {
