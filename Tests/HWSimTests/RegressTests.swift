@@ -10,8 +10,9 @@ import Testing
 /// simulators, the workloads, the --configs syntax, the reports, the lint gate.
 @Suite struct RegressTests {
   /// The slice of the matrix `make test` runs: six core configurations (four of
-  /// them already built by the core tests, so cached) and the smallest MLGRU
-  /// unit, two seeds, both simulators (Icarus on the cores that fit it).
+  /// them already built by the core tests, so cached) and an MLGRU, a norm and
+  /// a rescale unit their own tests build, two seeds, both simulators (Icarus
+  /// on the cores that fit it).
   @Test func quickSliceOnBothSimulatorsMatchesTheGoldenModel() throws {
     let cases = RegressCase.matrix(targets: RegressMatrix.quick, seeds: [1, 2], simulators: RegressSimulator.allCases)
     #expect(cases.count == RegressMatrix.quick.count * 2 * 2)
@@ -52,6 +53,7 @@ import Testing
     ("1x1,1x1:popcount", ["1x1:popcount"]),
     ("quick", RegressMatrix.quick.map(\.spec)),
     ("mlgru:3x3x64,2x3:adder-tree", ["mlgru:3x3x64", "2x3:adder-tree"]),
+    ("norm:3x8192, rescale:16x22", ["norm:3x8192", "rescale:16x22"]),
   ]
 
   @Test(arguments: goodSpecs)
@@ -72,6 +74,9 @@ import Testing
     ("-1x8", "lanes must be between"),
     ("mlgru:3x3", "not mlgru:LANESxLAYERSxHIDDEN"),
     ("mlgru:0x3x64", "config 'mlgru:0x3x64': lanes must be between 1 and 256, got 0"),
+    ("norm:3", "not norm:LANESxMAXLENGTH"),
+    ("norm:65x64", "norm lanes must be between 1 and 64, got 65"),
+    ("rescale:3x40", "rescale accumulator width must be between 2 and 32 bits, got 40"),
   ]
 
   @Test(arguments: badSpecs)
@@ -90,7 +95,10 @@ import Testing
       guard case .ternaryCore(let config) = target else { return nil }
       return config
     }
-    #expect(RegressMatrix.full.contains { if case .mlgru = $0 { return true } else { return false } })
+    for unit in ["mlgru_unit", "norm_unit", "rescale_unit"] {
+      #expect(RegressMatrix.full.contains { $0.unit == unit }, "\(unit) in the full matrix")
+      #expect(RegressMatrix.quick.contains { $0.unit == unit }, "\(unit) in the make-test slice")
+    }
     for lanes in [1, 2, 4, 8, 16, 32] {
       for reduction in TernaryCoreConfig.Reduction.allCases {
         #expect(configs.contains { $0.lanes == lanes && $0.reduction == reduction }, "\(lanes) lanes, \(reduction)")

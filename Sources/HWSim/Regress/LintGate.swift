@@ -128,7 +128,7 @@ public enum LintGate {
         if !result.succeeded && warnings.isEmpty { return [result.output] }
         return warnings
       }
-    case .mlgru:
+    case .mlgru, .norm, .rescale:
       return []
     }
   }

@@ -104,11 +104,15 @@ public final class RegressRunner: @unchecked Sendable {
         regressCase: regressCase, status: status, cycles: cycles, checked: checked,
         seconds: Double(DispatchTime.now().uptimeNanoseconds - clock) / 1e9)
     }
-    switch regressCase.target {
-    case .ternaryCore(let config):
-      if regressCase.simulator == .iverilog && !regressCase.target.runsUnderIcarus {
+    if regressCase.simulator == .iverilog && !regressCase.target.runsUnderIcarus {
+      if case .ternaryCore(let config) = regressCase.target {
         return outcome(.skipped("Icarus runs cores of up to \(IcarusSimulation.maxWeightsPerCycle) weights per cycle; this one has \(config.weightsPerCycle)"))
       }
+      return outcome(.skipped("the \(regressCase.target.unit) has no Icarus bench yet; Verilator runs it"))
+    }
+    let seed = regressCase.seed
+    switch regressCase.target {
+    case .ternaryCore(let config):
       let workload = RegressWorkload(config: config, seed: regressCase.seed)
       do {
         let (cycles, problem) = try runCore(config, workload: workload, regressCase: regressCase)
@@ -118,9 +122,6 @@ public final class RegressRunner: @unchecked Sendable {
         return outcome(.failed("\(error)"))
       }
     case .mlgru(let config):
-      if regressCase.simulator == .iverilog {
-        return outcome(.skipped("the MLGRU unit has no Icarus bench yet; Verilator runs it"))
-      }
       let workload = MLGRUWorkload(config: config, seed: regressCase.seed)
       do {
         let sim = try mlgruSimulation(regressCase.target, config)
@@ -139,7 +140,53 @@ public final class RegressRunner: @unchecked Sendable {
       } catch {
         return outcome(.failed("\(error)"))
       }
+    case .norm(let config):
+      let workload = NormWorkload(config: config, seed: seed)
+      do {
+        let sim = try serialized(regressCase.target) { try NormUnitSimulation(config: config, cache: cache) }
+        defer { sim.model.close() }
+        let run = try sim.bench.run(workload.jobs, stalls: workload.stalls, seed: seed, noisyPadding: true)
+        do {
+          try NormUnitCheck.compare(run, workload.jobs, config: config, seed: seed)
+        } catch {
+          return outcome(.failed("\(error)"), cycles: run.cycles)
+        }
+        return outcome(.passed, cycles: run.cycles, checked: workload.outputs)
+      } catch {
+        return outcome(.failed("\(error)"))
+      }
+    case .rescale(let config):
+      let workload = RescaleWorkload(config: config, seed: seed)
+      do {
+        let sim = try serialized(regressCase.target) { try RescaleUnitSimulation(config: config, cache: cache) }
+        defer { sim.model.close() }
+        let run = try sim.bench.run(
+          workload.jobs, inputValid: workload.inputValid, outputReady: workload.outputReady, seed: seed)
+        for (j, job) in workload.jobs.enumerated() {
+          let expected = job.expected
+          let got = j < run.outputs.count ? run.outputs[j] : []
+          guard got == expected else {
+            let i = zip(got, expected).enumerated().first { $0.element.0 != $0.element.1 }?.offset ?? min(got.count, expected.count)
+            let detail = i < got.count && i < expected.count
+              ? "element \(i): RTL \(got[i]), golden \(expected[i]) (accumulator \(job.accumulators[i]), scale \(job.scale))"
+              : "\(got.count) of \(expected.count) elements"
+            return outcome(.failed("seed \(seed), \(config): vector \(j) \(detail)"), cycles: run.cycles)
+          }
+        }
+        return outcome(.passed, cycles: run.cycles, checked: workload.outputs)
+      } catch {
+        return outcome(.failed("\(error)"))
+      }
     }
+  }
+
+  /// Creates a unit's simulation with the target's slot held, so two cases of
+  /// one target never build its library twice (the second finds it cached).
+  private func serialized<T>(_ target: RegressTarget, _ make: () throws -> T) throws -> T {
+    let slot = self.slot(target)
+    slot.lock.lock()
+    defer { slot.lock.unlock() }
+    return try make()
   }
 
   /// A fresh MLGRU model out of reset; its library is built once per runner

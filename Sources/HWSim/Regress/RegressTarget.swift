@@ -6,18 +6,24 @@ import HWSpec
 /// Extension point: a unit joins the matrix as a further case here (its spec
 /// syntax in `parse`, its RTL in `sources`, its multiplier budget in
 /// `allowedMultipliers`, its seeded run in `RegressRunner.run`). The ternary
-/// core and the MLGRU unit are in; the RMSNorm unit and the token-level
-/// accelerator are next.
+/// core runs on both simulators; the element units on Verilator (their Icarus
+/// benches are still to write). The token-level accelerator is next.
 public enum RegressTarget: Hashable, Sendable, CustomStringConvertible {
   case ternaryCore(TernaryCoreConfig)
-  /// The MLGRU element-wise unit; Verilator only (its Icarus bench is still to write).
+  /// The MLGRU element-wise unit.
   case mlgru(MLGRUUnitConfig)
+  /// The RMSNorm / quantize unit (`lanes`, `maxLength` of the config).
+  case norm(NormUnitConfig)
+  /// The BitLinear rescale unit (`lanes`, `accumulatorWidth` of the config).
+  case rescale(NormUnitConfig)
 
   /// The unit's top module, which also names it in reports.
   public var unit: String {
     switch self {
     case .ternaryCore: return "ternary_core"
     case .mlgru: return "mlgru_unit"
+    case .norm: return "norm_unit"
+    case .rescale: return "rescale_unit"
     }
   }
 
@@ -26,6 +32,8 @@ public enum RegressTarget: Hashable, Sendable, CustomStringConvertible {
     switch self {
     case .ternaryCore(let c): return "\(c.lanes)x\(c.laneWidth):\(c.reduction.rawValue)"
     case .mlgru(let c): return "mlgru:\(c.lanes)x\(c.maxLayers)x\(c.maxHidden)"
+    case .norm(let c): return "norm:\(c.lanes)x\(c.maxLength)"
+    case .rescale(let c): return "rescale:\(c.lanes)x\(c.accumulatorWidth)"
     }
   }
 
@@ -40,6 +48,10 @@ public enum RegressTarget: Hashable, Sendable, CustomStringConvertible {
     case .mlgru(let config):
       let (design, files) = try MLGRUUnitGenerator.files(config)
       return (design.top.name, files)
+    case .norm(let config):
+      return (try NormUnitGenerator.generate(config).top.name, try NormUnitGenerator.sources(config))
+    case .rescale(let config):
+      return (try RescaleUnitGenerator.generate(config).top.name, try RescaleUnitGenerator.sources(config))
     }
   }
 
@@ -48,6 +60,8 @@ public enum RegressTarget: Hashable, Sendable, CustomStringConvertible {
     switch self {
     case .ternaryCore: return 0
     case .mlgru(let config): return MLGRUUnitGenerator.multipliersPerLane * config.lanes
+    case .norm(let config): return 2 * config.lanes + 1  // two a lane, one for the scalars
+    case .rescale(let config): return config.lanes
     }
   }
 
@@ -55,16 +69,18 @@ public enum RegressTarget: Hashable, Sendable, CustomStringConvertible {
   public var runsUnderIcarus: Bool {
     switch self {
     case .ternaryCore(let config): return IcarusSimulation.supports(config)
-    case .mlgru: return false
+    case .mlgru, .norm, .rescale: return false
     }
   }
 
   /// Whether `hwgen lint` runs Yosys on this target: the MLGRU unit's h memory
-  /// maps to flip-flops in Yosys' generic flow, so only tiny memories synthesize in seconds.
+  /// and the norm unit's vector memory map to flip-flops in Yosys' generic
+  /// flow, so only tiny memories synthesize in seconds.
   public var synthesizesInLint: Bool {
     switch self {
-    case .ternaryCore: return true
+    case .ternaryCore, .rescale: return true
     case .mlgru(let config): return config.stateDepth * config.lanes <= 1024
+    case .norm(let config): return config.memoryDepth * config.lanes <= 64
     }
   }
 
@@ -77,8 +93,9 @@ public enum RegressTarget: Hashable, Sendable, CustomStringConvertible {
   /// What `--configs` accepts, for help texts.
   public static let syntax = """
     comma-separated LANESxWIDTH[:REDUCTION] for the ternary core (REDUCTION popcount or adder-tree, \
-    default popcount; e.g. 4x8:popcount,16x64:adder-tree), mlgru:LANESxLAYERSxHIDDEN for the MLGRU \
-    unit (e.g. mlgru:3x3x64), or a named set: \(RegressMatrix.sets.map(\.name).joined(separator: ", "))
+    default popcount; e.g. 4x8:popcount,16x64:adder-tree), mlgru:LANESxLAYERSxHIDDEN, \
+    norm:LANESxMAXLENGTH, rescale:LANESxACCUMULATORBITS for the element units (e.g. mlgru:3x3x64, \
+    norm:3x8192, rescale:3x7), or a named set: \(RegressMatrix.sets.map(\.name).joined(separator: ", "))
     """
 
   /// Parses a `--configs` list; duplicates are dropped, first occurrence kept.
@@ -97,20 +114,38 @@ public enum RegressTarget: Hashable, Sendable, CustomStringConvertible {
     return targets
   }
 
-  /// One `LANESxWIDTH[:REDUCTION]` or `mlgru:LANESxLAYERSxHIDDEN`.
+  /// The numbers of `unit:AxBx...`, exactly `count` of them, or a one-line error showing `form`.
+  static func numbers(_ item: String, prefix: String, count: Int, form: String) throws -> [Int] {
+    let numbers = item.dropFirst(prefix.count).lowercased().split(separator: "x", omittingEmptySubsequences: false).map { Int($0) }
+    guard numbers.count == count, numbers.allSatisfy({ $0 != nil }) else {
+      throw Invalid(description: "config '\(item)' is not \(form)")
+    }
+    return numbers.map { $0! }
+  }
+
+  /// One `LANESxWIDTH[:REDUCTION]`, `mlgru:LANESxLAYERSxHIDDEN`,
+  /// `norm:LANESxMAXLENGTH` or `rescale:LANESxACCUMULATORBITS`.
   public static func parse(_ item: String) throws -> RegressTarget {
-    if item.lowercased().hasPrefix("mlgru:") {
-      let numbers = item.dropFirst(6).lowercased().split(separator: "x", omittingEmptySubsequences: false).map { Int($0) }
-      guard numbers.count == 3, let lanes = numbers[0], let layers = numbers[1], let hidden = numbers[2] else {
-        throw Invalid(description: "config '\(item)' is not mlgru:LANESxLAYERSxHIDDEN; e.g. mlgru:3x3x64")
-      }
-      let config = MLGRUUnitConfig(lanes: lanes, maxLayers: layers, maxHidden: hidden)
-      do {
-        try config.validate()
-      } catch let error as MLGRUUnitConfig.Invalid {
+    let lowered = item.lowercased()
+    if lowered.hasPrefix("mlgru:") {
+      let n = try numbers(item, prefix: "mlgru:", count: 3, form: "mlgru:LANESxLAYERSxHIDDEN; e.g. mlgru:3x3x64")
+      let config = MLGRUUnitConfig(lanes: n[0], maxLayers: n[1], maxHidden: n[2])
+      do { try config.validate() } catch let error as MLGRUUnitConfig.Invalid {
         throw Invalid(description: "config '\(item)': \(error.description)")
       }
       return .mlgru(config)
+    }
+    if lowered.hasPrefix("norm:") || lowered.hasPrefix("rescale:") {
+      let isNorm = lowered.hasPrefix("norm:")
+      let prefix = isNorm ? "norm:" : "rescale:"
+      let n = try numbers(
+        item, prefix: prefix, count: 2,
+        form: isNorm ? "norm:LANESxMAXLENGTH; e.g. norm:3x8192" : "rescale:LANESxACCUMULATORBITS; e.g. rescale:3x7")
+      let config = isNorm ? NormUnitConfig(lanes: n[0], maxLength: n[1]) : NormUnitConfig(lanes: n[0], accumulatorWidth: n[1])
+      do { try config.validate() } catch let error as NormUnitConfig.Invalid {
+        throw Invalid(description: "config '\(item)': \(error.description)")
+      }
+      return isNorm ? .norm(config) : .rescale(config)
     }
     let parts = item.split(separator: ":", omittingEmptySubsequences: false)
     let shape = parts[0].lowercased().split(separator: "x", omittingEmptySubsequences: false)
@@ -150,29 +185,44 @@ public enum RegressMatrix {
 
   /// Every lane count with a single-weight lane, an odd width and the default
   /// width (popcount lanes), and with an odd and a power-of-two width
-  /// (adder-tree lanes); plus the default 16 x 64 in both datapaths.
-  public static let full: [RegressTarget] =
-    lanes.flatMap { l in [core(l, 1), core(l, 7), core(l, 64)] }
-    + lanes.flatMap { l in [core(l, 3, .adderTree), core(l, 16, .adderTree)] }
-    + [core(16, 64, .adderTree)]
-    + [mlgru(1, 2, 7), mlgru(3, 3, 64), mlgru(16, 32, 2560)]
+  /// (adder-tree lanes); plus the default 16 x 64 in both datapaths; and
+  /// MLGRU, norm and rescale units of 1, 3 and 16 lanes (tiny memories, the
+  /// tests' configurations, the defaults).
+  public static let full: [RegressTarget] = {
+    let popcount: [RegressTarget] = lanes.flatMap { l in [core(l, 1), core(l, 7), core(l, 64)] }
+    let adderTree: [RegressTarget] = lanes.flatMap { l in [core(l, 3, .adderTree), core(l, 16, .adderTree)] }
+    let units: [RegressTarget] = [
+      mlgru(1, 2, 7), mlgru(3, 3, 64), mlgru(16, 32, 2560),
+      norm(1, 4), norm(3, 8192), norm(16, 8192),
+      rescale(1, 32), rescale(3, 7), rescale(16, 22),
+    ]
+    return popcount + adderTree + [core(16, 64, .adderTree)] + units
+  }()
+
+  static func norm(_ lanes: Int, _ maxLength: Int) -> RegressTarget {
+    .norm(NormUnitConfig(lanes: lanes, maxLength: maxLength))
+  }
+
+  static func rescale(_ lanes: Int, _ bits: Int) -> RegressTarget {
+    .rescale(NormUnitConfig(lanes: lanes, accumulatorWidth: bits))
+  }
 
   static func mlgru(_ lanes: Int, _ layers: Int, _ hidden: Int) -> RegressTarget {
     .mlgru(MLGRUUnitConfig(lanes: lanes, maxLayers: layers, maxHidden: hidden))
   }
 
   /// The slice `make test` runs: the configurations the core tests already
-  /// build (cached), one more in each datapath, and the smallest MLGRU unit
-  /// its own tests build.
+  /// build (cached), one more in each datapath, and an element unit of each
+  /// kind that its own tests build.
   public static let quick: [RegressTarget] = [
     core(1, 1), core(3, 5), core(8, 16), core(16, 64), core(4, 7, .adderTree), core(2, 3, .adderTree),
-    mlgru(1, 2, 7),
+    mlgru(1, 2, 7), norm(3, 8192), rescale(3, 7),
   ]
 
   public static let sets: [NamedSet] = [
     NamedSet(
       name: "full", targets: full,
-      summary: "cores of lanes 1-32 with widths 1/7/64 popcount and 3/16 adder-tree, 16x64 adder-tree; MLGRU units 1x2x7, 3x3x64, 16x32x2560"),
+      summary: "cores of lanes 1-32 with widths 1/7/64 popcount and 3/16 adder-tree, 16x64 adder-tree; MLGRU, norm and rescale units of 1, 3 and 16 lanes"),
     NamedSet(name: "quick", targets: quick, summary: "the make test slice"),
   ]
 

@@ -101,3 +101,70 @@ public struct MLGRUWorkload: Sendable {
   /// Output elements compared with the golden model.
   public var outputs: Int { operations.reduce(0) { $0 + $1.length } }
 }
+
+/// The seeded work of one RMSNorm-unit case: norm and quantize vectors of
+/// non-multiple lengths, amplitudes from 2^-8 to the full Q15.16 range with
+/// outliers, gammas near one, betas like a checkpoint's; and the stalls of
+/// the x, gamma and result streams.
+public struct NormWorkload: Sendable {
+  public let jobs: [NormJob]
+  public let stalls: NormStalls
+
+  public init(config: NormUnitConfig, seed: UInt64) {
+    var rng = SeededRandom(seed: seed).fork(0x6E6F_726D)  // "norm"
+    func below(_ n: Int) -> Int { Int(rng.next() % UInt64(n)) }
+    func uniform(_ amplitude: Int64) -> Int32 { Int32(clamping: Int64(rng.next() % UInt64(2 * amplitude + 1)) - amplitude) }
+    let longest = min(config.maxLength, 4 * config.lanes + 3)
+    let amplitudes: [Int64] = [1 << 8, 1 << 14, 1 << 16, 1 << 18, 1 << 22, 1 << 26, Int64(Int32.max)]
+    jobs = (0..<(2 + below(3))).map { _ in
+      let n = 1 + below(longest)
+      let amplitude = amplitudes[below(amplitudes.count)]
+      var x = (0..<n).map { _ in uniform(amplitude) }
+      if below(4) == 0 { x[below(n)] = uniform(Int64(Int32.max)) }
+      let gamma = (0..<n).map { _ in below(64) == 0 ? uniform(1 << 26) : Fixed.one + uniform(1 << 15) }
+      let beta = below(8) == 0
+        ? Scale(mantissa: UInt32(truncatingIfNeeded: rng.next()) | 1 << 31, exponent: -200 + below(300))
+        : Scale(0.002 + Double(below(1000)) / 4000)
+      return NormJob(mode: below(2) == 0 ? .norm : .quantize, x: x, gamma: gamma, beta: beta)
+    }
+    let rates = [1.0, 0.8, 0.5, 0.25]
+    stalls = NormStalls(xValid: rates[below(4)], gammaValid: rates[below(4)], yReady: rates[below(4)])
+  }
+
+  public var outputs: Int { jobs.reduce(0) { $0 + $1.length } }
+}
+
+/// The seeded work of one rescale-unit case: accumulator vectors over the
+/// whole signed range of the configured width (extremes included) and
+/// output scales like a BitLinear layer's, sometimes extreme; stall rates.
+public struct RescaleWorkload: Sendable {
+  public let jobs: [RescaleJob]
+  public let inputValid: Double
+  public let outputReady: Double
+
+  public init(config: NormUnitConfig, seed: UInt64) {
+    var rng = SeededRandom(seed: seed).fork(0x7265_7363)  // "resc"
+    func below(_ n: Int) -> Int { Int(rng.next() % UInt64(n)) }
+    let half = Int64(1) << Int64(config.accumulatorWidth - 1)
+    func accumulator() -> Int64 {
+      switch below(8) {
+      case 0: return -half
+      case 1: return half - 1
+      default: return Int64(rng.next() % UInt64(2 * half)) - half
+      }
+    }
+    let longest = 4 * config.lanes + 3
+    jobs = (0..<(2 + below(3))).map { _ in
+      let n = 1 + below(longest)
+      let scale = below(6) == 0
+        ? Scale(mantissa: UInt32(truncatingIfNeeded: rng.next()) | 1 << 31, exponent: -60 + below(40))
+        : Scale(Double(1 + below(4000)) / 1000)
+      return RescaleJob(accumulators: (0..<n).map { _ in accumulator() }, scale: scale)
+    }
+    let rates = [1.0, 0.8, 0.5, 0.25]
+    inputValid = rates[below(4)]
+    outputReady = rates[below(4)]
+  }
+
+  public var outputs: Int { jobs.reduce(0) { $0 + $1.accumulators.count } }
+}
