@@ -15,13 +15,14 @@ struct Simulate: ParsableCommand {
   @Option(help: "Prompt token ids, comma-separated.") var prompt: String = "1"
   @Option(help: "Core lanes (output rows per cycle) and element lanes of the other units.") var lanes: Int = AcceleratorConfig.defaultLanes
   @Option(help: "Device profile for the off-chip memory model: d5005, u280, ...") var device: String = "d5005"
-  @Option(help: "Clock in MHz (default: the device profile's).") var clockMHz: Double?
+  @Option(name: .customLong("clock-mhz"), help: "Clock in MHz (default: the device profile's).") var clockMHz: Double?
   @Option(help: "Seed of the synthetic weights.") var seed: UInt64 = 1
   @Option(help: "Simulate only the first K layers cycle-accurately; the rest is extrapolated from them.") var layers: Int?
   @Option(help: "Write the report as JSON to this file.") var json: String?
   @Option(help: "Write a per-token trace (one line per token: input, argmax, cycles by kind, bytes) to this file.") var trace: String?
 
   func validate() throws {
+    guard (1...256).contains(lanes) else { throw ValidationError("lanes must be between 1 and 256, got \(lanes)") }
     guard (1...100_000).contains(tokens) else { throw ValidationError("tokens must be between 1 and 100000, got \(tokens)") }
     if let layers, layers < 1 { throw ValidationError("layers must be at least 1, got \(layers)") }
     if let clockMHz, !(clockMHz > 0 && clockMHz <= 2000) { throw ValidationError("clock must be between 0 and 2000 MHz, got \(clockMHz)") }
@@ -33,16 +34,16 @@ struct Simulate: ParsableCommand {
     let clock = clockMHz ?? profile.defaultClockMHz
     let promptIDs = try prompt.split(separator: ",").map { part -> Int in
       guard let id = Int(part.trimmingCharacters(in: .whitespaces)), (0..<modelConfig.vocabSize).contains(id) else {
-        throw ValidationError("prompt ids must be integers in 0..<\(modelConfig.vocabSize), got '\(part)'")
+        throw SimulateError("prompt ids must be integers in 0..<\(modelConfig.vocabSize), got '\(part)'")
       }
       return id
     }
-    guard !promptIDs.isEmpty else { throw ValidationError("the prompt needs at least one token id") }
+    guard !promptIDs.isEmpty else { throw SimulateError("the prompt needs at least one token id") }
     if let layers, layers > modelConfig.layers {
-      throw ValidationError("model \(modelConfig.name) has \(modelConfig.layers) layers, --layers \(layers) is more")
+      throw SimulateError("model \(modelConfig.name) has \(modelConfig.layers) layers, --layers \(layers) is more")
     }
     let config = AcceleratorConfig(lanes: lanes)
-    do { try config.validate(for: modelConfig) } catch { throw ValidationError("\(error)") }
+    do { try config.validate(for: modelConfig) } catch { throw SimulateError("\(error)") }
 
     print("hwgen simulate: model \(modelConfig.name) (\(modelConfig)), device \(profile.name) at \(Format.significant(clock, 4)) MHz")
     print("accelerator: \(config)")
@@ -83,7 +84,7 @@ struct Simulate: ParsableCommand {
     }
     print(Self.describe(report, wall: seconds))
     if let m = report.firstMismatch {
-      throw ValidationError("\(report.mismatches) of \(report.tokens) tokens differ from the golden model; first: \(m)")
+      throw SimulateError("\(report.mismatches) of \(report.tokens) tokens differ from the golden model; first: \(m)")
     }
   }
 
@@ -104,4 +105,10 @@ struct Simulate: ParsableCommand {
       "wall: \(Format.seconds(wall)) for \(r.tokens) tokens (RTL \(Format.seconds(r.simulationSeconds)), \(Format.si(simulated / max(r.simulationSeconds, 1e-9), "cycles/s")); golden model \(Format.seconds(r.goldenSeconds)))")
     return lines.joined(separator: "\n")
   }
+}
+
+/// A run-time failure of `hwgen simulate`: one `Error:` line, non-zero exit, no usage text.
+struct SimulateError: Error, CustomStringConvertible {
+  let description: String
+  init(_ description: String) { self.description = description }
 }

@@ -43,7 +43,7 @@ public struct AcceleratorConfig: Hashable, Sendable, Codable, CustomStringConver
     self.maxHidden = maxHidden
     self.maxLength = maxLength
     self.maxInputs = maxInputs
-    self.weightFIFOBeats = weightFIFOBeats ?? max(64, Self.defaultWeightFIFOBytes / (lanes * 16))
+    self.weightFIFOBeats = weightFIFOBeats ?? max(64, Self.defaultWeightFIFOBytes / (max(1, lanes) * 16))
   }
 
   public struct Invalid: Error, CustomStringConvertible {
