@@ -122,4 +122,12 @@ struct AcceleratorTests {
     #expect(try RTLGates.verilatorLint(gate) == [], "lanes \(lanes)")
     #expect(try RTLGates.iverilogCompile(gate).filter { !$0.contains("sorry:") } == [], "lanes \(lanes)")
   }
+
+  @Test("mat-vec datapath RTL (core wired into rescale): verilator -Wall clean and iverilog silent", arguments: [16, 3])
+  func matVecDatapathGates(lanes: Int) throws {
+    let (design, files) = try MatVecDatapathGenerator.files(AcceleratorConfig(lanes: lanes))
+    let gate = RTLGates.Files(top: design.top.name, sources: files)
+    #expect(try RTLGates.verilatorLint(gate) == [], "lanes \(lanes)")
+    #expect(try RTLGates.iverilogCompile(gate).filter { !$0.contains("sorry:") } == [], "lanes \(lanes)")
+  }
 }

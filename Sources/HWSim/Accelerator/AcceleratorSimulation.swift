@@ -99,6 +99,11 @@ public final class AcceleratorSimulation {
   let vector: VectorUnitSimulation
   let layout: TernaryCoreLayout
   let wValid, wReady, wData, wLast, aValid, aData, resValid, resReady, resData, coreRst: PortHandle
+  /// Core and rescale unit in one RTL module (`matvec_datapath`) when the
+  /// element lanes equal the core lanes; otherwise the core alone, its
+  /// accumulators rescaled in a pass of their own.
+  public let fused: Bool
+  let scaleMantissa, scaleExponent, groupsPort: PortHandle?
   private var position = 0
   private var counters = UnitCounters()
   private var phase = CycleBreakdown()
@@ -119,8 +124,14 @@ public final class AcceleratorSimulation {
     golden = FixedPointModel(weights: self.weights)
     memory = OffChipMemory(profile: profile, clockMHz: clockMHz, config: config)
     layout = TernaryCoreLayout(config.core)
-    let bundle = try RTLBundle(config: config.core)
-    core = try VerilatedModel(library: cache.library(for: VerilatorBuildSpec(bundle: bundle)))
+    fused = config.lanes == config.elementLanes
+    if fused {
+      let (design, files) = try MatVecDatapathGenerator.files(config)
+      core = try VerilatedModel(library: cache.library(for: VerilatorBuildSpec(design: design, sources: files)))
+    } else {
+      let bundle = try RTLBundle(config: config.core)
+      core = try VerilatedModel(library: cache.library(for: VerilatorBuildSpec(bundle: bundle)))
+    }
     norm = try NormUnitSimulation(config: config.norm, cache: cache)
     rescale = try RescaleUnitSimulation(config: config.norm, cache: cache)
     mlgru = try MLGRUUnitSimulation(config: config.mlgru, cache: cache)
@@ -132,9 +143,12 @@ public final class AcceleratorSimulation {
     wLast = try core.port("w_last_i")
     aValid = try core.port("a_valid_i")
     aData = try core.port("a_data_i")
-    resValid = try core.port("res_valid_o")
-    resReady = try core.port("res_ready_i")
-    resData = try core.port("res_data_o")
+    resValid = try core.port(fused ? "y_valid_o" : "res_valid_o")
+    resReady = try core.port(fused ? "y_ready_i" : "res_ready_i")
+    resData = try core.port(fused ? "y_data_o" : "res_data_o")
+    scaleMantissa = fused ? try core.port("scale_mantissa_i") : nil
+    scaleExponent = fused ? try core.port("scale_exponent_i") : nil
+    groupsPort = fused ? try core.port("groups_i") : nil
     weightWords = [UInt64](repeating: 0, count: 2 * config.lanes)
     core.set(wValid, 0)
     core.set(aValid, 0)
@@ -210,8 +224,10 @@ public final class AcceleratorSimulation {
     counters.normCycles += quant.cycles
     elementwise(quant.cycles)
     let q = quant.results[0].values.map { Int8(truncatingIfNeeded: $0) }
-    let acc = try matVec(p.weight, q)
-    let scaled = try rescale.bench.run([RescaleJob(accumulators: acc, scale: quant.results[0].scale)])
+    let scale = quant.results[0].scale
+    let acc = try matVec(p.weight, q, scale: scale)
+    if fused { return acc.map { Int32(truncatingIfNeeded: $0) } }
+    let scaled = try rescale.bench.run([RescaleJob(accumulators: acc, scale: scale)])
     counters.rescaleCycles += scaled.cycles
     elementwise(scaled.cycles)
     return scaled.outputs[0]
@@ -219,7 +235,8 @@ public final class AcceleratorSimulation {
 
   /// Streams one matrix's beats from the weight FIFO through the core against
   /// the activation buffer, collecting the accumulators.
-  private func matVec(_ m: PackedTernary, _ q: [Int8]) throws -> [Int64] {
+  /// With the fused datapath the results are the rescaled Q15.16 values.
+  private func matVec(_ m: PackedTernary, _ q: [Int8], scale: Scale) throws -> [Int64] {
     precondition(q.count == m.cols)
     let acts = layout.activationBeats(q)
     let aWords = layout.activationWordsPerBeat
@@ -230,8 +247,13 @@ public final class AcceleratorSimulation {
     var present = false
     var results: [Int64] = []
     results.reserveCapacity(groups * config.lanes)
-    var resultWords = [UInt32](repeating: 0, count: layout.resultWordsPerBeat)
+    var resultWords = [UInt32](repeating: 0, count: fused ? config.lanes : layout.resultWordsPerBeat)
     var shownChunk = -1
+    if let scaleMantissa, let scaleExponent, let groupsPort {
+      core.set(scaleMantissa, UInt64(scale.mantissa))
+      core.set(scaleExponent, UInt64(bitPattern: Int64(scale.exponent)))
+      core.set(groupsPort, UInt64(groups))
+    }
     var cycles = 0
     core.set(resReady, 1)
     core.set(aValid, 1)
@@ -255,7 +277,11 @@ public final class AcceleratorSimulation {
         let fire = present && core.get(wReady) == 1
         if core.get(resValid) == 1 {
           resultWords.withUnsafeMutableBufferPointer { core.get(resData, into: $0.baseAddress!) }
-          results += resultWords.withUnsafeBufferPointer { layout.decodeResult($0) }
+          if fused {
+            for w in resultWords { results.append(Int64(Int32(bitPattern: w))) }
+          } else {
+            results += resultWords.withUnsafeBufferPointer { layout.decodeResult($0) }
+          }
         }
         try core.step(1)
         memory.tick()
