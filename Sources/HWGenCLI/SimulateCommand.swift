@@ -100,6 +100,10 @@ struct Simulate: ParsableCommand {
     let total = Double(max(1, r.cycles.total))
     lines.append(
       "breakdown: matrix \(Format.percent(Double(r.cycles.matrix) / total)), element-wise \(Format.percent(Double(r.cycles.elementwise) / total)), memory stalls \(Format.percent(Double(r.cycles.stalls) / total)) (weight FIFO empty \(r.counters.weightStallCycles), vector waits \(r.counters.vectorWaitCycles) cycles simulated)")
+    if let beats = r.counters.rtlCoreBeats, let stalls = r.counters.rtlWeightStallCycles {
+      lines.append(
+        "RTL performance counters (simulated part): \(beats) weight beats, \(stalls) weight-stall cycles\(beats == r.counters.coreBeats && stalls == r.counters.weightStallCycles ? ", equal to the harness's counts" : "; harness counted \(r.counters.coreBeats) and \(r.counters.weightStallCycles)")")
+    }
     let simulated = Double(r.measuredCycles.total)
     lines.append(
       "wall: \(Format.seconds(wall)) for \(r.tokens) tokens (RTL \(Format.seconds(r.simulationSeconds)), \(Format.si(simulated / max(r.simulationSeconds, 1e-9), "cycles/s")); golden model \(Format.seconds(r.goldenSeconds)))")

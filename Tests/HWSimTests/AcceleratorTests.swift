@@ -57,6 +57,10 @@ struct AcceleratorTests {
     let c = ModelConfig.m370
     let expected = c.packedTernaryBytes + 4 * (c.layers * (9 * c.hiddenSize + c.intermediateSize) + 3 * c.hiddenSize)
     #expect(report.bytes == expected)
+    // Memory stalls happen here (the core outruns DDR4); the RTL counters see the same ones.
+    #expect(report.counters.weightStallCycles > 0)
+    #expect(report.counters.rtlWeightStallCycles == report.counters.weightStallCycles)
+    #expect(report.counters.rtlCoreBeats == report.counters.coreBeats)
   }
 
   @Test("report numbers are consistent: tokens/s from cycles, roofline from bytes, breakdown sums to the total")
@@ -71,6 +75,9 @@ struct AcceleratorTests {
     #expect(report.counters.weightBytes + report.counters.vectorBytes == report.bytes)
     #expect(report.counters.coreBeats * AcceleratorConfig().weightBeatBytes == report.counters.weightBytes)
     #expect(report.counters.weightStallCycles + report.counters.vectorWaitCycles == report.cycles.stalls)
+    // The RTL's own performance counters agree with the harness's counts.
+    #expect(report.counters.rtlCoreBeats == report.counters.coreBeats)
+    #expect(report.counters.rtlWeightStallCycles == report.counters.weightStallCycles)
     // Deterministic JSON.
     let json = try report.json()
     let decoded = try JSONDecoder().decode(SimulationReport.self, from: json)

@@ -53,6 +53,8 @@ public enum MatVecDatapathGenerator {
     let yReady = m.input("y_ready", .bit)
     let yData = m.output("y_data", .uint(config.norm.beatBits))
     let yLast = m.output("y_last", .bit)
+    let perfBeats = m.output("perf_beats", .uint(32), comment: "weight beats taken since reset (wraps)")
+    let perfStalls = m.output("perf_stalls", .uint(32), comment: "cycles an activation beat waited for its weight beat (wraps)")
 
     let resValid = m.wire("res_valid", .bit)
     let resReady = m.wire("res_ready", .bit)
@@ -72,6 +74,17 @@ public enum MatVecDatapathGenerator {
         Assign(count.next, .mux(lastGroup, .zeros(count.state.type), count.state + .literal(1, .uint(groupWidth))))
       }
     }
+    let beats = m.register("perf_beats", .uint(32))
+    let stalls = m.register("perf_stalls", .uint(32))
+    let one = Expr.literal(1, .uint(32))
+    m.comb {
+      Assign(beats.next, beats.state)
+      Assign(stalls.next, stalls.state)
+      If(wValid && wReady) { Assign(beats.next, beats.state + one) }
+      If(aValid && !wValid) { Assign(stalls.next, stalls.state + one) }
+    }
+    m.assign(perfBeats, beats.state)
+    m.assign(perfStalls, stalls.state)
     m.instance(rescale, "u_rescale", [
       ("clk_i", clk), ("rst_ni", rst),
       ("acc_valid_i", resValid), ("acc_ready_o", resReady), ("acc_data_i", resData), ("acc_last_i", lastGroup),

@@ -34,6 +34,10 @@ public struct UnitCounters: Hashable, Sendable, Codable {
   public var vectorWaitCycles = 0
   public var weightBytes = 0
   public var vectorBytes = 0
+  /// The same two counts as the RTL's performance counters see them
+  /// (`matvec_datapath` perf_beats_o / perf_stalls_o; nil without it).
+  public var rtlCoreBeats: Int? = nil
+  public var rtlWeightStallCycles: Int? = nil
 }
 
 /// The first element where the RTL and the golden model differ.
@@ -103,7 +107,7 @@ public final class AcceleratorSimulation {
   /// element lanes equal the core lanes; otherwise the core alone, its
   /// accumulators rescaled in a pass of their own.
   public let fused: Bool
-  let scaleMantissa, scaleExponent, groupsPort: PortHandle?
+  let scaleMantissa, scaleExponent, groupsPort, perfBeats, perfStalls: PortHandle?
   private var position = 0
   private var counters = UnitCounters()
   private var phase = CycleBreakdown()
@@ -149,6 +153,8 @@ public final class AcceleratorSimulation {
     scaleMantissa = fused ? try core.port("scale_mantissa_i") : nil
     scaleExponent = fused ? try core.port("scale_exponent_i") : nil
     groupsPort = fused ? try core.port("groups_i") : nil
+    perfBeats = fused ? try core.port("perf_beats_o") : nil
+    perfStalls = fused ? try core.port("perf_stalls_o") : nil
     weightWords = [UInt64](repeating: 0, count: 2 * config.lanes)
     core.set(wValid, 0)
     core.set(aValid, 0)
@@ -256,7 +262,6 @@ public final class AcceleratorSimulation {
     }
     var cycles = 0
     core.set(resReady, 1)
-    core.set(aValid, 1)
     try acts.withUnsafeBufferPointer { aBuf in
       while results.count < groups * config.lanes {
         if !present && taken < total && memory.weightBeatAvailable {
@@ -273,6 +278,7 @@ public final class AcceleratorSimulation {
           }
         }
         core.set(wValid, present ? 1 : 0)
+        core.set(aValid, taken < total ? 1 : 0)
         try core.eval()
         let fire = present && core.get(wReady) == 1
         if core.get(resValid) == 1 {
@@ -301,6 +307,7 @@ public final class AcceleratorSimulation {
       }
     }
     core.set(wValid, 0)
+    core.set(aValid, 0)
     try core.eval()
     return Array(results.prefix(m.rows))
   }
@@ -331,6 +338,7 @@ public final class AcceleratorSimulation {
     layerVectorBytes = 0
     counters = UnitCounters()
     phase = CycleBreakdown()
+    let perfBefore = perfBeats.map { (core.get($0), core.get(perfStalls!)) }
     let bytesBefore = (memory.weightBytes, memory.vectorBytes)
     memory.startStream(tokenMatrices())
     var mismatch: TokenMismatch?
@@ -391,6 +399,10 @@ public final class AcceleratorSimulation {
     elementwise(am.cycles)
     if mismatch == nil && am.index != trace.next {
       mismatch = TokenMismatch(token: position, stage: "argmax", layer: nil, element: 0, rtl: Int64(am.index), golden: Int64(trace.next))
+    }
+    if let perfBefore, let perfBeats, let perfStalls {
+      counters.rtlCoreBeats = Int(UInt32(truncatingIfNeeded: core.get(perfBeats) &- perfBefore.0))
+      counters.rtlWeightStallCycles = Int(UInt32(truncatingIfNeeded: core.get(perfStalls) &- perfBefore.1))
     }
     counters.weightBytes = memory.weightBytes - bytesBefore.0
     counters.vectorBytes = memory.vectorBytes - bytesBefore.1

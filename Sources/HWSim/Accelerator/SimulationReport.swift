@@ -150,7 +150,17 @@ extension UnitCounters {
       rescaleCycles: a.rescaleCycles + b.rescaleCycles, mlgruCycles: a.mlgruCycles + b.mlgruCycles,
       vectorCycles: a.vectorCycles + b.vectorCycles, weightStallCycles: a.weightStallCycles + b.weightStallCycles,
       vectorWaitCycles: a.vectorWaitCycles + b.vectorWaitCycles, weightBytes: a.weightBytes + b.weightBytes,
-      vectorBytes: a.vectorBytes + b.vectorBytes)
+      vectorBytes: a.vectorBytes + b.vectorBytes,
+      rtlCoreBeats: sum(a.rtlCoreBeats, b.rtlCoreBeats), rtlWeightStallCycles: sum(a.rtlWeightStallCycles, b.rtlWeightStallCycles))
+  }
+
+  private static func sum(_ a: Int?, _ b: Int?) -> Int? {
+    switch (a, b) {
+    case let (x?, y?): return x + y
+    case let (x?, nil): return x
+    case let (nil, y?): return y
+    default: return nil
+    }
   }
 }
 
