@@ -72,7 +72,7 @@ public enum LintGate {
 
   /// Checks every target on `jobs` threads; results in `targets` order.
   public static func check(_ targets: [RegressTarget], jobs: Int, progress: @Sendable (LintResult) -> Void = { _ in }) -> [LintResult] {
-    let slots = LintSlots(count: targets.count)
+    let slots = WorkSlots<LintResult>(count: targets.count)
     DispatchQueue.concurrentPerform(iterations: max(1, min(jobs, targets.count))) { _ in
       while let index = slots.claim() {
         let result = check(targets[index])
@@ -131,27 +131,5 @@ public enum LintGate {
     case .mlgru, .norm, .rescale:
       return []
     }
-  }
-}
-
-private final class LintSlots: @unchecked Sendable {
-  private let lock = NSLock()
-  private var next = 0
-  private(set) var values: [LintResult?]
-
-  init(count: Int) { values = Array(repeating: nil, count: count) }
-
-  func claim() -> Int? {
-    lock.lock()
-    defer { lock.unlock() }
-    guard next < values.count else { return nil }
-    next += 1
-    return next - 1
-  }
-
-  func store(_ index: Int, _ result: LintResult) {
-    lock.lock()
-    values[index] = result
-    lock.unlock()
   }
 }

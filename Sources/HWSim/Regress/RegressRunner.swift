@@ -85,7 +85,7 @@ public final class RegressRunner: @unchecked Sendable {
   /// Runs `cases` on `jobs` threads; `progress` hears each outcome as it
   /// finishes (in completion order). The outcomes come back in `cases` order.
   public func run(_ cases: [RegressCase], jobs: Int = 1, progress: @Sendable (RegressOutcome) -> Void = { _ in }) -> [RegressOutcome] {
-    let results = OutcomeSlots(count: cases.count)
+    let results = WorkSlots<RegressOutcome>(count: cases.count)
     DispatchQueue.concurrentPerform(iterations: max(1, min(jobs, cases.count))) { _ in
       while let index = results.claim() {
         let outcome = run(cases[index])
@@ -264,28 +264,5 @@ public final class RegressRunner: @unchecked Sendable {
     let slot = BuildSlot()
     slots[target] = slot
     return slot
-  }
-}
-
-/// Outcomes of parallel cases, filled from several threads.
-private final class OutcomeSlots: @unchecked Sendable {
-  private let lock = NSLock()
-  private var next = 0
-  private(set) var values: [RegressOutcome?]
-
-  init(count: Int) { values = Array(repeating: nil, count: count) }
-
-  func claim() -> Int? {
-    lock.lock()
-    defer { lock.unlock() }
-    guard next < values.count else { return nil }
-    next += 1
-    return next - 1
-  }
-
-  func store(_ index: Int, _ outcome: RegressOutcome) {
-    lock.lock()
-    values[index] = outcome
-    lock.unlock()
   }
 }
