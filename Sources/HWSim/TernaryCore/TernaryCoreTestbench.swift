@@ -114,14 +114,7 @@ public final class TernaryCoreTestbench {
 
   /// Holds reset for two cycles with every stream idle, then releases it.
   public func reset() throws {
-    model.set(wValid, 0)
-    model.set(aValid, 0)
-    model.set(resReady, 0)
-    model.set(rstN, 0)
-    try model.eval()
-    try model.step(2)
-    model.set(rstN, 1)
-    try model.eval()
+    try model.applyReset(rstN, idle: [wValid, aValid, resReady])
   }
 
   /// Streams `jobs` back to back and collects every result.

@@ -204,13 +204,7 @@ public final class MLGRUUnitTestbench {
 
   /// Holds reset for two cycles with both streams idle, then releases it.
   public func reset() throws {
-    model.set(inValid, 0)
-    model.set(outReady, 0)
-    model.set(rstN, 0)
-    try model.eval()
-    try model.step(2)
-    model.set(rstN, 1)
-    try model.eval()
+    try model.applyReset(rstN, idle: [inValid, outReady])
   }
 
   /// `err_o` now.

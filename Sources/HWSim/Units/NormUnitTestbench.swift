@@ -181,14 +181,7 @@ public final class NormUnitTestbench {
 
   /// Holds reset for two cycles with every stream idle, then releases it.
   public func reset() throws {
-    model.set(xValid, 0)
-    model.set(gValid, 0)
-    model.set(yReady, 0)
-    model.set(rstN, 0)
-    try model.eval()
-    try model.step(2)
-    model.set(rstN, 1)
-    try model.eval()
+    try model.applyReset(rstN, idle: [xValid, gValid, yReady])
   }
 
   /// Two's complement bits of `value` for a port (the model masks to its width).

@@ -61,13 +61,7 @@ public final class RescaleUnitTestbench {
   }
 
   public func reset() throws {
-    model.set(accValid, 0)
-    model.set(yReady, 0)
-    model.set(rstN, 0)
-    try model.eval()
-    try model.step(2)
-    model.set(rstN, 1)
-    try model.eval()
+    try model.applyReset(rstN, idle: [accValid, yReady])
   }
 
   /// Packs `values` (each `width` bits, two's complement) lane 0 lowest.
