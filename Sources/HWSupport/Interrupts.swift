@@ -2,7 +2,8 @@ import Foundation
 
 /// What Ctrl-C (SIGINT), SIGTERM and SIGHUP do to a running `hwgen`: every
 /// temporary file or directory registered here is removed, the child processes
-/// it is waiting for (verilator, g++, iverilog, vvp, yosys) are terminated, and
+/// it is waiting for (verilator, g++, iverilog, vvp, yosys) and their own
+/// children are killed, and
 /// the process exits with status 128 + signal. Together with the temporary
 /// names and renames of `FileOutput` and the Verilator build cache, an
 /// interrupted run leaves no half-written output and no half cache entry.
@@ -104,11 +105,41 @@ public enum Interrupts {
     lock.unlock()
   }
 
+  /// Every process below `root`, from /proc (children first found, then theirs).
+  static func descendants(of root: Int32) -> [Int32] {
+    guard let names = try? FileManager.default.contentsOfDirectory(atPath: "/proc") else { return [] }
+    var parentOf: [Int32: Int32] = [:]
+    for name in names {
+      guard let pid = Int32(name),
+        let stat = try? String(contentsOfFile: "/proc/\(name)/stat", encoding: .utf8),
+        let close = stat.lastIndex(of: ")")
+      else { continue }
+      // Fields after the command name: state, ppid, ...
+      let fields = stat[stat.index(after: close)...].split(separator: " ")
+      if fields.count > 1, let ppid = Int32(fields[1]) { parentOf[pid] = ppid }
+    }
+    var found: [Int32] = []
+    var frontier = [root]
+    while let parent = frontier.popLast() {
+      for (pid, ppid) in parentOf where ppid == parent && !found.contains(pid) {
+        found.append(pid)
+        frontier.append(pid)
+      }
+    }
+    return found
+  }
+
   private static func terminate(signal number: Int32) -> Never {
     renames.lock()  // let a rename sequence in progress finish; never released
     lock.lock()
     let pending = entries.map(\.entry)
-    for case .child(let pid) in pending { kill(pid, SIGTERM) }
+    // End the tools and everything they started (g++ runs cc1plus and as, and
+    // `as` would otherwise go on to write its object file after the cleanup
+    // below). SIGKILL: nothing they hold is kept, and they must not write again.
+    var victims: [Int32] = []
+    for case .child(let pid) in pending { victims += [pid] + descendants(of: pid) }
+    for pid in victims { kill(pid, SIGKILL) }
+    if !victims.isEmpty { usleep(100_000) }
     for case .path(let path) in pending.reversed() {
       // Rename first, so nothing can still appear under the registered name.
       let doomed = path + ".interrupted-\(getpid())"
