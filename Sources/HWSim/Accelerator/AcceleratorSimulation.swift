@@ -79,7 +79,7 @@ public struct TokenRun: Sendable {
 /// ternary core's weight stream and the vector operands.
 ///
 /// Every value of the token is computed by RTL: the embedding row comes from
-/// the memory, norms and quantization from `rmsnorm_unit`, mat-vecs from
+/// the memory, norms and quantization from `norm_unit`, mat-vecs from
 /// `ternary_core`, rescales from `rescale_unit`, the recurrence and SiLU
 /// gating from `mlgru_unit` (its on-chip h memory carries the state across
 /// tokens), residual adds and argmax from `vector_unit`. Each vector is checked
