@@ -224,6 +224,15 @@ private struct ModuleText {
     return s
   }
 
+  /// Signed extension and population count print as `W'(...)`.
+  static func printsAsSizeCast(_ e: Expr) -> Bool {
+    switch e.node {
+    case .extend(let a, _): return a.signed
+    case .countOnes: return true
+    default: return false
+    }
+  }
+
   static func precedence(_ op: BinaryOp) -> Int {
     switch op {
     case .mul: return 80
@@ -247,9 +256,10 @@ private struct ModuleText {
     case .parameter(let name): return name
     case .literal(let l): return literal(l)
     case .unary(let op, let a):
-      // Yosys 0.23 reads `-9'(x)` as a cast to size -9: parenthesize size casts.
+      // Yosys 0.23 reads `-9'(x)` as a cast to size -9: parenthesize the
+      // operands that print as size casts.
       let operand = expr(a, context: 100)
-      return operand.first?.isNumber == true && operand.contains("'(") ? "\(op.rawValue)(\(operand))" : "\(op.rawValue)\(operand)"
+      return Self.printsAsSizeCast(a) ? "\(op.rawValue)(\(operand))" : "\(op.rawValue)\(operand)"
     case .binary(let op, let a, let b):
       let p = Self.precedence(op)
       // Left-associative: the right operand needs parentheses at equal strength.

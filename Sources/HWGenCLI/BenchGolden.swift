@@ -45,12 +45,20 @@ struct BenchGolden: ParsableCommand {
       let b = Stopwatch()
       let r = float.stepTraced(token: token)
       floatSeconds += b.seconds
-      drift.add(f, r)
+      drift.add(ModelDrift.Outputs(f), ModelDrift.Outputs(r))
     }
     print("golden model (fixed point): \(Format.significant(Double(tokens) / fixedSeconds, 3)) tokens/s (\(Format.seconds(fixedSeconds / Double(tokens))) per token)")
     print("float reference:            \(Format.significant(Double(tokens) / floatSeconds, 3)) tokens/s (\(Format.seconds(floatSeconds / Double(tokens))) per token)")
-    print("fixed-point drift from the float reference (relative L2, mean over \(tokens) tokens): \(drift.summary)")
+    print("fixed-point drift from the float reference (relative L2, mean over \(tokens) tokens): \(Self.summary(drift))")
     let floor = ModelDrift.sensitivityFloor(weights, sequence: sequence, seed: seed)
-    print("sensitivity floor (float reference, embedding moved by half a Q15.16 step): \(floor.summary)")
+    print("sensitivity floor (float reference, embedding moved by half a Q15.16 step): \(Self.summary(floor))")
+  }
+
+  /// First, middle and last layer, the logits and top-1 agreement, on one line.
+  static func summary(_ drift: ModelDrift) -> String {
+    let l = drift.layerError
+    let shown = Array(Set([0, l.count / 2, l.count - 1])).sorted().map { "layer \($0) \(Format.percent(l[$0]))" }
+    return shown.joined(separator: ", ") + ", max \(Format.percent(l.max() ?? 0)); logits \(Format.percent(drift.logitError)) "
+      + "(worst \(Format.percent(drift.worstLogitError))); top-1 agreement \(drift.top1Agreement)/\(drift.tokens)"
   }
 }

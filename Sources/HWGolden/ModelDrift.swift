@@ -22,35 +22,55 @@ public struct ModelDrift: Sendable {
   public var logitError: Double { logitSum / Double(max(1, tokens)) }
   public var top1Fraction: Double { tokens == 0 ? 1 : Double(top1Agreement) / Double(tokens) }
 
-  /// Adds one token's traces from both models.
-  public mutating func add(_ fixed: FixedPointModel.Trace, _ reference: FloatReferenceModel.Trace) {
-    for l in layerSums.indices { layerSums[l] += Self.relativeL2(fixed.layerOutputs[l], reference.layerOutputs[l]) }
-    let e = Self.relativeL2(fixed.logits, reference.logits)
+  /// One token's outputs, whichever model produced them, in real values.
+  public struct Outputs {
+    public var layers: [[Double]]
+    public var logits: [Double]
+    public var next: Int
+
+    public init(_ t: FixedPointModel.Trace) {
+      layers = t.layerOutputs.map { $0.map(Fixed.toDouble) }
+      logits = t.logits.map(Fixed.toDouble)
+      next = t.next
+    }
+
+    public init(_ t: FloatReferenceModel.Trace) {
+      layers = t.layerOutputs.map { $0.map(Double.init) }
+      logits = t.logits.map(Double.init)
+      next = t.next
+    }
+  }
+
+  /// Adds one token: `measured` against `reference`.
+  public mutating func add(_ measured: Outputs, _ reference: Outputs) {
+    for l in layerSums.indices { layerSums[l] += Self.relativeL2(measured.layers[l], reference.layers[l]) }
+    let e = Self.relativeL2(measured.logits, reference.logits)
     logitSum += e
     worstLogitError = max(worstLogitError, e)
-    if fixed.next == reference.next { top1Agreement += 1 }
+    if measured.next == reference.next { top1Agreement += 1 }
     tokens += 1
   }
 
-  /// Adds one token's traces from two float runs (for the sensitivity floor).
-  public mutating func add(_ perturbed: FloatReferenceModel.Trace, _ reference: FloatReferenceModel.Trace) {
-    for l in layerSums.indices { layerSums[l] += Self.relativeL2(perturbed.layerOutputs[l], reference.layerOutputs[l]) }
-    let e = Self.relativeL2(perturbed.logits, reference.logits)
-    logitSum += e
-    worstLogitError = max(worstLogitError, e)
-    if perturbed.next == reference.next { top1Agreement += 1 }
-    tokens += 1
-  }
-
-  public static func relativeL2(_ a: [Float], _ reference: [Float]) -> Double {
+  /// ||a - b|| / ||b||, b the reference (the absolute norm when b is zero).
+  public static func relativeL2(_ a: [Double], _ reference: [Double]) -> Double {
     var num = 0.0
     var den = 0.0
     for (x, r) in zip(a, reference) {
-      let d = Double(x) - Double(r)
-      num += d * d
-      den += Double(r) * Double(r)
+      num += (x - r) * (x - r)
+      den += r * r
     }
     return den == 0 ? num.squareRoot() : (num / den).squareRoot()
+  }
+
+  /// Runs both models from a fresh state over `sequence`.
+  public static func measure(_ weights: ModelWeights, fixedWeights: FixedPointWeights? = nil, sequence: [Int]) -> ModelDrift {
+    var fixed = FixedPointModel(weights: fixedWeights ?? FixedPointWeights(weights))
+    var float = FloatReferenceModel(weights: weights)
+    var drift = ModelDrift(layers: weights.config.layers)
+    for token in sequence {
+      drift.add(Outputs(fixed.stepTraced(token: token)), Outputs(float.stepTraced(token: token)))
+    }
+    return drift
   }
 
   /// The model's own sensitivity: the float reference against itself with
@@ -69,36 +89,7 @@ public struct ModelDrift: Sendable {
     var a = FloatReferenceModel(weights: perturbed)
     var b = FloatReferenceModel(weights: weights)
     var drift = ModelDrift(layers: weights.config.layers)
-    for token in sequence { drift.add(a.stepTraced(token: token), b.stepTraced(token: token)) }
-    return drift
-  }
-
-  /// One line: first, middle and last layer, the logits, top-1 agreement.
-  public var summary: String {
-    func pct(_ x: Double) -> String { String(format: "%.2f%%", x * 100) }
-    let l = layerError
-    let shown = Array(Set([0, l.count / 2, l.count - 1])).sorted().map { "layer \($0) \(pct(l[$0]))" }.joined(separator: ", ")
-    return "\(shown), max \(pct(l.max() ?? 0)); logits \(pct(logitError)) (worst \(pct(worstLogitError))); top-1 agreement \(top1Agreement)/\(tokens)"
-  }
-
-  /// ||a - b|| / ||b||, with b the float reference.
-  public static func relativeL2(_ fixed: [Int32], _ reference: [Float]) -> Double {
-    var num = 0.0
-    var den = 0.0
-    for (q, r) in zip(fixed, reference) {
-      let d = Fixed.toDouble(q) - Double(r)
-      num += d * d
-      den += Double(r) * Double(r)
-    }
-    return den == 0 ? num.squareRoot() : (num / den).squareRoot()
-  }
-
-  /// Runs both models from a fresh state over `sequence`.
-  public static func measure(_ weights: ModelWeights, fixedWeights: FixedPointWeights? = nil, sequence: [Int]) -> ModelDrift {
-    var fixed = FixedPointModel(weights: fixedWeights ?? FixedPointWeights(weights))
-    var float = FloatReferenceModel(weights: weights)
-    var drift = ModelDrift(layers: weights.config.layers)
-    for token in sequence { drift.add(fixed.stepTraced(token: token), float.stepTraced(token: token)) }
+    for token in sequence { drift.add(Outputs(a.stepTraced(token: token)), Outputs(b.stepTraced(token: token))) }
     return drift
   }
 }

@@ -159,11 +159,9 @@ public struct Scale: Hashable, Sendable, CustomStringConvertible {
     let shift = -exponent
     var result: UInt64
     if shift <= 0 {
-      // Scaling up: anything left of bit 31 saturates.
-      guard product.high == 0, shift > -32, product.low >> UInt64(31 + shift) == 0 else {
-        return x > 0 ? Int32.max : Int32.min
-      }
-      result = product.low << UInt64(-shift)
+      // A normalized mantissa is at least 2^31, so |x| * mantissa * 2^exponent
+      // with exponent >= 0 is at least 2^31: always out of range.
+      return x > 0 ? Int32.max : Int32.min
     } else if shift >= 128 {
       result = 0
     } else {
