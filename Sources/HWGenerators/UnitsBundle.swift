@@ -3,12 +3,16 @@ import HWSpec
 import HWSupport
 
 /// What `hwgen emit` writes: every unit of the accelerator for one lanes
-/// setting (the ternary core, the RMSNorm/quantize unit, the rescale unit and
-/// the MLGRU unit), one `.sv` per module, a filelist and a manifest.
+/// setting (the ternary core, the RMSNorm/quantize unit, the rescale unit,
+/// the MLGRU unit, the vector unit) and, when the core is the accelerator's
+/// (64-column popcount lanes, lanes dividing 64), the whole accelerator
+/// `mmfree_accel`; one `.sv` per module, a filelist and a manifest.
 public struct UnitsBundle: Sendable {
   public let core: TernaryCoreConfig
   public let norm: NormUnitConfig
   public let mlgru: MLGRUUnitConfig
+  /// The whole accelerator's configuration, when the bundle has it.
+  public let accelerator: AcceleratorConfig?
   /// Each unit's name and checked design, in emission order.
   public let units: [(name: String, design: Design)]
   public let files: [(name: String, contents: String)]
@@ -34,17 +38,28 @@ public struct UnitsBundle: Sendable {
     self.core = core
     // The element-wise units run O(D) work per layer against the core's O(D^2):
     // past 64 elements per cycle they would only add multipliers.
+    // The element units are sized like the accelerator's (AcceleratorConfig),
+    // so the standalone modules are the ones inside mmfree_accel.
+    let accelerator = AcceleratorConfig(lanes: core.lanes, maxInputs: core.maxInputs)
     let elementLanes = Swift.min(core.lanes, Self.maxElementLanes)
-    norm = NormUnitConfig(lanes: elementLanes, accumulatorWidth: core.accumulatorWidth)
-    mlgru = MLGRUUnitConfig(lanes: elementLanes)
+    norm = NormUnitConfig(lanes: elementLanes, maxLength: accelerator.maxLength, accumulatorWidth: core.accumulatorWidth)
+    mlgru = MLGRUUnitConfig(lanes: elementLanes, maxLayers: accelerator.maxLayers, maxHidden: accelerator.maxHidden)
     try norm.validate()
     try mlgru.validate()
-    units = [
+    var units: [(name: String, design: Design)] = [
       ("ternary core", try TernaryCoreGenerator.generate(core)),
       ("rmsnorm unit", try NormUnitGenerator.generate(norm)),
       ("rescale unit", try RescaleUnitGenerator.generate(norm)),
       ("mlgru unit", try MLGRUUnitGenerator.generate(mlgru)),
+      ("vector unit", try VectorUnitGenerator.generate(lanes: elementLanes)),
     ]
+    if accelerator.core == core, (try? AcceleratorGenerator.validate(accelerator)) != nil {
+      units.append(("accelerator", try AcceleratorGenerator.generate(accelerator)))
+      self.accelerator = accelerator
+    } else {
+      self.accelerator = nil
+    }
+    self.units = units
     let header = Self.header(core)
     // Modules shared between units are written once; two different modules
     // with one name would be a generator bug.
@@ -62,12 +77,14 @@ public struct UnitsBundle: Sendable {
     }
     let sources = files
     files.append((name: Self.fileListName, contents: sources.map { "\($0.name)\n" }.joined()))
-    files.append((name: Self.manifestName, contents: Self.manifest(core: core, norm: norm, mlgru: mlgru, units: units, files: files)))
+    files.append((name: Self.manifestName, contents: Self.manifest(
+      core: core, norm: norm, mlgru: mlgru, accelerator: accelerator, units: units, files: files)))
     self.files = files
   }
 
   static func manifest(
-    core: TernaryCoreConfig, norm: NormUnitConfig, mlgru: MLGRUUnitConfig, units: [(name: String, design: Design)],
+    core: TernaryCoreConfig, norm: NormUnitConfig, mlgru: MLGRUUnitConfig, accelerator: AcceleratorConfig?,
+    units: [(name: String, design: Design)],
     files: [(name: String, contents: String)]
   ) -> String {
     // Hand-written JSON with a fixed key order: the manifest is part of the
@@ -83,7 +100,12 @@ public struct UnitsBundle: Sendable {
       [("lanes", "\(norm.lanes)"), ("maxLength", "\(norm.maxLength)")],
       [("lanes", "\(norm.lanes)"), ("accumulatorWidth", "\(norm.accumulatorWidth)")],
       [("lanes", "\(mlgru.lanes)"), ("maxLayers", "\(mlgru.maxLayers)"), ("maxHidden", "\(mlgru.maxHidden)")],
-    ]
+      [("lanes", "\(norm.lanes)")],
+    ] + (accelerator.map { a in
+      [[("lanes", "\(a.lanes)"), ("elementLanes", "\(a.elementLanes)"), ("scratchpadBeats", "\(a.scratchpadBeats)"),
+        ("parameterBeats", "\(a.parameterBeats)"), ("weightFIFOBeats", "\(a.weightFIFOBeats)"),
+        ("programDepth", "\(a.programDepth)"), ("instructionBits", "\(AcceleratorInstruction.bits)")]]
+    } ?? [])
     for (i, unit) in units.enumerated() {
       lines.append("    {")
       lines.append("      \"name\": \"\(unit.name)\",")

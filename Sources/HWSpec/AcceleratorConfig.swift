@@ -24,6 +24,13 @@ public struct AcceleratorConfig: Hashable, Sendable, Codable, CustomStringConver
   /// and the core (block RAM): the memory keeps streaming the next matrix
   /// while the element-wise units work.
   public var weightFIFOBeats: Int
+  /// Q15.16 elements of the activation scratchpad (the vectors of a layer,
+  /// or the logits) and of the parameter buffer (two layers' gammas and lower
+  /// bound, prefetched one layer ahead).
+  public var scratchpadElements: Int
+  public var parameterElements: Int
+  /// Instructions the sequencer's program memory holds.
+  public var programDepth: Int
 
   public static let defaultLanes = 16
   /// The defaults fit every preset (2.7B: 32 layers, D 2560, I 6912), so one
@@ -31,11 +38,17 @@ public struct AcceleratorConfig: Hashable, Sendable, Codable, CustomStringConver
   public static let defaultMaxHidden = 6912
   /// 256 KiB of block RAM: 1024 beats at 16 lanes.
   public static let defaultWeightFIFOBytes = 256 * 1024
+  /// 2 Mbit each: every preset up to 2.7B fits (`AcceleratorProgram` checks).
+  public static let defaultScratchpadElements = 65536
+  public static let defaultParameterElements = 65536
+  public static let defaultProgramDepth = 2048
 
   public init(
     lanes: Int = defaultLanes, maxLayers: Int = MLGRUUnitConfig.defaultMaxLayers,
     maxHidden: Int = defaultMaxHidden, maxLength: Int = NormUnitConfig.defaultMaxLength,
-    maxInputs: Int = TernaryCoreConfig.defaultMaxInputs, weightFIFOBeats: Int? = nil
+    maxInputs: Int = TernaryCoreConfig.defaultMaxInputs, weightFIFOBeats: Int? = nil,
+    scratchpadElements: Int = defaultScratchpadElements, parameterElements: Int = defaultParameterElements,
+    programDepth: Int = defaultProgramDepth
   ) {
     self.lanes = lanes
     self.laneWidth = 64
@@ -44,10 +57,17 @@ public struct AcceleratorConfig: Hashable, Sendable, Codable, CustomStringConver
     self.maxLength = maxLength
     self.maxInputs = maxInputs
     self.weightFIFOBeats = weightFIFOBeats ?? max(64, Self.defaultWeightFIFOBytes / (max(1, lanes) * 16))
+    self.scratchpadElements = scratchpadElements
+    self.parameterElements = parameterElements
+    self.programDepth = programDepth
   }
+
+  public var scratchpadBeats: Int { scratchpadElements / elementLanes }
+  public var parameterBeats: Int { parameterElements / elementLanes }
 
   public struct Invalid: Error, CustomStringConvertible {
     public let description: String
+    public init(description: String) { self.description = description }
   }
 
   public var elementLanes: Int { min(lanes, 64) }
@@ -70,6 +90,17 @@ public struct AcceleratorConfig: Hashable, Sendable, Codable, CustomStringConver
     }
     guard weightFIFOBeats >= 2 else {
       throw Invalid(description: "the weight FIFO needs at least 2 beats, got \(weightFIFOBeats)")
+    }
+    for (name, elements) in [("scratchpad", scratchpadElements), ("parameter buffer", parameterElements)] {
+      guard elements >= elementLanes && elements <= 1 << 20 && elements % elementLanes == 0 else {
+        throw Invalid(description: "the \(name) must hold a whole number of \(elementLanes)-element beats, at most 2^20 elements; got \(elements)")
+      }
+      guard elements / elementLanes <= 1 << AcceleratorInstruction.addressBits else {
+        throw Invalid(description: "the \(name) has \(elements / elementLanes) beats; instructions address \(1 << AcceleratorInstruction.addressBits)")
+      }
+    }
+    guard (2...65536).contains(programDepth) else {
+      throw Invalid(description: "the program memory must hold 2 to 65536 instructions, got \(programDepth)")
     }
     try core.validate()
     try norm.validate()

@@ -1,0 +1,294 @@
+/// A model's per-token schedule as a program for the accelerator's sequencer,
+/// with the off-chip memory map it addresses and the on-chip buffers it
+/// allocates. Derived from the model's shape alone: the same program serves
+/// any checkpoint of that shape.
+///
+/// The schedule of one token (docs/model.md), after a prologue that loads
+/// layer 0's parameters:
+///
+///     EMBED x; per layer l: prefetch layer l+1's vectors, wait for layer l's,
+///       a = norm(x); f, i = BitLinear(a); h = recur(i, f, lb); g = BitLinear(a);
+///       o = silu(h) * norm(g); y = BitLinear(o); s = y + x; m = norm(s);
+///       gate|u = BitLinear(m); p = silu(gate) * u; x = s + BitLinear(p)
+///     prefetch the next token's layer 0; final norm; logits = BitLinear; ARGMAX; END
+///
+/// Every BitLinear is SETC beta, QUANT (norm + int8), MATVEC (ternary
+/// accumulate + rescale). Vector loads are issued one layer ahead, so their
+/// memory traffic hides behind the weight stream.
+public struct AcceleratorProgram: Sendable {
+  /// A vector of the model in off-chip memory (Q15.16, 4 bytes an element).
+  public enum Vector: Hashable, Sendable {
+    case attnNorm(layer: Int)
+    case gNorm(layer: Int)
+    case mlpNorm(layer: Int)
+    case lowerBound(layer: Int)
+    case projectionGamma(layer: Int, ModelConfig.Projection)
+    case finalNorm
+    case lmHeadGamma
+  }
+
+  /// What lives at an off-chip address.
+  public enum Data: Hashable, Sendable {
+    /// vocab x D, row-major, Q15.16.
+    case embedding
+    case vector(Vector)
+    /// A projection's packed planes in core-beat order (`layer` nil: the lm_head).
+    case matrix(layer: Int?, ModelConfig.Projection)
+  }
+
+  public struct Segment: Hashable, Sendable {
+    public var data: Data
+    public var address: Int
+    public var bytes: Int
+  }
+
+  /// What a checkpoint tag stands for.
+  public enum Checkpoint: Hashable, Sendable, CustomStringConvertible {
+    case mixerOutput(layer: Int)
+    case layerOutput(layer: Int)
+    case finalNorm
+    case logits
+
+    public var description: String {
+      switch self {
+      case .mixerOutput(let l): return "layer \(l) mixer output"
+      case .layerOutput(let l): return "layer \(l) output"
+      case .finalNorm: return "final norm"
+      case .logits: return "logits"
+      }
+    }
+  }
+
+  public struct Invalid: Error, CustomStringConvertible {
+    public let description: String
+  }
+
+  public let model: ModelConfig
+  public let config: AcceleratorConfig
+  /// Layers the program runs (the first `layers` of the model).
+  public let layers: Int
+  public let instructions: [AcceleratorInstruction]
+  /// Where END jumps back to: the first instruction of a token.
+  public let loopStart: Int
+  /// Checkpoint tag -> what it carries (empty without checkpoints).
+  public let checkpoints: [Checkpoint]
+  /// The off-chip memory map, by address.
+  public let segments: [Segment]
+  /// Scratchpad and parameter-buffer beats the program uses.
+  public let scratchpadBeats: Int
+  public let parameterBeats: Int
+
+  /// Segments start on this boundary (bytes).
+  public static let segmentAlignment = 4096
+
+  /// - Parameters:
+  ///   - betas: each projection's beta (`layer` nil: the lm_head), the one
+  ///     per-checkpoint constant the program carries (SETC).
+  ///   - layers: run only the first `layers` blocks (default: all).
+  ///   - checkpoints: stream every mixer output, layer output, the final norm
+  ///     and the logits out of the debug port for comparison.
+  public init(
+    model: ModelConfig, config: AcceleratorConfig, betas: (_ layer: Int?, ModelConfig.Projection) -> Scale,
+    layers: Int? = nil, checkpoints: Bool = true
+  ) throws {
+    try config.validate(for: model)
+    let layerCount = layers ?? model.layers
+    guard (1...model.layers).contains(layerCount) else {
+      throw Invalid(description: "the program can run 1 to \(model.layers) layers of \(model.name), not \(layerCount)")
+    }
+    let e = config.elementLanes
+    let d = model.hiddenSize, inter = model.intermediateSize
+    guard inter % e == 0 else {
+      throw Invalid(description: "the GLU splits its \(2 * inter) outputs in halves of \(inter), which must be a multiple of the \(e) element lanes")
+    }
+    self.model = model
+    self.config = config
+    self.layers = layerCount
+
+    func beats(_ n: Int) -> Int { (n + e - 1) / e }
+    /// Beats a mat-vec's result occupies: whole row groups of `lanes`.
+    func resultBeats(_ rows: Int) -> Int { beats((rows + config.lanes - 1) / config.lanes * config.lanes) }
+
+    // Off-chip memory map: the embedding, the vectors layer by layer, the matrices.
+    var segments: [Segment] = []
+    var address = 0
+    func place(_ data: Data, bytes: Int) {
+      segments.append(Segment(data: data, address: address, bytes: bytes))
+      address += (bytes + Self.segmentAlignment - 1) / Self.segmentAlignment * Self.segmentAlignment
+    }
+    place(.embedding, bytes: 4 * model.vocabSize * d)
+    let layerVectors: [(Int) -> Vector] = [
+      { .attnNorm(layer: $0) }, { .projectionGamma(layer: $0, .f) }, { .projectionGamma(layer: $0, .i) },
+      { .projectionGamma(layer: $0, .g) }, { .projectionGamma(layer: $0, .o) }, { .gNorm(layer: $0) },
+      { .mlpNorm(layer: $0) }, { .projectionGamma(layer: $0, .gate) }, { .projectionGamma(layer: $0, .down) },
+      { .lowerBound(layer: $0) },
+    ]
+    func length(of v: Vector) -> Int {
+      if case .projectionGamma(_, .down) = v { return inter }
+      return d
+    }
+    for l in 0..<layerCount {
+      for make in layerVectors { place(.vector(make(l)), bytes: 4 * length(of: make(l))) }
+    }
+    place(.vector(.finalNorm), bytes: 4 * d)
+    place(.vector(.lmHeadGamma), bytes: 4 * d)
+    let beatBytes = config.weightBeatBytes
+    func matrixBytes(_ p: ModelConfig.Projection) -> Int {
+      let s = model.shape(of: p)
+      return (s.rows + config.lanes - 1) / config.lanes * ((s.cols + 63) / 64) * beatBytes
+    }
+    let order: [ModelConfig.Projection] = [.f, .i, .g, .o, .gate, .down]
+    for l in 0..<layerCount {
+      for p in order { place(.matrix(layer: l, p), bytes: matrixBytes(p)) }
+    }
+    place(.matrix(layer: nil, .lmHead), bytes: matrixBytes(.lmHead))
+    self.segments = segments
+    let addressOf = Dictionary(uniqueKeysWithValues: segments.map { ($0.data, $0.address) })
+
+    // Parameter buffer: two layer slots (this layer, the next) and the final vectors.
+    var slotOffset: [Vector: Int] = [:]
+    var slotBeats = 0
+    for make in layerVectors {
+      slotOffset[make(0)] = slotBeats
+      slotBeats += beats(length(of: make(0)))
+    }
+    func param(_ v: Vector) -> Int {
+      switch v {
+      case .finalNorm: return 2 * slotBeats
+      case .lmHeadGamma: return 2 * slotBeats + beats(d)
+      case .attnNorm(let l), .gNorm(let l), .mlpNorm(let l), .lowerBound(let l), .projectionGamma(let l, _):
+        let layer0: Vector
+        switch v {
+        case .attnNorm: layer0 = .attnNorm(layer: 0)
+        case .gNorm: layer0 = .gNorm(layer: 0)
+        case .mlpNorm: layer0 = .mlpNorm(layer: 0)
+        case .lowerBound: layer0 = .lowerBound(layer: 0)
+        case .projectionGamma(_, let p): layer0 = .projectionGamma(layer: 0, p)
+        default: preconditionFailure()
+        }
+        return (l % 2) * slotBeats + slotOffset[layer0]!
+      }
+    }
+    parameterBeats = 2 * slotBeats + 2 * beats(d)
+
+    // Scratchpad: the residual stream and the final norm, then a work area
+    // the layer's vectors (or the logits) share.
+    var next = 0
+    func region(_ count: Int) -> Int {
+      defer { next += count }
+      return next
+    }
+    let x = region(beats(d)), finalOut = region(beats(d))
+    let work = next
+    let aBuf = region(beats(d)), fBuf = region(resultBeats(d)), iBuf = region(resultBeats(d)), hBuf = region(beats(d))
+    let gBuf = region(resultBeats(d)), gnBuf = region(beats(d)), oBuf = region(beats(d)), yBuf = region(resultBeats(d))
+    let sBuf = region(beats(d)), mBuf = region(beats(d)), guBuf = region(resultBeats(2 * inter)), pBuf = region(beats(inter))
+    let downBuf = region(resultBeats(d))
+    let logits = work
+    scratchpadBeats = max(next, work + resultBeats(model.vocabSize))
+    guard scratchpadBeats <= config.scratchpadBeats else {
+      throw Invalid(description: "model \(model.name) needs \(scratchpadBeats) scratchpad beats; the accelerator has \(config.scratchpadBeats)")
+    }
+    guard parameterBeats <= config.parameterBeats else {
+      throw Invalid(description: "model \(model.name) needs \(parameterBeats) parameter-buffer beats; the accelerator has \(config.parameterBeats)")
+    }
+    guard model.vocabSize < 1 << AcceleratorInstruction.lengthBits else {
+      throw Invalid(description: "vocab \(model.vocabSize) does not fit the \(AcceleratorInstruction.lengthBits)-bit length field")
+    }
+
+    // The program.
+    var program: [AcceleratorInstruction] = []
+    var tags: [Checkpoint] = []
+    var constantsLength = 0
+    func emit(_ i: AcceleratorInstruction) { program.append(i) }
+    func load(_ v: Vector) {
+      emit(AcceleratorInstruction(.loadVector, length: length(of: v), dst: param(v), immediate: UInt64(addressOf[.vector(v)]!)))
+    }
+    func lengthConstants(_ n: Int) {
+      guard constantsLength != n else { return }
+      constantsLength = n
+      let c = Norms.LengthConstants(length: n)
+      emit(AcceleratorInstruction(.setConstant, b: AcceleratorConstant.epsTerm.rawValue, immediate: c.epsTerm))
+      emit(.setScale(.sqrtLength, c.sqrtLength, exponentBits: NormUnitConfig.sqrtLengthExponentBits))
+    }
+    func norm(_ src: Int, _ gamma: Vector, _ dst: Int, _ n: Int) {
+      lengthConstants(n)
+      emit(AcceleratorInstruction(.norm, length: n, a: src, b: param(gamma), dst: dst))
+    }
+    func bitLinear(_ src: Int, _ layer: Int?, _ p: ModelConfig.Projection, _ dst: Int) {
+      let s = model.shape(of: p)
+      lengthConstants(s.cols)
+      emit(.setScale(.beta, betas(layer, p), exponentBits: NormUnitConfig.betaExponentBits))
+      let gamma: Vector = layer.map { .projectionGamma(layer: $0, p) } ?? .lmHeadGamma
+      emit(AcceleratorInstruction(.quantize, length: s.cols, a: src, b: param(gamma)))
+      emit(AcceleratorInstruction(
+        .matVec, length: (s.rows + config.lanes - 1) / config.lanes, b: (s.cols + 63) / 64, dst: dst,
+        immediate: UInt64(addressOf[.matrix(layer: layer, p)]!)))
+    }
+    func checkpoint(_ src: Int, _ n: Int, _ what: Checkpoint) {
+      guard checkpoints else { return }
+      emit(AcceleratorInstruction(.checkpoint, length: n, a: src, immediate: UInt64(tags.count)))
+      tags.append(what)
+    }
+
+    for make in layerVectors { load(make(0)) }
+    let loopStart = program.count
+    emit(AcceleratorInstruction(.embed, length: d, dst: x, immediate: UInt64(addressOf[.embedding]!)))
+    emit(AcceleratorInstruction(.waitLoads, immediate: 0))
+    for l in 0..<layerCount {
+      let ahead: [Vector] = l + 1 < layerCount ? layerVectors.map { $0(l + 1) } : [.finalNorm, .lmHeadGamma]
+      ahead.forEach(load)
+      emit(AcceleratorInstruction(.waitLoads, immediate: UInt64(ahead.count)))
+      norm(x, .attnNorm(layer: l), aBuf, d)
+      bitLinear(aBuf, l, .f, fBuf)
+      bitLinear(aBuf, l, .i, iBuf)
+      emit(AcceleratorInstruction(.recur, length: d, a: iBuf, b: fBuf, dst: hBuf, immediate: UInt64(l) << 16 | UInt64(param(.lowerBound(layer: l)))))
+      bitLinear(aBuf, l, .g, gBuf)
+      norm(gBuf, .gNorm(layer: l), gnBuf, d)
+      emit(AcceleratorInstruction(.siluMul, length: d, a: hBuf, b: gnBuf, dst: oBuf))
+      bitLinear(oBuf, l, .o, yBuf)
+      checkpoint(yBuf, d, .mixerOutput(layer: l))
+      emit(AcceleratorInstruction(.add, length: d, a: yBuf, b: x, dst: sBuf))
+      norm(sBuf, .mlpNorm(layer: l), mBuf, d)
+      bitLinear(mBuf, l, .gate, guBuf)
+      emit(AcceleratorInstruction(.siluMul, length: inter, a: guBuf, b: guBuf + inter / e, dst: pBuf))
+      bitLinear(pBuf, l, .down, downBuf)
+      emit(AcceleratorInstruction(.add, length: d, a: sBuf, b: downBuf, dst: x))
+      checkpoint(x, d, .layerOutput(layer: l))
+    }
+    // The next token's layer 0 loads while the lm_head streams.
+    for make in layerVectors { load(make(0)) }
+    emit(AcceleratorInstruction(.waitLoads, immediate: UInt64(layerVectors.count)))
+    norm(x, .finalNorm, finalOut, d)
+    checkpoint(finalOut, d, .finalNorm)
+    bitLinear(finalOut, nil, .lmHead, logits)
+    checkpoint(logits, model.vocabSize, .logits)
+    emit(AcceleratorInstruction(.argmax, length: model.vocabSize, a: logits))
+    emit(AcceleratorInstruction(.end, immediate: UInt64(loopStart)))
+    guard program.count <= config.programDepth else {
+      throw Invalid(description: "model \(model.name) needs \(program.count) instructions; the program memory holds \(config.programDepth)")
+    }
+    instructions = program
+    self.loopStart = loopStart
+    self.checkpoints = tags
+  }
+
+  /// The matrices of one token in the order MATVEC streams them: the weight
+  /// DMA's descriptor list.
+  public var matrixOrder: [(layer: Int?, projection: ModelConfig.Projection, address: Int)] {
+    let byAddress = Dictionary(uniqueKeysWithValues: segments.map { ($0.address, $0.data) })
+    return instructions.filter { $0.opcode == .matVec }.map { i in
+      guard case .matrix(let layer, let p) = byAddress[Int(i.immediate)]! else { preconditionFailure("MATVEC of a non-matrix") }
+      return (layer, p, Int(i.immediate))
+    }
+  }
+
+  /// One instruction per line, with its address.
+  public var listing: String {
+    instructions.enumerated().map { "\(String($0.offset).leftPadded(5))  \($0.element)" }.joined(separator: "\n")
+  }
+}
+
+extension String {
+  fileprivate func leftPadded(_ width: Int) -> String { String(repeating: " ", count: max(0, width - count)) + self }
+}
