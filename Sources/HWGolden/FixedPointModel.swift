@@ -60,6 +60,27 @@ public struct FixedPointWeights: Sendable {
     hiddenConstants = Norms.LengthConstants(length: w.config.hiddenSize)
   }
 
+  private init(config: ModelConfig, embedding: [Int32], layers: [Layer], finalNorm: [Int32], lmHead: FixedBitLinear) {
+    self.config = config
+    self.embedding = embedding
+    self.layers = layers
+    self.finalNorm = finalNorm
+    self.lmHead = lmHead
+    hiddenConstants = Norms.LengthConstants(length: config.hiddenSize)
+  }
+
+  /// The model cut after its first `count` blocks: the same embedding, final
+  /// norm and lm_head, and the first blocks exactly as they are (lower bounds
+  /// included, which depend on every layer of the full model). A shorter
+  /// network of its own, for runs that simulate only part of the depth.
+  public func firstLayers(_ count: Int) -> FixedPointWeights {
+    precondition(count >= 1 && count <= layers.count)
+    var shape = config
+    shape.layers = count
+    return FixedPointWeights(
+      config: shape, embedding: embedding, layers: Array(layers.prefix(count)), finalNorm: finalNorm, lmHead: lmHead)
+  }
+
   public func embedding(token: Int) -> [Int32] {
     let d = config.hiddenSize
     return Array(embedding[token * d..<(token + 1) * d])
@@ -83,6 +104,8 @@ public struct FixedPointModel: Sendable {
     public var finalNormOutput: [Int32] = []
     public var logits: [Int32] = []
     public var next = 0
+
+    public init() {}
   }
 
   public init(weights: FixedPointWeights) {

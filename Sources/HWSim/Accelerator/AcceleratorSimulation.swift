@@ -3,41 +3,77 @@ import HWGenerators
 import HWGolden
 import HWSpec
 
-/// Where a token's cycles went. Every simulated cycle is in exactly one bucket.
+/// Where a token's cycles went, from the accelerator's performance counters.
+/// Every counted cycle is in exactly one bucket.
 public struct CycleBreakdown: Hashable, Sendable, Codable {
   /// The ternary core taking weight beats, and draining its pipeline.
   public var matrix = 0
-  /// The element-wise units: norm and quantize, rescale, MLGRU, vector unit.
+  /// The element-wise units: norm and quantize, MLGRU, vector unit.
   public var elementwise = 0
-  /// Waiting for off-chip memory: the weight FIFO empty while the core wants
-  /// a beat, or a vector operand not yet arrived.
+  /// Waiting for off-chip memory: no weight beat on chip while the core
+  /// wants one, or a vector load not yet arrived.
   public var stalls = 0
-  public var total: Int { matrix + elementwise + stalls }
+  /// The sequencer between operations: issue, constants, prefetch requests.
+  public var control = 0
+  public var total: Int { matrix + elementwise + stalls + control }
+
+  public init(matrix: Int = 0, elementwise: Int = 0, stalls: Int = 0, control: Int = 0) {
+    self.matrix = matrix
+    self.elementwise = elementwise
+    self.stalls = stalls
+    self.control = control
+  }
+
+  /// The buckets from counter deltas.
+  init(_ c: [AcceleratorCounter: Int]) {
+    let stall = c[.weightStallCycles, default: 0]
+    matrix = c[.matVecCycles, default: 0] - stall
+    stalls = stall + c[.loadWaitCycles, default: 0]
+    elementwise = c[.elementwiseCycles, default: 0]
+    control = c[.cycles, default: 0] - matrix - stalls - elementwise
+  }
 
   public static func + (a: Self, b: Self) -> Self {
-    CycleBreakdown(matrix: a.matrix + b.matrix, elementwise: a.elementwise + b.elementwise, stalls: a.stalls + b.stalls)
+    CycleBreakdown(matrix: a.matrix + b.matrix, elementwise: a.elementwise + b.elementwise, stalls: a.stalls + b.stalls,
+                   control: a.control + b.control)
+  }
+  public static func - (a: Self, b: Self) -> Self {
+    CycleBreakdown(matrix: a.matrix - b.matrix, elementwise: a.elementwise - b.elementwise, stalls: a.stalls - b.stalls,
+                   control: a.control - b.control)
   }
   public func scaled(_ f: Double) -> Self {
-    CycleBreakdown(matrix: Int((Double(matrix) * f).rounded()), elementwise: Int((Double(elementwise) * f).rounded()),
-                   stalls: Int((Double(stalls) * f).rounded()))
+    func s(_ v: Int) -> Int { Int((Double(v) * f).rounded()) }
+    return CycleBreakdown(matrix: s(matrix), elementwise: s(elementwise), stalls: s(stalls), control: s(control))
   }
 }
 
-/// Busy cycles of each unit and traffic, counted while the token ran.
-public struct UnitCounters: Hashable, Sendable, Codable {
-  public var coreBeats = 0
-  public var normCycles = 0
-  public var rescaleCycles = 0
-  public var mlgruCycles = 0
-  public var vectorCycles = 0
-  public var weightStallCycles = 0
-  public var vectorWaitCycles = 0
+/// What the hardware did: the RTL's performance counters and the memory
+/// model's counts.
+public struct AcceleratorActivity: Hashable, Sendable, Codable {
+  /// `AcceleratorCounter` values by `rtlName`.
+  public var counters: [String: Int] = [:]
+  /// Bytes the off-chip memory moved for weights and for vectors (whole bursts).
   public var weightBytes = 0
   public var vectorBytes = 0
-  /// The same two counts as the RTL's performance counters see them
-  /// (`matvec_datapath` perf_beats_o / perf_stalls_o; nil without it).
-  public var rtlCoreBeats: Int? = nil
-  public var rtlWeightStallCycles: Int? = nil
+  /// Non-zero ternary weights the core took (each one add or subtract per
+  /// activation bit plane lane).
+  public var nonZeroWeights = 0
+  /// Cycles the off-chip memory moved data.
+  public var memoryBusyCycles = 0
+
+  public init() {}
+
+  public subscript(_ c: AcceleratorCounter) -> Int { counters[c.rtlName, default: 0] }
+
+  public static func + (a: Self, b: Self) -> Self {
+    var r = a
+    r.counters.merge(b.counters, uniquingKeysWith: +)
+    r.weightBytes += b.weightBytes
+    r.vectorBytes += b.vectorBytes
+    r.nonZeroWeights += b.nonZeroWeights
+    r.memoryBusyCycles += b.memoryBusyCycles
+    return r
+  }
 }
 
 /// The first element where the RTL and the golden model differ.
@@ -56,15 +92,16 @@ public struct TokenMismatch: Hashable, Sendable, Codable, CustomStringConvertibl
 /// One token through the accelerator.
 public struct TokenRun: Sendable {
   public var input: Int
-  /// The argmax the hardware produced (nil when the last layers were not simulated).
+  /// The token the hardware's ARGMAX produced, and the golden model's.
   public var next: Int
   public var goldenNext: Int
-  /// Cycles of the simulated part (layers 0..<K, embedding, final norm, lm_head, argmax).
+  /// Counted cycles of the simulated program (its layers, embedding, final
+  /// norm, lm_head, argmax), from the previous token's ARGMAX to this one's.
   public var measured: CycleBreakdown
-  /// The same, with the unsimulated layers extrapolated from the simulated ones.
+  /// The same, with the model's unsimulated layers extrapolated from the simulated ones.
   public var estimated: CycleBreakdown
-  public var counters: UnitCounters
-  /// Bytes per token, off-chip, measured (extrapolated for unsimulated layers).
+  public var activity: AcceleratorActivity
+  /// Off-chip bytes moved during the token (extrapolated for unsimulated layers).
   public var bytes: Int
   public var mismatch: TokenMismatch?
   /// Elements compared with the golden model.
@@ -74,354 +111,316 @@ public struct TokenRun: Sendable {
   public var goldenSeconds: Double
 }
 
-/// The accelerator's datapath units, Verilated and driven by a sequencer that
-/// runs the per-token schedule, with the off-chip memory model feeding the
-/// ternary core's weight stream and the vector operands.
+/// The whole accelerator (`mmfree_accel`) Verilated, running the program
+/// `AcceleratorProgram` derives from the model, with the off-chip memory model
+/// serving its weight stream and vector loads. The harness only loads the
+/// program, serves memory, offers the prompt and watches the debug ports:
+/// every operation of every token, the next-token feedback included, is
+/// done by the RTL's sequencer.
 ///
-/// Every value of the token is computed by RTL: the embedding row comes from
-/// the memory, norms and quantization from `norm_unit`, mat-vecs from
-/// `ternary_core`, rescales from `rescale_unit`, the recurrence and SiLU
-/// gating from `mlgru_unit` (its on-chip h memory carries the state across
-/// tokens), residual adds and argmax from `vector_unit`. Each vector is checked
-/// against `FixedPointModel.stepTraced`.
+/// Each token's checkpoints (every mixer output and layer output, the final
+/// norm, the logits) and its ARGMAX are compared with
+/// `FixedPointModel.stepTraced`. Checkpoints cost no simulated time: while
+/// one runs the accelerator holds still, the memory model does not advance
+/// and the cycle counters do not count.
 ///
-/// The sequencer is the harness itself (the schedule runs one operation after
-/// another, each on its own unit model; the memory model keeps running through
-/// the element-wise operations, filling the weight FIFO). A hardware
-/// sequencer in one top module is not built yet.
+/// With `layers` below the model's depth the program runs the first `layers`
+/// blocks followed by the final norm, lm_head and argmax (a shorter network,
+/// checked against the golden model cut the same way); the report
+/// extrapolates the missing layers' cycles and bytes from the simulated ones.
 public final class AcceleratorSimulation {
   public let config: AcceleratorConfig
   public let model: ModelConfig
+  public let program: AcceleratorProgram
   public let weights: FixedPointWeights
   public let memory: OffChipMemory
   public let layersSimulated: Int
   public private(set) var golden: FixedPointModel
-  let core: VerilatedModel
-  let norm: NormUnitSimulation
-  let rescale: RescaleUnitSimulation
-  let mlgru: MLGRUUnitSimulation
-  let vector: VectorUnitSimulation
-  let layout: TernaryCoreLayout
-  let wValid, wReady, wData, wLast, aValid, aData, resValid, resReady, resData, coreRst: PortHandle
-  /// Core and rescale unit in one RTL module (`matvec_datapath`) when the
-  /// element lanes equal the core lanes; otherwise the core alone, its
-  /// accumulators rescaled in a pass of their own.
-  public let fused: Bool
-  let scaleMantissa, scaleExponent, groupsPort, perfBeats, perfStalls: PortHandle?
-  private var position = 0
-  private var counters = UnitCounters()
-  private var phase = CycleBreakdown()
-  private var weightWords: [UInt64]
-  private var layerVectorBytes = 0
-  private var inLayers = false
-  private var pendingVectors: [(id: Int, count: Int, bytes: Int)] = []
+  let top: VerilatedModel
+  let progWe, progAddr, progData, start, runPort, busy, promptValid, promptReady, promptToken, tokenValid, token: PortHandle
+  let wValid, wReady, wData, wLevel, vreqValid, vreqReady, vreqAddr, vreqLen, vrspValid, vrspData: PortHandle
+  let ckptValid, ckptReady, ckptData, ckptLast, ckptTag, ckptActive, perfSel, perfData, err: PortHandle
+  /// Bytes of one simulated layer's weights and vectors, for extrapolation.
+  let layerBytes: Int
 
   public init(
     weights: ModelWeights, config: AcceleratorConfig, profile: DeviceProfile, clockMHz: Double, layers: Int? = nil,
-    cache: VerilatorBuildCache = VerilatorBuildCache()
+    checkpoints: Bool = true, cache: VerilatorBuildCache = VerilatorBuildCache()
   ) throws {
+    try AcceleratorGenerator.validate(config)
     try config.validate(for: weights.config)
     self.config = config
     model = weights.config
     layersSimulated = layers.map { min(max(1, $0), weights.config.layers) } ?? weights.config.layers
-    self.weights = FixedPointWeights(weights)
-    golden = FixedPointModel(weights: self.weights)
-    memory = OffChipMemory(profile: profile, clockMHz: clockMHz, config: config)
-    layout = TernaryCoreLayout(config.core)
-    fused = config.lanes == config.elementLanes
-    if fused {
-      let (design, files) = try MatVecDatapathGenerator.files(config)
-      core = try VerilatedModel(library: cache.library(for: VerilatorBuildSpec(design: design, sources: files)))
-    } else {
-      let bundle = try RTLBundle(config: config.core)
-      core = try VerilatedModel(library: cache.library(for: VerilatorBuildSpec(bundle: bundle)))
-    }
-    norm = try NormUnitSimulation(config: config.norm, cache: cache)
-    rescale = try RescaleUnitSimulation(config: config.norm, cache: cache)
-    mlgru = try MLGRUUnitSimulation(config: config.mlgru, cache: cache)
-    vector = try VectorUnitSimulation(lanes: config.elementLanes, cache: cache)
-    coreRst = try core.port("rst_ni")
-    wValid = try core.port("w_valid_i")
-    wReady = try core.port("w_ready_o")
-    wData = try core.port("w_data_i")
-    wLast = try core.port("w_last_i")
-    aValid = try core.port("a_valid_i")
-    aData = try core.port("a_data_i")
-    resValid = try core.port(fused ? "y_valid_o" : "res_valid_o")
-    resReady = try core.port(fused ? "y_ready_i" : "res_ready_i")
-    resData = try core.port(fused ? "y_data_o" : "res_data_o")
-    scaleMantissa = fused ? try core.port("scale_mantissa_i") : nil
-    scaleExponent = fused ? try core.port("scale_exponent_i") : nil
-    groupsPort = fused ? try core.port("groups_i") : nil
-    perfBeats = fused ? try core.port("perf_beats_o") : nil
-    perfStalls = fused ? try core.port("perf_stalls_o") : nil
-    weightWords = [UInt64](repeating: 0, count: 2 * config.lanes)
-    core.set(wValid, 0)
-    core.set(aValid, 0)
-    core.set(resReady, 0)
-    core.set(coreRst, 0)
-    try core.eval()
-    try core.step(2)
-    core.set(coreRst, 1)
-    try core.eval()
-  }
-
-  /// Weight matrices of one token in the order the schedule uses them.
-  func tokenMatrices() -> [PackedTernary] {
-    var list: [PackedTernary] = []
-    for l in 0..<layersSimulated {
-      let layer = weights.layers[l]
-      list += [layer.f.weight, layer.i.weight, layer.g.weight, layer.o.weight, layer.gate.weight, layer.down.weight]
-    }
-    list.append(weights.lmHead.weight)
-    return list
-  }
-
-  // MARK: Operations
-
-  /// Advances everything but the unit that just ran by `cycles` element-wise cycles.
-  private func elementwise(_ cycles: Int) {
-    memory.advance(cycles)
-    phase.elementwise += cycles
-  }
-
-  /// Issues the vector reads of a schedule segment ahead of use: the
-  /// sequencer knows the program, so it requests a layer's gammas and lower
-  /// bound (into the scratchpad) while the previous layer runs.
-  private func prefetch(_ lengths: [Int]) {
-    for n in lengths {
-      let id = memory.requestVector(bytes: 4 * n)
-      let bytes = (4 * n + memory.burstBytes - 1) / memory.burstBytes * memory.burstBytes
-      pendingVectors.append((id, n, bytes))
-    }
-  }
-
-  /// The vector reads of layer `l` in the order the schedule uses them.
-  private func layerVectors(_ l: Int) -> [Int] {
-    let d = model.hiddenSize
-    return [d, d, d, d, d, d, d, d, d, model.intermediateSize]
-  }
-
-  /// Waits until the next prefetched vector operand (of `count` elements) is in the scratchpad.
-  private func fetchVector(_ count: Int) {
-    precondition(!pendingVectors.isEmpty && pendingVectors[0].count == count, "vector schedule out of order")
-    let (id, _, bytes) = pendingVectors.removeFirst()
-    if inLayers { layerVectorBytes += bytes }
-    while !memory.arrived(id) {
-      memory.tick()
-      phase.stalls += 1
-      counters.vectorWaitCycles += 1
-    }
-  }
-
-  private func runNorm(_ x: [Int32], gamma: [Int32]) throws -> [Int32] {
-    fetchVector(gamma.count)
-    let run = try norm.bench.run([NormJob(mode: .norm, x: x, gamma: gamma)])
-    counters.normCycles += run.cycles
-    elementwise(run.cycles)
-    return run.results[0].values
-  }
-
-  /// A BitLinear: quantize (norm unit), ternary mat-vec (core, weights from
-  /// memory), rescale (rescale unit).
-  private func runBitLinear(_ x: [Int32], _ p: FixedBitLinear) throws -> [Int32] {
-    fetchVector(p.gamma.count)
-    let quant = try norm.bench.run([NormJob(mode: .quantize, x: x, gamma: p.gamma, beta: p.beta)])
-    counters.normCycles += quant.cycles
-    elementwise(quant.cycles)
-    let q = quant.results[0].values.map { Int8(truncatingIfNeeded: $0) }
-    let scale = quant.results[0].scale
-    let acc = try matVec(p.weight, q, scale: scale)
-    if fused { return acc.map { Int32(truncatingIfNeeded: $0) } }
-    let scaled = try rescale.bench.run([RescaleJob(accumulators: acc, scale: scale)])
-    counters.rescaleCycles += scaled.cycles
-    elementwise(scaled.cycles)
-    return scaled.outputs[0]
-  }
-
-  /// Streams one matrix's beats from the weight FIFO through the core against
-  /// the activation buffer, collecting the accumulators.
-  /// With the fused datapath the results are the rescaled Q15.16 values.
-  private func matVec(_ m: PackedTernary, _ q: [Int8], scale: Scale) throws -> [Int64] {
-    precondition(q.count == m.cols)
-    let acts = layout.activationBeats(q)
-    let aWords = layout.activationWordsPerBeat
-    let chunks = m.wordsPerRow
-    let groups = (m.rows + config.lanes - 1) / config.lanes
-    let total = groups * chunks
-    var taken = 0
-    var present = false
-    var results: [Int64] = []
-    results.reserveCapacity(groups * config.lanes)
-    var resultWords = [UInt32](repeating: 0, count: fused ? config.lanes : layout.resultWordsPerBeat)
-    var shownChunk = -1
-    if let scaleMantissa, let scaleExponent, let groupsPort {
-      core.set(scaleMantissa, UInt64(scale.mantissa))
-      core.set(scaleExponent, UInt64(bitPattern: Int64(scale.exponent)))
-      core.set(groupsPort, UInt64(groups))
-    }
-    var cycles = 0
-    core.set(resReady, 1)
-    try acts.withUnsafeBufferPointer { aBuf in
-      while results.count < groups * config.lanes {
-        if !present && taken < total && memory.weightBeatAvailable {
-          let last = weightWords.withUnsafeMutableBufferPointer { memory.popWeightBeat(into: $0.baseAddress!) }
-          weightWords.withUnsafeBufferPointer {
-            $0.baseAddress!.withMemoryRebound(to: UInt32.self, capacity: 4 * config.lanes) { core.set(wData, words: $0) }
-          }
-          core.set(wLast, last ? 1 : 0)
-          present = true
-          let chunk = taken % chunks
-          if chunk != shownChunk {
-            core.set(aData, words: aBuf.baseAddress! + chunk * aWords)
-            shownChunk = chunk
-          }
-        }
-        core.set(wValid, present ? 1 : 0)
-        core.set(aValid, taken < total ? 1 : 0)
-        try core.eval()
-        let fire = present && core.get(wReady) == 1
-        if core.get(resValid) == 1 {
-          resultWords.withUnsafeMutableBufferPointer { core.get(resData, into: $0.baseAddress!) }
-          if fused {
-            for w in resultWords { results.append(Int64(Int32(bitPattern: w))) }
-          } else {
-            results += resultWords.withUnsafeBufferPointer { layout.decodeResult($0) }
-          }
-        }
-        try core.step(1)
-        memory.tick()
-        cycles += 1
-        if fire {
-          taken += 1
-          present = false
-          phase.matrix += 1
-          counters.coreBeats += 1
-        } else if taken < total && !present {
-          phase.stalls += 1
-          counters.weightStallCycles += 1
-        } else {
-          phase.matrix += 1  // pipeline drain
-        }
-        if cycles > 1000 + 64 * total { throw TestbenchError("core: no progress after \(cycles) cycles") }
+    let full = FixedPointWeights(weights)
+    let cut = layersSimulated < model.layers ? full.firstLayers(layersSimulated) : full
+    self.weights = cut
+    golden = FixedPointModel(weights: cut)
+    program = try AcceleratorProgram(
+      model: model, config: config,
+      betas: { layer, p in layer.map { cut.layers[$0].projection(p).beta } ?? cut.lmHead.beta },
+      layers: layersSimulated, checkpoints: checkpoints)
+    let memory = OffChipMemory(profile: profile, clockMHz: clockMHz, config: config)
+    self.memory = memory
+    var vectors: [(address: Int, data: [Int32])] = []
+    var matrixAt: [Int: PackedTernary] = [:]
+    var bytesOfLayer0 = 0
+    for segment in program.segments {
+      switch segment.data {
+      case .embedding: vectors.append((segment.address, cut.embedding))
+      case .vector(let v):
+        let data = cut.vector(v)
+        vectors.append((segment.address, data))
+        if v.layer == 0 { bytesOfLayer0 += memory.vectorRequestBytes(elements: data.count) }
+      case .matrix(let layer, let p):
+        let m = layer.map { cut.layers[$0].projection(p).weight } ?? cut.lmHead.weight
+        matrixAt[segment.address] = m
+        if layer == 0 { bytesOfLayer0 += memory.beats(of: m) * memory.beatBytes }
       }
     }
-    core.set(wValid, 0)
-    core.set(aValid, 0)
-    try core.eval()
-    return Array(results.prefix(m.rows))
+    layerBytes = bytesOfLayer0
+    memory.load(vectors: vectors)
+    self.matrices = program.matrixOrder.map { matrixAt[$0.address]! }
+
+    let (design, files) = try AcceleratorGenerator.files(config)
+    let verilated = try VerilatedModel(library: cache.library(for: VerilatorBuildSpec(design: design, sources: files)))
+    top = verilated
+    func p(_ name: String) throws -> PortHandle { try verilated.port(name) }
+    progWe = try p("prog_we_i"); progAddr = try p("prog_addr_i"); progData = try p("prog_data_i")
+    start = try p("start_i"); runPort = try p("run_i"); busy = try p("busy_o")
+    promptValid = try p("prompt_valid_i"); promptReady = try p("prompt_ready_o"); promptToken = try p("prompt_token_i")
+    tokenValid = try p("token_valid_o"); token = try p("token_o")
+    wValid = try p("w_valid_i"); wReady = try p("w_ready_o"); wData = try p("w_data_i"); wLevel = try p("w_level_o")
+    vreqValid = try p("vreq_valid_o"); vreqReady = try p("vreq_ready_i"); vreqAddr = try p("vreq_addr_o")
+    vreqLen = try p("vreq_len_o"); vrspValid = try p("vrsp_valid_i"); vrspData = try p("vrsp_data_i")
+    ckptValid = try p("ckpt_valid_o"); ckptReady = try p("ckpt_ready_i"); ckptData = try p("ckpt_data_o")
+    ckptLast = try p("ckpt_last_o"); ckptTag = try p("ckpt_tag_o"); ckptActive = try p("ckpt_active_o")
+    perfSel = try p("perf_sel_i"); perfData = try p("perf_data_o"); err = try p("err_o")
+    try top.applyReset(try p("rst_ni"), idle: [progWe, start, runPort, promptValid, wValid, vrspValid, ckptReady])
+    top.set(vreqReady, 1)
+    top.set(ckptReady, 1)
+    // The program, through the host port.
+    top.set(progWe, 1)
+    for (address, instruction) in program.instructions.enumerated() {
+      top.set(progAddr, UInt64(address))
+      top.set(progData, words: instruction.words)
+      try top.step(1)
+    }
+    top.set(progWe, 0)
+    try top.eval()
   }
 
-  private func add(_ a: [Int32], _ b: [Int32]) throws -> [Int32] {
-    let r = try vector.run(argmax: false, a, b)
-    counters.vectorCycles += r.cycles
-    elementwise(r.cycles)
-    return r.values
+  let matrices: [PackedTernary]
+
+  /// Every performance counter, read through the counter port (no clock edge).
+  func readCounters() throws -> [AcceleratorCounter: Int] {
+    var values: [AcceleratorCounter: Int] = [:]
+    for c in AcceleratorCounter.allCases {
+      top.set(perfSel, UInt64(c.rawValue))
+      try top.eval()
+      values[c] = Int(top.get(perfData))
+    }
+    return values
   }
 
-  private func mlgruOp(_ op: MLGRUUnitOperation, length: Int) throws -> [Int32] {
-    let run = try mlgru.bench.run([op])
-    counters.mlgruCycles += run.cycles
-    elementwise(run.cycles)
-    return Array(run.outputs[0].prefix(length))
-  }
-
-  // MARK: Token
-
-  /// Runs one token through the RTL and the golden model, comparing every
-  /// vector the schedule produces.
-  public func step(token: Int) throws -> TokenRun {
-    let goldenStart = DispatchTime.now().uptimeNanoseconds
-    let trace = golden.stepTraced(token: token)
-    let goldenSeconds = Double(DispatchTime.now().uptimeNanoseconds - goldenStart) / 1e9
-    let simStart = DispatchTime.now().uptimeNanoseconds
-    layerVectorBytes = 0
-    counters = UnitCounters()
-    phase = CycleBreakdown()
-    let perfBefore = perfBeats.map { (core.get($0), core.get(perfStalls!)) }
-    let bytesBefore = (memory.weightBytes, memory.vectorBytes)
-    memory.startStream(tokenMatrices())
-    var mismatch: TokenMismatch?
+  /// Runs `prompt` and then greedy generation until `tokens` tokens past the
+  /// prompt's last are generated (`prompt.count + tokens - 1` tokens through
+  /// the accelerator), the hardware feeding each ARGMAX back itself.
+  public func run(prompt: [Int], tokens: Int, progress: ((Int, Int, TokenRun) throws -> Void)? = nil) throws -> [TokenRun] {
+    precondition(!prompt.isEmpty && tokens >= 1)
+    let steps = prompt.count + tokens - 1
+    let e = config.elementLanes
+    memory.startStream(matrices, repetitions: steps)
+    var runs: [TokenRun] = []
+    var beatWords = [UInt64](repeating: 0, count: 2 * config.lanes)
+    var vectorWords = [UInt32](repeating: 0, count: e)
+    var checkWords = [UInt32](repeating: 0, count: e)
+    var collected: [Int32] = []
+    var presentedWeight = false, presentedVector = false
+    var promptIndex = 0
+    // The token in progress.
+    var input = prompt[0]
+    var trace = FixedPointModel.Trace()
+    var goldenSeconds = 0.0
     var compared = 0
-    func check(_ stage: String, _ layer: Int?, _ rtl: [Int32], _ gold: [Int32]) {
+    var mismatch: TokenMismatch?
+    var tokenStart = try readCounters()
+    var memoryStart = (memory.weightBytes, memory.vectorBytes, memory.nonZeroWeights, memory.busyCycles)
+    var layerMarks: [[AcceleratorCounter: Int]] = []
+    var wall = DispatchTime.now().uptimeNanoseconds
+
+    func beginToken(_ t: Int) {
+      input = t
+      let g0 = DispatchTime.now().uptimeNanoseconds
+      trace = golden.stepTraced(token: t)
+      goldenSeconds = Double(DispatchTime.now().uptimeNanoseconds - g0) / 1e9
+      compared = 0
+      mismatch = nil
+      layerMarks = []
+    }
+    func check(_ what: AcceleratorProgram.Checkpoint, _ rtl: [Int32]) {
+      let gold: [Int32], layer: Int?
+      switch what {
+      case .mixerOutput(let l): (gold, layer) = (trace.mixerOutputs[l], l)
+      case .layerOutput(let l): (gold, layer) = (trace.layerOutputs[l], l)
+      case .finalNorm: (gold, layer) = (trace.finalNormOutput, nil)
+      case .logits: (gold, layer) = (trace.logits, nil)
+      }
+      let stage: String
+      switch what {
+      case .mixerOutput: stage = "mixer output"
+      case .layerOutput: stage = "layer output"
+      case .finalNorm: stage = "final norm"
+      case .logits: stage = "logits"
+      }
       compared += gold.count
       guard mismatch == nil else { return }
-      if rtl.count != gold.count {
-        mismatch = TokenMismatch(token: position, stage: stage + " (length)", layer: layer, element: min(rtl.count, gold.count),
-                                 rtl: Int64(rtl.count), golden: Int64(gold.count))
-      } else if let e = gold.indices.first(where: { rtl[$0] != gold[$0] }) {
-        mismatch = TokenMismatch(token: position, stage: stage, layer: layer, element: e, rtl: Int64(rtl[e]), golden: Int64(gold[e]))
+      if let i = gold.indices.first(where: { rtl[$0] != gold[$0] }) {
+        mismatch = TokenMismatch(token: runs.count, stage: stage, layer: layer, element: i, rtl: Int64(rtl[i]), golden: Int64(gold[i]))
       }
     }
-    let d = model.hiddenSize
-    // EMBED: the row from off-chip memory into the scratchpad.
-    prefetch([d] + layerVectors(0))
-    fetchVector(d)
-    var x = weights.embedding(token: token)
-    var perLayer = CycleBreakdown()
-    inLayers = true
-    for l in 0..<layersSimulated {
-      let before = phase
-      let layer = weights.layers[l]
-      prefetch(l + 1 < layersSimulated ? layerVectors(l + 1) : [d, d])
-      let a = try runNorm(x, gamma: layer.attnNorm)
-      let yf = try runBitLinear(a, layer.f)
-      let yi = try runBitLinear(a, layer.i)
-      fetchVector(d)  // lower bound
-      let h = try mlgruOp(.recur(layer: l, yf: yf, yi: yi, lb: layer.lowerBound, fresh: position == 0), length: d)
-      let yg = try runBitLinear(a, layer.g)
-      let gn = try runNorm(yg, gamma: layer.gNorm)
-      let o = try mlgruOp(.siluMul(h, gn), length: d)
-      let y = try runBitLinear(o, layer.o)
-      check("mixer output", l, y, trace.mixerOutputs[l])
-      let s = try add(y, x)
-      let mm = try runNorm(s, gamma: layer.mlpNorm)
-      let gu = try runBitLinear(mm, layer.gate)
-      let half = gu.count / 2
-      let p = try mlgruOp(.siluMul(Array(gu[..<half]), Array(gu[half...])), length: half)
-      let down = try runBitLinear(p, layer.down)
-      x = try add(s, down)
-      check("layer output", l, x, trace.layerOutputs[l])
-      let spent = CycleBreakdown(
-        matrix: phase.matrix - before.matrix, elementwise: phase.elementwise - before.elementwise,
-        stalls: phase.stalls - before.stalls)
-      perLayer = perLayer + spent
+
+    beginToken(prompt[0])
+    top.set(runPort, 1)
+    top.set(start, 1)
+    try top.step(1)
+    top.set(start, 0)
+    var idleCycles = 0
+    while true {
+      let inCheckpoint = top.get(ckptActive) == 1
+      if !presentedWeight && memory.weightBeatAvailable {
+        beatWords.withUnsafeMutableBufferPointer { memory.peekWeightBeat(into: $0.baseAddress!) }
+        beatWords.withUnsafeBufferPointer {
+          $0.baseAddress!.withMemoryRebound(to: UInt32.self, capacity: 4 * config.lanes) { top.set(wData, words: $0) }
+        }
+        presentedWeight = true
+      }
+      if !presentedVector && memory.vectorBeatAvailable {
+        vectorWords.withUnsafeMutableBufferPointer { memory.peekVectorBeat(into: $0.baseAddress!) }
+        top.set(vrspData, words: vectorWords)
+        presentedVector = true
+      }
+      top.set(wValid, presentedWeight && !inCheckpoint ? 1 : 0)
+      top.set(vrspValid, presentedVector && !inCheckpoint ? 1 : 0)
+      let offering = promptIndex < prompt.count
+      top.set(promptValid, offering ? 1 : 0)
+      if offering { top.set(promptToken, UInt64(prompt[promptIndex])) }
+      try top.eval()
+      if presentedWeight && !inCheckpoint && top.get(wReady) == 1 {
+        memory.takeWeightBeat()
+        presentedWeight = false
+      }
+      if presentedVector && !inCheckpoint {
+        memory.takeVectorBeat()
+        presentedVector = false
+      }
+      if top.get(vreqValid) == 1 {
+        memory.requestVector(address: Int(top.get(vreqAddr)), elements: Int(top.get(vreqLen)))
+      }
+      if offering && top.get(promptReady) == 1 { promptIndex += 1 }
+      if top.get(ckptValid) == 1 {
+        checkWords.withUnsafeMutableBufferPointer { top.get(ckptData, into: $0.baseAddress!) }
+        for w in checkWords { collected.append(Int32(bitPattern: w)) }
+        if top.get(ckptLast) == 1 {
+          let what = program.checkpoints[Int(top.get(ckptTag))]
+          let n: Int
+          switch what {
+          case .logits: n = model.vocabSize
+          default: n = model.hiddenSize
+          }
+          check(what, Array(collected.prefix(n)))
+          collected.removeAll(keepingCapacity: true)
+          if case .layerOutput = what { layerMarks.append(try readCounters()) }
+        }
+      }
+      if top.get(tokenValid) == 1 {
+        let next = Int(top.get(token))
+        if mismatch == nil && next != trace.next {
+          mismatch = TokenMismatch(token: runs.count, stage: "argmax", layer: nil, element: 0, rtl: Int64(next), golden: Int64(trace.next))
+        }
+        let now = try readCounters()
+        let delta = now.merging(tokenStart) { $0 - $1 }
+        var activity = AcceleratorActivity()
+        for (c, v) in delta { activity.counters[c.rtlName] = v }
+        activity.weightBytes = memory.weightBytes - memoryStart.0
+        activity.vectorBytes = memory.vectorBytes - memoryStart.1
+        activity.nonZeroWeights = memory.nonZeroWeights - memoryStart.2
+        activity.memoryBusyCycles = memory.busyCycles - memoryStart.3
+        let measured = CycleBreakdown(delta)
+        var estimated = measured
+        var bytes = activity.weightBytes + activity.vectorBytes
+        if layersSimulated < model.layers, let last = layerMarks.last {
+          // Per-layer cycles from the layer-output checkpoints; the missing
+          // layers cost what the simulated ones cost on average.
+          let span = CycleBreakdown(last.merging(tokenStart) { $0 - $1 })
+          let layerShare = layersSimulated > 1
+            ? CycleBreakdown(last.merging(layerMarks[0]) { $0 - $1 }).scaled(1 / Double(layersSimulated - 1))
+            : span
+          estimated = measured + layerShare.scaled(Double(model.layers - layersSimulated))
+          bytes += layerBytes * (model.layers - layersSimulated)
+        }
+        let now2 = DispatchTime.now().uptimeNanoseconds
+        let tokenRun = TokenRun(
+          input: input, next: next, goldenNext: trace.next, measured: measured, estimated: estimated, activity: activity,
+          bytes: bytes, mismatch: mismatch, compared: compared,
+          simulationSeconds: Double(now2 - wall) / 1e9 - goldenSeconds, goldenSeconds: goldenSeconds)
+        runs.append(tokenRun)
+        try progress?(runs.count, steps, tokenRun)
+        tokenStart = now
+        memoryStart = (memory.weightBytes, memory.vectorBytes, memory.nonZeroWeights, memory.busyCycles)
+        wall = now2
+        if runs.count == steps {
+          top.set(runPort, 0)
+        } else {
+          beginToken(runs.count < prompt.count ? prompt[runs.count] : next)
+        }
+      }
+      if top.get(err) == 1 { throw TestbenchError("accelerator: err_o raised (unknown opcode or MLGRU protocol error) in token \(runs.count)") }
+      let done = runs.count == steps && top.get(busy) == 0
+      try top.step(1)
+      if !inCheckpoint { memory.tick(fifoLevel: Int(top.get(wLevel))) }
+      if done { break }
+      idleCycles = runs.count == steps ? idleCycles + 1 : 0
+      if idleCycles > 1000 { throw TestbenchError("accelerator: did not halt after the last token") }
     }
-    inLayers = false
-    // With layers skipped, the final norm starts from the golden residual stream.
-    if layersSimulated < model.layers { x = trace.layerOutputs[model.layers - 1] }
-    let finalIn = try runNorm(x, gamma: weights.finalNorm)
-    check("final norm", nil, finalIn, trace.finalNormOutput)
-    let logits = try runBitLinear(finalIn, weights.lmHead)
-    check("logits", nil, logits, trace.logits)
-    let am = try vector.run(argmax: true, logits)
-    counters.vectorCycles += am.cycles
-    elementwise(am.cycles)
-    if mismatch == nil && am.index != trace.next {
-      mismatch = TokenMismatch(token: position, stage: "argmax", layer: nil, element: 0, rtl: Int64(am.index), golden: Int64(trace.next))
+    return runs
+  }
+}
+
+extension FixedPointWeights.Layer {
+  public func projection(_ p: ModelConfig.Projection) -> FixedBitLinear {
+    switch p {
+    case .i: return i
+    case .f: return f
+    case .g: return g
+    case .o: return o
+    case .gate: return gate
+    case .down: return down
+    case .lmHead: preconditionFailure("the lm_head belongs to the model, not a layer")
     }
-    if let perfBefore, let perfBeats, let perfStalls {
-      counters.rtlCoreBeats = Int(UInt32(truncatingIfNeeded: core.get(perfBeats) &- perfBefore.0))
-      counters.rtlWeightStallCycles = Int(UInt32(truncatingIfNeeded: core.get(perfStalls) &- perfBefore.1))
+  }
+}
+
+extension FixedPointWeights {
+  /// A vector of the program's memory map.
+  func vector(_ v: AcceleratorProgram.Vector) -> [Int32] {
+    switch v {
+    case .attnNorm(let l): return layers[l].attnNorm
+    case .gNorm(let l): return layers[l].gNorm
+    case .mlpNorm(let l): return layers[l].mlpNorm
+    case .lowerBound(let l): return layers[l].lowerBound
+    case .projectionGamma(let l, let p): return layers[l].projection(p).gamma
+    case .finalNorm: return finalNorm
+    case .lmHeadGamma: return lmHead.gamma
     }
-    counters.weightBytes = memory.weightBytes - bytesBefore.0
-    counters.vectorBytes = memory.vectorBytes - bytesBefore.1
-    let measuredBytes = counters.weightBytes + counters.vectorBytes
-    // Drain: the stream must be fully consumed before the next token.
-    precondition(memory.consumedBeats > 0)
-    var estimated = phase
-    var bytes = measuredBytes
-    if layersSimulated < model.layers {
-      let extra = Double(model.layers - layersSimulated) / Double(layersSimulated)
-      estimated = phase + perLayer.scaled(extra)
-      // Bytes of the simulated layers (weights and their vectors) scale the same way.
-      let simulatedLayerBytes = tokenMatrices().dropLast().reduce(layerVectorBytes) { $0 + memory.beats(of: $1) * memory.beatBytes }
-      bytes = measuredBytes + Int((Double(simulatedLayerBytes) * extra).rounded())
+  }
+}
+
+extension AcceleratorProgram.Vector {
+  var layer: Int? {
+    switch self {
+    case .attnNorm(let l), .gNorm(let l), .mlpNorm(let l), .lowerBound(let l), .projectionGamma(let l, _): return l
+    case .finalNorm, .lmHeadGamma: return nil
     }
-    position += 1
-    return TokenRun(
-      input: token, next: am.index, goldenNext: trace.next, measured: phase, estimated: estimated,
-      counters: counters, bytes: bytes, mismatch: mismatch, compared: compared,
-      simulationSeconds: Double(DispatchTime.now().uptimeNanoseconds - simStart) / 1e9, goldenSeconds: goldenSeconds)
   }
 }

@@ -5,10 +5,12 @@ import HWSpec
 /// accelerator's clock, serving two read ports:
 ///
 /// - the weight port: one continuous stream of ternary core beats, every
-///   matrix of the token in program order, read ahead into the on-chip weight
-///   FIFO as far as it has room (`AcceleratorConfig.weightFIFOBeats`);
-/// - the vector port: Q15.16 vectors (gammas, lower bounds, embedding rows),
-///   served first when both want the memory.
+///   matrix of the token in program order (the MATVECs' descriptor list),
+///   token after token, read ahead as far as the on-chip weight FIFO has room
+///   (its level comes from the RTL each cycle);
+/// - the vector port: the accelerator's LOADV/EMBED requests for Q15.16
+///   vectors (gammas, lower bounds, embedding rows), served first when both
+///   want the memory, their data returned in order one beat a cycle.
 ///
 /// Bandwidth: the profile's usable bandwidth (channels x peak x usable
 /// fraction, the channels interleaved at burst granularity) in bytes per
@@ -24,34 +26,39 @@ public final class OffChipMemory {
   public let latencyCycles: Int
   public let burstBytes: Int
   public let beatBytes: Int
-  public let fifoBeats: Int
+  /// Weight beats the accelerator holds on chip (FIFO memory and output register).
+  public let fifoCapacity: Int
   let lanes: Int
+  let elementLanes: Int
 
-  /// Counters: bytes moved per port (whole bursts) and cycles simulated.
+  /// Counters: bytes moved per port (whole bursts), cycles simulated, cycles the memory moved data.
   public private(set) var weightBytes = 0
   public private(set) var vectorBytes = 0
   public private(set) var cycles = 0
-  /// Cycles in which the memory moved data.
   public private(set) var busyCycles = 0
+  /// Non-zero weights in the beats handed to the accelerator.
+  public private(set) var nonZeroWeights = 0
 
-  // Weight stream: the matrices of the token in order.
+  // Weight stream: the token's matrices in order, `repetitions` times.
   private var matrices: [PackedTernary] = []
   private var matrixBeats: [Int] = []
+  private var matrixNonZeros: [[Int]] = []
+  private var tokenBeats = 0
   private var streamBeats = 0
-  /// Beats whose bytes the memory has moved (in flight or in the FIFO).
   private var fetchedBeats = 0
   private var fetchedBytesOfNext = 0
-  /// Arrival cycle of each fetched beat not yet arrived, in order.
   private var arrivals: [Int] = []
   private var arrivalHead = 0
-  /// Beats that have arrived and wait in the FIFO.
-  public private(set) var fifoCount = 0
-  /// Beats the consumer has taken.
+  /// Beats that have arrived and wait for the accelerator to take them.
+  public private(set) var arrivedBeats = 0
   public private(set) var consumedBeats = 0
-  // Vector requests: bytes still to move, and the cycle each completes.
-  private var vectorPending: [(id: Int, bytes: Int)] = []
-  private var vectorDone: [Int: Int] = [:]
-  private var nextVectorID = 0
+
+  // Vector loads: bursts still to move, then whole requests waiting for
+  // their latency, then the beats of the oldest being returned.
+  private var image: [(address: Int, data: [Int32])] = []
+  private var vectorMoving: [(address: Int, elements: Int, bytes: Int)] = []
+  private var vectorArriving: [(address: Int, elements: Int, cycle: Int)] = []
+  private var returnedElements = 0
   private var credit = 0.0
 
   public init(profile: DeviceProfile, clockMHz: Double, config: AcceleratorConfig) {
@@ -61,64 +68,79 @@ public final class OffChipMemory {
     latencyCycles = Int((profile.memory.latencyNs * clockMHz / 1000).rounded(.up))
     burstBytes = profile.memory.burstBytes
     beatBytes = config.weightBeatBytes
-    fifoBeats = config.weightFIFOBeats
+    fifoCapacity = config.weightFIFOBeats + 1
     lanes = config.lanes
+    elementLanes = config.elementLanes
   }
 
   /// Core beats of a matrix: row groups of `lanes` rows, 64 columns a beat.
   public func beats(of m: PackedTernary) -> Int { (m.rows + lanes - 1) / lanes * m.wordsPerRow }
 
-  /// Starts a new token's weight stream (the previous one must be consumed).
-  public func startStream(_ matrices: [PackedTernary]) {
+  /// Bytes a vector request of `elements` Q15.16 values moves (whole bursts).
+  public func vectorRequestBytes(elements: Int) -> Int { max(1, (4 * elements + burstBytes - 1) / burstBytes) * burstBytes }
+
+  /// The vectors at their off-chip addresses (each `data` is the array the
+  /// Swift side already holds; nothing is copied).
+  public func load(vectors: [(address: Int, data: [Int32])]) {
+    image = vectors.sorted { $0.address < $1.address }
+  }
+
+  /// Streams `matrices` (one token's, in MATVEC order) `repetitions` times.
+  public func startStream(_ matrices: [PackedTernary], repetitions: Int) {
     precondition(consumedBeats == streamBeats, "a weight stream is still in flight")
     self.matrices = matrices
     matrixBeats = matrices.map(beats(of:))
-    streamBeats = matrixBeats.reduce(0, +)
+    // Non-zero weights per beat, for the activity count.
+    matrixNonZeros = matrices.map { m in
+      let groups = (m.rows + lanes - 1) / lanes
+      return (0..<groups * m.wordsPerRow).map { index in
+        let (group, chunk) = index.quotientAndRemainder(dividingBy: m.wordsPerRow)
+        var n = 0
+        for r in 0..<lanes where group * lanes + r < m.rows {
+          n += m.planes[2 * ((group * lanes + r) * m.wordsPerRow + chunk)].nonzeroBitCount
+        }
+        return n
+      }
+    }
+    tokenBeats = matrixBeats.reduce(0, +)
+    streamBeats = tokenBeats * repetitions
     fetchedBeats = 0
     fetchedBytesOfNext = 0
     arrivals.removeAll(keepingCapacity: true)
     arrivalHead = 0
-    fifoCount = 0
+    arrivedBeats = 0
     consumedBeats = 0
   }
 
-  /// Requests a vector of `bytes`; returns an id for `arrived(_:)`.
-  public func requestVector(bytes: Int) -> Int {
-    let id = nextVectorID
-    nextVectorID += 1
-    let rounded = max(1, (bytes + burstBytes - 1) / burstBytes) * burstBytes
-    vectorPending.append((id, rounded))
-    return id
+  /// A LOADV/EMBED request from the accelerator.
+  public func requestVector(address: Int, elements: Int) {
+    vectorMoving.append((address, elements, vectorRequestBytes(elements: elements)))
   }
 
-  /// Whether vector request `id` has fully arrived (and forgets it if so).
-  public func arrived(_ id: Int) -> Bool {
-    guard let done = vectorDone[id], done <= cycles else { return false }
-    vectorDone[id] = nil
-    return true
-  }
+  /// Outstanding vector requests (moving, arriving or being returned).
+  public var vectorRequestsInFlight: Int { vectorMoving.count + vectorArriving.count }
 
-  /// One clock cycle of the memory: move bursts with the bandwidth available,
-  /// vectors first, then weights while the FIFO (counting beats in flight)
-  /// has room; deliver what has arrived.
-  public func tick() {
+  /// One clock cycle: move bursts with the bandwidth available, vectors
+  /// first, then weights while the on-chip FIFO (holding `fifoLevel` beats,
+  /// counting beats in flight) has room; deliver what has arrived.
+  public func tick(fifoLevel: Int) {
     cycles += 1
     credit = min(credit + bytesPerCycle, bytesPerCycle + Double(burstBytes))
     var moved = false
     while credit >= Double(burstBytes) {
-      if !vectorPending.isEmpty {
+      if !vectorMoving.isEmpty {
         credit -= Double(burstBytes)
         vectorBytes += burstBytes
-        vectorPending[0].bytes -= burstBytes
+        vectorMoving[0].bytes -= burstBytes
         moved = true
-        if vectorPending[0].bytes <= 0 {
-          vectorDone[vectorPending[0].id] = cycles + latencyCycles
-          vectorPending.removeFirst()
+        if vectorMoving[0].bytes <= 0 {
+          let done = vectorMoving.removeFirst()
+          vectorArriving.append((done.address, done.elements, cycles + latencyCycles))
         }
         continue
       }
       let inFlight = arrivals.count - arrivalHead
-      guard fetchedBeats < streamBeats, fifoCount + inFlight < fifoBeats else { break }
+      guard fetchedBeats < streamBeats, fifoLevel + arrivedBeats + inFlight < fifoCapacity else { break }
       credit -= Double(burstBytes)
       weightBytes += burstBytes
       moved = true
@@ -132,7 +154,7 @@ public final class OffChipMemory {
     if moved { busyCycles += 1 }
     while arrivalHead < arrivals.count && arrivals[arrivalHead] <= cycles {
       arrivalHead += 1
-      fifoCount += 1
+      arrivedBeats += 1
     }
     if arrivalHead > 4096 {
       arrivals.removeFirst(arrivalHead)
@@ -140,24 +162,14 @@ public final class OffChipMemory {
     }
   }
 
-  /// Runs the memory for `n` cycles (while the element-wise units work).
-  public func advance(_ n: Int) {
-    for _ in 0..<n { tick() }
-  }
-
-  public var weightBeatAvailable: Bool { fifoCount > 0 }
+  public var weightBeatAvailable: Bool { arrivedBeats > 0 }
 
   /// Writes the next weight beat into `words` (lane r's non-zero word at
   /// 64-bit word 2r, its negative word at 2r + 1; rows past the matrix zero)
-  /// and takes it from the FIFO. Returns whether it ends a row group.
-  public func popWeightBeat(into words: UnsafeMutablePointer<UInt64>) -> Bool {
-    precondition(fifoCount > 0, "no weight beat has arrived")
-    var index = consumedBeats
-    var k = 0
-    while index >= matrixBeats[k] {
-      index -= matrixBeats[k]
-      k += 1
-    }
+  /// without taking it.
+  public func peekWeightBeat(into words: UnsafeMutablePointer<UInt64>) {
+    precondition(arrivedBeats > 0, "no weight beat has arrived")
+    let (k, index) = position(of: consumedBeats)
     let m = matrices[k]
     let (group, chunk) = index.quotientAndRemainder(dividingBy: m.wordsPerRow)
     m.planes.withUnsafeBufferPointer { planes in
@@ -173,8 +185,61 @@ public final class OffChipMemory {
         }
       }
     }
-    fifoCount -= 1
+  }
+
+  /// The accelerator took the beat `peekWeightBeat` showed.
+  public func takeWeightBeat() {
+    precondition(arrivedBeats > 0)
+    let (k, index) = position(of: consumedBeats)
+    nonZeroWeights += matrixNonZeros[k][index]
+    arrivedBeats -= 1
     consumedBeats += 1
-    return chunk == m.wordsPerRow - 1
+  }
+
+  /// Matrix and beat within it of stream beat `n`.
+  private func position(of n: Int) -> (matrix: Int, beat: Int) {
+    var index = n % tokenBeats
+    var k = 0
+    while index >= matrixBeats[k] {
+      index -= matrixBeats[k]
+      k += 1
+    }
+    return (k, index)
+  }
+
+  /// Whether a beat of the oldest vector request has arrived.
+  public var vectorBeatAvailable: Bool {
+    guard let head = vectorArriving.first else { return false }
+    return head.cycle <= cycles
+  }
+
+  /// Writes the oldest request's next beat (`elementLanes` words, zeros past
+  /// its end) into `words` without taking it.
+  public func peekVectorBeat(into words: UnsafeMutablePointer<UInt32>) {
+    let head = vectorArriving[0]
+    let (base, data) = segment(containing: head.address)
+    let start = (head.address - base) / 4 + returnedElements
+    for j in 0..<elementLanes {
+      words[j] = returnedElements + j < head.elements ? UInt32(bitPattern: data[start + j]) : 0
+    }
+  }
+
+  /// The accelerator took the beat `peekVectorBeat` showed.
+  public func takeVectorBeat() {
+    returnedElements += elementLanes
+    if returnedElements >= vectorArriving[0].elements {
+      vectorArriving.removeFirst()
+      returnedElements = 0
+    }
+  }
+
+  private func segment(containing address: Int) -> (Int, [Int32]) {
+    var lo = 0, hi = image.count - 1
+    while lo < hi {
+      let mid = (lo + hi + 1) / 2
+      if image[mid].address <= address { lo = mid } else { hi = mid - 1 }
+    }
+    precondition(!image.isEmpty && image[lo].address <= address, "no vector at address \(address)")
+    return (image[lo].address, image[lo].data)
   }
 }

@@ -26,7 +26,7 @@ public struct SimulationReport: Codable, Sendable {
   /// Cycles of all tokens (simulated part only), and with extrapolation.
   public var measuredCycles: CycleBreakdown
   public var cycles: CycleBreakdown
-  public var counters: UnitCounters
+  public var activity: AcceleratorActivity
   public var bytes: Int
   public var usableGBps: Double
   public var simulationSeconds: Double
@@ -42,7 +42,7 @@ public struct SimulationReport: Codable, Sendable {
 
   enum CodingKeys: String, CodingKey {
     case model, device, lanes, clockMHz, seed, layersSimulated, layers, extrapolated, prompt, inputs, outputs, generated
-    case elementsCompared, mismatches, firstMismatch, measuredCycles, cycles, counters, bytes, usableGBps
+    case elementsCompared, mismatches, firstMismatch, measuredCycles, cycles, activity, bytes, usableGBps
     case simulationSeconds, goldenSeconds
     case cyclesPerToken, tokensPerSecond, bytesPerToken, rooflineTokensPerSecond, rooflineFraction
   }
@@ -66,7 +66,7 @@ public struct SimulationReport: Codable, Sendable {
     try c.encodeIfPresent(firstMismatch, forKey: .firstMismatch)
     try c.encode(measuredCycles, forKey: .measuredCycles)
     try c.encode(cycles, forKey: .cycles)
-    try c.encode(counters, forKey: .counters)
+    try c.encode(activity, forKey: .activity)
     try c.encode(bytes, forKey: .bytes)
     try c.encode(usableGBps, forKey: .usableGBps)
     try c.encode(simulationSeconds, forKey: .simulationSeconds)
@@ -97,7 +97,7 @@ public struct SimulationReport: Codable, Sendable {
     firstMismatch = try c.decodeIfPresent(TokenMismatch.self, forKey: .firstMismatch)
     measuredCycles = try c.decode(CycleBreakdown.self, forKey: .measuredCycles)
     cycles = try c.decode(CycleBreakdown.self, forKey: .cycles)
-    counters = try c.decode(UnitCounters.self, forKey: .counters)
+    activity = try c.decode(AcceleratorActivity.self, forKey: .activity)
     bytes = try c.decode(Int.self, forKey: .bytes)
     usableGBps = try c.decode(Double.self, forKey: .usableGBps)
     simulationSeconds = try c.decode(Double.self, forKey: .simulationSeconds)
@@ -122,7 +122,7 @@ public struct SimulationReport: Codable, Sendable {
     mismatches = 0
     measuredCycles = CycleBreakdown()
     cycles = CycleBreakdown()
-    counters = UnitCounters()
+    activity = AcceleratorActivity()
     bytes = 0
     self.usableGBps = usableGBps
     simulationSeconds = 0
@@ -143,31 +143,10 @@ public struct SimulationReport: Codable, Sendable {
   }
 }
 
-extension UnitCounters {
-  static func + (a: Self, b: Self) -> Self {
-    UnitCounters(
-      coreBeats: a.coreBeats + b.coreBeats, normCycles: a.normCycles + b.normCycles,
-      rescaleCycles: a.rescaleCycles + b.rescaleCycles, mlgruCycles: a.mlgruCycles + b.mlgruCycles,
-      vectorCycles: a.vectorCycles + b.vectorCycles, weightStallCycles: a.weightStallCycles + b.weightStallCycles,
-      vectorWaitCycles: a.vectorWaitCycles + b.vectorWaitCycles, weightBytes: a.weightBytes + b.weightBytes,
-      vectorBytes: a.vectorBytes + b.vectorBytes,
-      rtlCoreBeats: sum(a.rtlCoreBeats, b.rtlCoreBeats), rtlWeightStallCycles: sum(a.rtlWeightStallCycles, b.rtlWeightStallCycles))
-  }
-
-  private static func sum(_ a: Int?, _ b: Int?) -> Int? {
-    switch (a, b) {
-    case let (x?, y?): return x + y
-    case let (x?, nil): return x
-    case let (nil, y?): return y
-    default: return nil
-    }
-  }
-}
-
 /// Runs a prompt and greedy generation through an `AcceleratorSimulation`.
 public enum AcceleratorRunner {
-  /// Feeds `prompt`, then every argmax back until `tokens` tokens are
-  /// generated. `progress` is called after each token.
+  /// Feeds `prompt`, then lets the hardware feed every argmax back until
+  /// `tokens` tokens are generated. `progress` is called after each token.
   public static func run(
     _ sim: AcceleratorSimulation, prompt: [Int], tokens: Int, seed: UInt64, device: DeviceProfile, clockMHz: Double,
     progress: ((Int, Int, TokenRun) -> Void)? = nil
@@ -176,12 +155,9 @@ public enum AcceleratorRunner {
     var report = SimulationReport(
       model: sim.model.name, device: device.name, lanes: sim.config.lanes, clockMHz: clockMHz, seed: seed,
       layersSimulated: sim.layersSimulated, layers: sim.model.layers, prompt: prompt, usableGBps: device.memory.usableGBps)
-    let steps = prompt.count + tokens - 1
-    var next = prompt[0]
-    for s in 0..<steps {
-      let input = s < prompt.count ? prompt[s] : next
-      let run = try sim.step(token: input)
-      report.inputs.append(input)
+    let runs = try sim.run(prompt: prompt, tokens: tokens) { done, total, run in progress?(done, total, run) }
+    for (s, run) in runs.enumerated() {
+      report.inputs.append(run.input)
       report.outputs.append(run.next)
       if s >= prompt.count - 1 { report.generated.append(run.next) }
       report.elementsCompared += run.compared
@@ -191,12 +167,10 @@ public enum AcceleratorRunner {
       }
       report.measuredCycles = report.measuredCycles + run.measured
       report.cycles = report.cycles + run.estimated
-      report.counters = report.counters + run.counters
+      report.activity = report.activity + run.activity
       report.bytes += run.bytes
       report.simulationSeconds += run.simulationSeconds
       report.goldenSeconds += run.goldenSeconds
-      next = run.next
-      progress?(s + 1, steps, run)
     }
     return report
   }
