@@ -12,22 +12,26 @@ struct BenchGolden: ParsableCommand {
     commandName: "golden",
     abstract: "Tokens/s of the bit-exact golden model and the float reference, and the fixed-point drift, on a model preset.")
 
-  @Option(help: "Model preset: \(ModelConfig.presets.map(\.name).joined(separator: ", ")).") var model: String = "370m"
+  @Option(help: "Model preset: \(ModelConfig.presets.map(\.name).joined(separator: ", ")) (default 370m).") var model: String?
+  @Option(help: "Imported model directory (hwgen import) instead of synthetic weights.") var weights: String?
   @Option(help: "Tokens to run through both models.") var tokens: Int = 8
   @Option(help: "Seed of the synthetic weights and of the token sequence.") var seed: UInt64 = 1
 
   func validate() throws {
-    do { _ = try ModelConfig.preset(named: model) } catch let error as ModelConfig.Invalid { throw ValidationError(error.description) }
+    if let model {
+      do { _ = try ModelConfig.preset(named: model) } catch let error as ModelConfig.Invalid { throw ValidationError(error.description) }
+    }
     guard (1...4096).contains(tokens) else { throw ValidationError("tokens must be between 1 and 4096, got \(tokens)") }
   }
 
   func run() throws {
-    let config = try ModelConfig.preset(named: model)
+    let generate = Stopwatch()
+    let source = try ModelSource.resolve(model: model, weights: weights, seed: seed, defaultModel: "370m")
+    let config = source.weights.config
     print("hwgen bench golden: \(config.name) (D \(config.hiddenSize), \(config.layers) layers, I \(config.intermediateSize)), "
       + "\(Format.si(Double(config.ternaryWeightsPerToken), "")) ternary weights per token, \(ProcessInfo.processInfo.activeProcessorCount) cores")
-    let generate = Stopwatch()
-    let weights = ModelWeights.synthetic(config, seed: seed)
-    print("synthetic weights (seed \(seed)): \(Format.seconds(generate.seconds))")
+    let weights = source.weights
+    print("weights: \(source.description): \(Format.seconds(generate.seconds))")
     let convert = Stopwatch()
     let fixedWeights = FixedPointWeights(weights)
     print("fixed-point conversion: \(Format.seconds(convert.seconds))")

@@ -10,7 +10,8 @@ struct Simulate: ParsableCommand {
   static let configuration = CommandConfiguration(
     abstract: "Run token workloads of a model preset through the accelerator's RTL in Verilator, check every token against the golden model, and report tokens/s against the memory roofline.")
 
-  @Option(help: "Model preset: tiny, 370m, 1.3b, 2.7b.") var model: String = "tiny"
+  @Option(help: "Model preset: tiny (default), 370m, 1.3b, 2.7b.") var model: String?
+  @Option(help: "Imported model directory (hwgen import); wins over --model, which must then match its shape.") var weights: String?
   @Option(help: "Tokens to generate (greedy, each argmax fed back).") var tokens: Int = 4
   @Option(help: "Prompt token ids, comma-separated.") var prompt: String = "1"
   @Option(help: "Core lanes (output rows per cycle) and element lanes of the other units.") var lanes: Int = AcceleratorConfig.defaultLanes
@@ -29,7 +30,9 @@ struct Simulate: ParsableCommand {
   }
 
   func run() throws {
-    let modelConfig = try ModelConfig.preset(named: model)
+    let setup = Stopwatch()
+    let source = try ModelSource.resolve(model: model, weights: weights, seed: seed)
+    let modelConfig = source.weights.config
     let profile = try DeviceProfile.named(device)
     let clock = clockMHz ?? profile.defaultClockMHz
     let promptIDs = try prompt.split(separator: ",").map { part -> Int in
@@ -47,9 +50,8 @@ struct Simulate: ParsableCommand {
 
     print("hwgen simulate: model \(modelConfig.name) (\(modelConfig)), device \(profile.name) at \(Format.significant(clock, 4)) MHz")
     print("accelerator: \(config)")
-    let setup = Stopwatch()
-    let weights = ModelWeights.synthetic(modelConfig, seed: seed)
-    print("weights: synthetic, seed \(seed), \(Format.si(Double(modelConfig.packedTernaryBytes), "B")) packed ternary (\(Format.seconds(setup.seconds)))")
+    let weights = source.weights
+    print("weights: \(source.description), \(Format.si(Double(modelConfig.packedTernaryBytes), "B")) packed ternary (\(Format.seconds(setup.seconds)))")
     let build = Stopwatch()
     let sim = try AcceleratorSimulation(
       weights: weights, config: config, profile: profile, clockMHz: clock, layers: layers)
