@@ -8,7 +8,7 @@ import PackageDescription
 //   HWGenerators accelerator generators written in the DSL
 //   HWGolden     bit-exact software golden models
 //   HWSim        Verilator bridge and testbenches
-//   HWReport     text reports and benchmarks output
+//   HWReport     text reports, benchmarks output and the power model
 //   HWGenCLI     the subcommands
 let package = Package(
   name: "hwgen",
@@ -26,7 +26,7 @@ let package = Package(
     .target(name: "HWGenerators", dependencies: ["HWDSL", "HWSpec"]),
     .target(name: "HWGolden", dependencies: ["HWSpec", "HWSupport"]),
     .target(name: "HWSim", dependencies: ["HWDSL", "HWGenerators", "HWGolden", "HWSpec", "HWSupport"]),
-    .target(name: "HWReport"),
+    .target(name: "HWReport", dependencies: ["HWSpec"]),
     .target(
       name: "HWGenCLI",
       dependencies: [
@@ -40,5 +40,8 @@ let package = Package(
       name: "HWSimTests",
       dependencies: ["HWSim", "HWDSL", "HWGenerators", "HWGolden", "HWSpec", "HWSupport"]),
     .testTarget(name: "HWGenCLITests", dependencies: ["HWGenCLI", "HWSupport"]),
+    .testTarget(
+      name: "HWReportTests",
+      dependencies: ["HWReport", "HWSim", "HWGenerators", "HWSpec", "HWSupport"]),
   ]
 )

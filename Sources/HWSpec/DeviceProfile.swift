@@ -34,6 +34,76 @@ public struct DeviceProfile: Codable, Hashable, Sendable {
     public let dspBlocks: Int?
   }
 
+  /// One number of the power model with the public source it came from.
+  /// `assumption` marks an engineering assumption (the source line says what
+  /// it rests on) rather than a value taken from a document.
+  public struct Coefficient: Codable, Hashable, Sendable {
+    public let value: Double
+    public let source: String
+    public let assumption: Bool
+
+    public init(_ value: Double, source: String, assumption: Bool = false) {
+      self.value = value
+      self.source = source
+      self.assumption = assumption
+    }
+
+    enum CodingKeys: String, CodingKey { case value, source, assumption }
+
+    public init(from decoder: Decoder) throws {
+      let c = try decoder.container(keyedBy: CodingKeys.self)
+      value = try c.decode(Double.self, forKey: .value)
+      source = try c.decode(String.self, forKey: .source)
+      assumption = try c.decodeIfPresent(Bool.self, forKey: .assumption) ?? false
+    }
+  }
+
+  /// The power model's coefficients for this board (see docs/power.md).
+  /// Energies in picojoules, powers in watts.
+  public struct Power: Codable, Hashable, Sendable {
+    /// Device static (leakage) power of the FPGA at a typical junction temperature.
+    public let staticWatts: Coefficient
+    /// Fraction of cycles a LUT, flip-flop or DSP output toggles when nothing is
+    /// counted for it (the vendor estimators' default toggle rate).
+    public let idleToggleRate: Coefficient
+    /// One LUT output transition with its share of routing.
+    public let lutTogglePJ: Coefficient
+    /// One flip-flop output transition with its share of routing.
+    public let flipFlopTogglePJ: Coefficient
+    /// Clock network energy per flip-flop per cycle (the clock toggles every cycle).
+    public let clockPJPerFlipFlopCycle: Coefficient
+    /// A clocked block RAM that is not accessed, per block per cycle.
+    public let blockRAMIdlePJPerBlockCycle: Coefficient
+    /// One DSP block operation (a multiply) when toggling at the idle rate.
+    public let dspTogglePJ: Coefficient
+    /// One ternary add (an activation added or subtracted for a non-zero weight).
+    public let ternaryAddPJ: Coefficient
+    /// One accumulator register update.
+    public let accumulatorUpdatePJ: Coefficient
+    /// On-chip block RAM read and write, per bit.
+    public let onChipReadPJPerBit: Coefficient
+    public let onChipWritePJPerBit: Coefficient
+    /// One element-wise multiply (a DSP operation).
+    public let multiplyPJ: Coefficient
+    /// Off-chip memory (DRAM device and interface), per bit moved.
+    public let offChipPJPerBit: Coefficient
+    /// Off-chip memory background power (standby and refresh) while powered.
+    public let offChipBackgroundWatts: Coefficient
+
+    /// Every coefficient with its JSON name, in a fixed order.
+    public var all: [(name: String, coefficient: Coefficient)] {
+      [
+        ("staticWatts", staticWatts), ("idleToggleRate", idleToggleRate), ("lutTogglePJ", lutTogglePJ),
+        ("flipFlopTogglePJ", flipFlopTogglePJ), ("clockPJPerFlipFlopCycle", clockPJPerFlipFlopCycle),
+        ("blockRAMIdlePJPerBlockCycle", blockRAMIdlePJPerBlockCycle), ("dspTogglePJ", dspTogglePJ),
+        ("ternaryAddPJ", ternaryAddPJ), ("accumulatorUpdatePJ", accumulatorUpdatePJ),
+        ("onChipReadPJPerBit", onChipReadPJPerBit), ("onChipWritePJPerBit", onChipWritePJPerBit),
+        ("multiplyPJ", multiplyPJ), ("offChipPJPerBit", offChipPJPerBit),
+        ("offChipBackgroundWatts", offChipBackgroundWatts),
+      ]
+    }
+  }
+
   public let name: String
   public let board: String
   public let fpga: String
@@ -43,6 +113,8 @@ public struct DeviceProfile: Codable, Hashable, Sendable {
   public let defaultClockMHz: Double
   public let resources: Resources
   public let sources: [String]
+  /// The power model's coefficients; nil for a profile that has none yet.
+  public let power: Power?
 
   public struct Unknown: Error, CustomStringConvertible {
     public let description: String
