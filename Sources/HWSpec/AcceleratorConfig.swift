@@ -47,7 +47,7 @@ public struct AcceleratorConfig: Hashable, Sendable, Codable, CustomStringConver
     lanes: Int = defaultLanes, maxLayers: Int = MLGRUUnitConfig.defaultMaxLayers,
     maxHidden: Int = defaultMaxHidden, maxLength: Int = NormUnitConfig.defaultMaxLength,
     maxInputs: Int = TernaryCoreConfig.defaultMaxInputs, weightFIFOBeats: Int? = nil,
-    scratchpadElements: Int = defaultScratchpadElements, parameterElements: Int = defaultParameterElements,
+    scratchpadElements: Int? = nil, parameterElements: Int? = nil,
     programDepth: Int = defaultProgramDepth
   ) {
     self.lanes = lanes
@@ -57,8 +57,10 @@ public struct AcceleratorConfig: Hashable, Sendable, Codable, CustomStringConver
     self.maxLength = maxLength
     self.maxInputs = maxInputs
     self.weightFIFOBeats = weightFIFOBeats ?? max(64, Self.defaultWeightFIFOBytes / (max(1, lanes) * 16))
-    self.scratchpadElements = scratchpadElements
-    self.parameterElements = parameterElements
+    // The defaults in whole beats of min(lanes, 64) elements.
+    let beat = max(1, min(lanes, 64))
+    self.scratchpadElements = scratchpadElements ?? Self.defaultScratchpadElements / beat * beat
+    self.parameterElements = parameterElements ?? Self.defaultParameterElements / beat * beat
     self.programDepth = programDepth
   }
 
