@@ -57,9 +57,9 @@ public enum AcceleratorGenerator {
   /// The top's own limits on top of `AcceleratorConfig.validate`.
   public static func validate(_ config: AcceleratorConfig) throws {
     try config.validate()
-    guard config.lanes <= 64, 64 % config.lanes == 0 else {
+    guard config.lanes <= 64 ? 64 % config.lanes == 0 : config.lanes % 64 == 0 else {
       throw AcceleratorConfig.Invalid(
-        description: "the accelerator top packs whole element beats into 64-element activation words: lanes must be 1, 2, 4, 8, 16, 32 or 64, got \(config.lanes)")
+        description: "the accelerator top packs whole element beats into 64-element activation words and splits wider result beats into 64-element ones: lanes must be 1, 2, 4, 8, 16, 32, 64 or a multiple of 64, got \(config.lanes)")
     }
   }
 

@@ -5,7 +5,10 @@ import HWSpec
 /// result stream wired straight into the rescale unit, so each row group's
 /// accumulators become Q15.16 outputs in the cycles after the core finishes
 /// it, overlapped with the next group's weights (no pass over the
-/// accumulators afterwards).
+/// accumulators afterwards). A core wider than the element lanes (lanes a
+/// multiple of 64) hands each group's accumulators to the rescale unit in
+/// lanes / 64 beats; a group takes at least two weight beats whenever the
+/// input has more than 64 columns, so the core rarely waits for it.
 ///
 /// Streams (valid/ready): weights (`w_*`, the core's beats, `w_last_i` ending
 /// a row group) and activations (`a_*`, the core's bit-plane beats) in;
@@ -16,7 +19,9 @@ import HWSpec
 public enum MatVecDatapathGenerator {
   public static func generate(_ config: AcceleratorConfig) throws -> Design {
     try config.validate()
-    precondition(config.lanes == config.elementLanes, "the fused datapath needs core lanes == element lanes (<= 64)")
+    precondition(
+      config.lanes == config.elementLanes || config.lanes % config.elementLanes == 0,
+      "the core's lanes must equal the element lanes or be a multiple of them")
     let core = try TernaryCoreGenerator.generate(config.core).top
     let rescale = try RescaleUnitGenerator.generate(config.norm).top
     return try Design(top: topModule(config, core: core, rescale: rescale))
@@ -74,6 +79,40 @@ public enum MatVecDatapathGenerator {
         Assign(count.next, .mux(lastGroup, .zeros(count.state.type), count.state + .literal(1, .uint(groupWidth))))
       }
     }
+    // The rescale unit's input: the core's result beat, or one slice of it at a time.
+    let slices = config.lanes / config.elementLanes
+    let accValid: Expr, accReady: Expr, accData: Expr, accLast: Expr
+    if slices == 1 {
+      (accValid, accData, accLast) = (resValid, resData, lastGroup)
+      accReady = resReady
+    } else {
+      let sliceBits = config.elementLanes * c.accumulatorWidth
+      let sliceType = HWType.uint(bitsToRepresent(slices - 1))
+      let held = m.register("held", .uint(c.resultBeatBits), reset: .none, comment: "a result beat being handed on in slices")
+      let heldValid = m.register("held_valid", .bit)
+      let heldLast = m.register("held_last", .bit, reset: .none)
+      let slice = m.register("slice", sliceType, comment: "the slice on acc_data")
+      let ready = m.wire("acc_ready", .bit)
+      let lastSlice = m.wire("last_slice", slice.state.eq(slices - 1))
+      let handOn = m.wire("hand_on", heldValid.state && ready)
+      m.assign(resReady, !heldValid.state || (handOn && lastSlice))
+      m.comb {
+        Assign(held.next, .mux(take, resData, held.state))
+        Assign(heldLast.next, .mux(take, lastGroup, heldLast.state))
+        Assign(heldValid.next, take || (heldValid.state && !(handOn && lastSlice)))
+        Assign(slice.next, .mux(handOn, .mux(lastSlice, .zeros(sliceType), slice.state + .literal(1, sliceType)), slice.state))
+      }
+      let data = m.wire("acc_data", .uint(sliceBits))
+      m.comb {
+        Assign(data, held.state[sliceBits - 1, 0])
+        Switch(slice.state, cases: (1..<slices).map { k in (values: [k], body: [Assign(data, held.state[sliceBits * (k + 1) - 1, sliceBits * k])]) },
+               default: [])
+      }
+      accValid = heldValid.state
+      accReady = ready
+      accData = data
+      accLast = m.wire("acc_last", heldLast.state && lastSlice)
+    }
     let beats = m.register("perf_beats", .uint(32))
     let stalls = m.register("perf_stalls", .uint(32))
     let one = Expr.literal(1, .uint(32))
@@ -87,7 +126,7 @@ public enum MatVecDatapathGenerator {
     m.assign(perfStalls, stalls.state)
     m.instance(rescale, "u_rescale", [
       ("clk_i", clk), ("rst_ni", rst),
-      ("acc_valid_i", resValid), ("acc_ready_o", resReady), ("acc_data_i", resData), ("acc_last_i", lastGroup),
+      ("acc_valid_i", accValid), ("acc_ready_o", accReady), ("acc_data_i", accData), ("acc_last_i", accLast),
       ("scale_mantissa_i", mantissa), ("scale_exponent_i", exponent),
       ("y_valid_o", yValid), ("y_ready_i", yReady), ("y_data_o", yData), ("y_last_o", yLast),
     ])
