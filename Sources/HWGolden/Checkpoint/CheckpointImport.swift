@@ -151,7 +151,7 @@ final class OutputFile {
   }
 
   func finish() throws -> ModelManifest.OutputFile {
-    do { try handle.synchronize(); try handle.close() } catch { throw CheckpointError(file: displayName, "cannot write: \(ioReason(error))") }
+    do { try handle.close() } catch { throw CheckpointError(file: displayName, "cannot write: \(ioReason(error))") }
     return ModelManifest.OutputFile(name: url.lastPathComponent, bytes: size, sha256: hasher.finalizeHex())
   }
 }

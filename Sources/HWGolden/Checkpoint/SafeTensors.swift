@@ -73,10 +73,16 @@ public final class MappedFile: @unchecked Sendable {
     madvise(UnsafeMutableRawPointer(mutating: base + start), range.upperBound - start, MADV_DONTNEED)
   }
 
-  /// Lower-case hex SHA-256 of the whole file.
+  /// Lower-case hex SHA-256 of the whole file, read in 16 MiB slices, each
+  /// released once hashed (so hashing a 5 GB shard does not keep 5 GB mapped in).
   public func sha256() -> String {
     var hasher = SHA256()
-    hasher.update(bytes(0..<size))
+    let slice = 16 << 20
+    for start in stride(from: 0, to: size, by: slice) {
+      let range = start..<min(size, start + slice)
+      hasher.update(bytes(range))
+      release(range)
+    }
     return hasher.finalizeHex()
   }
 }
