@@ -90,6 +90,24 @@ struct CheckpointTests {
     do { _ = try file.floats(file["w"]!) } catch let e as CheckpointError { #expect(e.description.hasSuffix("t.safetensors: tensor w: element (1, 1) is NaN")) }
   }
 
+  @Test("config.json: a null intermediate_size is derived from hidden_ratio as the reference does; the presets' shapes come out")
+  func configIntermediateSize() throws {
+    func parse(_ fields: [String: Any]) throws -> HGRNBitConfig {
+      var config = CheckpointFixture.config(.init())
+      for (k, v) in fields { config[k] = v }
+      return try HGRNBitConfig.parse(JSONSerialization.data(withJSONObject: config), displayName: "config.json")
+    }
+    for preset in [ModelConfig.m370, .b1_3, .b2_7] {
+      let c = try parse(["hidden_size": preset.hiddenSize, "num_hidden_layers": preset.layers, "vocab_size": preset.vocabSize, "intermediate_size": NSNull()])
+      #expect(c.intermediateSizeDerived && c.modelConfig(name: preset.name) == preset, "\(preset.name)")
+    }
+    #expect(try parse(["hidden_size": 1024, "intermediate_size": NSNull(), "hidden_ratio": 2]).intermediateSize == 1536)  // int(1024 * 2 * 2 / 3) = 1365 -> 1536
+    #expect(try parse(["intermediate_size": 300]).intermediateSize == 300)
+    #expect(throws: CheckpointError.self) { try parse(["hidden_size": 12.5]) }
+    #expect(throws: CheckpointError.self) { try parse(["use_lower_bound": 1]) }  // a number is not a boolean
+    #expect(throws: CheckpointError.self) { try parse(["num_heads": 4]) }
+  }
+
   // MARK: Ternarization
 
   @Test("ternarization and beta equal a straightforward implementation of weight_quant", arguments: [UInt64(1), 2, 3, 4])

@@ -23,9 +23,10 @@ public final class HFCheckpoint: @unchecked Sendable {
   public static let singleName = "model.safetensors"
   public static let configName = "config.json"
 
-  /// `path` is a checkpoint directory, its `model.safetensors`, or its index file.
+  /// `path` is a checkpoint directory, its `model.safetensors`, its index file or its config.json.
   public init(_ path: URL) throws {
     let fm = FileManager.default
+    let path = path.lastPathComponent == Self.configName ? path.deletingLastPathComponent() : path
     var isDirectory: ObjCBool = false
     guard fm.fileExists(atPath: path.path, isDirectory: &isDirectory) else { throw CheckpointError(file: path.path, "no such file or directory") }
     let directory = isDirectory.boolValue ? path : path.deletingLastPathComponent()
