@@ -17,6 +17,8 @@ struct Simulate: ParsableCommand {
   @Option(help: "Core lanes (output rows per cycle) and element lanes of the other units.") var lanes: Int = AcceleratorConfig.defaultLanes
   @Option(help: "Device profile for the off-chip memory model: d5005, u280, ...") var device: String = "d5005"
   @Option(name: .customLong("clock-mhz"), help: "Clock in MHz (default: the device profile's).") var clockMHz: Double?
+  @Option(name: .customLong("weight-fifo-kib"), help: "On-chip weight FIFO in KiB (block RAM between off-chip memory and the core).")
+  var weightFIFOKiB: Int = AcceleratorConfig.defaultWeightFIFOBytes / 1024
   @Option(help: "Seed of the synthetic weights.") var seed: UInt64 = 1
   @Option(help: "Simulate only the first K layers cycle-accurately; the rest is extrapolated from them.") var layers: Int?
   @Option(help: "Write the report as JSON to this file.") var json: String?
@@ -26,6 +28,8 @@ struct Simulate: ParsableCommand {
     guard (1...256).contains(lanes) else { throw ValidationError("lanes must be between 1 and 256, got \(lanes)") }
     guard (1...100_000).contains(tokens) else { throw ValidationError("tokens must be between 1 and 100000, got \(tokens)") }
     if let layers, layers < 1 { throw ValidationError("layers must be at least 1, got \(layers)") }
+    guard (1...65536).contains(weightFIFOKiB) else { throw ValidationError("weight FIFO must be between 1 and 65536 KiB, got \(weightFIFOKiB)") }
+    guard (1...65536).contains(weightFIFOKiB) else { throw ValidationError("weight FIFO must be between 1 and 65536 KiB, got \(weightFIFOKiB)") }
     if let clockMHz, !(clockMHz > 0 && clockMHz <= 2000) { throw ValidationError("clock must be between 0 and 2000 MHz, got \(clockMHz)") }
   }
 
@@ -45,7 +49,7 @@ struct Simulate: ParsableCommand {
     if let layers, layers > modelConfig.layers {
       throw SimulateError("model \(modelConfig.name) has \(modelConfig.layers) layers, --layers \(layers) is more")
     }
-    let config = AcceleratorConfig(lanes: lanes)
+    let config = AcceleratorConfig(lanes: lanes, weightFIFOBeats: max(2, weightFIFOKiB * 1024 / AcceleratorConfig(lanes: lanes).weightBeatBytes))
     do { try config.validate(for: modelConfig) } catch { throw SimulateError("\(error)") }
 
     print("hwgen simulate: model \(modelConfig.name) (\(modelConfig)), device \(profile.name) at \(Format.significant(clock, 4)) MHz")
@@ -55,11 +59,11 @@ struct Simulate: ParsableCommand {
     let build = Stopwatch()
     let sim = try AcceleratorSimulation(
       weights: weights, config: config, profile: profile, clockMHz: clock, layers: layers)
-    print("verilator: core, norm, rescale, MLGRU and vector units ready in \(Format.seconds(build.seconds))")
+    print("verilator: mmfree_accel ready in \(Format.seconds(build.seconds)); program: \(sim.program.instructions.count) instructions, scratchpad \(sim.program.scratchpadBeats) of \(config.scratchpadBeats) beats, parameter buffer \(sim.program.parameterBeats) of \(config.parameterBeats)")
     let memory = sim.memory
     print("memory: \(profile.memory.type), \(profile.memory.channels) channels, \(Format.significant(profile.memory.usableGBps, 4)) GB/s usable = \(Format.significant(memory.bytesPerCycle, 4)) B/cycle, latency \(memory.latencyCycles) cycles, \(memory.burstBytes) B bursts")
     if sim.layersSimulated < modelConfig.layers {
-      print("NOTE: only layers 0..<\(sim.layersSimulated) of \(modelConfig.layers) run cycle-accurately; cycles and bytes of the other \(modelConfig.layers - sim.layersSimulated) layers are EXTRAPOLATED from them (final norm, lm_head and argmax are simulated, fed the golden model's residual stream)")
+      print("NOTE: only layers 0..<\(sim.layersSimulated) of \(modelConfig.layers) run cycle-accurately (then the final norm, lm_head and argmax: a \(sim.layersSimulated)-layer network, checked against the golden model cut the same way); cycles and bytes of the other \(modelConfig.layers - sim.layersSimulated) layers are EXTRAPOLATED from the simulated ones")
     }
     let terminal = isatty(STDOUT_FILENO) != 0
     var traceLines: [String] = []
@@ -75,7 +79,7 @@ struct Simulate: ParsableCommand {
         print(line)
       }
       traceLines.append(
-        "token \(done - 1) input \(run.input) argmax \(run.next) golden \(run.goldenNext) matrix \(run.measured.matrix) elementwise \(run.measured.elementwise) stalls \(run.measured.stalls) bytes \(run.bytes) weight_stall \(run.counters.weightStallCycles) vector_wait \(run.counters.vectorWaitCycles)")
+        "token \(done - 1) input \(run.input) argmax \(run.next) golden \(run.goldenNext) matrix \(run.measured.matrix) elementwise \(run.measured.elementwise) stalls \(run.measured.stalls) control \(run.measured.control) bytes \(run.bytes) weight_stall \(run.activity[.weightStallCycles]) load_wait \(run.activity[.loadWaitCycles])")
     }
     let seconds = wall.seconds
     if let trace {
@@ -101,11 +105,10 @@ struct Simulate: ParsableCommand {
     lines.append("roofline (\(Format.significant(r.usableGBps, 4)) GB/s usable / bytes per token): \(Format.significant(r.rooflineTokensPerSecond, 4)) tokens/s; achieved \(Format.percent(r.rooflineFraction)) of it")
     let total = Double(max(1, r.cycles.total))
     lines.append(
-      "breakdown: matrix \(Format.percent(Double(r.cycles.matrix) / total)), element-wise \(Format.percent(Double(r.cycles.elementwise) / total)), memory stalls \(Format.percent(Double(r.cycles.stalls) / total)) (weight FIFO empty \(r.counters.weightStallCycles), vector waits \(r.counters.vectorWaitCycles) cycles simulated)")
-    if let beats = r.counters.rtlCoreBeats, let stalls = r.counters.rtlWeightStallCycles {
-      lines.append(
-        "RTL performance counters (simulated part): \(beats) weight beats, \(stalls) weight-stall cycles\(beats == r.counters.coreBeats && stalls == r.counters.weightStallCycles ? ", equal to the harness's counts" : "; harness counted \(r.counters.coreBeats) and \(r.counters.weightStallCycles)")")
-    }
+      "breakdown: matrix \(Format.percent(Double(r.cycles.matrix) / total)), element-wise \(Format.percent(Double(r.cycles.elementwise) / total)), memory stalls \(Format.percent(Double(r.cycles.stalls) / total)), sequencer \(Format.percent(Double(r.cycles.control) / total))")
+    let a = r.activity
+    lines.append(
+      "RTL performance counters (simulated part): \(a[.weightBeats]) weight beats, \(a[.weightStallCycles]) weight-stall and \(a[.loadWaitCycles]) load-wait cycles, \(a[.instructions]) instructions, \(a[.normBeats]) norm / \(a[.mlgruBeats]) MLGRU / \(a[.vectorBeats]) vector beats")
     let simulated = Double(r.measuredCycles.total)
     lines.append(
       "wall: \(Format.seconds(wall)) for \(r.tokens) tokens (RTL \(Format.seconds(r.simulationSeconds)), \(Format.si(simulated / max(r.simulationSeconds, 1e-9), "cycles/s")); golden model \(Format.seconds(r.goldenSeconds)))")
