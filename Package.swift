@@ -25,7 +25,7 @@ let package = Package(
     .target(name: "HWSpec", resources: [.copy("Profiles")]),
     .target(name: "HWGenerators", dependencies: ["HWDSL", "HWSpec"]),
     .target(name: "HWGolden", dependencies: ["HWSpec", "HWSupport"]),
-    .target(name: "HWSim", dependencies: ["HWDSL", "HWGenerators", "HWGolden", "HWSpec", "HWSupport"]),
+    .target(name: "HWSim", dependencies: ["HWDSL", "HWGenerators", "HWGolden", "HWReport", "HWSpec", "HWSupport"]),
     .target(name: "HWReport", dependencies: ["HWSpec"]),
     .target(
       name: "HWGenCLI",

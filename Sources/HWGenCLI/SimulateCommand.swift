@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import HWGenerators
 import HWGolden
 import HWReport
 import HWSim
@@ -23,14 +24,20 @@ struct Simulate: ParsableCommand {
   @Option(help: "Simulate only the first K layers cycle-accurately; the rest is extrapolated from them.") var layers: Int?
   @Option(help: "Write the report as JSON to this file.") var json: String?
   @Option(help: "Write a per-token trace (one line per token: input, argmax, cycles by kind, bytes) to this file.") var trace: String?
+  @Flag(inversion: .prefixedNo, help: "Estimate watts and joules per token (synthesizes mmfree_accel with Yosys for its resources; cached, minutes the first time).")
+  var power = true
+  @Option(name: .customLong("report"), help: "Write report.md and energy.svg (where the energy goes) into this directory (needs --power).")
+  var reportDirectory: String?
 
   func validate() throws {
     guard (1...256).contains(lanes) else { throw ValidationError("lanes must be between 1 and 256, got \(lanes)") }
     guard (1...100_000).contains(tokens) else { throw ValidationError("tokens must be between 1 and 100000, got \(tokens)") }
     if let layers, layers < 1 { throw ValidationError("layers must be at least 1, got \(layers)") }
     guard (1...65536).contains(weightFIFOKiB) else { throw ValidationError("weight FIFO must be between 1 and 65536 KiB, got \(weightFIFOKiB)") }
-    guard (1...65536).contains(weightFIFOKiB) else { throw ValidationError("weight FIFO must be between 1 and 65536 KiB, got \(weightFIFOKiB)") }
     if let clockMHz, !(clockMHz > 0 && clockMHz <= 2000) { throw ValidationError("clock must be between 0 and 2000 MHz, got \(clockMHz)") }
+    if reportDirectory != nil && !power { throw ValidationError("--report needs the power estimate; drop --no-power") }
+    if let json { try Regress.checkWritable(file: json, option: "json") }
+    if let trace { try Regress.checkWritable(file: trace, option: "trace") }
   }
 
   func run() throws {
@@ -50,7 +57,10 @@ struct Simulate: ParsableCommand {
       throw SimulateError("model \(modelConfig.name) has \(modelConfig.layers) layers, --layers \(layers) is more")
     }
     let config = AcceleratorConfig(lanes: lanes, weightFIFOBeats: max(2, weightFIFOKiB * 1024 / AcceleratorConfig(lanes: lanes).weightBeatBytes))
-    do { try config.validate(for: modelConfig) } catch { throw SimulateError("\(error)") }
+    do {
+      try AcceleratorGenerator.validate(config)
+      try config.validate(for: modelConfig)
+    } catch { throw SimulateError("\(error)") }
 
     print("hwgen simulate: model \(modelConfig.name) (\(modelConfig)), device \(profile.name) at \(Format.significant(clock, 4)) MHz")
     print("accelerator: \(config)")
@@ -68,7 +78,7 @@ struct Simulate: ParsableCommand {
     let terminal = isatty(STDOUT_FILENO) != 0
     var traceLines: [String] = []
     let wall = Stopwatch()
-    let report = try AcceleratorRunner.run(
+    var report = try AcceleratorRunner.run(
       sim, prompt: promptIDs, tokens: tokens, seed: seed, device: profile, clockMHz: clock
     ) { done, total, run in
       let rate = Double(run.measured.total) / max(run.simulationSeconds, 1e-9)
@@ -82,6 +92,9 @@ struct Simulate: ParsableCommand {
         "token \(done - 1) input \(run.input) argmax \(run.next) golden \(run.goldenNext) matrix \(run.measured.matrix) elementwise \(run.measured.elementwise) stalls \(run.measured.stalls) control \(run.measured.control) bytes \(run.bytes) weight_stall \(run.activity[.weightStallCycles]) load_wait \(run.activity[.loadWaitCycles])")
     }
     let seconds = wall.seconds
+    if power {
+      report.power = try estimatePower(report, sim: sim, config: config, profile: profile, clockMHz: clock)
+    }
     if let trace {
       try FileOutput.writeAtomically(Data((traceLines.joined(separator: "\n") + "\n").utf8), to: URL(fileURLWithPath: trace))
     }
@@ -89,9 +102,48 @@ struct Simulate: ParsableCommand {
       try FileOutput.writeAtomically(report.json(), to: URL(fileURLWithPath: json))
     }
     print(Self.describe(report, wall: seconds))
+    if let estimate = report.power {
+      for line in PowerReport.lines(estimate) { print(line) }
+      if let reportDirectory {
+        let title = "hwgen simulate: \(modelConfig.name) on \(profile.name), lanes \(lanes)"
+        try FileOutput.writeAtomically(
+          [("report.md", PowerReport.markdown(estimate, title: title, chart: "energy.svg") + "\n" + Self.markdownSummary(report)),
+           ("energy.svg", PowerReport.svg(estimate))],
+          into: URL(fileURLWithPath: reportDirectory))
+        print("report: \(reportDirectory)/report.md, \(reportDirectory)/energy.svg")
+      }
+    }
     if let m = report.firstMismatch {
       throw SimulateError("\(report.mismatches) of \(report.tokens) tokens differ from the golden model; first: \(m)")
     }
+  }
+
+  /// Resources of the simulated design (Yosys, cached by content) and the
+  /// power model over the run's counted activity. With `--layers`, the
+  /// activity is scaled to the extrapolated cycles.
+  func estimatePower(
+    _ r: SimulationReport, sim: AcceleratorSimulation, config: AcceleratorConfig, profile: DeviceProfile, clockMHz: Double
+  ) throws -> PowerEstimate {
+    let flow = try SynthesisFlow.forFamily(profile.family)
+    let runner = SynthesisRunner(flow: flow)
+    let job = try SynthesisJob.accelerator(config)
+    let watch = Stopwatch()
+    let result = try runner.synthesize(job, yosys: try SynthesisRunner.yosysVersion())
+    let x = result.resources
+    print("resources (\(flow.summary), \(result.fromCache ? "cached" : "synthesized in " + Format.seconds(watch.seconds))): \(x.luts) \(flow.lutUnit), \(x.flipFlops) FFs, \(Format.significant(x.blockRAMBlocks, 4)) \(flow.blockRAMUnit), \(x.dsps) DSPs")
+    let scale = Double(r.cycles.total) / Double(max(1, r.measuredCycles.total))
+    let counts = r.activity.counts(
+      config: config, tokens: r.tokens, rescaledRows: sim.program.rescaledRowsPerToken * r.tokens, scale: scale)
+    do {
+      return try PowerModel.estimate(activity: counts, resources: ResourceUsage(x), profile: profile, clockMHz: clockMHz)
+    } catch { throw SimulateError("\(error)") }
+  }
+
+  /// The performance half of `report.md`.
+  static func markdownSummary(_ r: SimulationReport) -> String {
+    var lines = ["## Performance (measured in the cycle-accurate simulation)", ""]
+    for line in describe(r, wall: 0).split(separator: "\n") where !line.hasPrefix("wall:") { lines.append("- \(line)") }
+    return lines.joined(separator: "\n") + "\n"
   }
 
   static func describe(_ r: SimulationReport, wall: Double) -> String {

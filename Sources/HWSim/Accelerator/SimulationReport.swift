@@ -1,5 +1,6 @@
 import Foundation
 import HWGolden
+import HWReport
 import HWSpec
 
 /// What `hwgen simulate` reports: measured cycles, derived rates, the memory
@@ -31,6 +32,8 @@ public struct SimulationReport: Codable, Sendable {
   public var usableGBps: Double
   public var simulationSeconds: Double
   public var goldenSeconds: Double
+  /// Estimated power and energy (nil when not asked for).
+  public var power: PowerEstimate?
 
   public var tokens: Int { inputs.count }
   public var cyclesPerToken: Double { Double(cycles.total) / Double(max(1, tokens)) }
@@ -43,7 +46,7 @@ public struct SimulationReport: Codable, Sendable {
   enum CodingKeys: String, CodingKey {
     case model, device, lanes, clockMHz, seed, layersSimulated, layers, extrapolated, prompt, inputs, outputs, generated
     case elementsCompared, mismatches, firstMismatch, measuredCycles, cycles, activity, bytes, usableGBps
-    case simulationSeconds, goldenSeconds
+    case simulationSeconds, goldenSeconds, power
     case cyclesPerToken, tokensPerSecond, bytesPerToken, rooflineTokensPerSecond, rooflineFraction
   }
 
@@ -71,6 +74,7 @@ public struct SimulationReport: Codable, Sendable {
     try c.encode(usableGBps, forKey: .usableGBps)
     try c.encode(simulationSeconds, forKey: .simulationSeconds)
     try c.encode(goldenSeconds, forKey: .goldenSeconds)
+    try c.encodeIfPresent(power, forKey: .power)
     try c.encode(cyclesPerToken, forKey: .cyclesPerToken)
     try c.encode(tokensPerSecond, forKey: .tokensPerSecond)
     try c.encode(bytesPerToken, forKey: .bytesPerToken)
@@ -102,6 +106,7 @@ public struct SimulationReport: Codable, Sendable {
     usableGBps = try c.decode(Double.self, forKey: .usableGBps)
     simulationSeconds = try c.decode(Double.self, forKey: .simulationSeconds)
     goldenSeconds = try c.decode(Double.self, forKey: .goldenSeconds)
+    power = try c.decodeIfPresent(PowerEstimate.self, forKey: .power)
   }
 
   public init(model: String, device: String, lanes: Int, clockMHz: Double, seed: UInt64, layersSimulated: Int, layers: Int,
