@@ -38,7 +38,7 @@ let package = Package(
     .testTarget(name: "HWGoldenTests", dependencies: ["HWGolden", "HWSpec", "HWSupport"]),
     .testTarget(
       name: "HWSimTests",
-      dependencies: ["HWSim", "HWDSL", "HWGenerators", "HWGolden", "HWSpec", "HWSupport"]),
+      dependencies: ["HWSim", "HWDSL", "HWGenerators", "HWGolden", "HWReport", "HWSpec", "HWSupport"]),
     .testTarget(name: "HWGenCLITests", dependencies: ["HWGenCLI", "HWSupport"]),
     .testTarget(
       name: "HWReportTests",
