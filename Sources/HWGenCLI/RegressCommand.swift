@@ -180,7 +180,7 @@ struct Lint: ParsableCommand {
     let rows = results.map { r -> [String] in
       [
         r.target.unit, r.target.spec, verdict(r.verilator), verdict(r.iverilog),
-        r.synthesis.map { String($0.cells) } ?? "-", r.synthesis.map { String($0.latches) } ?? "-",
+        r.synthesis.flatMap { $0.cells.map(String.init) } ?? "-", r.synthesis.map { String($0.latches) } ?? "-",
         r.synthesis.map { String($0.multipliers) } ?? "-", r.testbench.map(verdict) ?? "n/a",
       ]
     }

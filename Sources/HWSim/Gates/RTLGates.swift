@@ -20,7 +20,8 @@ public enum RTLGates {
   public struct SynthesisReport: Sendable {
     public let multipliers: Int
     public let latches: Int
-    public let cells: Int
+    /// Cells after the generic flow (nil when only elaborated).
+    public let cells: Int?
     public let log: String
   }
 

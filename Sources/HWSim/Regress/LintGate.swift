@@ -42,17 +42,15 @@ public enum LintGate {
       // Icarus 11 says "sorry" about constructs it accepts but simplifies
       // (`unique case`, selects in always_comb); anything else fails the gate.
       iverilog = messages { try RTLGates.iverilogCompile(files).filter { !$0.contains("sorry:") } }
-      if target.synthesizesInLint {
-        do {
-          let report = try synthesize(files)
-          synthesis = report
-          if report.latches > 0 { yosysProblems.append("\(report.latches) latches") }
-          if report.multipliers > target.allowedMultipliers {
-            yosysProblems.append("\(report.multipliers) multipliers, at most \(target.allowedMultipliers) expected")
-          }
-        } catch {
-          yosysProblems.append("\(error)")
+      do {
+        let report = try synthesize(files, full: target.synthesizesInLint)
+        synthesis = report
+        if report.latches > 0 { yosysProblems.append("\(report.latches) latches") }
+        if report.multipliers > target.allowedMultipliers {
+          yosysProblems.append("\(report.multipliers) multipliers, at most \(target.allowedMultipliers) expected")
         }
+      } catch {
+        yosysProblems.append("\(error)")
       }
       if target.runsUnderIcarus {
         testbench = messages { try benchLint(target, sources: sources) }
@@ -84,16 +82,18 @@ public enum LintGate {
   }
 
   /// Yosys' generic synthesis, hierarchy kept; counts multipliers before
-  /// techmapping and latches before and after.
-  public static func synthesize(_ files: RTLGates.Files) throws -> RTLGates.SynthesisReport {
+  /// techmapping and latches before and after. Without `full` only the
+  /// elaboration (`proc`, `opt`) runs, which is where latches and multipliers
+  /// appear: designs whose large memories the generic flow would turn into
+  /// flip-flops are checked that far (`hwgen synth` maps them to block RAM).
+  public static func synthesize(_ files: RTLGates.Files, full: Bool = true) throws -> RTLGates.SynthesisReport {
     try RTLGates.withDirectory(files) { dir, names in
       let read = names.map { "read_verilog -sv \($0)" }.joined(separator: "; ")
       // Multipliers and latches are counted on a flattened copy (cheap before
       // techmapping, and every instance counts); `synth` runs on the hierarchy.
       let script = """
         \(read); hierarchy -check -top \(files.top); proc; opt -purge; design -save coarse; \
-        flatten; opt -purge; tee -q -o coarse.txt stat; design -load coarse; \
-        synth -top \(files.top); tee -q -o fine.txt stat -top \(files.top)
+        flatten; opt -purge; tee -q -o coarse.txt stat\(full ? "; design -load coarse; synth -top \(files.top); tee -q -o fine.txt stat -top \(files.top)" : "")
         """
       let result = try ExternalTool.yosys.run(["-q", "-p", script], in: dir)
       guard result.succeeded else {
@@ -106,7 +106,7 @@ public enum LintGate {
       return RTLGates.SynthesisReport(
         multipliers: RTLGates.count(["$mul", "$macc"], in: coarse),
         latches: RTLGates.count(["$dlatch", "$adlatch", "$dlatchsr", "$_DLATCH_"], in: coarse + fine),
-        cells: RTLGates.totalCells(fine),
+        cells: full ? RTLGates.totalCells(fine) : nil,
         log: result.output)
     }
   }
@@ -128,7 +128,7 @@ public enum LintGate {
         if !result.succeeded && warnings.isEmpty { return [result.output] }
         return warnings
       }
-    case .mlgru, .norm, .rescale:
+    case .mlgru, .norm, .rescale, .accelerator:
       return []
     }
   }

@@ -1,5 +1,6 @@
 import Foundation
 import HWGenerators
+import HWGolden
 import HWSpec
 import HWSupport
 
@@ -174,6 +175,24 @@ public final class RegressRunner: @unchecked Sendable {
           }
         }
         return outcome(.passed, cycles: run.cycles, checked: workload.outputs)
+      } catch {
+        return outcome(.failed("\(error)"))
+      }
+    case .accelerator(let config):
+      do {
+        let sim = try serialized(regressCase.target) {
+          try AcceleratorSimulation(
+            weights: ModelWeights.synthetic(.tiny, seed: seed), config: config,
+            profile: try DeviceProfile.named("d5005"), clockMHz: 300, cache: cache)
+        }
+        let vocab = ModelConfig.tiny.vocabSize
+        let prompt = [Int(seed % UInt64(vocab)), Int((seed / 7) % UInt64(vocab))]
+        let runs = try sim.run(prompt: prompt, tokens: 3)
+        let cycles = runs.reduce(0) { $0 + $1.measured.total }
+        if let m = runs.compactMap(\.mismatch).first {
+          return outcome(.failed("seed \(seed), \(config.lanes) lanes, tiny preset, prompt \(prompt): \(m)"), cycles: cycles)
+        }
+        return outcome(.passed, cycles: cycles, checked: runs.reduce(0) { $0 + $1.compared })
       } catch {
         return outcome(.failed("\(error)"))
       }

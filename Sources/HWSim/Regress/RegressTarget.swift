@@ -6,8 +6,8 @@ import HWSpec
 /// Extension point: a unit joins the matrix as a further case here (its spec
 /// syntax in `parse`, its RTL in `sources`, its multiplier budget in
 /// `allowedMultipliers`, its seeded run in `RegressRunner.run`). The ternary
-/// core runs on both simulators; the element units on Verilator (their Icarus
-/// benches are still to write). The token-level accelerator is next.
+/// core runs on both simulators; the element units and the whole accelerator
+/// on Verilator (their Icarus benches are still to write).
 public enum RegressTarget: Hashable, Sendable, CustomStringConvertible {
   case ternaryCore(TernaryCoreConfig)
   /// The MLGRU element-wise unit.
@@ -16,6 +16,9 @@ public enum RegressTarget: Hashable, Sendable, CustomStringConvertible {
   case norm(NormUnitConfig)
   /// The BitLinear rescale unit (`lanes`, `accumulatorWidth` of the config).
   case rescale(NormUnitConfig)
+  /// The whole accelerator running the tiny preset (seeded weights and prompt,
+  /// greedy generation in hardware, every checkpoint compared).
+  case accelerator(AcceleratorConfig)
 
   /// The unit's top module, which also names it in reports.
   public var unit: String {
@@ -24,6 +27,7 @@ public enum RegressTarget: Hashable, Sendable, CustomStringConvertible {
     case .mlgru: return "mlgru_unit"
     case .norm: return "norm_unit"
     case .rescale: return "rescale_unit"
+    case .accelerator: return AcceleratorGenerator.moduleName
     }
   }
 
@@ -34,6 +38,7 @@ public enum RegressTarget: Hashable, Sendable, CustomStringConvertible {
     case .mlgru(let c): return "mlgru:\(c.lanes)x\(c.maxLayers)x\(c.maxHidden)"
     case .norm(let c): return "norm:\(c.lanes)x\(c.maxLength)"
     case .rescale(let c): return "rescale:\(c.lanes)x\(c.accumulatorWidth)"
+    case .accelerator(let c): return "accel:\(c.lanes)"
     }
   }
 
@@ -52,6 +57,9 @@ public enum RegressTarget: Hashable, Sendable, CustomStringConvertible {
       return (try NormUnitGenerator.generate(config).top.name, try NormUnitGenerator.sources(config))
     case .rescale(let config):
       return (try RescaleUnitGenerator.generate(config).top.name, try RescaleUnitGenerator.sources(config))
+    case .accelerator(let config):
+      let (design, files) = try AcceleratorGenerator.files(config)
+      return (design.top.name, files)
     }
   }
 
@@ -62,6 +70,10 @@ public enum RegressTarget: Hashable, Sendable, CustomStringConvertible {
     case .mlgru(let config): return MLGRUUnitGenerator.multipliersPerLane * config.lanes
     case .norm(let config): return 2 * config.lanes + 1  // two a lane, one for the scalars
     case .rescale(let config): return config.lanes
+    case .accelerator(let config):
+      // The units' own, and the EMBED address (token x row length).
+      let e = config.elementLanes
+      return (2 * e + 1) + MLGRUUnitGenerator.multipliersPerLane * e + e + 1
     }
   }
 
@@ -69,7 +81,7 @@ public enum RegressTarget: Hashable, Sendable, CustomStringConvertible {
   public var runsUnderIcarus: Bool {
     switch self {
     case .ternaryCore(let config): return IcarusSimulation.supports(config)
-    case .mlgru, .norm, .rescale: return false
+    case .mlgru, .norm, .rescale, .accelerator: return false
     }
   }
 
@@ -81,6 +93,7 @@ public enum RegressTarget: Hashable, Sendable, CustomStringConvertible {
     case .ternaryCore, .rescale: return true
     case .mlgru(let config): return config.stateDepth * config.lanes <= 1024
     case .norm(let config): return config.memoryDepth * config.lanes <= 64
+    case .accelerator: return false
     }
   }
 
@@ -95,7 +108,8 @@ public enum RegressTarget: Hashable, Sendable, CustomStringConvertible {
     comma-separated LANESxWIDTH[:REDUCTION] for the ternary core (REDUCTION popcount or adder-tree, \
     default popcount; e.g. 4x8:popcount,16x64:adder-tree), mlgru:LANESxLAYERSxHIDDEN, \
     norm:LANESxMAXLENGTH, rescale:LANESxACCUMULATORBITS for the element units (e.g. mlgru:3x3x64, \
-    norm:3x8192, rescale:3x7), or a named set: \(RegressMatrix.sets.map(\.name).joined(separator: ", "))
+    norm:3x8192, rescale:3x7), accel:LANES for the whole accelerator on the tiny preset (e.g. accel:16), \
+    or a named set: \(RegressMatrix.sets.map(\.name).joined(separator: ", "))
     """
 
   /// Parses a `--configs` list; duplicates are dropped, first occurrence kept.
@@ -134,6 +148,17 @@ public enum RegressTarget: Hashable, Sendable, CustomStringConvertible {
         throw Invalid(description: "config '\(item)': \(error.description)")
       }
       return .mlgru(config)
+    }
+    if lowered.hasPrefix("accel:") {
+      let n = try numbers(item, prefix: "accel:", count: 1, form: "accel:LANES; e.g. accel:16")
+      let config = AcceleratorConfig(lanes: n[0])
+      do {
+        try AcceleratorGenerator.validate(config)
+        try config.validate(for: .tiny)
+      } catch let error as AcceleratorConfig.Invalid {
+        throw Invalid(description: "config '\(item)': \(error.description)")
+      }
+      return .accelerator(config)
     }
     if lowered.hasPrefix("norm:") || lowered.hasPrefix("rescale:") {
       let isNorm = lowered.hasPrefix("norm:")
@@ -187,7 +212,7 @@ public enum RegressMatrix {
   /// width (popcount lanes), and with an odd and a power-of-two width
   /// (adder-tree lanes); plus the default 16 x 64 in both datapaths; and
   /// MLGRU, norm and rescale units of 1, 3 and 16 lanes (tiny memories, the
-  /// tests' configurations, the defaults).
+  /// tests' configurations, the defaults); the accelerator with 4 and 16 lanes.
   public static let full: [RegressTarget] = {
     let popcount: [RegressTarget] = lanes.flatMap { l in [core(l, 1), core(l, 7), core(l, 64)] }
     let adderTree: [RegressTarget] = lanes.flatMap { l in [core(l, 3, .adderTree), core(l, 16, .adderTree)] }
@@ -195,6 +220,7 @@ public enum RegressMatrix {
       mlgru(1, 2, 7), mlgru(3, 3, 64), mlgru(16, 32, 2560),
       norm(1, 4), norm(3, 8192), norm(16, 8192),
       rescale(1, 32), rescale(3, 7), rescale(16, 22),
+      .accelerator(AcceleratorConfig(lanes: 4)), .accelerator(AcceleratorConfig(lanes: 16)),
     ]
     return popcount + adderTree + [core(16, 64, .adderTree)] + units
   }()
@@ -216,13 +242,13 @@ public enum RegressMatrix {
   /// kind that its own tests build.
   public static let quick: [RegressTarget] = [
     core(1, 1), core(3, 5), core(8, 16), core(16, 64), core(4, 7, .adderTree), core(2, 3, .adderTree),
-    mlgru(1, 2, 7), norm(3, 8192), rescale(3, 7),
+    mlgru(1, 2, 7), norm(3, 8192), rescale(3, 7), .accelerator(AcceleratorConfig(lanes: 16)),
   ]
 
   public static let sets: [NamedSet] = [
     NamedSet(
       name: "full", targets: full,
-      summary: "cores of lanes 1-32 with widths 1/7/64 popcount and 3/16 adder-tree, 16x64 adder-tree; MLGRU, norm and rescale units of 1, 3 and 16 lanes"),
+      summary: "cores of lanes 1-32 with widths 1/7/64 popcount and 3/16 adder-tree, 16x64 adder-tree; MLGRU, norm and rescale units of 1, 3 and 16 lanes; the accelerator with 4 and 16 lanes"),
     NamedSet(name: "quick", targets: quick, summary: "the make test slice"),
   ]
 
