@@ -1,6 +1,7 @@
 # hwgen: two commands on a fresh Debian machine.
 #   make run    install what is missing, build, emit the default RTL, run the
-#               ternary core on a seeded workload in Verilator and check it
+#               tiny model through the whole accelerator in Verilator, check every
+#               token against the golden model, report tokens/s and estimated power
 #   make test   install what is missing, then run the whole test suite
 #               (with a slice of the RTL regression matrix on both simulators)
 # CI extras:
@@ -19,7 +20,7 @@ REGRESS_SEEDS ?= 10
 
 run: deps build
 	$(HWGEN) emit --out RTL
-	$(HWGEN) core
+	$(HWGEN) simulate --model tiny --tokens 4
 
 test: deps
 	$(SWIFT) test
@@ -41,6 +42,7 @@ rtl: build
 
 bench: deps build
 	$(HWGEN) bench core
+	$(HWGEN) bench accel
 
 regress: deps build
 	@mkdir -p $(dir $(REGRESS_JUNIT))

@@ -7,3 +7,7 @@ rescale_unit.sv
 mlgru_sigmoid.sv
 mlgru_lane.sv
 mlgru_unit.sv
+vector_unit.sv
+weight_fifo.sv
+matvec_datapath.sv
+mmfree_accel.sv

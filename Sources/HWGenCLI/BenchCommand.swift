@@ -9,7 +9,7 @@ import HWSupport
 struct Bench: ParsableCommand {
   static let configuration = CommandConfiguration(
     abstract: "Benchmarks (ratios measured in one run, not timed tests).",
-    subcommands: [BenchCore.self, BenchGolden.self])
+    subcommands: [BenchCore.self, BenchGolden.self, BenchAccelerator.self])
 }
 
 /// Verilator build time and simulation speed of the ternary core, for the

@@ -21,14 +21,35 @@ public struct SHA256 {
   public init() {}
 
   public mutating func update<S: Sequence>(_ bytes: S) where S.Element == UInt8 {
+    let done: Void? = bytes.withContiguousStorageIfAvailable { update(UnsafeRawBufferPointer($0)) }
+    guard done == nil else { return }
     for byte in bytes {
       buffer.append(byte)
       length &+= 1
       if buffer.count == 64 {
-        compress(buffer)
+        buffer.withUnsafeBytes { compress($0) }
         buffer.removeAll(keepingCapacity: true)
       }
     }
+  }
+
+  /// Contiguous bytes: whole 64-byte blocks are compressed in place.
+  public mutating func update(_ bytes: UnsafeRawBufferPointer) {
+    var rest = bytes[...]
+    length &+= UInt64(bytes.count)
+    if !buffer.isEmpty {
+      let take = min(64 - buffer.count, rest.count)
+      buffer.append(contentsOf: rest.prefix(take))
+      rest = rest.dropFirst(take)
+      guard buffer.count == 64 else { return }
+      buffer.withUnsafeBytes { compress($0) }
+      buffer.removeAll(keepingCapacity: true)
+    }
+    while rest.count >= 64 {
+      compress(UnsafeRawBufferPointer(rebasing: rest.prefix(64)))
+      rest = rest.dropFirst(64)
+    }
+    buffer.append(contentsOf: rest)
   }
 
   public mutating func update(_ string: String) { update(Array(string.utf8)) }
@@ -39,7 +60,9 @@ public struct SHA256 {
     tail.append(0x80)
     while tail.count % 64 != 56 { tail.append(0) }
     for shift in stride(from: 56, through: 0, by: -8) { tail.append(UInt8(truncatingIfNeeded: bitLength >> UInt64(shift))) }
-    for start in stride(from: 0, to: tail.count, by: 64) { compress(Array(tail[start..<start + 64])) }
+    tail.withUnsafeBytes { all in
+      for start in stride(from: 0, to: all.count, by: 64) { compress(UnsafeRawBufferPointer(rebasing: all[start..<start + 64])) }
+    }
     buffer.removeAll()
     return state.flatMap { word in (0..<4).map { UInt8(truncatingIfNeeded: word >> UInt32(24 - 8 * $0)) } }
   }
@@ -51,27 +74,32 @@ public struct SHA256 {
     return hasher.finalize().map { String($0, radix: 16).leftPadded(to: 2, with: "0") }.joined()
   }
 
-  private mutating func compress(_ block: [UInt8]) {
-    var w = [UInt32](repeating: 0, count: 64)
-    for i in 0..<16 {
-      w[i] = (0..<4).reduce(UInt32(0)) { ($0 << 8) | UInt32(block[4 * i + $1]) }
-    }
-    for i in 16..<64 {
-      let s0 = w[i - 15].rotr(7) ^ w[i - 15].rotr(18) ^ (w[i - 15] >> 3)
-      let s1 = w[i - 2].rotr(17) ^ w[i - 2].rotr(19) ^ (w[i - 2] >> 10)
-      w[i] = w[i - 16] &+ s0 &+ w[i - 7] &+ s1
-    }
+  private mutating func compress(_ block: UnsafeRawBufferPointer) {
+    precondition(block.count == 64)
     var (a, b, c, d, e, f, g, h) = (state[0], state[1], state[2], state[3], state[4], state[5], state[6], state[7])
-    for i in 0..<64 {
-      let s1 = e.rotr(6) ^ e.rotr(11) ^ e.rotr(25)
-      let ch = (e & f) ^ (~e & g)
-      let t1 = h &+ s1 &+ ch &+ SHA256.k[i] &+ w[i]
-      let s0 = a.rotr(2) ^ a.rotr(13) ^ a.rotr(22)
-      let maj = (a & b) ^ (a & c) ^ (b & c)
-      let t2 = s0 &+ maj
-      (h, g, f, e, d, c, b, a) = (g, f, e, d &+ t1, c, b, a, t1 &+ t2)
+    withUnsafeTemporaryAllocation(of: UInt32.self, capacity: 64) { w in
+      for i in 0..<16 {
+        w[i] = UInt32(block[4 * i]) << 24 | UInt32(block[4 * i + 1]) << 16 | UInt32(block[4 * i + 2]) << 8 | UInt32(block[4 * i + 3])
+      }
+      for i in 16..<64 {
+        let s0 = w[i - 15].rotr(7) ^ w[i - 15].rotr(18) ^ (w[i - 15] >> 3)
+        let s1 = w[i - 2].rotr(17) ^ w[i - 2].rotr(19) ^ (w[i - 2] >> 10)
+        w[i] = w[i - 16] &+ s0 &+ w[i - 7] &+ s1
+      }
+      SHA256.k.withUnsafeBufferPointer { k in
+        for i in 0..<64 {
+          let s1 = e.rotr(6) ^ e.rotr(11) ^ e.rotr(25)
+          let ch = (e & f) ^ (~e & g)
+          let t1 = h &+ s1 &+ ch &+ k[i] &+ w[i]
+          let s0 = a.rotr(2) ^ a.rotr(13) ^ a.rotr(22)
+          let maj = (a & b) ^ (a & c) ^ (b & c)
+          let t2 = s0 &+ maj
+          (h, g, f, e, d, c, b, a) = (g, f, e, d &+ t1, c, b, a, t1 &+ t2)
+        }
+      }
     }
-    for (i, v) in [a, b, c, d, e, f, g, h].enumerated() { state[i] = state[i] &+ v }
+    state[0] &+= a; state[1] &+= b; state[2] &+= c; state[3] &+= d
+    state[4] &+= e; state[5] &+= f; state[6] &+= g; state[7] &+= h
   }
 }
 

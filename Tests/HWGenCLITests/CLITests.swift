@@ -36,14 +36,28 @@ func temporaryDirectory() -> URL {
     let names = try FileManager.default.contentsOfDirectory(atPath: dir.path).sorted()
     #expect(names == [
       "hwgen.f", "manifest.json", "mlgru_lane.sv", "mlgru_sigmoid.sv", "mlgru_unit.sv", "norm_lane.sv", "norm_unit.sv",
-      "rescale_lane.sv", "rescale_unit.sv", "ternary_core.sv", "ternary_lane.sv",
+      "rescale_lane.sv", "rescale_unit.sv", "ternary_core.sv", "ternary_lane.sv", "vector_unit.sv",
     ])
     let manifest = try String(contentsOf: dir.appendingPathComponent("manifest.json"), encoding: .utf8)
     #expect(manifest.contains("\"lanes\": 4,"))
     #expect(manifest.contains("\"laneWidth\": 8,"))
     let filelist = try String(contentsOf: dir.appendingPathComponent("hwgen.f"), encoding: .utf8)
     #expect(filelist.hasPrefix("ternary_lane.sv\nternary_core.sv\nnorm_lane.sv\n"))
-    #expect(filelist.hasSuffix("mlgru_unit.sv\n"))
+    #expect(filelist.hasSuffix("mlgru_unit.sv\nvector_unit.sv\n"))
+  }
+
+  @Test func emitWritesTheAcceleratorTopForItsCoreShape() throws {
+    let dir = temporaryDirectory().appendingPathComponent("rtl")
+    let result = try HWGenProcess.run(["emit", "--lanes", "8", "--out", dir.path])
+    #expect(result.succeeded, "\(result.output)")
+    let filelist = try String(contentsOf: dir.appendingPathComponent("hwgen.f"), encoding: .utf8)
+    #expect(filelist.hasSuffix("weight_fifo.sv\nmatvec_datapath.sv\nmmfree_accel.sv\n"), "\(filelist)")
+    let manifest = try String(contentsOf: dir.appendingPathComponent("manifest.json"), encoding: .utf8)
+    #expect(manifest.contains("\"top\": \"mmfree_accel\""))
+    // A core the accelerator cannot use (24 lanes do not pack into 64-element words) gets the units only.
+    let other = temporaryDirectory().appendingPathComponent("rtl")
+    #expect(try HWGenProcess.run(["emit", "--lanes", "24", "--out", other.path]).succeeded)
+    #expect(!FileManager.default.fileExists(atPath: other.appendingPathComponent("mmfree_accel.sv").path))
   }
 
   @Test func emitTwiceGivesIdenticalFiles() throws {

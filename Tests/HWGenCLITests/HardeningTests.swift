@@ -295,7 +295,7 @@ private let smallCore = coreRun()
     }
     #expect(junit[0] == junit[1])
     #expect(stdout[0] == stdout[1])
-    #expect(rtl[0] == rtl[1] && rtl[0].count == 11)
+    #expect(rtl[0] == rtl[1] && rtl[0].count == 12)
     #expect(core[0] == core[1])
     #expect(lint[0] == lint[1])
     #expect(stdout[0].contains("regress: 8 cases, 8 passed, 0 failed, 0 skipped"), "\(stdout[0])")

@@ -1,0 +1,91 @@
+import ArgumentParser
+import Foundation
+import HWGenerators
+import HWGolden
+import HWReport
+import HWSim
+import HWSpec
+import HWSupport
+
+/// Tokens/s of the whole accelerator against its memory roofline, per device,
+/// lanes and weight-FIFO size, measured in one run: the performance targets
+/// of the token-level simulation.
+struct BenchAccelerator: ParsableCommand {
+  static let configuration = CommandConfiguration(
+    commandName: "accel",
+    abstract: "Cycles, tokens/s and achieved/roofline of mmfree_accel per device, lanes and weight FIFO, with the simulation's wall time.",
+    discussion: """
+      Every run is checked against the golden model. The defaults measure the targets: 1.3b on \
+      the d5005 with 16 lanes (>= 90% of the memory roofline), and on the u280 the lanes and \
+      weight FIFO that reach the HBM roofline.
+      """)
+
+  @Option(help: "Model preset.") var model: String = "1.3b"
+  @Option(help: "Runs as DEVICE:LANES:FIFO_KIB, comma-separated.")
+  var runs: String = "d5005:16:256,u280:32:256,u280:64:256,u280:128:256,u280:128:1024,u280:256:1024"
+  @Option(help: "Tokens per run (after a one-token prompt).") var tokens: Int = 1
+  @Option(help: "Simulate only the first K layers (the rest extrapolated).") var layers: Int?
+  @Option(help: "Seed of the synthetic weights.") var seed: UInt64 = 1
+
+  struct Run {
+    var device: DeviceProfile
+    var lanes: Int
+    var fifoKiB: Int
+  }
+
+  func parsedRuns() throws -> [Run] {
+    try runs.split(separator: ",").map { item in
+      let parts = item.split(separator: ":").map(String.init)
+      guard parts.count == 3, let lanes = Int(parts[1]), let fifo = Int(parts[2]), (1...65536).contains(fifo) else {
+        throw ValidationError("run '\(item)' is not DEVICE:LANES:FIFO_KIB, e.g. u280:128:1024")
+      }
+      let device: DeviceProfile
+      do { device = try DeviceProfile.named(parts[0]) } catch { throw ValidationError("\(error)") }
+      let config = AcceleratorConfig(lanes: lanes)
+      do { try AcceleratorGenerator.validate(config) } catch { throw ValidationError("run '\(item)': \(error)") }
+      return Run(device: device, lanes: lanes, fifoKiB: fifo)
+    }
+  }
+
+  func validate() throws {
+    _ = try parsedRuns()
+    guard (1...1000).contains(tokens) else { throw ValidationError("tokens must be between 1 and 1000, got \(tokens)") }
+    if let layers, layers < 1 { throw ValidationError("layers must be at least 1, got \(layers)") }
+  }
+
+  func run() throws {
+    let preset = try ModelConfig.preset(named: model)
+    if let layers, layers > preset.layers { throw SimulateError("\(preset.name) has \(preset.layers) layers, --layers \(layers) is more") }
+    let weights = ModelWeights.synthetic(preset, seed: seed)
+    print("hwgen bench accel: \(preset), synthetic weights seed \(seed), \(tokens) token(s) after a one-token prompt"
+      + (layers.map { ", layers 0..<\($0) simulated, the rest extrapolated" } ?? ", every layer simulated"))
+    var rows: [[String]] = []
+    for r in try parsedRuns() {
+      let lanes = AcceleratorConfig(lanes: r.lanes)
+      let config = AcceleratorConfig(lanes: r.lanes, weightFIFOBeats: max(2, r.fifoKiB * 1024 / lanes.weightBeatBytes))
+      let clock = r.device.defaultClockMHz
+      let build = Stopwatch()
+      let sim = try AcceleratorSimulation(weights: weights, config: config, profile: r.device, clockMHz: clock, layers: layers)
+      let buildSeconds = build.seconds
+      let wall = Stopwatch()
+      let report = try AcceleratorRunner.run(sim, prompt: [1], tokens: tokens, seed: seed, device: r.device, clockMHz: clock)
+      let seconds = wall.seconds
+      if let m = report.firstMismatch { throw SimulateError("\(r.device.name) lanes \(r.lanes): \(m)") }
+      let c = report.cycles, total = Double(max(1, c.total))
+      rows.append([
+        r.device.name, "\(r.lanes)", "\(r.fifoKiB)", Format.significant(report.cyclesPerToken, 7),
+        Format.significant(report.tokensPerSecond, 4), Format.significant(report.rooflineTokensPerSecond, 4),
+        Format.percent(report.rooflineFraction), Format.percent(Double(c.stalls) / total),
+        Format.percent(Double(c.elementwise) / total), Format.seconds(seconds / Double(report.tokens)),
+        Format.seconds(buildSeconds),
+      ])
+      print("\(r.device.name) lanes \(r.lanes) FIFO \(r.fifoKiB) KiB: \(Format.percent(report.rooflineFraction)) of the roofline")
+    }
+    print("")
+    print(Format.table(
+      ["device", "lanes", "FIFO KiB", "cycles/token", "tokens/s", "roofline", "achieved", "stalls", "element-wise",
+               "wall/token", "build"],
+      rows))
+    print("wall/token: simulation and golden model together, this machine; build: Verilator (cached after the first run)")
+  }
+}
