@@ -73,7 +73,7 @@ struct BenchAccelerator: ParsableCommand {
       if let m = report.firstMismatch { throw SimulateError("\(r.device.name) lanes \(r.lanes): \(m)") }
       let c = report.cycles, total = Double(max(1, c.total))
       rows.append([
-        r.device.name, "\(r.lanes)", "\(r.fifoKiB)", Format.significant(report.cyclesPerToken, 7),
+        r.device.name, "\(r.lanes)", "\(r.fifoKiB)", "\(Int(report.cyclesPerToken.rounded()))",
         Format.significant(report.tokensPerSecond, 4), Format.significant(report.rooflineTokensPerSecond, 4),
         Format.percent(report.rooflineFraction), Format.percent(Double(c.stalls) / total),
         Format.percent(Double(c.elementwise) / total), Format.seconds(seconds / Double(report.tokens)),

@@ -41,6 +41,8 @@ struct Simulate: ParsableCommand {
   }
 
   func run() throws {
+    if power { _ = try ExternalTool.yosys.locate() }
+    _ = try ExternalTool.verilator.locate()
     let setup = Stopwatch()
     let source = try ModelSource.resolve(model: model, weights: weights, seed: seed)
     let modelConfig = source.weights.config

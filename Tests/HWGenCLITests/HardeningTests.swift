@@ -106,6 +106,22 @@ private let smallCore = coreRun()
     (["regress", "--junit", "/"], "junit: / is a directory"),
     (["regress", "--junit", "/proc/hwgen-junit.xml"], "junit: cannot write /proc/hwgen-junit.xml"),
     (["regress", "--keep-failures", "/proc/self/status"], "keep-failures: /proc/self/status exists and is not a directory"),
+    // simulate
+    (["simulate", "--model", "7b"], "unknown model '7b'"),
+    (["simulate", "--lanes", "24"], "lanes must be 1, 2, 4, 8, 16, 32, 64 or a multiple of 64, got 24"),
+    (["simulate", "--lanes", "0"], "lanes must be between 1 and 256, got 0"),
+    (["simulate", "--tokens", "0"], "tokens must be between 1 and 100000, got 0"),
+    (["simulate", "--weight-fifo-kib", "0"], "weight FIFO must be between 1 and 65536 KiB, got 0"),
+    (["simulate", "--prompt", "1,x"], "prompt ids must be integers in 0..<512, got 'x'"),
+    (["simulate", "--prompt", "512"], "prompt ids must be integers in 0..<512, got '512'"),
+    (["simulate", "--layers", "3"], "model tiny has 2 layers, --layers 3 is more"),
+    (["simulate", "--device", "mars"], "unknown device 'mars'"),
+    (["simulate", "--clock-mhz", "0"], "clock must be between 0 and 2000 MHz, got 0.0"),
+    (["simulate", "--json", "/"], "json: / is a directory"),
+    (["simulate", "--no-power", "--report", "/tmp/hwgen-report"], "--report needs the power estimate"),
+    (["bench", "accel", "--runs", "u280:24:256"], "lanes must be 1, 2, 4, 8, 16, 32, 64 or a multiple of 64"),
+    (["bench", "accel", "--runs", "u280:128"], "run 'u280:128' is not DEVICE:LANES:FIFO_KIB"),
+    (["bench", "accel", "--runs", "mars:16:256"], "unknown device 'mars'"),
     // lint
     (["lint", "--configs", "4x8,,1x1"], "empty entry"),
     (["lint", "--jobs", "-2"], "jobs"),
@@ -132,6 +148,8 @@ private let smallCore = coreRun()
     (["lint", "--configs", "1x1"], ["yosys"], "yosys not found on PATH; install it with: apt-get install -y yosys"),
     (["lint", "--configs", "1x1"], ["iverilog"], "install it with: apt-get install -y iverilog"),
     (["bench", "core", "--mweights", "1", "--variants", "default"], ["verilator"], "apt-get install -y verilator"),
+    (["simulate", "--tokens", "1"], ["yosys"], "yosys not found on PATH; install it with: apt-get install -y yosys"),
+    (["simulate", "--tokens", "1", "--no-power"], ["verilator"], "apt-get install -y verilator"),
   ]
 
   @Test(arguments: missingTools)
