@@ -27,7 +27,7 @@ public struct FixedBitLinear: Sendable {
 /// (docs/numerics.md): gammas, lower bounds and the embedding in Q15.16,
 /// betas as `Scale`s. The ternary planes are shared, not copied.
 public struct FixedPointWeights: Sendable {
-  public struct Layer: Sendable {
+  public struct Layer: Sendable, LayerProjections {
     public let attnNorm: [Int32]
     public let i, f, g, o: FixedBitLinear
     public let gNorm: [Int32]

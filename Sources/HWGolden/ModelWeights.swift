@@ -25,8 +25,35 @@ public struct BitLinearWeights: Hashable, Sendable {
   public var cols: Int { weight.cols }
 }
 
+/// A block's six projections by name, in whatever form a model holds them
+/// (latent `BitLinearWeights`, fixed-point `FixedBitLinear`).
+public protocol LayerProjections {
+  associatedtype Projection
+  var i: Projection { get }
+  var f: Projection { get }
+  var g: Projection { get }
+  var o: Projection { get }
+  var gate: Projection { get }
+  var down: Projection { get }
+}
+
+extension LayerProjections {
+  /// The projection by name (`.lmHead` is not a layer projection).
+  public func projection(_ p: ModelConfig.Projection) -> Projection {
+    switch p {
+    case .i: return i
+    case .f: return f
+    case .g: return g
+    case .o: return o
+    case .gate: return gate
+    case .down: return down
+    case .lmHead: preconditionFailure("the lm_head belongs to the model, not a layer")
+    }
+  }
+}
+
 /// The parameters of one block (checkpoint prefix `model.layers.N.`).
-public struct LayerWeights: Hashable, Sendable {
+public struct LayerWeights: Hashable, Sendable, LayerProjections {
   /// `attn_norm.weight`, length D: the RMSNorm before the MLGRU.
   public let attnNorm: [Float]
   /// MLGRU projections, each D -> D (`attn.{i,f,g,o}_proj`).
@@ -56,19 +83,6 @@ public struct LayerWeights: Hashable, Sendable {
     self.mlpNorm = mlpNorm
     self.gate = gate
     self.down = down
-  }
-
-  /// The projection by name (`.lmHead` is not a layer projection).
-  public func projection(_ p: ModelConfig.Projection) -> BitLinearWeights {
-    switch p {
-    case .i: return i
-    case .f: return f
-    case .g: return g
-    case .o: return o
-    case .gate: return gate
-    case .down: return down
-    case .lmHead: preconditionFailure("the lm_head belongs to the model, not a layer")
-    }
   }
 
   /// Checks every shape against `config`.

@@ -27,7 +27,8 @@ public enum PowerReport {
   /// A Markdown summary; `chart` names the SVG file to embed, when written next to it.
   public static func markdown(_ e: PowerEstimate, title: String, chart: String? = nil) -> String {
     var out = ["# \(title)", ""]
-    out.append("**ESTIMATE**, not a measurement: \(e.method).")
+    let method = e.method.hasPrefix("ESTIMATE: ") ? String(e.method.dropFirst("ESTIMATE: ".count)) : e.method
+    out.append("**ESTIMATE**, not a measurement. Method: \(method).")
     out.append("")
     out.append("Device \(e.device) at \(mhz(e.clockMHz)) MHz, \(e.tokens) token\(e.tokens == 1 ? "" : "s"), \(seconds(e.secondsPerToken)) per token.")
     out.append("")

@@ -387,20 +387,6 @@ public final class AcceleratorSimulation {
   }
 }
 
-extension FixedPointWeights.Layer {
-  public func projection(_ p: ModelConfig.Projection) -> FixedBitLinear {
-    switch p {
-    case .i: return i
-    case .f: return f
-    case .g: return g
-    case .o: return o
-    case .gate: return gate
-    case .down: return down
-    case .lmHead: preconditionFailure("the lm_head belongs to the model, not a layer")
-    }
-  }
-}
-
 extension FixedPointWeights {
   /// A vector of the program's memory map.
   func vector(_ v: AcceleratorProgram.Vector) -> [Int32] {
