@@ -9,7 +9,8 @@ import HWSupport
 /// shards, each projection is ternarized (`Ternarize`) and everything is
 /// written into a temporary sibling of the output directory, which is renamed
 /// into place at the end. Any error, or Ctrl-C, leaves no output behind. The
-/// sources are hashed on a second thread while the conversion runs.
+/// sources are hashed on a second thread while the conversion runs. A
+/// `tokenizer.json` next to the checkpoint is checked and copied.
 public enum CheckpointImport {
   public struct Summary: Sendable {
     public let manifest: ModelManifest
@@ -23,6 +24,7 @@ public enum CheckpointImport {
   public static func run(_ source: URL, to output: URL) throws -> Summary {
     let checkpoint = try HFCheckpoint(source)
     let config = checkpoint.modelConfig
+    let tokenizer = try readTokenizer(checkpoint.directory)
     let staging = try StagedDirectory(output)
     defer { staging.discard() }
 
@@ -74,7 +76,12 @@ public enum CheckpointImport {
         name: spec.name, file: spec.file, offset: offset, bytes: out.size - offset, shape: spec.shape, encoding: spec.encoding,
         source: spec.source, nonZero: count))
     }
-    let files = try ModelDirectory.files.map { try outputs[$0]!.finish() }
+    var files = try ModelDirectory.files.map { try outputs[$0]!.finish() }
+    if let tokenizer {
+      let out = try OutputFile(staging.url.appendingPathComponent(Tokenizer.fileName), displayName: output.appendingPathComponent(Tokenizer.fileName).path)
+      try out.append(bytes: tokenizer.data)
+      files.append(try out.finish())
+    }
 
     hashing.wait()
     let sources = sourceFiles.enumerated().map { i, file in
@@ -101,6 +108,16 @@ public enum CheckpointImport {
     return Summary(
       manifest: manifest, sourceBytes: sources.reduce(0) { $0 + $1.bytes }, shards: checkpoint.shards.count,
       zeroFraction: weights == 0 ? 0 : 1 - Double(nonZero) / Double(weights), betaRange: betaLow...betaHigh)
+  }
+
+  /// The checkpoint directory's `tokenizer.json`, if it has one, checked by
+  /// parsing it (`Tokenizer`); the model directory gets a byte-for-byte copy.
+  static func readTokenizer(_ directory: URL) throws -> (data: Data, tokenizer: Tokenizer)? {
+    let url = directory.appendingPathComponent(Tokenizer.fileName)
+    guard FileManager.default.fileExists(atPath: url.path) else { return nil }
+    let data: Data
+    do { data = try Data(contentsOf: url) } catch { throw CheckpointError(file: url.path, "cannot read: \(ioReason(error))") }
+    return (data, try Tokenizer(data: data, displayName: url.path))
   }
 
   /// A large Float32 tensor copied through a bounded buffer (finite values checked).

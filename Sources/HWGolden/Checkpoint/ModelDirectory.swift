@@ -71,13 +71,15 @@ public struct CheckpointInfo: Hashable, Sendable {
   public let sourceHash: String
   public let directory: URL
   public let manifest: ModelManifest
+  /// The checkpoint's `tokenizer.json`, when it had one.
+  public let tokenizer: Tokenizer?
 
   /// "imported NAME (source sha256 0123456789ab)".
   public var summary: String { "imported \(name) (source sha256 \(sourceHash.prefix(12)))" }
 }
 
 /// An hwgen model directory: the ternary planes, scales, gammas, lower bounds
-/// and embedding of one checkpoint, and `manifest.json`. `CheckpointImport`
+/// and embedding of one checkpoint, its `tokenizer.json` if it had one, and `manifest.json`. `CheckpointImport`
 /// writes it; `load` reads it back and verifies everything.
 public enum ModelDirectory {
   public static let manifestName = "manifest.json"
@@ -103,6 +105,8 @@ public enum ModelDirectory {
   }
 
   static let files = ["embedding.bin", "lower_bounds.bin", "scales.bin", "ternary.bin", "vectors.bin"]
+  /// Copied unchanged from the checkpoint when it has one; listed in `files` like the others.
+  static let optionalFiles = [Tokenizer.fileName]
   static let precomputedLowerBounds = TensorNames.lowerBounds + ".precomputed"
 
   static func layout(_ c: ModelConfig) -> [ArraySpec] {
@@ -161,15 +165,17 @@ public enum ModelDirectory {
   /// Reads a model directory back into `ModelWeights`, verifying the manifest,
   /// every file's size and SHA-256, every array's place, shape and encoding,
   /// the ternary planes' invariants, finite values and positive betas, and
-  /// the stored precomputed lower bounds against `ModelWeights`' own.
+  /// the stored precomputed lower bounds against `ModelWeights`' own; and
+  /// reads `tokenizer.json` (`CheckpointInfo.tokenizer`) when the manifest lists it.
   public static func load(_ directory: URL) throws -> (ModelWeights, CheckpointInfo) {
     let manifest = try readManifest(directory)
     let manifestPath = directory.appendingPathComponent(manifestName).path
     let config = manifest.config
 
-    // Files: exactly the expected ones, each with its size and hash.
-    guard manifest.files.map(\.name).sorted() == files else {
-      throw CheckpointError(file: manifestPath, "files \(manifest.files.map(\.name).sorted()), expected \(files)")
+    // Files: exactly the expected ones (and the optional ones it lists), each with its size and hash.
+    let listed = manifest.files.map(\.name).sorted()
+    guard listed == (files + optionalFiles.filter(listed.contains)).sorted() else {
+      throw CheckpointError(file: manifestPath, "files \(listed), expected \(files) and optionally \(optionalFiles)")
     }
     var mapped: [String: MappedFile] = [:]
     for entry in manifest.files {
@@ -265,7 +271,11 @@ public enum ModelDirectory {
           "layer \(l) channel \(c): stored \(stored[l * d + c]), recomputed from the raw values \(weights.lowerBounds[l][c])")
       }
     }
-    let info = CheckpointInfo(name: manifest.checkpoint.name, sourceHash: manifest.checkpoint.sourceHash, directory: directory, manifest: manifest)
+    let tokenizer = try mapped[Tokenizer.fileName].map { file in
+      try Tokenizer(data: Data(file.bytes(0..<file.size)), displayName: file.displayName)
+    }
+    let info = CheckpointInfo(
+      name: manifest.checkpoint.name, sourceHash: manifest.checkpoint.sourceHash, directory: directory, manifest: manifest, tokenizer: tokenizer)
     return (weights, info)
   }
 

@@ -1,0 +1,1 @@
+../HWGoldenTests/TokenizerFixture.swift
