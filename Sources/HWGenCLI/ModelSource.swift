@@ -9,6 +9,8 @@ struct ModelSource {
   let weights: ModelWeights
   /// One line: "imported NAME (source sha256 ...)" or "synthetic, seed S".
   let description: String
+  /// The imported model's tokenizer.json, when its checkpoint had one.
+  var tokenizer: Tokenizer? = nil
 
   /// `weights` wins when given; `model`, if also given, must then name a preset
   /// of the same shape. Without `weights`, the preset `model` (default
@@ -27,7 +29,7 @@ struct ModelSource {
       }
     }
     let (weights, info) = try ModelDirectory.load(directory)
-    return ModelSource(weights: weights, description: info.summary)
+    return ModelSource(weights: weights, description: info.summary, tokenizer: info.tokenizer)
   }
 
   static func preset(_ name: String) throws -> ModelConfig {

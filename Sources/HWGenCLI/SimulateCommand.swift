@@ -14,7 +14,8 @@ struct Simulate: ParsableCommand {
   @Option(help: "Model preset: tiny (default), 370m, 1.3b, 2.7b.") var model: String?
   @Option(help: "Imported model directory (hwgen import); wins over --model, which must then match its shape.") var weights: String?
   @Option(help: "Tokens to generate (greedy, each argmax fed back).") var tokens: Int = 4
-  @Option(help: "Prompt token ids, comma-separated.") var prompt: String = "1"
+  @Option(help: "Prompt token ids, comma-separated (default 1).") var prompt: String?
+  @Option(help: "Prompt text, tokenized with the imported model's tokenizer.json; the generated tokens are printed as text too.") var text: String?
   @Option(help: "Core lanes (output rows per cycle) and element lanes of the other units.") var lanes: Int = AcceleratorConfig.defaultLanes
   @Option(help: "Device profile for the off-chip memory model: d5005, u280, ...") var device: String = "d5005"
   @Option(name: .customLong("clock-mhz"), help: "Clock in MHz (default: the device profile's).") var clockMHz: Double?
@@ -35,6 +36,8 @@ struct Simulate: ParsableCommand {
     if let layers, layers < 1 { throw ValidationError("layers must be at least 1, got \(layers)") }
     guard (1...65536).contains(weightFIFOKiB) else { throw ValidationError("weight FIFO must be between 1 and 65536 KiB, got \(weightFIFOKiB)") }
     if let clockMHz, !(clockMHz > 0 && clockMHz <= 2000) { throw ValidationError("clock must be between 0 and 2000 MHz, got \(clockMHz)") }
+    if text != nil && prompt != nil { throw ValidationError("--text and --prompt are mutually exclusive") }
+    if text != nil && weights == nil { throw ValidationError("--text needs an imported model with tokenizer.json (--weights MODEL_DIR)") }
     if reportDirectory != nil && !power { throw ValidationError("--report needs the power estimate; drop --no-power") }
     if let json { try Regress.checkWritable(file: json, option: "json") }
     if let trace { try Regress.checkWritable(file: trace, option: "trace") }
@@ -48,11 +51,22 @@ struct Simulate: ParsableCommand {
     let modelConfig = source.weights.config
     let profile = try DeviceProfile.named(device)
     let clock = clockMHz ?? profile.defaultClockMHz
-    let promptIDs = try prompt.split(separator: ",").map { part -> Int in
-      guard let id = Int(part.trimmingCharacters(in: .whitespaces)), (0..<modelConfig.vocabSize).contains(id) else {
-        throw SimulateError("prompt ids must be integers in 0..<\(modelConfig.vocabSize), got '\(part)'")
+    var tokenizer: Tokenizer?
+    let promptIDs: [Int]
+    if let text {
+      guard let t = source.tokenizer else { throw SimulateError("--text needs an imported model with tokenizer.json; \(weights ?? "") has none") }
+      tokenizer = t
+      promptIDs = t.encode(text)
+      if let bad = promptIDs.first(where: { !(0..<modelConfig.vocabSize).contains($0) }) {
+        throw SimulateError("the tokenizer gives id \(bad) for --text, outside the model's vocab 0..<\(modelConfig.vocabSize)")
       }
-      return id
+    } else {
+      promptIDs = try (prompt ?? "1").split(separator: ",").map { part -> Int in
+        guard let id = Int(part.trimmingCharacters(in: .whitespaces)), (0..<modelConfig.vocabSize).contains(id) else {
+          throw SimulateError("prompt ids must be integers in 0..<\(modelConfig.vocabSize), got '\(part)'")
+        }
+        return id
+      }
     }
     guard !promptIDs.isEmpty else { throw SimulateError("the prompt needs at least one token id") }
     if let layers, layers > modelConfig.layers {
@@ -104,6 +118,9 @@ struct Simulate: ParsableCommand {
       try FileOutput.writeAtomically(report.json(), to: URL(fileURLWithPath: json))
     }
     print(Self.describe(report, wall: seconds))
+    if let tokenizer, let text {
+      print("text: \(text.debugDescription) -> \(tokenizer.decode(report.generated, after: promptIDs).debugDescription)")
+    }
     if let estimate = report.power {
       for line in PowerReport.lines(estimate) { print(line) }
       if let reportDirectory {
