@@ -149,7 +149,8 @@ struct Simulate: ParsableCommand {
     let watch = Stopwatch()
     let result = try runner.synthesize(job, yosys: try SynthesisRunner.yosysVersion())
     let x = result.resources
-    print("resources (\(flow.summary), \(result.fromCache ? "cached" : "synthesized in " + Format.seconds(watch.seconds))): \(x.luts) \(flow.lutUnit), \(x.flipFlops) FFs, \(Format.significant(x.blockRAMBlocks, 4)) \(flow.blockRAMUnit), \(x.dsps) DSPs")
+    func short(_ unit: String) -> String { String(unit.split(separator: " (").first ?? Substring(unit)) }
+    print("resources (Yosys \(flow.command), \(result.fromCache ? "cached" : "synthesized in " + Format.seconds(watch.seconds))): \(x.luts) \(short(flow.lutUnit)), \(x.flipFlops) FFs, \(Format.significant(x.blockRAMBlocks, 4)) \(short(flow.blockRAMUnit)), \(x.dsps) DSPs")
     let scale = Double(r.cycles.total) / Double(max(1, r.measuredCycles.total))
     let counts = r.activity.counts(
       config: config, tokens: r.tokens, rescaledRows: sim.program.rescaledRowsPerToken * r.tokens, scale: scale)
