@@ -57,6 +57,9 @@ module mmfree_accel (
   logic               token_pulse_q;
   logic               bad_op_d;
   logic               bad_op_q;
+  logic               mv_busy_d;
+  logic               mv_busy_q;  // a MATVEC is running
+  logic               mv_y_valid;
   logic [3:0]         opcode;
   logic [15:0]        length;
   logic [11:0]        field_a;
@@ -80,6 +83,7 @@ module mmfree_accel (
   logic               op_wait;
   logic               op_set;
   logic               op_end;
+  logic               op_wait_matvec;
   logic               uses_norm;
   logic               uses_mlgru;
   logic               uses_vector;
@@ -151,6 +155,7 @@ module mmfree_accel (
   logic [31:0]        norm_scale_mantissa;
   logic signed [11:0] norm_scale_exponent;
   logic               norm_valid;
+  logic               norm_y_ready;  // QUANT's output goes to the packer, never blocked
   logic               unused_norm_g_ready;
   logic               mlgru_in_ready;
   logic               mlgru_out_valid;
@@ -159,14 +164,18 @@ module mmfree_accel (
   logic               mlgru_err;
   logic [1:0]         mlgru_op;
   logic               u_mlgru_in_valid;
+  logic               u_mlgru_out_ready;
   logic               vector_in_ready;
   logic               vector_out_valid;
   logic [511:0]       vector_out_data;
   logic               vector_out_last;
   logic [15:0]        vector_out_index;
   logic signed [31:0] vector_out_max;
+  logic               vector_out_ready;  // ARGMAX writes nothing, never blocked
   logic               u_vector_in_valid;
   logic               unused_vector_max;
+  logic               quant_bank_d;
+  logic               quant_bank_q;  // the bank the last QUANT filled
   logic [1:0]         pack_slot_d;
   logic [1:0]         pack_slot_q;  // the slot of the word the next int8 beat fills
   logic [7:0]         pack_word_d;
@@ -199,13 +208,22 @@ module mmfree_accel (
   logic [511:0]       mv_act_q;  // act_buf[mv_chunk]
   logic               mv_act_valid_d;
   logic               mv_act_valid_q;
-  logic [7:0]         mv_chunks;  // 64-column words of the matrix
-  logic [15:0]        mv_groups;  // row groups of the matrix
+  logic [7:0]         mv_chunks_d;
+  logic [7:0]         mv_chunks_q;  // 64-column words of the matrix
+  logic [15:0]        mv_groups_d;
+  logic [15:0]        mv_groups_q;  // row groups of the matrix
+  logic               mv_bank_d;
+  logic               mv_bank_q;  // the activation bank it reads
+  logic [11:0]        mv_ptr_d;
+  logic [11:0]        mv_ptr_q;  // scratchpad beat its next result goes to
+  logic [31:0]        mv_scale_mantissa_d;
+  logic [31:0]        mv_scale_mantissa_q;  // its QUANT's output scale
+  logic signed [11:0] mv_scale_exponent_d;
+  logic signed [11:0] mv_scale_exponent_q;
   logic               wf_valid;
   logic               wf_ready;
   logic [2047:0]      wf_data;
   logic               mv_a_ready;
-  logic               mv_y_valid;
   logic [511:0]       mv_y_data;
   logic               mv_y_last;
   logic [31:0]        mv_perf_beats;
@@ -215,15 +233,15 @@ module mmfree_accel (
   logic               mv_group_last;
   logic               mv_fire;
   logic               start_matvec;
+  logic               mv_done;
   logic [7:0]         mv_next_chunk;
   logic               u_weight_fifo_out_ready;
   logic               u_matvec_w_valid;
   logic [11:0]        write_ptr_d;
-  logic [11:0]        write_ptr_q;  // scratchpad beat the next result goes to
+  logic [11:0]        write_ptr_q;  // scratchpad beat the next unit result goes to
   logic               norm_write;
   logic               mlgru_write;
   logic               vector_write;
-  logic               mv_write;
   logic               unit_write;
   logic [511:0]       unit_data;
   logic               load_write;
@@ -239,7 +257,7 @@ module mmfree_accel (
   logic               consume;  // next_instr -> instr
   logic               fetch;
   logic               counted;  // cycles that count: running, not in a checkpoint
-  logic               in_quant_or_norm;
+  logic               in_elementwise;
   logic [47:0]        perf_cycles_d;
   logic [47:0]        perf_cycles_q;
   logic [47:0]        perf_mat_vec_cycles_d;
@@ -276,13 +294,16 @@ module mmfree_accel (
   logic [47:0]        perf_instructions_q;
   logic [47:0]        perf_checkpoint_cycles_d;
   logic [47:0]        perf_checkpoint_cycles_q;
+  logic [47:0]        perf_hidden_elementwise_cycles_d;
+  logic [47:0]        perf_hidden_elementwise_cycles_q;
   logic [47:0]        perf_selected;
   logic [127:0] prog_mem [2048];
   logic [511:0] scratch_a [4096];
   logic [511:0] scratch_b [4096];
   logic [511:0] param_mem [4096];
   logic [28:0] load_queue [32];
-  logic [511:0] act_buf [176];
+  logic [511:0] act_buf_0 [176];
+  logic [511:0] act_buf_1 [176];
 
   assign opcode = instr_q[3:0];
   assign length = instr_q[19:4];
@@ -307,11 +328,12 @@ module mmfree_accel (
   assign op_wait = opcode == 4'd3;
   assign op_set = opcode == 4'd4;
   assign op_end = opcode == 4'd0;
+  assign op_wait_matvec = opcode == 4'd13;
   assign uses_norm = op_norm || op_quant;
   assign uses_mlgru = op_recur || op_silu_mul;
   assign uses_vector = op_add || op_argmax;
   assign streams = uses_norm || uses_mlgru || uses_vector || op_ckpt;
-  assign known_op = opcode < 4'd13;
+  assign known_op = opcode < 4'd14;
   assign embed_token = prompt_valid_i ? prompt_token_i : token_q;
   assign row_offset = embed_token * length;
   assign load_address = immediate[47:0] + (op_embed ? {14'd0, row_offset, 2'd0} : 48'd0);
@@ -333,11 +355,14 @@ module mmfree_accel (
   assign setting = issuing && op_set;
   assign operand_pop = operand_valid_q && consumer_ready;
   assign operand_fetch = in_busy && streams && read_left_q != 17'd0 && (!operand_valid_q || operand_pop);
-  assign start_stream = issuing && streams;
+  assign start_stream = issuing && streams && !(op_ckpt && mv_busy_q);
   assign norm_valid = operand_valid_q && in_busy && uses_norm;
+  assign norm_y_ready = !(op_norm && mv_y_valid);
   assign unused_norm_g_ready = norm_g_ready;
   assign mlgru_op = op_recur ? (fresh_q ? 2'd1 : 2'd0) : 2'd2;
   assign u_mlgru_in_valid = operand_valid_q && in_busy && uses_mlgru;
+  assign u_mlgru_out_ready = !mv_y_valid;
+  assign vector_out_ready = !(op_add && mv_y_valid);
   assign u_vector_in_valid = operand_valid_q && in_busy && uses_vector;
   assign unused_vector_max = ^vector_out_max;
   assign consumer_ready = uses_norm ? norm_x_ready : uses_mlgru ? mlgru_in_ready : uses_vector ? vector_in_ready : ckpt_ready_i && op_ckpt;
@@ -349,29 +374,27 @@ module mmfree_accel (
   assign pack_in_2 = pack_slot_q == 2'd2 ? quant_planes : pack_2_q;
   assign pack_in_3 = pack_slot_q == 2'd3 ? quant_planes : pack_3_q;
   assign pack_word_data = {pack_in_3[127:112], pack_in_2[127:112], pack_in_1[127:112], pack_in_0[127:112], pack_in_3[111:96], pack_in_2[111:96], pack_in_1[111:96], pack_in_0[111:96], pack_in_3[95:80], pack_in_2[95:80], pack_in_1[95:80], pack_in_0[95:80], pack_in_3[79:64], pack_in_2[79:64], pack_in_1[79:64], pack_in_0[79:64], pack_in_3[63:48], pack_in_2[63:48], pack_in_1[63:48], pack_in_0[63:48], pack_in_3[47:32], pack_in_2[47:32], pack_in_1[47:32], pack_in_0[47:32], pack_in_3[31:16], pack_in_2[31:16], pack_in_1[31:16], pack_in_0[31:16], pack_in_3[15:0], pack_in_2[15:0], pack_in_1[15:0], pack_in_0[15:0]};
-  assign mv_chunks = field_b[7:0];
-  assign mv_groups = length;
   assign unused_mv_perf = ^{mv_perf_beats, mv_perf_stalls};
-  assign mv_chunk_last = mv_chunk_q == mv_chunks - 8'd1;
-  assign mv_group_last = mv_group_q == mv_groups - 16'd1;
+  assign mv_chunk_last = mv_chunk_q == mv_chunks_q - 8'd1;
+  assign mv_group_last = mv_group_q == mv_groups_q - 16'd1;
   assign mv_fire = mv_act_valid_q && mv_a_ready;
-  assign start_matvec = issuing && op_matvec;
+  assign start_matvec = issuing && op_matvec && !mv_busy_q;
+  assign mv_done = mv_y_valid && mv_y_last;
   assign mv_next_chunk = mv_chunk_last ? 8'd0 : mv_chunk_q + 8'd1;
   assign u_weight_fifo_out_ready = wf_ready && mv_act_valid_q;
   assign u_matvec_w_valid = wf_valid && mv_act_valid_q;
-  assign norm_write = norm_y_valid && op_norm;
-  assign mlgru_write = mlgru_out_valid && uses_mlgru;
-  assign vector_write = vector_out_valid && op_add;
-  assign mv_write = mv_y_valid && op_matvec;
-  assign unit_write = norm_write || mlgru_write || vector_write || mv_write;
-  assign unit_data = norm_write ? norm_y_data : mlgru_write ? mlgru_out_data : vector_write ? vector_out_data : mv_y_data;
+  assign norm_write = norm_y_valid && norm_y_ready && op_norm;
+  assign mlgru_write = mlgru_out_valid && !mv_y_valid && uses_mlgru;
+  assign vector_write = vector_out_valid && vector_out_ready && op_add;
+  assign unit_write = norm_write || mlgru_write || vector_write;
+  assign unit_data = norm_write ? norm_y_data : mlgru_write ? mlgru_out_data : vector_out_data;
   assign load_write = vrsp_valid_i && load_to_scratch;
   assign param_write = vrsp_valid_i && !load_to_scratch;
-  assign scratch_write = unit_write || load_write;
-  assign scratch_addr = unit_write ? write_ptr_q : load_write_addr;
-  assign scratch_data = unit_write ? unit_data : vrsp_data_i;
-  assign stream_done = in_busy && (uses_norm && norm_y_valid && norm_y_last || op_matvec && mv_y_valid && mv_y_last || uses_mlgru && mlgru_out_valid && mlgru_out_last || uses_vector && vector_out_valid && vector_out_last || op_ckpt && operand_pop && operand_last_q);
-  assign quick_done = issuing && (op_set || op_end || (op_load || op_embed) && requested || op_wait && wait_satisfied || !known_op);
+  assign scratch_write = mv_y_valid || unit_write || load_write;
+  assign scratch_addr = mv_y_valid ? mv_ptr_q : unit_write ? write_ptr_q : load_write_addr;
+  assign scratch_data = mv_y_valid ? mv_y_data : unit_write ? unit_data : vrsp_data_i;
+  assign stream_done = in_busy && (uses_norm && norm_y_valid && norm_y_ready && norm_y_last || uses_mlgru && mlgru_out_valid && !mv_y_valid && mlgru_out_last || uses_vector && vector_out_valid && vector_out_ready && vector_out_last || op_ckpt && operand_pop && operand_last_q);
+  assign quick_done = issuing && (op_set || op_end || (op_load || op_embed) && requested || op_wait && wait_satisfied || (op_matvec || op_wait_matvec) && !mv_busy_q || !known_op);
   assign finish = stream_done || quick_done;
   assign running = state_q != 2'd0;
   assign jump = finish && op_end;
@@ -385,14 +408,14 @@ module mmfree_accel (
   assign ckpt_data_o = operand_a_q;
   assign ckpt_last_o = operand_last_q;
   assign ckpt_tag_o = immediate[15:0];
-  assign ckpt_active_o = (issuing || in_busy) && op_ckpt;
+  assign ckpt_active_o = (start_stream || in_busy) && op_ckpt;
   assign counted = running && !ckpt_active_o;
-  assign in_quant_or_norm = in_busy && uses_norm;
+  assign in_elementwise = in_busy && (uses_norm || uses_mlgru || uses_vector);
   assign perf_cycles_d = counted ? perf_cycles_q + {40'd0, 8'd1} : perf_cycles_q;
-  assign perf_mat_vec_cycles_d = counted && in_busy && op_matvec ? perf_mat_vec_cycles_q + {40'd0, 8'd1} : perf_mat_vec_cycles_q;
-  assign perf_weight_stall_cycles_d = counted && in_busy && op_matvec && mv_act_valid_q && !wf_valid ? perf_weight_stall_cycles_q + {40'd0, 8'd1} : perf_weight_stall_cycles_q;
-  assign perf_load_wait_cycles_d = counted && issuing && (op_wait && !wait_satisfied || (op_load || op_embed) && !requested) ? perf_load_wait_cycles_q + {40'd0, 8'd1} : perf_load_wait_cycles_q;
-  assign perf_elementwise_cycles_d = counted && in_busy && (in_quant_or_norm || uses_mlgru || uses_vector) ? perf_elementwise_cycles_q + {40'd0, 8'd1} : perf_elementwise_cycles_q;
+  assign perf_mat_vec_cycles_d = counted && mv_busy_q ? perf_mat_vec_cycles_q + {40'd0, 8'd1} : perf_mat_vec_cycles_q;
+  assign perf_weight_stall_cycles_d = counted && mv_busy_q && mv_act_valid_q && !wf_valid ? perf_weight_stall_cycles_q + {40'd0, 8'd1} : perf_weight_stall_cycles_q;
+  assign perf_load_wait_cycles_d = counted && !mv_busy_q && issuing && (op_wait && !wait_satisfied || (op_load || op_embed) && !requested) ? perf_load_wait_cycles_q + {40'd0, 8'd1} : perf_load_wait_cycles_q;
+  assign perf_elementwise_cycles_d = counted && !mv_busy_q && in_elementwise ? perf_elementwise_cycles_q + {40'd0, 8'd1} : perf_elementwise_cycles_q;
   assign perf_weight_beats_d = wf_valid && wf_ready && mv_act_valid_q ? perf_weight_beats_q + {40'd0, 8'd1} : perf_weight_beats_q;
   assign perf_norm_beats_d = norm_valid && norm_x_ready ? perf_norm_beats_q + {40'd0, 8'd1} : perf_norm_beats_q;
   assign perf_mlgru_beats_d = operand_valid_q && in_busy && uses_mlgru && mlgru_in_ready ? perf_mlgru_beats_q + {40'd0, 8'd1} : perf_mlgru_beats_q;
@@ -406,6 +429,7 @@ module mmfree_accel (
   assign perf_weight_f_i_f_o_writes_d = w_valid_i && w_ready_o ? perf_weight_f_i_f_o_writes_q + {40'd0, 8'd1} : perf_weight_f_i_f_o_writes_q;
   assign perf_instructions_d = finish && counted ? perf_instructions_q + {40'd0, 8'd1} : perf_instructions_q;
   assign perf_checkpoint_cycles_d = ckpt_active_o ? perf_checkpoint_cycles_q + {40'd0, 8'd1} : perf_checkpoint_cycles_q;
+  assign perf_hidden_elementwise_cycles_d = counted && mv_busy_q && in_elementwise ? perf_hidden_elementwise_cycles_q + {40'd0, 8'd1} : perf_hidden_elementwise_cycles_q;
   assign perf_data_o = {16'd0, perf_selected};
 
   always_comb begin
@@ -481,6 +505,7 @@ module mmfree_accel (
     pack_1_d = pack_1_q;
     pack_2_d = pack_2_q;
     pack_3_d = pack_3_q;
+    quant_bank_d = issuing && op_quant ? !quant_bank_q : quant_bank_q;
     if (issuing && op_quant) begin
       pack_slot_d = 2'd0;
       pack_word_d = 8'd0;
@@ -509,16 +534,23 @@ module mmfree_accel (
     mv_group_d = mv_group_q;
     mv_act_d = mv_act_q;
     mv_act_valid_d = mv_act_valid_q;
+    mv_busy_d = start_matvec ? 1'b1 : mv_busy_q && !mv_done;
+    mv_chunks_d = start_matvec ? field_b[7:0] : mv_chunks_q;
+    mv_groups_d = start_matvec ? length : mv_groups_q;
+    mv_bank_d = start_matvec ? quant_bank_q : mv_bank_q;
+    mv_scale_mantissa_d = start_matvec ? scale_mantissa_q : mv_scale_mantissa_q;
+    mv_scale_exponent_d = start_matvec ? scale_exponent_q : mv_scale_exponent_q;
+    mv_ptr_d = start_matvec ? field_dst : mv_y_valid ? mv_ptr_q + 12'd1 : mv_ptr_q;
     if (start_matvec) begin
       mv_chunk_d = 8'd0;
       mv_group_d = 16'd0;
-      mv_act_d = act_buf[8'd0];
+      mv_act_d = quant_bank_q ? act_buf_1[8'd0] : act_buf_0[8'd0];
       mv_act_valid_d = 1'b1;
     end
     if (mv_fire) begin
       mv_chunk_d = mv_next_chunk;
       mv_group_d = mv_chunk_last ? mv_group_q + 16'd1 : mv_group_q;
-      mv_act_d = act_buf[mv_next_chunk];
+      mv_act_d = mv_bank_q ? act_buf_1[mv_next_chunk] : act_buf_0[mv_next_chunk];
       mv_act_valid_d = !(mv_chunk_last && mv_group_last);
     end
   end
@@ -552,7 +584,7 @@ module mmfree_accel (
       instr_d = next_instr_q;
       state_d = 2'd2;
     end
-    if (issuing && (streams || op_matvec)) begin
+    if (start_stream) begin
       state_d = 2'd3;
     end
     if (finish && !op_end && !next_valid_q) begin
@@ -633,6 +665,9 @@ module mmfree_accel (
       5'd17: begin
         perf_selected = perf_checkpoint_cycles_q;
       end
+      5'd18: begin
+        perf_selected = perf_hidden_elementwise_cycles_q;
+      end
       default: begin
         perf_selected = 48'd0;
       end
@@ -648,6 +683,7 @@ module mmfree_accel (
       token_q <= '0;
       token_pulse_q <= '0;
       bad_op_q <= '0;
+      mv_busy_q <= '0;
       load_head_q <= '0;
       load_tail_q <= '0;
       load_count_q <= '0;
@@ -658,11 +694,13 @@ module mmfree_accel (
       read_p_q <= '0;
       read_left_q <= '0;
       operand_valid_q <= '0;
+      quant_bank_q <= '0;
       pack_slot_q <= '0;
       pack_word_q <= '0;
       mv_chunk_q <= '0;
       mv_group_q <= '0;
       mv_act_valid_q <= '0;
+      mv_ptr_q <= '0;
       write_ptr_q <= '0;
       perf_cycles_q <= '0;
       perf_mat_vec_cycles_q <= '0;
@@ -682,6 +720,7 @@ module mmfree_accel (
       perf_weight_f_i_f_o_writes_q <= '0;
       perf_instructions_q <= '0;
       perf_checkpoint_cycles_q <= '0;
+      perf_hidden_elementwise_cycles_q <= '0;
     end else begin
       state_q <= state_d;
       pc_q <= pc_d;
@@ -690,6 +729,7 @@ module mmfree_accel (
       token_q <= token_d;
       token_pulse_q <= token_pulse_d;
       bad_op_q <= bad_op_d;
+      mv_busy_q <= mv_busy_d;
       load_head_q <= load_head_d;
       load_tail_q <= load_tail_d;
       load_count_q <= load_count_d;
@@ -700,11 +740,13 @@ module mmfree_accel (
       read_p_q <= read_p_d;
       read_left_q <= read_left_d;
       operand_valid_q <= operand_valid_d;
+      quant_bank_q <= quant_bank_d;
       pack_slot_q <= pack_slot_d;
       pack_word_q <= pack_word_d;
       mv_chunk_q <= mv_chunk_d;
       mv_group_q <= mv_group_d;
       mv_act_valid_q <= mv_act_valid_d;
+      mv_ptr_q <= mv_ptr_d;
       write_ptr_q <= write_ptr_d;
       perf_cycles_q <= perf_cycles_d;
       perf_mat_vec_cycles_q <= perf_mat_vec_cycles_d;
@@ -724,6 +766,7 @@ module mmfree_accel (
       perf_weight_f_i_f_o_writes_q <= perf_weight_f_i_f_o_writes_d;
       perf_instructions_q <= perf_instructions_d;
       perf_checkpoint_cycles_q <= perf_checkpoint_cycles_d;
+      perf_hidden_elementwise_cycles_q <= perf_hidden_elementwise_cycles_d;
     end
   end
 
@@ -746,6 +789,11 @@ module mmfree_accel (
     scale_mantissa_q <= scale_mantissa_d;
     scale_exponent_q <= scale_exponent_d;
     mv_act_q <= mv_act_d;
+    mv_chunks_q <= mv_chunks_d;
+    mv_groups_q <= mv_groups_d;
+    mv_bank_q <= mv_bank_d;
+    mv_scale_mantissa_q <= mv_scale_mantissa_d;
+    mv_scale_exponent_q <= mv_scale_exponent_d;
   end
 
   always_ff @(posedge clk_i) begin
@@ -761,8 +809,14 @@ module mmfree_accel (
   end
 
   always_ff @(posedge clk_i) begin
-    if (pack_word_done) begin
-      act_buf[pack_word_q] <= pack_word_data;
+    if (pack_word_done && !quant_bank_q) begin
+      act_buf_0[pack_word_q] <= pack_word_data;
+    end
+  end
+
+  always_ff @(posedge clk_i) begin
+    if (pack_word_done && quant_bank_q) begin
+      act_buf_1[pack_word_q] <= pack_word_data;
     end
   end
 
@@ -802,7 +856,7 @@ module mmfree_accel (
     .beta_mantissa_i     (beta_mantissa_q),
     .beta_exponent_i     (beta_exponent_q),
     .y_valid_o           (norm_y_valid),
-    .y_ready_i           (1'b1),
+    .y_ready_i           (norm_y_ready),
     .y_last_o            (norm_y_last),
     .y_data_o            (norm_y_data),
     .q_data_o            (norm_q_data),
@@ -823,7 +877,7 @@ module mmfree_accel (
     .in_lb_i     (operand_p_q),
     .in_last_i   (operand_last_q),
     .out_valid_o (mlgru_out_valid),
-    .out_ready_i (1'b1),
+    .out_ready_i (u_mlgru_out_ready),
     .out_data_o  (mlgru_out_data),
     .out_last_o  (mlgru_out_last),
     .err_o       (mlgru_err)
@@ -840,7 +894,7 @@ module mmfree_accel (
     .in_b_i      (operand_b_q),
     .in_last_i   (operand_last_q),
     .out_valid_o (vector_out_valid),
-    .out_ready_i (1'b1),
+    .out_ready_i (vector_out_ready),
     .out_data_o  (vector_out_data),
     .out_last_o  (vector_out_last),
     .out_index_o (vector_out_index),
@@ -870,9 +924,9 @@ module mmfree_accel (
     .a_valid_i        (mv_act_valid_q),
     .a_ready_o        (mv_a_ready),
     .a_data_i         (mv_act_q),
-    .scale_mantissa_i (scale_mantissa_q),
-    .scale_exponent_i (scale_exponent_q),
-    .groups_i         (mv_groups),
+    .scale_mantissa_i (mv_scale_mantissa_q),
+    .scale_exponent_i (mv_scale_exponent_q),
+    .groups_i         (mv_groups_q),
     .y_valid_o        (mv_y_valid),
     .y_ready_i        (1'b1),
     .y_data_o         (mv_y_data),

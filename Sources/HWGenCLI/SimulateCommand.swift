@@ -177,7 +177,7 @@ struct Simulate: ParsableCommand {
     lines.append("roofline (\(Format.significant(r.usableGBps, 4)) GB/s usable / bytes per token): \(Format.significant(r.rooflineTokensPerSecond, 4)) tokens/s; achieved \(Format.percent(r.rooflineFraction)) of it")
     let total = Double(max(1, r.cycles.total))
     lines.append(
-      "breakdown: matrix \(Format.percent(Double(r.cycles.matrix) / total)), element-wise \(Format.percent(Double(r.cycles.elementwise) / total)), memory stalls \(Format.percent(Double(r.cycles.stalls) / total)), sequencer \(Format.percent(Double(r.cycles.control) / total))")
+      "breakdown: matrix \(Format.percent(Double(r.cycles.matrix) / total)), element-wise \(Format.percent(Double(r.cycles.elementwise) / total)), memory stalls \(Format.percent(Double(r.cycles.stalls) / total)), sequencer \(Format.percent(Double(r.cycles.control) / total)); element-wise work hidden under mat-vecs: \(r.activity[.hiddenElementwiseCycles]) cycles (simulated part)")
     let a = r.activity
     lines.append(
       "RTL performance counters (simulated part): \(a[.weightBeats]) weight beats, \(a[.weightStallCycles]) weight-stall and \(a[.loadWaitCycles]) load-wait cycles, \(a[.instructions]) instructions, \(a[.normBeats]) norm / \(a[.mlgruBeats]) MLGRU / \(a[.vectorBeats]) vector beats")

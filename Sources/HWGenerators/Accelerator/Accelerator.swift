@@ -133,6 +133,10 @@ public enum AcceleratorGenerator {
     let token = m.register("token", tokenType, comment: "the last ARGMAX")
     let tokenPulse = m.register("token_pulse", .bit)
     let badOp = m.register("bad_op", .bit)
+    // MATVEC runs on its own once issued (the sequencer goes on with element-wise
+    // work); its results take the scratchpad write port first, the units' wait.
+    let mvBusy = m.register("mv_busy", .bit, comment: "a MATVEC is running")
+    let mvYValid = m.wire("mv_y_valid", .bit)
     m.write(programMemory, enable: progWe, address: progAddr, data: progData)
 
     let opcode = m.wire("opcode", ir.state[3, 0])
@@ -159,6 +163,7 @@ public enum AcceleratorGenerator {
     let opWait = m.wire("op_wait", isOp(.waitLoads))
     let opSet = m.wire("op_set", isOp(.setConstant))
     let opEnd = m.wire("op_end", isOp(.end))
+    let opWaitMatVec = m.wire("op_wait_matvec", isOp(.waitMatVec))
     let usesNorm = m.wire("uses_norm", opNorm || opQuant)
     let usesMLGRU = m.wire("uses_mlgru", opRecur || opSiluMul)
     let usesVector = m.wire("uses_vector", opAdd || opArgmax)
@@ -254,7 +259,8 @@ public enum AcceleratorGenerator {
     let pop = m.wire("operand_pop", opValid.state && consumerReady)
     let fetchBeat = m.wire(
       "operand_fetch", inBusy && streams && readLeft.state.ne(0) && (!opValid.state || pop))
-    let startStream = m.wire("start_stream", issuing && streams)
+    // A checkpoint waits for a running MATVEC, so that it finds the accelerator idle.
+    let startStream = m.wire("start_stream", issuing && streams && !(opCkpt && mvBusy.state))
     let eWide = Expr.literal(e, .uint(17))
     m.comb {
       Assign(readA.next, readA.state)
@@ -295,6 +301,7 @@ public enum AcceleratorGenerator {
     let normScaleM = m.wire("norm_scale_mantissa", .uint(32))
     let normScaleE = m.wire("norm_scale_exponent", .sint(NormUnitConfig.scaleExponentBits))
     let normValid = m.wire("norm_valid", opValid.state && inBusy && usesNorm)
+    let normYReady = m.wire("norm_y_ready", !(opNorm && mvYValid), comment: "QUANT's output goes to the packer, never blocked")
     m.instance(norm, "u_norm", [
       ("clk_i", clk), ("rst_ni", rst),
       ("x_valid_i", normValid), ("x_ready_o", normReady), ("x_data_i", opA.state), ("x_last_i", opLast.state),
@@ -302,7 +309,7 @@ public enum AcceleratorGenerator {
       ("mode_i", opQuant), ("length_i", fit(length, .uint(config.norm.lengthBits))),
       ("eps_term_i", epsTerm.state), ("sqrt_len_mantissa_i", sqrtMantissa.state), ("sqrt_len_exponent_i", sqrtExponent.state),
       ("beta_mantissa_i", betaMantissa.state), ("beta_exponent_i", betaExponent.state),
-      ("y_valid_o", normYValid), ("y_ready_i", Expr.high), ("y_last_o", normYLast), ("y_data_o", normY),
+      ("y_valid_o", normYValid), ("y_ready_i", normYReady), ("y_last_o", normYLast), ("y_data_o", normY),
       ("q_data_o", normQ), ("scale_mantissa_o", normScaleM), ("scale_exponent_o", normScaleE),
     ])
     NormDatapath.discard(m, "norm_g_ready", normGReady)
@@ -322,7 +329,7 @@ public enum AcceleratorGenerator {
       ("in_layer_i", fit(layerField, .uint(config.mlgru.layerWidth))),
       ("in_len_i", fit(length, .uint(config.mlgru.lengthWidth))),
       ("in_x_i", opA.state), ("in_y_i", opB.state), ("in_lb_i", opP.state), ("in_last_i", opLast.state),
-      ("out_valid_o", mlgruOutValid), ("out_ready_i", Expr.high), ("out_data_o", mlgruOut), ("out_last_o", mlgruOutLast),
+      ("out_valid_o", mlgruOutValid), ("out_ready_i", !mvYValid), ("out_data_o", mlgruOut), ("out_last_o", mlgruOutLast),
       ("err_o", mlgruErr),
     ])
 
@@ -332,11 +339,12 @@ public enum AcceleratorGenerator {
     let vectorOutLast = m.wire("vector_out_last", .bit)
     let vectorIndex = m.wire("vector_out_index", .uint(16))
     let vectorMax = m.wire("vector_out_max", .sint(32))
+    let vectorOutReady = m.wire("vector_out_ready", !(opAdd && mvYValid), comment: "ARGMAX writes nothing, never blocked")
     m.instance(vector, "u_vector", [
       ("clk_i", clk), ("rst_ni", rst),
       ("in_valid_i", opValid.state && inBusy && usesVector), ("in_ready_o", vectorReady), ("in_op_i", opArgmax),
       ("in_len_i", length), ("in_a_i", opA.state), ("in_b_i", opB.state), ("in_last_i", opLast.state),
-      ("out_valid_o", vectorOutValid), ("out_ready_i", Expr.high), ("out_data_o", vectorOut), ("out_last_o", vectorOutLast),
+      ("out_valid_o", vectorOutValid), ("out_ready_i", vectorOutReady), ("out_data_o", vectorOut), ("out_last_o", vectorOutLast),
       ("out_index_o", vectorIndex), ("out_max_o", vectorMax),
     ])
     NormDatapath.discard(m, "vector_max", vectorMax)
@@ -347,9 +355,11 @@ public enum AcceleratorGenerator {
 
     // MARK: Activation packer: int8 beats -> 64-element bit-plane words.
     let slots = 64 / e
+    // Two banks: a QUANT fills one while the running MATVEC reads the other.
     let abufDepth = c.maxInputs / c.laneWidth
-    let abuf = m.memory("act_buf", depth: abufDepth, .uint(c.activationBeatBits))
-    let abufType = HWType.uint(abuf.addressWidth)
+    let abuf = [0, 1].map { m.memory("act_buf_\($0)", depth: abufDepth, .uint(c.activationBeatBits)) }
+    let abufType = HWType.uint(abuf[0].addressWidth)
+    let quantBank = m.register("quant_bank", .bit, comment: "the bank the last QUANT filled")
     let slotType = HWType.uint(max(1, bitsToRepresent(slots - 1)))
     let packSlot = m.register("pack_slot", slotType, comment: "the slot of the word the next int8 beat fills")
     let packWord = m.register("pack_word", abufType, comment: "activation word being packed")
@@ -369,11 +379,13 @@ public enum AcceleratorGenerator {
     let wordValue = m.wire(
       "pack_word_data",
       .concat((0..<8).reversed().flatMap { b in (0..<slots).reversed().map { k in slotValue(k)[e * b + e - 1, e * b] } }))
-    m.write(abuf, enable: wordDone, address: packWord.state, data: wordValue)
+    m.write(abuf[0], enable: wordDone && !quantBank.state, address: packWord.state, data: wordValue)
+    m.write(abuf[1], enable: wordDone && quantBank.state, address: packWord.state, data: wordValue)
     m.comb {
       Assign(packSlot.next, packSlot.state)
       Assign(packWord.next, packWord.state)
       for k in 0..<slots { Assign(packed[k].next, packed[k].state) }
+      Assign(quantBank.next, .mux(issuing && opQuant, !quantBank.state, quantBank.state))
       If(issuing && opQuant) {
         Assign(packSlot.next, .zeros(slotType))
         Assign(packWord.next, .zeros(abufType))
@@ -400,13 +412,17 @@ public enum AcceleratorGenerator {
     let mvGroup = m.register("mv_group", groupType)
     let mvAct = m.register("mv_act", .uint(c.activationBeatBits), reset: .none, comment: "act_buf[mv_chunk]")
     let mvActValid = m.register("mv_act_valid", .bit)
-    let chunks = m.wire("mv_chunks", fit(fieldB, abufType), comment: "64-column words of the matrix")
-    let groups = m.wire("mv_groups", fit(length, groupType), comment: "row groups of the matrix")
+    let mvChunks = m.register("mv_chunks", abufType, reset: .none, comment: "64-column words of the matrix")
+    let mvGroups = m.register("mv_groups", groupType, reset: .none, comment: "row groups of the matrix")
+    let mvBank = m.register("mv_bank", .bit, reset: .none, comment: "the activation bank it reads")
+    let mvPtr = m.register("mv_ptr", sType, comment: "scratchpad beat its next result goes to")
+    let mvScaleMantissa = m.register("mv_scale_mantissa", .uint(32), reset: .none, comment: "its QUANT's output scale")
+    let mvScaleExponent = m.register("mv_scale_exponent", .sint(NormUnitConfig.scaleExponentBits), reset: .none)
+    let chunks = mvChunks.state, groups = mvGroups.state
     let fifoValid = m.wire("wf_valid", .bit)
     let fifoReady = m.wire("wf_ready", .bit)
     let fifoData = m.wire("wf_data", .uint(c.weightBeatBits))
     let aReady = m.wire("mv_a_ready", .bit)
-    let mvYValid = m.wire("mv_y_valid", .bit)
     let mvY = m.wire("mv_y_data", .uint(beatBits))
     let mvYLast = m.wire("mv_y_last", .bit)
     let perfBeats = m.wire("mv_perf_beats", .uint(32))
@@ -415,23 +431,32 @@ public enum AcceleratorGenerator {
     let chunkLast = m.wire("mv_chunk_last", mvChunk.state.eq(chunks - .literal(1, abufType)))
     let groupLast = m.wire("mv_group_last", mvGroup.state.eq(groups - .literal(1, groupType)))
     let mvFire = m.wire("mv_fire", mvActValid.state && aReady)
-    let startMatVec = m.wire("start_matvec", issuing && opMatVec)
+    let startMatVec = m.wire("start_matvec", issuing && opMatVec && !mvBusy.state)
+    let mvDone = m.wire("mv_done", mvYValid && mvYLast)
+    func actWord(_ bank: Expr, _ chunk: Expr) -> Expr { .mux(bank, abuf[1].read(chunk), abuf[0].read(chunk)) }
     let nextChunk = m.wire("mv_next_chunk", .mux(chunkLast, .zeros(abufType), mvChunk.state + .literal(1, abufType)))
     m.comb {
       Assign(mvChunk.next, mvChunk.state)
       Assign(mvGroup.next, mvGroup.state)
       Assign(mvAct.next, mvAct.state)
       Assign(mvActValid.next, mvActValid.state)
+      Assign(mvBusy.next, .mux(startMatVec, .high, mvBusy.state && !mvDone))
+      Assign(mvChunks.next, .mux(startMatVec, fit(fieldB, abufType), mvChunks.state))
+      Assign(mvGroups.next, .mux(startMatVec, fit(length, groupType), mvGroups.state))
+      Assign(mvBank.next, .mux(startMatVec, quantBank.state, mvBank.state))
+      Assign(mvScaleMantissa.next, .mux(startMatVec, scaleMantissa.state, mvScaleMantissa.state))
+      Assign(mvScaleExponent.next, .mux(startMatVec, scaleExponent.state, mvScaleExponent.state))
+      Assign(mvPtr.next, .mux(startMatVec, fit(fieldDst, sType), .mux(mvYValid, mvPtr.state + .literal(1, sType), mvPtr.state)))
       If(startMatVec) {
         Assign(mvChunk.next, .zeros(abufType))
         Assign(mvGroup.next, .zeros(groupType))
-        Assign(mvAct.next, abuf.read(.zeros(abufType)))
+        Assign(mvAct.next, actWord(quantBank.state, .zeros(abufType)))
         Assign(mvActValid.next, .high)
       }
       If(mvFire) {
         Assign(mvChunk.next, nextChunk)
         Assign(mvGroup.next, .mux(chunkLast, mvGroup.state + .literal(1, groupType), mvGroup.state))
-        Assign(mvAct.next, abuf.read(nextChunk))
+        Assign(mvAct.next, actWord(mvBank.state, nextChunk))
         Assign(mvActValid.next, !(chunkLast && groupLast))
       }
     }
@@ -445,26 +470,25 @@ public enum AcceleratorGenerator {
       ("clk_i", clk), ("rst_ni", rst),
       ("w_valid_i", fifoValid && mvActValid.state), ("w_ready_o", fifoReady), ("w_data_i", fifoData), ("w_last_i", chunkLast),
       ("a_valid_i", mvActValid.state), ("a_ready_o", aReady), ("a_data_i", mvAct.state),
-      ("scale_mantissa_i", scaleMantissa.state), ("scale_exponent_i", scaleExponent.state), ("groups_i", groups),
+      ("scale_mantissa_i", mvScaleMantissa.state), ("scale_exponent_i", mvScaleExponent.state), ("groups_i", groups),
       ("y_valid_o", mvYValid), ("y_ready_i", Expr.high), ("y_data_o", mvY), ("y_last_o", mvYLast),
       ("perf_beats_o", perfBeats), ("perf_stalls_o", perfStalls),
     ])
 
     // MARK: Scratchpad writes: unit results at dst, or an embedding row from memory.
-    let writePtr = m.register("write_ptr", sType, comment: "scratchpad beat the next result goes to")
-    let normWrite = m.wire("norm_write", normYValid && opNorm)
-    let mlgruWrite = m.wire("mlgru_write", mlgruOutValid && usesMLGRU)
-    let vectorWrite = m.wire("vector_write", vectorOutValid && opAdd)
-    let mvWrite = m.wire("mv_write", mvYValid && opMatVec)
-    let unitWrite = m.wire("unit_write", normWrite || mlgruWrite || vectorWrite || mvWrite)
-    let unitData = m.wire(
-      "unit_data", .mux(normWrite, normY, .mux(mlgruWrite, mlgruOut, .mux(vectorWrite, vectorOut, mvY))))
+    let writePtr = m.register("write_ptr", sType, comment: "scratchpad beat the next unit result goes to")
+    let normWrite = m.wire("norm_write", normYValid && normYReady && opNorm)
+    let mlgruWrite = m.wire("mlgru_write", mlgruOutValid && !mvYValid && usesMLGRU)
+    let vectorWrite = m.wire("vector_write", vectorOutValid && vectorOutReady && opAdd)
+    let unitWrite = m.wire("unit_write", normWrite || mlgruWrite || vectorWrite)
+    let unitData = m.wire("unit_data", .mux(normWrite, normY, .mux(mlgruWrite, mlgruOut, vectorOut)))
     // The program never overlaps the two: EMBED is followed by WAITV 0 before any unit writes.
     let loadWrite = m.wire("load_write", vrspValid && headToScratch)
     let paramWrite = m.wire("param_write", vrspValid && !headToScratch)
-    let scratchWrite = m.wire("scratch_write", unitWrite || loadWrite)
-    let scratchAddr = m.wire("scratch_addr", .mux(unitWrite, writePtr.state, fit(loadAddr, sType)))
-    let scratchData = m.wire("scratch_data", .mux(unitWrite, unitData, vrspData))
+    let scratchWrite = m.wire("scratch_write", mvYValid || unitWrite || loadWrite)
+    let scratchAddr = m.wire(
+      "scratch_addr", .mux(mvYValid, mvPtr.state, .mux(unitWrite, writePtr.state, fit(loadAddr, sType))))
+    let scratchData = m.wire("scratch_data", .mux(mvYValid, mvY, .mux(unitWrite, unitData, vrspData)))
     m.write(scratch0, enable: scratchWrite, address: scratchAddr, data: scratchData)
     m.write(scratch1, enable: scratchWrite, address: scratchAddr, data: scratchData)
     m.write(params, enable: paramWrite, address: fit(loadAddr, pType), data: vrspData)
@@ -478,12 +502,15 @@ public enum AcceleratorGenerator {
     let streamDone = m.wire(
       "stream_done",
       inBusy
-        && ((usesNorm && normYValid && normYLast) || (opMatVec && mvYValid && mvYLast)
-          || (usesMLGRU && mlgruOutValid && mlgruOutLast) || (usesVector && vectorOutValid && vectorOutLast)
+        && ((usesNorm && normYValid && normYReady && normYLast)
+          || (usesMLGRU && mlgruOutValid && !mvYValid && mlgruOutLast)
+          || (usesVector && vectorOutValid && vectorOutReady && vectorOutLast)
           || (opCkpt && pop && opLast.state)))
     let quickDone = m.wire(
       "quick_done",
-      issuing && (opSet || opEnd || ((opLoad || opEmbed) && requested) || (opWait && waitSatisfied) || !known))
+      issuing
+        && (opSet || opEnd || ((opLoad || opEmbed) && requested) || (opWait && waitSatisfied)
+          || ((opMatVec || opWaitMatVec) && !mvBusy.state) || !known))
     let finish = m.wire("finish", streamDone || quickDone)
     let running = m.wire("running", state.state.ne(stIdle))
     let jump = m.wire("jump", finish && opEnd)
@@ -509,7 +536,7 @@ public enum AcceleratorGenerator {
         Assign(ir.next, next.state)
         Assign(state.next, .literal(stIssue, .uint(2)))
       }
-      If(issuing && (streams || opMatVec)) { Assign(state.next, .literal(stBusy, .uint(2))) }
+      If(startStream) { Assign(state.next, .literal(stBusy, .uint(2))) }
       If(finish && !opEnd && !nextValid.state) { Assign(state.next, .literal(stFetch, .uint(2))) }
       If(jump) {
         Assign(fresh.next, .low)
@@ -536,17 +563,17 @@ public enum AcceleratorGenerator {
     m.assign(ckptData, opA.state)
     m.assign(ckptLast, opLast.state)
     m.assign(ckptTag, immediate[15, 0])
-    m.assign(ckptActive, (issuing || inBusy) && opCkpt)
+    m.assign(ckptActive, (startStream || inBusy) && opCkpt)
 
     // MARK: Performance counters (AcceleratorCounter order).
     let counted = m.wire("counted", running && !ckptActive, comment: "cycles that count: running, not in a checkpoint")
-    let quant = m.wire("in_quant_or_norm", inBusy && usesNorm)
+    let elementwise = m.wire("in_elementwise", inBusy && (usesNorm || usesMLGRU || usesVector))
     let events: [(AcceleratorCounter, Expr, Expr)] = [
       (.cycles, counted, .literal(1, .uint(8))),
-      (.matVecCycles, counted && inBusy && opMatVec, .literal(1, .uint(8))),
-      (.weightStallCycles, counted && inBusy && opMatVec && mvActValid.state && !fifoValid, .literal(1, .uint(8))),
-      (.loadWaitCycles, counted && issuing && ((opWait && !waitSatisfied) || ((opLoad || opEmbed) && !requested)), .literal(1, .uint(8))),
-      (.elementwiseCycles, counted && inBusy && (quant || usesMLGRU || usesVector), .literal(1, .uint(8))),
+      (.matVecCycles, counted && mvBusy.state, .literal(1, .uint(8))),
+      (.weightStallCycles, counted && mvBusy.state && mvActValid.state && !fifoValid, .literal(1, .uint(8))),
+      (.loadWaitCycles, counted && !mvBusy.state && issuing && ((opWait && !waitSatisfied) || ((opLoad || opEmbed) && !requested)), .literal(1, .uint(8))),
+      (.elementwiseCycles, counted && !mvBusy.state && elementwise, .literal(1, .uint(8))),
       (.weightBeats, fifoValid && fifoReady && mvActValid.state, .literal(1, .uint(8))),
       (.normBeats, normValid && normReady, .literal(1, .uint(8))),
       (.mlgruBeats, opValid.state && inBusy && usesMLGRU && mlgruReady, .literal(1, .uint(8))),
@@ -560,6 +587,7 @@ public enum AcceleratorGenerator {
       (.weightFIFOWrites, wValid && wReady, .literal(1, .uint(8))),
       (.instructions, finish && counted, .literal(1, .uint(8))),
       (.checkpointCycles, ckptActive, .literal(1, .uint(8))),
+      (.hiddenElementwiseCycles, counted && mvBusy.state && elementwise, .literal(1, .uint(8))),
     ]
     precondition(events.map(\.0) == AcceleratorCounter.allCases, "counter list out of order")
     let counterType = HWType.uint(counterBits)

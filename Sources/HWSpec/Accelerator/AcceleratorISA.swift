@@ -36,7 +36,9 @@ public enum AcceleratorOpcode: Int, Hashable, Sendable, Codable, CaseIterable, C
   case quantize = 6
   /// Ternary mat-vec of `length` row groups (`lanes` rows each) by `b`
   /// 64-column words, weights streaming from off-chip byte `immediate`,
-  /// against the activation buffer; rescaled Q15.16 results into `dst`.
+  /// against the last QUANT's activation bank; rescaled Q15.16 results into
+  /// `dst`. Runs on its own once started (after the previous MATVEC): later
+  /// instructions execute alongside until a WAITMV.
   case matVec = 7
   /// MLGRU recurrence of layer `immediate[31:16]`: yi at `a`, yf at `b`,
   /// the lower bound at parameter `immediate[15:0]`; h into `dst`.
@@ -47,8 +49,11 @@ public enum AcceleratorOpcode: Int, Hashable, Sendable, Codable, CaseIterable, C
   case add = 10
   /// Index of the largest element of `a` becomes the next token.
   case argmax = 11
-  /// Debug: stream `a` out of the checkpoint port with tag `immediate`.
+  /// Debug: stream `a` out of the checkpoint port with tag `immediate`
+  /// (after any running MATVEC).
   case checkpoint = 12
+  /// Wait until the running MATVEC has written its last result.
+  case waitMatVec = 13
 
   public static let bits = 4
 
@@ -67,6 +72,7 @@ public enum AcceleratorOpcode: Int, Hashable, Sendable, Codable, CaseIterable, C
     case .add: return "ADD"
     case .argmax: return "ARGMAX"
     case .checkpoint: return "CKPT"
+    case .waitMatVec: return "WAITMV"
     }
   }
 }
@@ -152,6 +158,7 @@ public struct AcceleratorInstruction: Hashable, Sendable, CustomStringConvertibl
     case .add: return "ADD        s\(dst) <- s\(a) + s\(b) x\(length)"
     case .argmax: return "ARGMAX     token <- argmax s\(a) x\(length)"
     case .checkpoint: return "CKPT       tag \(immediate) <- s\(a) x\(length)"
+    case .waitMatVec: return "WAITMV"
     }
   }
 }
@@ -163,13 +170,13 @@ public struct AcceleratorInstruction: Hashable, Sendable, CustomStringConvertibl
 public enum AcceleratorCounter: Int, Hashable, Sendable, Codable, CaseIterable {
   /// Cycles the sequencer ran.
   case cycles
-  /// Cycles in MATVEC (weight beats, stalls for them, the pipeline drain).
+  /// Cycles a MATVEC ran (weight beats, stalls for them, the pipeline drain).
   case matVecCycles
   /// MATVEC cycles with an activation word waiting and no weight beat on chip.
   case weightStallCycles
-  /// Cycles an EMBED/LOADV/WAITV waited for the memory or for loads.
+  /// Cycles an EMBED/LOADV/WAITV waited for the memory or for loads, no MATVEC running.
   case loadWaitCycles
-  /// Cycles in NORM, QUANT, RECUR, SILUMUL, ADD, ARGMAX.
+  /// Cycles in NORM, QUANT, RECUR, SILUMUL, ADD, ARGMAX with no MATVEC running.
   case elementwiseCycles
   /// Weight beats the core took.
   case weightBeats
@@ -192,6 +199,8 @@ public enum AcceleratorCounter: Int, Hashable, Sendable, Codable, CaseIterable {
   case instructions
   /// Cycles spent in checkpoints (not in `cycles`).
   case checkpointCycles
+  /// Element-wise cycles while a MATVEC ran (in `matVecCycles`, not in `elementwiseCycles`).
+  case hiddenElementwiseCycles
 
   /// The counter's register name in the RTL (`perf_<name>_q`).
   public var rtlName: String {

@@ -7,14 +7,17 @@
 /// layer 0's parameters:
 ///
 ///     EMBED x; per layer l: prefetch layer l+1's vectors, wait for layer l's,
-///       a = norm(x); f, i = BitLinear(a); h = recur(i, f, lb); g = BitLinear(a);
+///       a = norm(x); f, i, g = BitLinear(a); h = recur(i, f, lb);
 ///       o = silu(h) * norm(g); y = BitLinear(o); s = y + x; m = norm(s);
 ///       gate|u = BitLinear(m); p = silu(gate) * u; x = s + BitLinear(p)
 ///     prefetch the next token's layer 0; final norm; logits = BitLinear; ARGMAX; END
 ///
 /// Every BitLinear is SETC beta, QUANT (norm + int8), MATVEC (ternary
-/// accumulate + rescale). Vector loads are issued one layer ahead, so their
-/// memory traffic hides behind the weight stream.
+/// accumulate + rescale). A MATVEC runs on its own: the instructions after it
+/// execute alongside until a WAITMV (before anything reads its result), so
+/// the QUANTs of i and g and the recurrence hide under the f, i and g
+/// mat-vecs. Vector loads are issued one layer ahead, so their memory traffic
+/// hides behind the weight stream.
 public struct AcceleratorProgram: Sendable {
   /// A vector of the model in off-chip memory (Q15.16, 4 bytes an element).
   public enum Vector: Hashable, Sendable {
@@ -240,19 +243,25 @@ public struct AcceleratorProgram: Sendable {
       ahead.forEach(load)
       emit(AcceleratorInstruction(.waitLoads, immediate: UInt64(ahead.count)))
       norm(x, .attnNorm(layer: l), aBuf, d)
+      // f, i and g share their input: each QUANT runs under the previous
+      // MATVEC, and the recurrence (f and i done) under g's.
       bitLinear(aBuf, l, .f, fBuf)
       bitLinear(aBuf, l, .i, iBuf)
-      emit(AcceleratorInstruction(.recur, length: d, a: iBuf, b: fBuf, dst: hBuf, immediate: UInt64(l) << 16 | UInt64(param(.lowerBound(layer: l)))))
       bitLinear(aBuf, l, .g, gBuf)
+      emit(AcceleratorInstruction(.recur, length: d, a: iBuf, b: fBuf, dst: hBuf, immediate: UInt64(l) << 16 | UInt64(param(.lowerBound(layer: l)))))
+      emit(AcceleratorInstruction(.waitMatVec))
       norm(gBuf, .gNorm(layer: l), gnBuf, d)
       emit(AcceleratorInstruction(.siluMul, length: d, a: hBuf, b: gnBuf, dst: oBuf))
       bitLinear(oBuf, l, .o, yBuf)
+      emit(AcceleratorInstruction(.waitMatVec))
       checkpoint(yBuf, d, .mixerOutput(layer: l))
       emit(AcceleratorInstruction(.add, length: d, a: yBuf, b: x, dst: sBuf))
       norm(sBuf, .mlpNorm(layer: l), mBuf, d)
       bitLinear(mBuf, l, .gate, guBuf)
+      emit(AcceleratorInstruction(.waitMatVec))
       emit(AcceleratorInstruction(.siluMul, length: inter, a: guBuf, b: guBuf + inter / e, dst: pBuf))
       bitLinear(pBuf, l, .down, downBuf)
+      emit(AcceleratorInstruction(.waitMatVec))
       emit(AcceleratorInstruction(.add, length: d, a: sBuf, b: downBuf, dst: x))
       checkpoint(x, d, .layerOutput(layer: l))
     }
@@ -262,6 +271,7 @@ public struct AcceleratorProgram: Sendable {
     norm(x, .finalNorm, finalOut, d)
     checkpoint(finalOut, d, .finalNorm)
     bitLinear(finalOut, nil, .lmHead, logits)
+    emit(AcceleratorInstruction(.waitMatVec))
     checkpoint(logits, model.vocabSize, .logits)
     emit(AcceleratorInstruction(.argmax, length: model.vocabSize, a: logits))
     emit(AcceleratorInstruction(.end, immediate: UInt64(loopStart)))
