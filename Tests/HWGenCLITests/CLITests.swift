@@ -60,6 +60,25 @@ func temporaryDirectory() -> URL {
     #expect(!FileManager.default.fileExists(atPath: other.appendingPathComponent("mmfree_accel.sv").path))
   }
 
+  @Test func simulateChecksEveryTokenAndReportsPower() throws {
+    let dir = temporaryDirectory()
+    let json = dir.appendingPathComponent("run.json"), report = dir.appendingPathComponent("report")
+    let run = try HWGenProcess.run(["simulate", "--model", "tiny", "--tokens", "2", "--json", json.path, "--report", report.path])
+    #expect(run.succeeded, "\(run.output)")
+    for line in ["check: all 2304 compared elements", "power (ESTIMATE, d5005 at 300 MHz):", "energy (ESTIMATE):", "method: ESTIMATE"] {
+      #expect(run.output.contains(line), "\(line) missing: \(run.output)")
+    }
+    let markdown = try String(contentsOf: report.appendingPathComponent("report.md"), encoding: .utf8)
+    #expect(markdown.contains("**ESTIMATE**") && markdown.contains("![where the power goes](energy.svg)"))
+    #expect(markdown.contains("## Performance (measured in the cycle-accurate simulation)"))
+    let svg = try String(contentsOf: report.appendingPathComponent("energy.svg"), encoding: .utf8)
+    #expect(svg.hasPrefix("<svg") && svg.contains("ESTIMATE"))
+    let decoded = try JSONSerialization.jsonObject(with: Data(contentsOf: json)) as? [String: Any]
+    let power = decoded?["power"] as? [String: Any]
+    #expect((power?["totalWatts"] as? Double ?? 0) > 0, "\(String(describing: decoded?.keys))")
+    #expect((decoded?["mismatches"] as? Int) == 0)
+  }
+
   @Test func emitTwiceGivesIdenticalFiles() throws {
     let a = temporaryDirectory(), b = temporaryDirectory()
     #expect(try HWGenProcess.run(["emit", "--out", a.path]).succeeded)

@@ -193,7 +193,7 @@ struct ImportTests {
     try CheckpointFixture.checkpoint(seed: 8).write(to: root.appendingPathComponent("mmfree-tiny"))
     let out = root.appendingPathComponent("model")
     #expect(try HWGenProcess.run(["import", root.appendingPathComponent("mmfree-tiny").path, "--out", out.path]).succeeded)
-    let run = try HWGenProcess.run(["simulate", "--weights", out.path, "--model", "tiny", "--tokens", "2", "--prompt", "9"])
+    let run = try HWGenProcess.run(["simulate", "--weights", out.path, "--model", "tiny", "--tokens", "2", "--prompt", "9", "--no-power"])
     #expect(run.succeeded, "\(run.output)")
     #expect(run.output.contains("hwgen simulate: model mmfree-tiny"), "\(run.output)")
     #expect(run.output.contains("weights: imported mmfree-tiny (source sha256 "), "\(run.output)")
