@@ -34,8 +34,9 @@ enum AcceleratorModels {
 struct AcceleratorTests {
   static let tiny96 = ModelConfig(name: "tiny-96", hiddenSize: 96, layers: 3, vocabSize: 300)
 
-  @Test("tiny models end to end through mmfree_accel, bit-exact on every element of every token, greedy generation in hardware",
-        arguments: [(UInt64(1), 16, ModelConfig.tiny), (UInt64(2), 16, .tiny), (UInt64(3), 8, .tiny), (UInt64(4), 16, tiny96)])
+  @Test("tiny models end to end through mmfree_accel, bit-exact on every element of every token, greedy generation in hardware (128 lanes: results handed to the rescale unit 64 at a time)",
+        arguments: [(UInt64(1), 16, ModelConfig.tiny), (UInt64(2), 16, .tiny), (UInt64(3), 8, .tiny), (UInt64(4), 16, tiny96),
+                    (UInt64(5), 128, .tiny)])
   func tinyEndToEnd(seed: UInt64, lanes: Int, model: ModelConfig) throws {
     let (sim, profile) = try AcceleratorModels.simulation(model, seed: seed, lanes: lanes)
     let prompt = [Int(seed * 7) % model.vocabSize, 3]

@@ -212,7 +212,7 @@ public enum RegressMatrix {
   /// width (popcount lanes), and with an odd and a power-of-two width
   /// (adder-tree lanes); plus the default 16 x 64 in both datapaths; and
   /// MLGRU, norm and rescale units of 1, 3 and 16 lanes (tiny memories, the
-  /// tests' configurations, the defaults); the accelerator with 4 and 16 lanes.
+  /// tests' configurations, the defaults); the accelerator with 4, 16 and 128 lanes.
   public static let full: [RegressTarget] = {
     let popcount: [RegressTarget] = lanes.flatMap { l in [core(l, 1), core(l, 7), core(l, 64)] }
     let adderTree: [RegressTarget] = lanes.flatMap { l in [core(l, 3, .adderTree), core(l, 16, .adderTree)] }
@@ -221,6 +221,7 @@ public enum RegressMatrix {
       norm(1, 4), norm(3, 8192), norm(16, 8192),
       rescale(1, 32), rescale(3, 7), rescale(16, 22),
       .accelerator(AcceleratorConfig(lanes: 4)), .accelerator(AcceleratorConfig(lanes: 16)),
+      .accelerator(AcceleratorConfig(lanes: 128)),
     ]
     return popcount + adderTree + [core(16, 64, .adderTree)] + units
   }()
@@ -248,7 +249,7 @@ public enum RegressMatrix {
   public static let sets: [NamedSet] = [
     NamedSet(
       name: "full", targets: full,
-      summary: "cores of lanes 1-32 with widths 1/7/64 popcount and 3/16 adder-tree, 16x64 adder-tree; MLGRU, norm and rescale units of 1, 3 and 16 lanes; the accelerator with 4 and 16 lanes"),
+      summary: "cores of lanes 1-32 with widths 1/7/64 popcount and 3/16 adder-tree, 16x64 adder-tree; MLGRU, norm and rescale units of 1, 3 and 16 lanes; the accelerator with 4, 16 and 128 lanes"),
     NamedSet(name: "quick", targets: quick, summary: "the make test slice"),
   ]
 
