@@ -135,6 +135,8 @@ public final class AcceleratorSimulation {
   public let weights: FixedPointWeights
   public let memory: OffChipMemory
   public let layersSimulated: Int
+  /// The token's matrices in MATVEC order: the weight stream.
+  let matrices: [PackedTernary]
   public private(set) var golden: FixedPointModel
   let top: VerilatedModel
   let progWe, progAddr, progData, start, runPort, busy, promptValid, promptReady, promptToken, tokenValid, token: PortHandle
@@ -210,7 +212,6 @@ public final class AcceleratorSimulation {
     try top.eval()
   }
 
-  let matrices: [PackedTernary]
 
   /// Every performance counter, read through the counter port (no clock edge).
   func readCounters() throws -> [AcceleratorCounter: Int] {
@@ -285,7 +286,10 @@ public final class AcceleratorSimulation {
     top.set(start, 1)
     try top.step(1)
     top.set(start, 0)
-    var idleCycles = 0
+    // A token longer than this is a hang: every weight beat eight times over, plus slack.
+    let beatsPerToken = matrices.reduce(0) { $0 + memory.beats(of: $1) }
+    let cycleLimit = 8 * beatsPerToken + 1_000_000
+    var sinceToken = 0
     while true {
       let inCheckpoint = top.get(ckptActive) == 1
       if !presentedWeight && memory.weightBeatAvailable {
@@ -380,8 +384,13 @@ public final class AcceleratorSimulation {
       try top.step(1)
       if !inCheckpoint { memory.tick(fifoLevel: Int(top.get(wLevel))) }
       if done { break }
-      idleCycles = runs.count == steps ? idleCycles + 1 : 0
-      if idleCycles > 1000 { throw TestbenchError("accelerator: did not halt after the last token") }
+      sinceToken = top.get(tokenValid) == 1 ? 0 : sinceToken + 1
+      if sinceToken > cycleLimit {
+        throw TestbenchError(
+          runs.count == steps
+            ? "accelerator: did not halt after the last token"
+            : "accelerator: no token after \(cycleLimit) cycles (token \(runs.count), busy \(top.get(busy)))")
+      }
     }
     return runs
   }
