@@ -5,17 +5,21 @@ import HWSpec
 /// (`matvec_datapath`: ternary core -> rescale), the RMSNorm/quantize unit,
 /// the MLGRU unit and the vector unit around on-chip buffers, run by a
 /// sequencer that executes an `AcceleratorProgram` (AcceleratorISA.swift).
+/// A MATVEC runs on its own once started; the sequencer goes on until a
+/// WAITMV, and the MATVEC's results take the scratchpad write port first.
 ///
 /// On-chip buffers:
 /// - the activation scratchpad: `scratchpadBeats` beats of `elementLanes`
 ///   Q15.16 elements, two copies written together so two operands read in
 ///   the same cycle (ports a and b);
 /// - the parameter buffer: gammas and lower bounds loaded from off-chip;
-/// - the activation buffer: the quantized input of the next MATVEC as the
-///   core's bit-plane beats (8 planes of 64 elements), packed from the norm
-///   unit's int8 output;
-/// - the weight FIFO (`stream_fifo`): weight beats from off-chip ahead of the
-///   core, so the memory keeps streaming while the element-wise units work;
+/// - the activation buffer: the quantized input of a MATVEC as the core's
+///   bit-plane beats (8 planes of 64 elements), packed from the norm unit's
+///   int8 output, in two banks (the next QUANT fills one while a MATVEC
+///   reads the other);
+/// - the weight FIFO (`weight_fifo`, `StreamFIFOGenerator`): weight beats from
+///   off-chip ahead of the core, so the memory keeps streaming while the
+///   element-wise units work;
 /// - the program memory.
 ///
 /// Off-chip memory is outside: weight beats arrive on `w_*` (the memory
