@@ -410,12 +410,3 @@ extension FixedPointWeights {
     }
   }
 }
-
-extension AcceleratorProgram.Vector {
-  var layer: Int? {
-    switch self {
-    case .attnNorm(let l), .gNorm(let l), .mlpNorm(let l), .lowerBound(let l), .projectionGamma(let l, _): return l
-    case .finalNorm, .lmHeadGamma: return nil
-    }
-  }
-}

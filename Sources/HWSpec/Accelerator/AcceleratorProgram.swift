@@ -28,6 +28,26 @@ public struct AcceleratorProgram: Sendable {
     case projectionGamma(layer: Int, ModelConfig.Projection)
     case finalNorm
     case lmHeadGamma
+
+    /// The block the vector belongs to (nil: the final norm's and lm_head's).
+    public var layer: Int? {
+      switch self {
+      case .attnNorm(let l), .gNorm(let l), .mlpNorm(let l), .lowerBound(let l), .projectionGamma(let l, _): return l
+      case .finalNorm, .lmHeadGamma: return nil
+      }
+    }
+
+    /// The same vector of block `l` (itself when it belongs to no block).
+    public func of(layer l: Int) -> Vector {
+      switch self {
+      case .attnNorm: return .attnNorm(layer: l)
+      case .gNorm: return .gNorm(layer: l)
+      case .mlpNorm: return .mlpNorm(layer: l)
+      case .lowerBound: return .lowerBound(layer: l)
+      case .projectionGamma(_, let p): return .projectionGamma(layer: l, p)
+      case .finalNorm, .lmHeadGamma: return self
+      }
+    }
   }
 
   /// What lives at an off-chip address.
@@ -159,17 +179,7 @@ public struct AcceleratorProgram: Sendable {
       switch v {
       case .finalNorm: return 2 * slotBeats
       case .lmHeadGamma: return 2 * slotBeats + beats(d)
-      case .attnNorm(let l), .gNorm(let l), .mlpNorm(let l), .lowerBound(let l), .projectionGamma(let l, _):
-        let layer0: Vector
-        switch v {
-        case .attnNorm: layer0 = .attnNorm(layer: 0)
-        case .gNorm: layer0 = .gNorm(layer: 0)
-        case .mlpNorm: layer0 = .mlpNorm(layer: 0)
-        case .lowerBound: layer0 = .lowerBound(layer: 0)
-        case .projectionGamma(_, let p): layer0 = .projectionGamma(layer: 0, p)
-        default: preconditionFailure()
-        }
-        return (l % 2) * slotBeats + slotOffset[layer0]!
+      default: return (v.layer! % 2) * slotBeats + slotOffset[v.of(layer: 0)]!
       }
     }
     parameterBeats = 2 * slotBeats + 2 * beats(d)
