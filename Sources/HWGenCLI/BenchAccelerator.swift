@@ -61,8 +61,7 @@ struct BenchAccelerator: ParsableCommand {
       + (layers.map { ", layers 0..<\($0) simulated, the rest extrapolated" } ?? ", every layer simulated"))
     var rows: [[String]] = []
     for r in try parsedRuns() {
-      let lanes = AcceleratorConfig(lanes: r.lanes)
-      let config = AcceleratorConfig(lanes: r.lanes, weightFIFOBeats: max(2, r.fifoKiB * 1024 / lanes.weightBeatBytes))
+      let config = AcceleratorConfig(lanes: r.lanes, weightFIFOKiB: r.fifoKiB)
       let clock = r.device.defaultClockMHz
       let build = Stopwatch()
       let sim = try AcceleratorSimulation(weights: weights, config: config, profile: r.device, clockMHz: clock, layers: layers)

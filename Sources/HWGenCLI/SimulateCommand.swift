@@ -72,7 +72,7 @@ struct Simulate: ParsableCommand {
     if let layers, layers > modelConfig.layers {
       throw SimulateError("model \(modelConfig.name) has \(modelConfig.layers) layers, --layers \(layers) is more")
     }
-    let config = AcceleratorConfig(lanes: lanes, weightFIFOBeats: max(2, weightFIFOKiB * 1024 / AcceleratorConfig(lanes: lanes).weightBeatBytes))
+    let config = AcceleratorConfig(lanes: lanes, weightFIFOKiB: weightFIFOKiB)
     do {
       try AcceleratorGenerator.validate(config)
       try config.validate(for: modelConfig)

@@ -64,6 +64,12 @@ public struct AcceleratorConfig: Hashable, Sendable, Codable, CustomStringConver
     self.programDepth = programDepth
   }
 
+  /// The defaults with a weight FIFO of `kib` KiB (whole beats, at least 2).
+  public init(lanes: Int, weightFIFOKiB kib: Int) {
+    self.init(lanes: lanes)
+    weightFIFOBeats = max(2, kib * 1024 / weightBeatBytes)
+  }
+
   public var scratchpadBeats: Int { scratchpadElements / elementLanes }
   public var parameterBeats: Int { parameterElements / elementLanes }
 

@@ -67,11 +67,16 @@ public struct SHA256 {
     return state.flatMap { word in (0..<4).map { UInt8(truncatingIfNeeded: word >> UInt32(24 - 8 * $0)) } }
   }
 
+  /// `finalize()` as lower-case hex.
+  public mutating func hexDigest() -> String {
+    finalize().map { String($0, radix: 16).leftPadded(to: 2, with: "0") }.joined()
+  }
+
   /// Lower-case hex digest of `text`.
   public static func hex(_ text: String) -> String {
     var hasher = SHA256()
     hasher.update(text)
-    return hasher.finalize().map { String($0, radix: 16).leftPadded(to: 2, with: "0") }.joined()
+    return hasher.hexDigest()
   }
 
   private mutating func compress(_ block: UnsafeRawBufferPointer) {

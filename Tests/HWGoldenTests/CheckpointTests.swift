@@ -247,7 +247,7 @@ struct CheckpointTests {
     var manifest = try JSONDecoder().decode(ModelManifest.self, from: Data(contentsOf: manifestURL))
     var hasher = SHA256()
     hasher.update(bytes)
-    let hex = hasher.finalize().map { String($0, radix: 16).leftPadded(to: 2, with: "0") }.joined()
+    let hex = hasher.hexDigest()
     for i in manifest.files.indices where manifest.files[i].name == file {
       manifest.files[i].bytes = bytes.count
       manifest.files[i].sha256 = hex

@@ -92,7 +92,7 @@ public enum CheckpointImport {
     let manifest = ModelManifest(
       format: ModelManifest.formatName, formatVersion: ModelManifest.currentVersion,
       checkpoint: ModelManifest.Checkpoint(
-        name: checkpoint.name, nameOrPath: checkpoint.config.nameOrPath, sources: sources, sourceHash: combined.finalizeHex(),
+        name: checkpoint.name, nameOrPath: checkpoint.config.nameOrPath, sources: sources, sourceHash: combined.hexDigest(),
         dtypes: checkpoint.dtypes),
       config: config,
       conversion: ModelManifest.conversionRules.merging(
@@ -169,7 +169,7 @@ final class OutputFile {
 
   func finish() throws -> ModelManifest.OutputFile {
     do { try handle.close() } catch { throw CheckpointError(file: displayName, "cannot write: \(ioReason(error))") }
-    return ModelManifest.OutputFile(name: url.lastPathComponent, bytes: size, sha256: hasher.finalizeHex())
+    return ModelManifest.OutputFile(name: url.lastPathComponent, bytes: size, sha256: hasher.hexDigest())
   }
 }
 

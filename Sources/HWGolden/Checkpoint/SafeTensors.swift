@@ -83,7 +83,7 @@ public final class MappedFile: @unchecked Sendable {
       hasher.update(bytes(range))
       release(range)
     }
-    return hasher.finalizeHex()
+    return hasher.hexDigest()
   }
 }
 
@@ -303,12 +303,5 @@ public final class SafeTensorsFile: @unchecked Sendable {
       rest /= n
     }
     return "(" + coordinates.reversed().map(String.init).joined(separator: ", ") + ")"
-  }
-}
-
-extension SHA256 {
-  /// Lower-case hex of the digest.
-  mutating func finalizeHex() -> String {
-    finalize().map { String($0, radix: 16).leftPadded(to: 2, with: "0") }.joined()
   }
 }

@@ -100,7 +100,7 @@ public final class Tokenizer: Hashable, Sendable {
     displayName = file
     var hasher = SHA256()
     data.withUnsafeBytes { hasher.update($0) }
-    sha256 = hasher.finalizeHex()
+    sha256 = hasher.hexDigest()
 
     let root: JSON
     do { root = try JSON.parse([UInt8](data)) } catch let error as JSON.ParseError {

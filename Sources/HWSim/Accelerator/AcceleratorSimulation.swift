@@ -37,10 +37,6 @@ public struct CycleBreakdown: Hashable, Sendable, Codable {
     CycleBreakdown(matrix: a.matrix + b.matrix, elementwise: a.elementwise + b.elementwise, stalls: a.stalls + b.stalls,
                    control: a.control + b.control)
   }
-  public static func - (a: Self, b: Self) -> Self {
-    CycleBreakdown(matrix: a.matrix - b.matrix, elementwise: a.elementwise - b.elementwise, stalls: a.stalls - b.stalls,
-                   control: a.control - b.control)
-  }
   public func scaled(_ f: Double) -> Self {
     func s(_ v: Int) -> Int { Int((Double(v) * f).rounded()) }
     return CycleBreakdown(matrix: s(matrix), elementwise: s(elementwise), stalls: s(stalls), control: s(control))

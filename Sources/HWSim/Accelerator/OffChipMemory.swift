@@ -52,6 +52,8 @@ public final class OffChipMemory {
   /// Beats that have arrived and wait for the accelerator to take them.
   public private(set) var arrivedBeats = 0
   public private(set) var consumedBeats = 0
+  /// The next beat to hand over: matrix and beat within it.
+  private var cursor = (matrix: 0, beat: 0)
 
   // Vector loads: bursts still to move, then whole requests waiting for
   // their latency, then the beats of the oldest being returned.
@@ -110,6 +112,7 @@ public final class OffChipMemory {
     arrivalHead = 0
     arrivedBeats = 0
     consumedBeats = 0
+    cursor = (0, 0)
   }
 
   /// A LOADV/EMBED request from the accelerator.
@@ -169,8 +172,8 @@ public final class OffChipMemory {
   /// without taking it.
   public func peekWeightBeat(into words: UnsafeMutablePointer<UInt64>) {
     precondition(arrivedBeats > 0, "no weight beat has arrived")
-    let (k, index) = position(of: consumedBeats)
-    let m = matrices[k]
+    let m = matrices[cursor.matrix]
+    let index = cursor.beat
     let (group, chunk) = index.quotientAndRemainder(dividingBy: m.wordsPerRow)
     m.planes.withUnsafeBufferPointer { planes in
       for r in 0..<lanes {
@@ -190,21 +193,14 @@ public final class OffChipMemory {
   /// The accelerator took the beat `peekWeightBeat` showed.
   public func takeWeightBeat() {
     precondition(arrivedBeats > 0)
-    let (k, index) = position(of: consumedBeats)
-    nonZeroWeights += matrixNonZeros[k][index]
+    nonZeroWeights += matrixNonZeros[cursor.matrix][cursor.beat]
     arrivedBeats -= 1
     consumedBeats += 1
-  }
-
-  /// Matrix and beat within it of stream beat `n`.
-  private func position(of n: Int) -> (matrix: Int, beat: Int) {
-    var index = n % tokenBeats
-    var k = 0
-    while index >= matrixBeats[k] {
-      index -= matrixBeats[k]
-      k += 1
+    cursor.beat += 1
+    if cursor.beat == matrixBeats[cursor.matrix] {
+      // The next matrix, or the next token's first.
+      cursor = ((cursor.matrix + 1) % matrices.count, 0)
     }
-    return (k, index)
   }
 
   /// Whether a beat of the oldest vector request has arrived.

@@ -302,13 +302,4 @@ public struct AcceleratorProgram: Sendable {
       return (layer, p, Int(i.immediate))
     }
   }
-
-  /// One instruction per line, with its address.
-  public var listing: String {
-    instructions.enumerated().map { "\(String($0.offset).leftPadded(5))  \($0.element)" }.joined(separator: "\n")
-  }
-}
-
-extension String {
-  fileprivate func leftPadded(_ width: Int) -> String { String(repeating: " ", count: max(0, width - count)) + self }
 }
