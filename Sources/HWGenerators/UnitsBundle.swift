@@ -13,8 +13,15 @@ public struct UnitsBundle: Sendable {
   public let mlgru: MLGRUUnitConfig
   /// The whole accelerator's configuration, when the bundle has it.
   public let accelerator: AcceleratorConfig?
-  /// Each unit's name and checked design, in emission order.
-  public let units: [(name: String, design: Design)]
+  /// One unit: its name, its checked design, the parameters the manifest lists.
+  public struct Unit: Sendable {
+    public let name: String
+    public let design: Design
+    public let parameters: [(key: String, value: String)]
+  }
+
+  /// The units in emission order.
+  public let units: [Unit]
   public let files: [(name: String, contents: String)]
 
   /// Elements per cycle of the RMSNorm, rescale and MLGRU units: the core's
@@ -46,15 +53,34 @@ public struct UnitsBundle: Sendable {
     mlgru = MLGRUUnitConfig(lanes: elementLanes, maxLayers: accelerator.maxLayers, maxHidden: accelerator.maxHidden)
     try norm.validate()
     try mlgru.validate()
-    var units: [(name: String, design: Design)] = [
-      ("ternary core", try TernaryCoreGenerator.generate(core)),
-      ("rmsnorm unit", try NormUnitGenerator.generate(norm)),
-      ("rescale unit", try RescaleUnitGenerator.generate(norm)),
-      ("mlgru unit", try MLGRUUnitGenerator.generate(mlgru)),
-      ("vector unit", try VectorUnitGenerator.generate(lanes: elementLanes)),
+    var units: [Unit] = [
+      Unit(name: "ternary core", design: try TernaryCoreGenerator.generate(core), parameters: [
+        ("lanes", "\(core.lanes)"), ("laneWidth", "\(core.laneWidth)"), ("maxInputs", "\(core.maxInputs)"),
+        ("reduction", "\"\(core.reduction.rawValue)\""), ("activationBits", "\(ActivationFormat.bits)"),
+        ("weightBits", "\(TernaryEncoding.bitsPerWeight)"), ("partialSumWidth", "\(core.partialSumWidth)"),
+        ("accumulatorWidth", "\(core.accumulatorWidth)"), ("weightBeatBits", "\(core.weightBeatBits)"),
+        ("activationBeatBits", "\(core.activationBeatBits)"), ("resultBeatBits", "\(core.resultBeatBits)"),
+      ]),
+      Unit(name: "rmsnorm unit", design: try NormUnitGenerator.generate(norm), parameters: [
+        ("lanes", "\(norm.lanes)"), ("maxLength", "\(norm.maxLength)"),
+      ]),
+      Unit(name: "rescale unit", design: try RescaleUnitGenerator.generate(norm), parameters: [
+        ("lanes", "\(norm.lanes)"), ("accumulatorWidth", "\(norm.accumulatorWidth)"),
+      ]),
+      Unit(name: "mlgru unit", design: try MLGRUUnitGenerator.generate(mlgru), parameters: [
+        ("lanes", "\(mlgru.lanes)"), ("maxLayers", "\(mlgru.maxLayers)"), ("maxHidden", "\(mlgru.maxHidden)"),
+      ]),
+      Unit(name: "vector unit", design: try VectorUnitGenerator.generate(lanes: elementLanes), parameters: [
+        ("lanes", "\(norm.lanes)"),
+      ]),
     ]
     if accelerator.core == core, (try? AcceleratorGenerator.validate(accelerator)) != nil {
-      units.append(("accelerator", try AcceleratorGenerator.generate(accelerator)))
+      let a = accelerator
+      units.append(Unit(name: "accelerator", design: try AcceleratorGenerator.generate(a), parameters: [
+        ("lanes", "\(a.lanes)"), ("elementLanes", "\(a.elementLanes)"), ("scratchpadBeats", "\(a.scratchpadBeats)"),
+        ("parameterBeats", "\(a.parameterBeats)"), ("weightFIFOBeats", "\(a.weightFIFOBeats)"),
+        ("programDepth", "\(a.programDepth)"), ("instructionBits", "\(AcceleratorInstruction.bits)"),
+      ]))
       self.accelerator = accelerator
     } else {
       self.accelerator = nil
@@ -65,8 +91,8 @@ public struct UnitsBundle: Sendable {
     // with one name would be a generator bug.
     var files: [(name: String, contents: String)] = []
     var written: [String: String] = [:]
-    for (_, design) in units {
-      for file in design.files(header: header) {
+    for unit in units {
+      for file in unit.design.files(header: header) {
         if let existing = written[file.name] {
           precondition(existing == file.contents, "two different modules are both named \(file.name)")
           continue
@@ -77,42 +103,22 @@ public struct UnitsBundle: Sendable {
     }
     let sources = files
     files.append((name: Self.fileListName, contents: sources.map { "\($0.name)\n" }.joined()))
-    files.append((name: Self.manifestName, contents: Self.manifest(
-      core: core, norm: norm, mlgru: mlgru, accelerator: accelerator, units: units, files: files)))
+    files.append((name: Self.manifestName, contents: Self.manifest(units: units, files: files)))
     self.files = files
   }
 
-  static func manifest(
-    core: TernaryCoreConfig, norm: NormUnitConfig, mlgru: MLGRUUnitConfig, accelerator: AcceleratorConfig?,
-    units: [(name: String, design: Design)],
-    files: [(name: String, contents: String)]
-  ) -> String {
+  static func manifest(units: [Unit], files: [(name: String, contents: String)]) -> String {
     // Hand-written JSON with a fixed key order: the manifest is part of the
     // deterministic output and is diffed in review.
     var lines = ["{", "  \"generator\": \"hwgen\","]
     lines.append("  \"units\": [")
-    let parameters: [[(String, String)]] = [
-      [("lanes", "\(core.lanes)"), ("laneWidth", "\(core.laneWidth)"), ("maxInputs", "\(core.maxInputs)"),
-       ("reduction", "\"\(core.reduction.rawValue)\""), ("activationBits", "\(ActivationFormat.bits)"),
-       ("weightBits", "\(TernaryEncoding.bitsPerWeight)"), ("partialSumWidth", "\(core.partialSumWidth)"),
-       ("accumulatorWidth", "\(core.accumulatorWidth)"), ("weightBeatBits", "\(core.weightBeatBits)"),
-       ("activationBeatBits", "\(core.activationBeatBits)"), ("resultBeatBits", "\(core.resultBeatBits)")],
-      [("lanes", "\(norm.lanes)"), ("maxLength", "\(norm.maxLength)")],
-      [("lanes", "\(norm.lanes)"), ("accumulatorWidth", "\(norm.accumulatorWidth)")],
-      [("lanes", "\(mlgru.lanes)"), ("maxLayers", "\(mlgru.maxLayers)"), ("maxHidden", "\(mlgru.maxHidden)")],
-      [("lanes", "\(norm.lanes)")],
-    ] + (accelerator.map { a in
-      [[("lanes", "\(a.lanes)"), ("elementLanes", "\(a.elementLanes)"), ("scratchpadBeats", "\(a.scratchpadBeats)"),
-        ("parameterBeats", "\(a.parameterBeats)"), ("weightFIFOBeats", "\(a.weightFIFOBeats)"),
-        ("programDepth", "\(a.programDepth)"), ("instructionBits", "\(AcceleratorInstruction.bits)")]]
-    } ?? [])
     for (i, unit) in units.enumerated() {
       lines.append("    {")
       lines.append("      \"name\": \"\(unit.name)\",")
       lines.append("      \"top\": \"\(unit.design.top.name)\",")
       lines.append("      \"parameters\": {")
-      for (j, (key, value)) in parameters[i].enumerated() {
-        lines.append("        \"\(key)\": \(value)" + (j == parameters[i].count - 1 ? "" : ","))
+      for (j, (key, value)) in unit.parameters.enumerated() {
+        lines.append("        \"\(key)\": \(value)" + (j == unit.parameters.count - 1 ? "" : ","))
       }
       lines.append("      }")
       lines.append("    }" + (i == units.count - 1 ? "" : ","))
