@@ -101,10 +101,3 @@ struct Synth: ParsableCommand {
 
   static func bits(_ n: Int) -> String { n == 0 ? "0" : Format.si(Double(n), "b") }
 }
-
-extension ResourceUsage {
-  /// What the power model charges for a synthesized design.
-  init(_ r: SynthesisResources) {
-    self.init(luts: r.luts, flipFlops: r.flipFlops, blockRAMBlocks: r.blockRAMBlocks, dsps: r.dsps)
-  }
-}

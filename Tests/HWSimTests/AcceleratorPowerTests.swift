@@ -31,8 +31,7 @@ struct AcceleratorPowerTests {
     let resources = try AcceleratorModels.locked {
       try runner.synthesize(try SynthesisJob.accelerator(config), yosys: try SynthesisRunner.yosysVersion()).resources
     }
-    let usage = ResourceUsage(luts: resources.luts, flipFlops: resources.flipFlops, blockRAMBlocks: resources.blockRAMBlocks, dsps: resources.dsps)
-    return (try PowerModel.estimate(activity: counts, resources: usage, profile: profile, clockMHz: clockMHz), activity)
+    return (try PowerModel.estimate(activity: counts, resources: ResourceUsage(resources), profile: profile, clockMHz: clockMHz), activity)
   }
 
   @Test("doubling the clock about doubles dynamic power and leaves static power alone")

@@ -1,6 +1,7 @@
 import Foundation
 import HWDSL
 import HWGenerators
+import HWReport
 import HWSpec
 import HWSupport
 
@@ -105,5 +106,12 @@ public struct ResourceReport: Codable, Sendable {
       blockRAMBits: fraction(Double(r.blockRAMBits), capacity.blockRAMBits),
       ultraRAMBits: fraction(Double(r.ultraRAMBits), capacity.ultraRAMBits),
       dsps: fraction(Double(r.dsps), capacity.dspSlices ?? capacity.dspBlocks))
+  }
+}
+
+extension ResourceUsage {
+  /// What the power model charges for a synthesized design.
+  public init(_ r: SynthesisResources) {
+    self.init(luts: r.luts, flipFlops: r.flipFlops, blockRAMBlocks: r.blockRAMBlocks, dsps: r.dsps)
   }
 }
