@@ -9,13 +9,22 @@ import HWSupport
 
 struct Simulate: ParsableCommand {
   static let configuration = CommandConfiguration(
-    abstract: "Run token workloads of a model preset through the accelerator's RTL in Verilator, check every token against the golden model, and report tokens/s against the memory roofline.")
+    abstract: "Run a prompt and greedy generation of a model through the accelerator's RTL in Verilator, check every token against the golden model, and report tokens/s against the memory roofline.",
+    discussion: """
+      Without --model or --weights it runs the shipped checkpoint models/kjv-2m (a trained HGRN-Bit model) \
+      on the prompt "\(Simulate.defaultText)" and prints the continuation the RTL generated.
+      """)
 
-  @Option(help: "Model preset: tiny (default), 370m, 1.3b, 2.7b.") var model: String?
-  @Option(help: "Imported model directory (hwgen import); wins over --model, which must then match its shape.") var weights: String?
-  @Option(help: "Tokens to generate (greedy, each argmax fed back).") var tokens: Int = 4
-  @Option(help: "Prompt token ids, comma-separated (default 1).") var prompt: String?
-  @Option(help: "Prompt text, tokenized with the imported model's tokenizer.json; the generated tokens are printed as text too.") var text: String?
+  /// The prompt of the shipped checkpoint when none is given.
+  static let defaultText = "And the LORD said unto Moses,"
+
+  @Option(help: "Model preset with synthetic weights: tiny, 370m, 1.3b, 2.7b (default: the shipped checkpoint models/kjv-2m).") var model: String?
+  @Option(help: "Imported model directory (hwgen import) or a Hugging Face checkpoint directory; wins over --model, which must then match its shape.") var weights: String?
+  @Option(help: "Tokens to generate (greedy, each argmax fed back; default 24 for a model with a tokenizer, else 4).") var tokens: Int?
+  @Option(help: "Prompt token ids, comma-separated (default 1, or the default text for the shipped checkpoint).") var prompt: String?
+  @Option(help: "Prompt text, tokenized with the model's tokenizer.json; the generated tokens are printed as text too.") var text: String?
+  @Option(help: "Write the RTL's logits of every position (one row per token fed, prompt included; float32 NumPy .npy) to this file.") var logits: String?
+  @Option(help: "Compare the logits with a reference's (NumPy .npy, one row per token fed): relative L2, top-1 agreement, the first divergence of the greedy text.") var reference: String?
   @Option(help: "Core lanes (output rows per cycle) and element lanes of the other units.") var lanes: Int = AcceleratorConfig.defaultLanes
   @Option(help: "Device profile for the off-chip memory model: d5005, u280, ...") var device: String = "d5005"
   @Option(name: .customLong("clock-mhz"), help: "Clock in MHz (default: the device profile's).") var clockMHz: Double?
@@ -32,29 +41,39 @@ struct Simulate: ParsableCommand {
 
   func validate() throws {
     guard (1...256).contains(lanes) else { throw ValidationError("lanes must be between 1 and 256, got \(lanes)") }
-    guard (1...100_000).contains(tokens) else { throw ValidationError("tokens must be between 1 and 100000, got \(tokens)") }
+    if let tokens, !(1...100_000).contains(tokens) { throw ValidationError("tokens must be between 1 and 100000, got \(tokens)") }
     if let layers, layers < 1 { throw ValidationError("layers must be at least 1, got \(layers)") }
     guard (1...65536).contains(weightFIFOKiB) else { throw ValidationError("weight FIFO must be between 1 and 65536 KiB, got \(weightFIFOKiB)") }
     if let clockMHz, !(clockMHz > 0 && clockMHz <= 2000) { throw ValidationError("clock must be between 0 and 2000 MHz, got \(clockMHz)") }
     if text != nil && prompt != nil { throw ValidationError("--text and --prompt are mutually exclusive") }
-    if text != nil && weights == nil { throw ValidationError("--text needs an imported model with tokenizer.json (--weights MODEL_DIR)") }
+    if text != nil && weights == nil && model != nil {
+      throw ValidationError("--text needs a model with tokenizer.json (the default checkpoint or --weights DIR); the --model presets have none")
+    }
     if reportDirectory != nil && !power { throw ValidationError("--report needs the power estimate; drop --no-power") }
     if let json { try Regress.checkWritable(file: json, option: "json") }
     if let trace { try Regress.checkWritable(file: trace, option: "trace") }
+    if let logits { try Regress.checkWritable(file: logits, option: "logits") }
   }
 
   func run() throws {
     if power { _ = try ExternalTool.yosys.locate() }
     _ = try ExternalTool.verilator.locate()
     let setup = Stopwatch()
-    let source = try ModelSource.resolve(model: model, weights: weights, seed: seed)
+    let source = try ModelSource.resolve(
+      model: model, weights: weights, seed: seed, defaultCheckpoint: ModelSource.shippedDefault)
+    let shippedDefault = model == nil && weights == nil
+    let text = self.text ?? (shippedDefault && prompt == nil ? Self.defaultText : nil)
+    let tokens = self.tokens ?? (source.tokenizer == nil ? 4 : 24)
+    let referenceLogits = try reference.map { path -> NumPyArray in
+      do { return try NumPyArray(contentsOf: URL(fileURLWithPath: path)) } catch { throw SimulateError("\(error)") }
+    }
     let modelConfig = source.weights.config
     let profile = try DeviceProfile.named(device)
     let clock = clockMHz ?? profile.defaultClockMHz
     var tokenizer: Tokenizer?
     let promptIDs: [Int]
     if let text {
-      guard let t = source.tokenizer else { throw SimulateError("--text needs an imported model with tokenizer.json; \(weights ?? "") has none") }
+      guard let t = source.tokenizer else { throw SimulateError("--text needs a model with tokenizer.json; \(weights ?? "") has none") }
       tokenizer = t
       promptIDs = t.encode(text)
       if let bad = promptIDs.first(where: { !(0..<modelConfig.vocabSize).contains($0) }) {
@@ -82,9 +101,19 @@ struct Simulate: ParsableCommand {
     print("accelerator: \(config)")
     let weights = source.weights
     print("weights: \(source.description), \(Format.si(Double(modelConfig.packedTernaryBytes), "B")) packed ternary (\(Format.seconds(setup.seconds)))")
+    if let referenceLogits {
+      let positions = promptIDs.count + tokens - 1
+      guard referenceLogits.rows == positions, referenceLogits.columns == modelConfig.vocabSize else {
+        throw SimulateError("--reference \(reference!): shape (\(referenceLogits.rows), \(referenceLogits.columns)); this run computes \(positions) positions (one row per token fed, prompt included) of \(modelConfig.vocabSize) logits")
+      }
+    }
+    if let text {
+      print("prompt: \(text.debugDescription) (\(promptIDs.count) tokens: \(promptIDs.map(String.init).joined(separator: " "))), \(tokens) tokens to generate")
+    }
     let build = Stopwatch()
-    let sim = try AcceleratorSimulation(
-      weights: weights, config: config, profile: profile, clockMHz: clock, layers: layers)
+    let sim = try ProgressTicker.around("verilator: building mmfree_accel (cached afterwards)") {
+      try AcceleratorSimulation(weights: weights, config: config, profile: profile, clockMHz: clock, layers: layers)
+    }
     print("verilator: mmfree_accel ready in \(Format.seconds(build.seconds)); program: \(sim.program.instructions.count) instructions, scratchpad \(sim.program.scratchpadBeats) of \(config.scratchpadBeats) beats, parameter buffer \(sim.program.parameterBeats) of \(config.parameterBeats)")
     let memory = sim.memory
     print("memory: \(profile.memory.type), \(profile.memory.channels) channels, \(Format.significant(profile.memory.usableGBps, 4)) GB/s usable = \(Format.significant(memory.bytesPerCycle, 4)) B/cycle, latency \(memory.latencyCycles) cycles, \(memory.burstBytes) B bursts")
@@ -100,14 +129,31 @@ struct Simulate: ParsableCommand {
       let rate = Double(run.measured.total) / max(run.simulationSeconds, 1e-9)
       let line = "token \(done)/\(total): in \(run.input) -> \(run.next), \(run.measured.total) cycles simulated, \(Format.si(rate, "cycles/s")) simulated\(run.mismatch == nil ? "" : ", MISMATCH")"
       if terminal {
-        FileHandle.standardOutput.write(Data(("\r\u{1B}[K" + line + (done == total ? "\n" : "")).utf8))
-      } else {
-        print(line)
+        let elapsed = ", \(Int(wall.seconds)) s elapsed"
+        FileHandle.standardOutput.write(Data(("\r\u{1B}[K" + line + (done == total ? "\n" : elapsed)).utf8))
+      } else if total <= 8 || done == 1 || done == total || done % ((total + 3) / 4) == 0 {
+        print(line)  // a log gets a few lines; --trace has every token
       }
       traceLines.append(
         "token \(done - 1) input \(run.input) argmax \(run.next) golden \(run.goldenNext) matrix \(run.measured.matrix) elementwise \(run.measured.elementwise) stalls \(run.measured.stalls) control \(run.measured.control) bytes \(run.bytes) weight_stall \(run.activity[.weightStallCycles]) load_wait \(run.activity[.loadWaitCycles])")
     }
     let seconds = wall.seconds
+    let decode = tokenizer.map { t in { (ids: [Int]) in t.decode(ids, after: promptIDs) } }
+    let continuation = decode?(report.generated)
+    if let continuation, let text {
+      print("text: \(text.debugDescription) -> \(continuation.debugDescription)")
+    }
+    if let referenceLogits {
+      let ours = report.logits.map { row in row.map { Float(Fixed.toDouble($0)) } }
+      let rows = (0..<referenceLogits.rows).map { Array(referenceLogits.row($0)) }
+      do {
+        report.reference = try LogitComparison(ours: ours, reference: rows, promptLength: promptIDs.count, source: reference!)
+      } catch { throw SimulateError("\(error)") }
+    }
+    if let logits {
+      let rows = report.logits.map { row in row.map { Float(Fixed.toDouble($0)) } }
+      try NumPyArray(rows: rows).write(to: URL(fileURLWithPath: logits))
+    }
     if power {
       report.power = try estimatePower(report, sim: sim, config: config, profile: profile, clockMHz: clock)
     }
@@ -118,15 +164,16 @@ struct Simulate: ParsableCommand {
       try FileOutput.writeAtomically(report.json(), to: URL(fileURLWithPath: json))
     }
     print(Self.describe(report, wall: seconds))
-    if let tokenizer, let text {
-      print("text: \(text.debugDescription) -> \(tokenizer.decode(report.generated, after: promptIDs).debugDescription)")
+    if let comparison = report.reference {
+      for line in comparison.lines(text: decode) { print(line) }
     }
+    if let logits { print("logits: \(logits) (\(report.logits.count) x \(modelConfig.vocabSize) float32)") }
     if let estimate = report.power {
       for line in PowerReport.lines(estimate) { print(line) }
       if let reportDirectory {
         let title = "hwgen simulate: \(modelConfig.name) on \(profile.name), lanes \(lanes)"
         try FileOutput.writeAtomically(
-          [("report.md", PowerReport.markdown(estimate, title: title, chart: "energy.svg") + "\n" + Self.markdownSummary(report)),
+          [("report.md", PowerReport.markdown(estimate, title: title, chart: "energy.svg") + "\n" + Self.markdownSummary(report, text: decode)),
            ("energy.svg", PowerReport.svg(estimate))],
           into: URL(fileURLWithPath: reportDirectory))
         print("report: \(reportDirectory)/report.md, \(reportDirectory)/energy.svg")
@@ -144,13 +191,17 @@ struct Simulate: ParsableCommand {
     _ r: SimulationReport, sim: AcceleratorSimulation, config: AcceleratorConfig, profile: DeviceProfile, clockMHz: Double
   ) throws -> PowerEstimate {
     let flow = try SynthesisFlow.forFamily(profile.family)
-    let runner = SynthesisRunner(flow: flow)
+    let runner = SynthesisRunner(flow: flow, recorded: RecordedSynthesis.committed())
     let job = try SynthesisJob.accelerator(config)
     let watch = Stopwatch()
-    let result = try runner.synthesize(job, yosys: try SynthesisRunner.yosysVersion())
+    let yosys = try SynthesisRunner.yosysVersion()
+    let result = try ProgressTicker.around("yosys: synthesizing mmfree_accel for its resources (\(flow.command); cached afterwards)") {
+      try runner.synthesize(job, yosys: yosys)
+    }
     let x = result.resources
     func short(_ unit: String) -> String { String(unit.split(separator: " (").first ?? Substring(unit)) }
-    print("resources (Yosys \(flow.command), \(result.fromCache ? "cached" : "synthesized in " + Format.seconds(watch.seconds))): \(x.luts) \(short(flow.lutUnit)), \(x.flipFlops) FFs, \(Format.significant(x.blockRAMBlocks, 4)) \(short(flow.blockRAMUnit)), \(x.dsps) DSPs")
+    let origin = result.recordedIn.map { "recorded in \($0)" } ?? (result.fromCache ? "cached" : "synthesized in " + Format.seconds(watch.seconds))
+    print("resources (Yosys \(flow.command), \(origin)): \(x.luts) \(short(flow.lutUnit)), \(x.flipFlops) FFs, \(Format.significant(x.blockRAMBlocks, 4)) \(short(flow.blockRAMUnit)), \(x.dsps) DSPs")
     let scale = Double(r.cycles.total) / Double(max(1, r.measuredCycles.total))
     let counts = r.activity.counts(
       config: config, tokens: r.tokens, rescaledRows: sim.program.rescaledRowsPerToken * r.tokens, scale: scale)
@@ -160,9 +211,13 @@ struct Simulate: ParsableCommand {
   }
 
   /// The performance half of `report.md`.
-  static func markdownSummary(_ r: SimulationReport) -> String {
+  static func markdownSummary(_ r: SimulationReport, text: (([Int]) -> String)? = nil) -> String {
     var lines = ["## Performance (measured in the cycle-accurate simulation)", ""]
     for line in describe(r, wall: 0).split(separator: "\n") where !line.hasPrefix("wall:") { lines.append("- \(line)") }
+    if let comparison = r.reference {
+      lines += ["", "## Against the reference logits", ""]
+      for line in comparison.lines(text: text) { lines.append(line.hasPrefix("  ") ? "  - " + line.dropFirst(2) : "- " + line) }
+    }
     return lines.joined(separator: "\n") + "\n"
   }
 

@@ -31,6 +31,11 @@ struct Synth: ParsableCommand {
   @Option(help: "Units synthesized at once (1-2: Yosys is single-threaded and the machine has two cores).")
   var jobs: Int = 2
 
+  @Option(help: ArgumentHelp(
+    "Instead of the unit table: synthesize mmfree_accel (default configuration at --lanes) under every flow the device profiles use and record the results in this file (make rtl writes \(RecordedSynthesis.committedPath); hwgen simulate uses a record that matches its RTL instead of running Yosys).",
+    valueName: "file"))
+  var record: String?
+
   func validate() throws {
     guard (1...256).contains(lanes) else { throw ValidationError("lanes must be between 1 and 256, got \(lanes)") }
     guard (1...2).contains(jobs) else { throw ValidationError("jobs must be 1 or 2, got \(jobs)") }
@@ -38,9 +43,11 @@ struct Synth: ParsableCommand {
       throw ValidationError(error.description)
     }
     if let json { try Regress.checkWritable(file: json, option: "json") }
+    if let record { try Regress.checkWritable(file: record, option: "record") }
   }
 
   func run() throws {
+    if let record { return try recordAccelerator(to: URL(fileURLWithPath: record)) }
     let profile = try DeviceProfile.named(device)
     let flow = try SynthesisFlow.forFamily(profile.family)
     // The core `hwgen emit --lanes N` writes (and the accelerator uses).
@@ -97,6 +104,33 @@ struct Synth: ParsableCommand {
         "WARNING: \(unit.top): \(bits(unit.resources.memoryBitsOutsideBlockRAM)) of its \(bits(unit.resources.memoryBits)) RTL memory bits did not map to block RAM (LUT RAM or flip-flops)")
     }
     return out
+  }
+
+  /// `--record`: one entry per flow, in a fixed order, without timings.
+  func recordAccelerator(to file: URL) throws {
+    _ = try ExternalTool.yosys.locate()
+    let job = try SynthesisJob.accelerator(AcceleratorConfig(lanes: lanes))
+    let yosys = try SynthesisRunner.yosysVersion()
+    let flows: [SynthesisFlow] = [.intelALM, .ultraScalePlus]
+    let clock = Stopwatch()
+    let slots = WorkSlots<Result<SynthesisResult, Error>>(count: flows.count)
+    DispatchQueue.concurrentPerform(iterations: min(jobs, flows.count)) { _ in
+      while let i = slots.claim() {
+        let result = Result { try SynthesisRunner(flow: flows[i]).synthesize(job, yosys: yosys) }
+        slots.store(i, result)
+        if case .success(let r) = result {
+          FileHandle.standardError.write(Data("\(flows[i].kind.rawValue): \(r.fromCache ? "cached" : Format.seconds(r.seconds))\n".utf8))
+        }
+      }
+    }
+    let entries = try zip(flows, slots.values).map { (flow: SynthesisFlow, slot: Result<SynthesisResult, Error>?) -> RecordedSynthesis.Entry in
+      let r = try slot!.get()
+      print("\(r.top) (lanes \(lanes)), \(flow.command): \(r.resources.luts) \(flow.lutUnit), \(r.resources.flipFlops) FFs, \(Format.significant(r.resources.blockRAMBlocks, 4)) \(flow.blockRAMUnit), \(r.resources.dsps) DSPs")
+      return RecordedSynthesis.Entry(flow: flow.kind, yosys: yosys, result: r)
+    }
+    try FileOutput.writeAtomically(try RecordedSynthesis(entries: entries, file: file).jsonData(), to: file)
+    print("recorded: \(file.path)")
+    FileHandle.standardError.write(Data("wall: \(Format.seconds(clock.seconds))\n".utf8))
   }
 
   static func bits(_ n: Int) -> String { n == 0 ? "0" : Format.si(Double(n), "b") }

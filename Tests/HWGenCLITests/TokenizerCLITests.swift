@@ -58,8 +58,8 @@ struct TokenizerCLITests {
   @Test func textNeedsATokenizerAndExcludesPrompt() throws {
     let plain = try importedModel(withTokenizer: false)
     let cases: [([String], String)] = [
-      (["simulate", "--weights", plain.path, "--text", "hello", "--no-power"], "--text needs an imported model with tokenizer.json; \(plain.path) has none"),
-      (["simulate", "--text", "hello", "--no-power"], "--text needs an imported model with tokenizer.json"),
+      (["simulate", "--weights", plain.path, "--text", "hello", "--no-power"], "--text needs a model with tokenizer.json; \(plain.path) has none"),
+      (["simulate", "--model", "tiny", "--text", "hello", "--no-power"], "--text needs a model with tokenizer.json"),
       (["simulate", "--weights", plain.path, "--text", "hello", "--prompt", "1", "--no-power"], "--text and --prompt are mutually exclusive"),
     ]
     for (arguments, message) in cases {

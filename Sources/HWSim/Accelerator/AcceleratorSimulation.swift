@@ -100,6 +100,8 @@ public struct TokenRun: Sendable {
   /// Off-chip bytes moved during the token (extrapolated for unsimulated layers).
   public var bytes: Int
   public var mismatch: TokenMismatch?
+  /// The logits the RTL streamed out (Q15.16), one per vocabulary entry.
+  public var logits: [Int32]
   /// Elements compared with the golden model.
   public var compared: Int
   /// Wall time of the RTL simulation and of the golden model for this token.
@@ -241,6 +243,7 @@ public final class AcceleratorSimulation {
     var goldenSeconds = 0.0
     var compared = 0
     var mismatch: TokenMismatch?
+    var logits: [Int32] = []
     var tokenStart = try readCounters()
     var memoryStart = (memory.weightBytes, memory.vectorBytes, memory.nonZeroWeights, memory.busyCycles)
     var layerMarks: [[AcceleratorCounter: Int]] = []
@@ -253,6 +256,7 @@ public final class AcceleratorSimulation {
       goldenSeconds = Double(DispatchTime.now().uptimeNanoseconds - g0) / 1e9
       compared = 0
       mismatch = nil
+      logits = []
       layerMarks = []
     }
     func check(_ what: AcceleratorProgram.Checkpoint, _ rtl: [Int32]) {
@@ -329,6 +333,7 @@ public final class AcceleratorSimulation {
           default: n = model.hiddenSize
           }
           check(what, Array(collected.prefix(n)))
+          if case .logits = what { logits = Array(collected.prefix(n)) }
           collected.removeAll(keepingCapacity: true)
           if case .layerOutput = what { layerMarks.append(try readCounters()) }
         }
@@ -362,7 +367,7 @@ public final class AcceleratorSimulation {
         let now2 = DispatchTime.now().uptimeNanoseconds
         let tokenRun = TokenRun(
           input: input, next: next, goldenNext: trace.next, measured: measured, estimated: estimated, activity: activity,
-          bytes: bytes, mismatch: mismatch, compared: compared,
+          bytes: bytes, mismatch: mismatch, logits: logits, compared: compared,
           simulationSeconds: Double(now2 - wall) / 1e9 - goldenSeconds, goldenSeconds: goldenSeconds)
         runs.append(tokenRun)
         try progress?(runs.count, steps, tokenRun)

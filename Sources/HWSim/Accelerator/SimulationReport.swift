@@ -34,6 +34,11 @@ public struct SimulationReport: Codable, Sendable {
   public var goldenSeconds: Double
   /// Estimated power and energy (nil when not asked for).
   public var power: PowerEstimate?
+  /// The logits against an external reference (`simulate --reference`).
+  public var reference: LogitComparison?
+  /// The RTL's logits of every position (Q15.16), one row per token fed;
+  /// not part of the JSON (`simulate --logits` writes them as .npy).
+  public var logits: [[Int32]] = []
 
   public var tokens: Int { inputs.count }
   public var cyclesPerToken: Double { Double(cycles.total) / Double(max(1, tokens)) }
@@ -46,7 +51,7 @@ public struct SimulationReport: Codable, Sendable {
   enum CodingKeys: String, CodingKey {
     case model, device, lanes, clockMHz, seed, layersSimulated, layers, extrapolated, prompt, inputs, outputs, generated
     case elementsCompared, mismatches, firstMismatch, measuredCycles, cycles, activity, bytes, usableGBps
-    case simulationSeconds, goldenSeconds, power
+    case simulationSeconds, goldenSeconds, power, reference
     case cyclesPerToken, tokensPerSecond, bytesPerToken, rooflineTokensPerSecond, rooflineFraction
   }
 
@@ -75,6 +80,7 @@ public struct SimulationReport: Codable, Sendable {
     try c.encode(simulationSeconds, forKey: .simulationSeconds)
     try c.encode(goldenSeconds, forKey: .goldenSeconds)
     try c.encodeIfPresent(power, forKey: .power)
+    try c.encodeIfPresent(reference, forKey: .reference)
     try c.encode(cyclesPerToken, forKey: .cyclesPerToken)
     try c.encode(tokensPerSecond, forKey: .tokensPerSecond)
     try c.encode(bytesPerToken, forKey: .bytesPerToken)
@@ -107,6 +113,7 @@ public struct SimulationReport: Codable, Sendable {
     simulationSeconds = try c.decode(Double.self, forKey: .simulationSeconds)
     goldenSeconds = try c.decode(Double.self, forKey: .goldenSeconds)
     power = try c.decodeIfPresent(PowerEstimate.self, forKey: .power)
+    reference = try c.decodeIfPresent(LogitComparison.self, forKey: .reference)
   }
 
   public init(model: String, device: String, lanes: Int, clockMHz: Double, seed: UInt64, layersSimulated: Int, layers: Int,
@@ -176,6 +183,7 @@ public enum AcceleratorRunner {
       report.bytes += run.bytes
       report.simulationSeconds += run.simulationSeconds
       report.goldenSeconds += run.goldenSeconds
+      report.logits.append(run.logits)
     }
     return report
   }

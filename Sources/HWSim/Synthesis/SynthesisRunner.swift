@@ -25,6 +25,9 @@ public struct SynthesisResult: Codable, Sendable {
   /// Wall time of the Yosys run (0 when the result came from the cache).
   public let seconds: Double
   public let fromCache: Bool
+  /// Set when the result is a committed record (`RecordedSynthesis`): the
+  /// record's file and the Yosys version that produced it.
+  public var recordedIn: String? = nil
 
   public struct Cell: Codable, Sendable, Hashable {
     public let type: String
@@ -39,10 +42,13 @@ public struct SynthesisResult: Codable, Sendable {
 public struct SynthesisRunner: Sendable {
   public let flow: SynthesisFlow
   public let cacheRoot: URL
+  /// Committed results consulted after the cache (`RTL/synthesis.json`).
+  public let recorded: RecordedSynthesis?
 
-  public init(flow: SynthesisFlow, cacheRoot: URL = VerilatorBuildCache.defaultRoot) {
+  public init(flow: SynthesisFlow, cacheRoot: URL = VerilatorBuildCache.defaultRoot, recorded: RecordedSynthesis? = nil) {
     self.flow = flow
     self.cacheRoot = cacheRoot
+    self.recorded = recorded
   }
 
   var directory: URL { cacheRoot.appendingPathComponent("synthesis", isDirectory: true) }
@@ -85,7 +91,8 @@ public struct SynthesisRunner: Sendable {
     return try slots.values.map { try $0!.get() }
   }
 
-  /// One job: from the cache, or synthesized now and stored.
+  /// One job: from the cache, from the committed record when it holds
+  /// exactly these sources and script, or synthesized now and stored.
   public func synthesize(_ job: SynthesisJob, yosys: String) throws -> SynthesisResult {
     let key = key(for: job, yosys: yosys)
     let entry = directory.appendingPathComponent("\(key).json")
@@ -95,6 +102,13 @@ public struct SynthesisRunner: Sendable {
       return SynthesisResult(
         name: job.name, top: cached.top, resources: cached.resources, cells: cached.cells, key: key, seconds: 0,
         fromCache: true)
+    }
+    if let recorded, let entry = recorded.entry(for: job, runner: self) {
+      var result = SynthesisResult(
+        name: job.name, top: entry.result.top, resources: entry.result.resources, cells: entry.result.cells,
+        key: entry.result.key, seconds: 0, fromCache: true)
+      result.recordedIn = "\(recorded.file.lastPathComponent), \(entry.yosys)"
+      return result
     }
     let start = DispatchTime.now().uptimeNanoseconds
     let (cells, memoryBits) = try RTLGates.withDirectory(job.files) { dir, names -> ([String: Int], Int) in

@@ -1,0 +1,68 @@
+import Foundation
+import HWSupport
+
+/// Synthesis results committed with the RTL (`RTL/synthesis.json`, written
+/// by `make rtl`), so a fresh checkout estimates power without minutes of
+/// Yosys. An entry is used only for exactly the sources and script it was
+/// made from: its key is recomputed from the job with the Yosys version the
+/// entry records, so any change to the RTL or the flow misses it (and the
+/// tests fail until `make rtl` records it again).
+public struct RecordedSynthesis: Codable, Sendable {
+  public struct Entry: Codable, Sendable {
+    public var flow: SynthesisFlow.Kind
+    /// `yosys -V` of the run that produced `result`.
+    public var yosys: String
+    public var result: SynthesisResult
+
+    public init(flow: SynthesisFlow.Kind, yosys: String, result: SynthesisResult) {
+      self.flow = flow
+      self.yosys = yosys
+      self.result = result.forRecord
+    }
+  }
+
+  public var entries: [Entry]
+  /// Where the record was read from or goes to (not stored).
+  public var file: URL = URL(fileURLWithPath: "synthesis.json")
+
+  enum CodingKeys: String, CodingKey { case entries }
+
+  /// The record committed in this checkout, if hwgen runs from one.
+  public static let committedPath = "RTL/synthesis.json"
+  public static func committed() -> RecordedSynthesis? {
+    ProjectFiles.locate(committedPath).flatMap { try? RecordedSynthesis(contentsOf: $0) }
+  }
+
+  public init(entries: [Entry], file: URL) {
+    self.entries = entries
+    self.file = file
+  }
+
+  public init(contentsOf file: URL) throws {
+    let data: Data
+    do { data = try Data(contentsOf: file) } catch { throw ToolError("\(file.path) cannot be read") }
+    do { self = try JSONDecoder().decode(RecordedSynthesis.self, from: data) } catch {
+      throw ToolError("\(file.path) is not a synthesis record: \(error)")
+    }
+    self.file = file
+  }
+
+  /// The entry made from exactly `job` under `runner`'s flow.
+  public func entry(for job: SynthesisJob, runner: SynthesisRunner) -> Entry? {
+    entries.first { $0.flow == runner.flow.kind && runner.key(for: job, yosys: $0.yosys) == $0.result.key }
+  }
+
+  /// Deterministic bytes: sorted keys, entries in the order given.
+  public func jsonData() throws -> Data {
+    let encoder = JSONEncoder()
+    encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+    return try encoder.encode(self) + Data("\n".utf8)
+  }
+}
+
+extension SynthesisResult {
+  /// The result as a record keeps it: no wall time, not from a cache.
+  public var forRecord: SynthesisResult {
+    SynthesisResult(name: name, top: top, resources: resources, cells: cells, key: key, seconds: 0, fromCache: false)
+  }
+}

@@ -1,0 +1,1 @@
+../HWGoldenTests/ShippedModels.swift
