@@ -1,6 +1,7 @@
 # hwgen: two commands on a fresh Debian machine.
 #   make run    install what is missing, build, emit the default RTL, run the
-#               tiny model through the whole accelerator in Verilator, check every
+#               shipped kjv-2m checkpoint through the whole accelerator in
+#               Verilator (a prompt and its continuation as text), check every
 #               token against the golden model, report tokens/s and estimated power
 #   make test   install what is missing, then run the whole test suite
 #               (with a slice of the RTL regression matrix on both simulators)
@@ -20,7 +21,7 @@ REGRESS_SEEDS ?= 10
 
 run: deps build
 	$(HWGEN) emit --out RTL
-	$(HWGEN) simulate --model tiny --tokens 4
+	$(HWGEN) simulate
 
 test: deps
 	$(SWIFT) test
@@ -36,9 +37,12 @@ deps:
 build:
 	$(SWIFT) build -c release --product hwgen
 
-# Regenerates the committed RTL for the default configuration.
+# Regenerates the committed RTL for the default configuration and the record
+# of its synthesis under both flows (minutes of Yosys) that simulate's power
+# estimate uses instead of synthesizing again.
 rtl: build
 	$(HWGEN) emit --out RTL
+	$(HWGEN) synth --record RTL/synthesis.json
 
 bench: deps build
 	$(HWGEN) bench core

@@ -119,7 +119,7 @@ private let smallCore = coreRun()
     (["simulate", "--layers", "5"], "model kjv-2m has 4 layers, --layers 5 is more"),
     (["simulate", "--model", "tiny", "--text", "hello"], "the --model presets have none"),
     (["simulate", "--logits", "/"], "logits: / is a directory"),
-    (["simulate", "--reference", "/nonexistent/ref.npy"], "/nonexistent/ref.npy cannot be read"),
+    (["simulate", "--reference", "/nonexistent/ref.npy"], "/nonexistent/ref.npy: cannot be read"),
     (["simulate", "--reference", "/etc/passwd"], "/etc/passwd: not a NumPy .npy file"),
     (["simulate", "--weights", "/nonexistent/model"], "/nonexistent/model"),
     (["simulate", "--device", "mars"], "unknown device 'mars'"),

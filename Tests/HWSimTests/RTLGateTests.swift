@@ -95,6 +95,25 @@ func gateFiles(_ bundle: RTLBundle) -> RTLGates.Files {
       #expect(committed == file.contents, "RTL/\(file.name) is stale; run `make rtl` (hwgen emit --out RTL)")
     }
   }
+
+  @Test("RTL/synthesis.json records the default mmfree_accel under both flows, made from exactly today's RTL")
+  func recordedSynthesisMatchesTheGenerator() throws {
+    let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+    let record = try RecordedSynthesis(contentsOf: root.appendingPathComponent(RecordedSynthesis.committedPath))
+    // The configuration `hwgen simulate` runs by default.
+    let job = try SynthesisJob.accelerator(
+      AcceleratorConfig(lanes: AcceleratorConfig.defaultLanes, weightFIFOKiB: AcceleratorConfig.defaultWeightFIFOBytes / 1024))
+    let emptyCache = FileManager.default.temporaryDirectory.appendingPathComponent("hwgen-no-cache-\(UUID().uuidString)")
+    #expect(Set(record.entries.map(\.flow)) == [.intelALM, .xilinxUltraScalePlus])
+    for flow in [SynthesisFlow.intelALM, .ultraScalePlus] {
+      let runner = SynthesisRunner(flow: flow, cacheRoot: emptyCache, recorded: record)
+      #expect(record.entry(for: job, runner: runner) != nil,
+              "\(RecordedSynthesis.committedPath) is stale for \(flow.kind.rawValue); run `make rtl`")
+      // A different design (another weight FIFO) must not take the record's numbers.
+      let other = try SynthesisJob.accelerator(AcceleratorConfig(lanes: 16, weightFIFOKiB: 64))
+      #expect(record.entry(for: other, runner: runner) == nil)
+    }
+  }
 }
 
 /// A module that uses every construct the printer knows: parameters, signed

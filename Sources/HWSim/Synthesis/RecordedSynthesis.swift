@@ -22,20 +22,24 @@ public struct RecordedSynthesis: Codable, Sendable {
   }
 
   public var entries: [Entry]
-  /// Where the record was read from or goes to (not stored).
+  /// Where the record was read from or goes to, and how reports name it (not stored).
   public var file: URL = URL(fileURLWithPath: "synthesis.json")
+  public var displayName = "synthesis.json"
 
   enum CodingKeys: String, CodingKey { case entries }
 
   /// The record committed in this checkout, if hwgen runs from one.
   public static let committedPath = "RTL/synthesis.json"
   public static func committed() -> RecordedSynthesis? {
-    ProjectFiles.locate(committedPath).flatMap { try? RecordedSynthesis(contentsOf: $0) }
+    guard let url = ProjectFiles.locate(committedPath), var record = try? RecordedSynthesis(contentsOf: url) else { return nil }
+    record.displayName = committedPath
+    return record
   }
 
   public init(entries: [Entry], file: URL) {
     self.entries = entries
     self.file = file
+    displayName = file.path
   }
 
   public init(contentsOf file: URL) throws {
@@ -45,6 +49,7 @@ public struct RecordedSynthesis: Codable, Sendable {
       throw ToolError("\(file.path) is not a synthesis record: \(error)")
     }
     self.file = file
+    displayName = file.path
   }
 
   /// The entry made from exactly `job` under `runner`'s flow.

@@ -107,7 +107,7 @@ public struct SynthesisRunner: Sendable {
       var result = SynthesisResult(
         name: job.name, top: entry.result.top, resources: entry.result.resources, cells: entry.result.cells,
         key: entry.result.key, seconds: 0, fromCache: true)
-      result.recordedIn = "\(recorded.file.lastPathComponent), \(entry.yosys)"
+      result.recordedIn = "\(recorded.displayName), \(entry.yosys)"
       return result
     }
     let start = DispatchTime.now().uptimeNanoseconds
