@@ -85,7 +85,19 @@ struct ImportTests {
       c["model.layers.1.mlp.gate_proj.weight"] = .init("model.layers.1.mlp.gate_proj.weight", [512, 128], [Float](repeating: 0.01, count: 512 * 128))
     }, expect: [model, "tensor model.layers.1.mlp.gate_proj.weight: shape [512, 128], but config.json implies [1024, 128]"]),
     .init("config with another hidden size", edit: { c in c.config["hidden_size"] = 256 },
-          expect: [model, "tensor model.embeddings.weight: shape [512, 128], but config.json implies [512, 256]"]),
+          expect: ["config.json: hidden_size 256, but", model, "tensor model.embeddings.weight has shape [512, 128] (hidden size 128)"]),
+    .init("config naming a billion layers", edit: { c in c.config["num_hidden_layers"] = 1e9 },
+          expect: ["config.json: num_hidden_layers 1000000000, but", model, "holds 2 layers (model.layers.0 to model.layers.1)"]),
+    .init("config naming fewer layers than the checkpoint holds", shards: 2, edit: { c in c.config["num_hidden_layers"] = 1 },
+          expect: ["config.json: num_hidden_layers 1, but the 2 shards of model.safetensors.index.json hold 2 layers"]),
+    .init("config with another vocab size", edit: { c in c.config["vocab_size"] = 1 << 40 },
+          expect: ["config.json: vocab_size 1099511627776, but", "tensor model.embeddings.weight has shape [512, 128] (vocab size 512)"]),
+    .init("config with a huge hidden_ratio", edit: { c in c.config["intermediate_size"] = NSNull(); c.config["hidden_ratio"] = 1e15 },
+          expect: ["config.json: intermediate_size null (", "from hidden_size 128 x hidden_ratio 1000000000000000), but", "model.layers.0.mlp.down_proj.weight has shape [128, 512]"]),
+    .init("config with a huge intermediate size and no down_proj to compare", edit: { c in
+      c.config["intermediate_size"] = 1_000_000_000
+      c["model.layers.0.mlp.down_proj.weight"] = nil
+    }, expect: ["config.json: intermediate_size 1000000000 is larger than any tensor in", "(the largest holds 131072 values)"]),
     .init("NaN weight", edit: { c in
       var t = c["model.layers.1.attn.o_proj.weight"]!
       t.data[2 * (3 * 128 + 5)] = 0xC1
