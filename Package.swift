@@ -39,7 +39,7 @@ let package = Package(
     .testTarget(
       name: "HWSimTests",
       dependencies: ["HWSim", "HWDSL", "HWGenerators", "HWGolden", "HWReport", "HWSpec", "HWSupport"]),
-    .testTarget(name: "HWGenCLITests", dependencies: ["HWGenCLI", "HWSupport"]),
+    .testTarget(name: "HWGenCLITests", dependencies: ["HWGenCLI", "HWGolden", "HWSupport"]),
     .testTarget(
       name: "HWReportTests",
       dependencies: ["HWReport", "HWSim", "HWGenerators", "HWSpec", "HWSupport"]),
