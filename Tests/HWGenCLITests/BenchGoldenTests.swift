@@ -7,7 +7,7 @@ import Testing
 /// windows, and --logits against the golden model run in process.
 @Suite struct BenchGoldenTests {
   @Test func logitsFileHoldsEveryPositionsFixedPointLogitsDequantized() throws {
-    let original = try #require(CheckpointMutation.sharedModel("kjv-2m"), "kjv-2m not found in shared/models above \(#filePath) nor in $HWGEN_MODELS")
+    let original = try #require(CheckpointMutation.trainedModel("kjv-2m"), "kjv-2m not found in models/ of the repository, $HWGEN_MODELS or shared/models")
     let root = temporaryDirectory()
     defer { try? FileManager.default.removeItem(at: root) }
     let model = root.appendingPathComponent("kjv-2m")
@@ -27,7 +27,7 @@ import Testing
     // The same positions through the golden model here: the text's tokens, then its greedy choices.
     let (weights, info) = try ModelDirectory.load(model)
     let prompt = try #require(info.tokenizer).encode(text)
-    #expect(prompt == [1, 362, 323, 409, 457, 386, 1399])  // shared/models/README.md
+    #expect(prompt == [1, 362, 323, 409, 457, 386, 1399])  // models/references.json
     var golden = FixedPointModel(weights: weights)
     var rows: [[Int32]] = []
     var next = 0

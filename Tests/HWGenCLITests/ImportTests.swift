@@ -254,7 +254,7 @@ struct ImportMutationCLITests {
   static let seeds: [UInt64] = Array(1...10) + [24, 28, 38]
 
   @Test func damagedCheckpointsAreOneErrorLineOrAModelDirectory() throws {
-    let original = try #require(CheckpointMutation.sharedModel("kjv-2m"), "kjv-2m not found in shared/models above \(#filePath) nor in $HWGEN_MODELS")
+    let original = try #require(CheckpointMutation.trainedModel("kjv-2m"), "kjv-2m not found in models/ of the repository, $HWGEN_MODELS or shared/models")
     var cases: [(seed: UInt64?, damage: (URL) throws -> CheckpointMutation.Applied)] = Self.seeds.map { seed in
       (seed, { try CheckpointMutation.apply(seed: seed, to: $0) })
     }

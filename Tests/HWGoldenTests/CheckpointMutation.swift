@@ -25,21 +25,21 @@ enum CheckpointMutation {
   static let config = "config.json"
   static let tokenizer = "tokenizer.json"
 
-  /// The shared trained checkpoints (`shared/models/NAME` in an ancestor of
-  /// this file's directory, or `$HWGEN_MODELS/NAME`), nil when absent.
-  static func sharedModel(_ name: String, from file: String = #filePath) -> URL? {
+  /// A trained checkpoint shipped with the repository (`models/NAME` next to
+  /// Package.swift above this file), else `$HWGEN_MODELS/NAME` or
+  /// `shared/models/NAME` in an ancestor directory; nil when none exists.
+  static func trainedModel(_ name: String, from file: String = #filePath) -> URL? {
     let fm = FileManager.default
-    if let root = ProcessInfo.processInfo.environment["HWGEN_MODELS"] {
-      let url = URL(fileURLWithPath: root).appendingPathComponent(name)
-      return fm.fileExists(atPath: url.appendingPathComponent(config).path) ? url : nil
-    }
+    func holds(_ url: URL) -> Bool { fm.fileExists(atPath: url.appendingPathComponent(config).path) }
     var dir = URL(fileURLWithPath: file).deletingLastPathComponent()
+    var candidates: [URL] = []
     while dir.path != "/" {
-      let url = dir.appendingPathComponent("shared/models/\(name)")
-      if fm.fileExists(atPath: url.appendingPathComponent(config).path) { return url }
+      if fm.fileExists(atPath: dir.appendingPathComponent("Package.swift").path) { candidates.insert(dir.appendingPathComponent("models/\(name)"), at: 0) }
+      candidates.append(dir.appendingPathComponent("shared/models/\(name)"))
       dir = dir.deletingLastPathComponent()
     }
-    return nil
+    if let root = ProcessInfo.processInfo.environment["HWGEN_MODELS"] { candidates.insert(URL(fileURLWithPath: root).appendingPathComponent(name), at: 1) }
+    return candidates.first(where: holds)
   }
 
   /// `destination` made a checkpoint directory of symbolic links to `source`'s

@@ -12,7 +12,8 @@ private func tree(_ dir: URL) -> [String] {
 /// `hwgen import` of the trained kjv-2m checkpoint under seeded damage
 /// (`CheckpointMutation`): every case ends in a model directory or in one
 /// error line naming the file (and the key or tensor), within a time bound,
-/// with nothing left behind. `HWGEN_MUTATION_SEEDS=17,40` reruns chosen seeds.
+/// with nothing left behind. `HWGEN_MUTATION_SEEDS=17,40` reruns chosen seeds;
+/// `HWGEN_MUTATION_TIMES=1` prints each case with its time.
 @Suite("Checkpoint import under seeded damage to a real checkpoint")
 struct CheckpointMutationTests {
   /// Cases per run: as many as fit in about 20 s of a debug build on 2 busy cores.
@@ -46,7 +47,7 @@ struct CheckpointMutationTests {
 
   @Test("kjv-2m under seeded mutations: success or one error line naming the file, in time, nothing left behind")
   func seededMutationsAreOneErrorLineOrASuccess() throws {
-    let original = try #require(CheckpointMutation.sharedModel("kjv-2m"), "kjv-2m not found in shared/models above \(#filePath) nor in $HWGEN_MODELS")
+    let original = try #require(CheckpointMutation.trainedModel("kjv-2m"), "kjv-2m not found in models/ of the repository, $HWGEN_MODELS or shared/models")
     let root = FileManager.default.temporaryDirectory.appendingPathComponent("hwgen-mutations-\(UInt64.random(in: 0...UInt64.max))")
     defer { try? FileManager.default.removeItem(at: root) }
     var failures = 0, succeeded = 0, refused = 0

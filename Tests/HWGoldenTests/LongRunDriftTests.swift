@@ -5,7 +5,7 @@ import HWSupport
 import Testing
 
 /// The fixed-point golden model against the Float32 reference over a long
-/// context on the trained kjv-7m (imported from ../shared/models first): a
+/// context on the trained kjv-7m (models/, imported first): a
 /// real text, teacher-forced, 256 positions. The drift of the logits must not
 /// grow with position (docs/numerics.md, "Drift over the context").
 @Suite("Fixed-point drift over a long context on a trained checkpoint")
@@ -32,7 +32,7 @@ struct LongRunDriftTests {
 
   @Test("kjv-7m, Genesis 1 teacher-forced over 256 positions: the logit drift does not grow with position")
   func logitDriftDoesNotGrowOverTheContext() throws {
-    let original = try #require(CheckpointMutation.sharedModel("kjv-7m"), "kjv-7m not found in shared/models above \(#filePath) nor in $HWGEN_MODELS")
+    let original = try #require(CheckpointMutation.trainedModel("kjv-7m"), "kjv-7m not found in models/ of the repository, $HWGEN_MODELS or shared/models")
     let root = FileManager.default.temporaryDirectory.appendingPathComponent("hwgen-longrun-\(UInt64.random(in: 0...UInt64.max))")
     defer { try? FileManager.default.removeItem(at: root) }
     let dir = root.appendingPathComponent("kjv-7m")
