@@ -144,15 +144,15 @@ struct Simulate: ParsableCommand {
       print("text: \(text.debugDescription) -> \(continuation.debugDescription)")
     }
     if let referenceLogits {
-      let ours = report.logits.map { row in row.map { Float(Fixed.toDouble($0)) } }
+      let logits = NumPyArray(logits: report.logits)
+      let ours = (0..<logits.rows).map { Array(logits.row($0)) }
       let rows = (0..<referenceLogits.rows).map { Array(referenceLogits.row($0)) }
       do {
         report.reference = try LogitComparison(ours: ours, reference: rows, promptLength: promptIDs.count, source: reference!)
       } catch { throw SimulateError("\(error)") }
     }
     if let logits {
-      let rows = report.logits.map { row in row.map { Float(Fixed.toDouble($0)) } }
-      try NumPyArray(rows: rows).write(to: URL(fileURLWithPath: logits))
+      try NumPyArray(logits: report.logits).write(to: URL(fileURLWithPath: logits))
     }
     if power {
       report.power = try estimatePower(report, sim: sim, config: config, profile: profile, clockMHz: clock)

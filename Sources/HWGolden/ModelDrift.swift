@@ -14,7 +14,38 @@ public struct ModelDrift: Sendable {
   public private(set) var top1Agreement = 0
   public private(set) var tokens = 0
 
+  /// The logits' relative L2 error at each position, in the order the tokens were added.
+  public private(set) var logitErrors: [Double] = []
+  /// Whether the argmax agreed at each position.
+  public private(set) var top1Matches: [Bool] = []
+
   public init(layers: Int) { layerSums = [Double](repeating: 0, count: layers) }
+
+  /// The logits' drift over one stretch of positions.
+  public struct Window: Sendable, Equatable {
+    public var positions: Range<Int>
+    public var median: Double
+    public var mean: Double
+    public var max: Double
+    /// Positions whose argmax agrees.
+    public var top1Agreement: Int
+  }
+
+  /// The per-position logit errors summarized in consecutive windows of
+  /// `size` positions (0..<size, size..<2 size, ...; the last may be shorter).
+  /// The median of an even count is the mean of the two middle values.
+  public func windows(size: Int) -> [Window] {
+    precondition(size >= 1, "window size must be positive")
+    return stride(from: 0, to: logitErrors.count, by: size).map { start in
+      let range = start..<min(start + size, logitErrors.count)
+      let errors = logitErrors[range].sorted()
+      let n = errors.count
+      let median = n % 2 == 1 ? errors[n / 2] : (errors[n / 2 - 1] + errors[n / 2]) / 2
+      return Window(
+        positions: range, median: median, mean: errors.reduce(0, +) / Double(n), max: errors.last!,
+        top1Agreement: top1Matches[range].filter { $0 }.count)
+    }
+  }
 
   /// Relative L2 error of each layer's output (the residual stream), mean over tokens.
   public var layerError: [Double] { layerSums.map { $0 / Double(max(1, tokens)) } }
@@ -46,7 +77,9 @@ public struct ModelDrift: Sendable {
     for l in layerSums.indices { layerSums[l] += Self.relativeL2(measured.layers[l], reference.layers[l]) }
     let e = Self.relativeL2(measured.logits, reference.logits)
     logitSum += e
+    logitErrors.append(e)
     worstLogitError = max(worstLogitError, e)
+    top1Matches.append(measured.next == reference.next)
     if measured.next == reference.next { top1Agreement += 1 }
     tokens += 1
   }

@@ -89,6 +89,10 @@ private let smallCore = coreRun()
     (["bench", "core", "--seed", "abc"], "'abc' is invalid"),
     (["bench", "golden", "--model", "7b"], "unknown model '7b'"),
     (["bench", "golden", "--tokens", "0"], "tokens must be between 1 and 4096, got 0"),
+    (["bench", "golden", "--window", "0"], "window must be between 1 and 4096, got 0"),
+    (["bench", "golden", "--text", "In the beginning"], "--text needs an imported model with tokenizer.json"),
+    (["bench", "golden", "--logits", "/"], "logits: / is a directory"),
+    (["bench", "golden", "--logits", "/proc/hwgen-logits.npy"], "logits: cannot write /proc/hwgen-logits.npy"),
     (["bench", "turbo"], "turbo"),
     // regress
     (["regress", "--configs", ""], "empty entry"),

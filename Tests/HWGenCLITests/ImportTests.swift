@@ -1,3 +1,4 @@
+import Dispatch
 import Foundation
 import HWSupport
 import Testing
@@ -85,7 +86,19 @@ struct ImportTests {
       c["model.layers.1.mlp.gate_proj.weight"] = .init("model.layers.1.mlp.gate_proj.weight", [512, 128], [Float](repeating: 0.01, count: 512 * 128))
     }, expect: [model, "tensor model.layers.1.mlp.gate_proj.weight: shape [512, 128], but config.json implies [1024, 128]"]),
     .init("config with another hidden size", edit: { c in c.config["hidden_size"] = 256 },
-          expect: [model, "tensor model.embeddings.weight: shape [512, 128], but config.json implies [512, 256]"]),
+          expect: ["config.json: hidden_size 256, but", model, "tensor model.embeddings.weight has shape [512, 128] (hidden size 128)"]),
+    .init("config naming a billion layers", edit: { c in c.config["num_hidden_layers"] = 1e9 },
+          expect: ["config.json: num_hidden_layers 1000000000, but", model, "holds 2 layers (model.layers.0 to model.layers.1)"]),
+    .init("config naming fewer layers than the checkpoint holds", shards: 2, edit: { c in c.config["num_hidden_layers"] = 1 },
+          expect: ["config.json: num_hidden_layers 1, but the 2 shards of model.safetensors.index.json hold 2 layers"]),
+    .init("config with another vocab size", edit: { c in c.config["vocab_size"] = 1 << 40 },
+          expect: ["config.json: vocab_size 1099511627776, but", "tensor model.embeddings.weight has shape [512, 128] (vocab size 512)"]),
+    .init("config with a huge hidden_ratio", edit: { c in c.config["intermediate_size"] = NSNull(); c.config["hidden_ratio"] = 1e15 },
+          expect: ["config.json: intermediate_size null (", "from hidden_size 128 x hidden_ratio 1000000000000000), but", "model.layers.0.mlp.down_proj.weight has shape [128, 512]"]),
+    .init("config with a huge intermediate size and no down_proj to compare", edit: { c in
+      c.config["intermediate_size"] = 1_000_000_000
+      c["model.layers.0.mlp.down_proj.weight"] = nil
+    }, expect: ["config.json: intermediate_size 1000000000 is larger than any tensor in", "(the largest holds 131072 values)"]),
     .init("NaN weight", edit: { c in
       var t = c["model.layers.1.attn.o_proj.weight"]!
       t.data[2 * (3 * 128 + 5)] = 0xC1
@@ -197,5 +210,88 @@ struct ImportTests {
     #expect(run.succeeded, "\(run.output)")
     #expect(run.output.contains("hwgen simulate: model mmfree-tiny"), "\(run.output)")
     #expect(run.output.contains("weights: imported mmfree-tiny (source sha256 "), "\(run.output)")
+  }
+}
+
+/// `hwgen import` of the trained kjv-2m checkpoint, damaged by a few seeds of
+/// `CheckpointMutation` (the in-process run in HWGoldenTests covers many more)
+/// and by a config.json naming a billion layers, through the CLI: one `Error:`
+/// line and nothing else, a non-zero exit, well within the time bound, nothing
+/// left behind; or a model directory.
+@Suite("hwgen import of a damaged real checkpoint through the CLI")
+struct ImportMutationCLITests {
+  /// Runs hwgen; nil if it has not ended within `seconds` (then it is terminated).
+  static func run(_ arguments: [String], within seconds: Double) throws -> (status: Int32, output: String)? {
+    let process = Process()
+    process.executableURL = URL(fileURLWithPath: HWGenProcess.executable)
+    process.arguments = arguments
+    let pipe = Pipe()
+    process.standardOutput = pipe
+    process.standardError = pipe
+    process.standardInput = FileHandle.nullDevice
+    let ended = DispatchSemaphore(value: 0)
+    process.terminationHandler = { _ in ended.signal() }
+    try process.run()
+    final class Output: @unchecked Sendable { var data = Data() }
+    let output = Output()
+    let reader = DispatchGroup()
+    reader.enter()
+    DispatchQueue.global().async {
+      output.data = pipe.fileHandleForReading.readDataToEndOfFile()
+      reader.leave()
+    }
+    guard ended.wait(timeout: .now() + seconds) == .success else {
+      process.terminate()
+      process.waitUntilExit()
+      return nil
+    }
+    reader.wait()
+    return (process.terminationStatus, String(decoding: output.data, as: UTF8.self))
+  }
+
+  /// Header bytes, offsets, header length, truncation, tokenizer.json, config values (1-10), an
+  /// infinity (24), a dtype edit that still imports (28), a NaN (38).
+  static let seeds: [UInt64] = Array(1...10) + [24, 28, 38]
+
+  @Test func damagedCheckpointsAreOneErrorLineOrAModelDirectory() throws {
+    let original = try #require(CheckpointMutation.trainedModel("kjv-2m"), "kjv-2m not found in models/ of the repository, $HWGEN_MODELS or shared/models")
+    var cases: [(seed: UInt64?, damage: (URL) throws -> CheckpointMutation.Applied)] = Self.seeds.map { seed in
+      (seed, { try CheckpointMutation.apply(seed: seed, to: $0) })
+    }
+    cases.append((nil, { dir in
+      let url = dir.appendingPathComponent("config.json")
+      var config = try JSONSerialization.jsonObject(with: Data(contentsOf: url)) as! [String: Any]
+      config["num_hidden_layers"] = 1e9
+      try JSONSerialization.data(withJSONObject: config, options: [.sortedKeys]).write(to: url, options: .atomic)
+      return CheckpointMutation.Applied(
+        seed: 0, what: "config.json: num_hidden_layers 1e9",
+        expected: ["Error: \(url.path): num_hidden_layers 1000000000, but", "model.safetensors holds 4 layers (model.layers.0 to model.layers.3)"],
+        mustFail: true)
+    }))
+    for c in cases {
+      let root = temporaryDirectory()
+      defer { try? FileManager.default.removeItem(at: root) }
+      let source = root.appendingPathComponent("kjv-2m")
+      try CheckpointMutation.link(original, to: source)
+      let applied = try c.damage(source)
+      let before = tree(root)
+      let out = root.appendingPathComponent("model")
+      let start = Date()
+      guard let result = try Self.run(["import", source.path, "--out", out.path], within: 30) else {
+        Issue.record("\(applied): no result after 30 s")
+        continue
+      }
+      let seconds = Date().timeIntervalSince(start)
+      let lines = result.output.split(separator: "\n")
+      if result.status == 0 {
+        #expect(!applied.mustFail, "\(applied): imported: \(result.output)")
+        #expect(tree(out).contains("manifest.json"), "\(applied): \(tree(out))")
+      } else {
+        #expect(lines.count == 1 && lines[0].hasPrefix("Error: "), "\(applied): \(result.output)")
+        for text in applied.expected { #expect(result.output.contains(text), "\(applied): expected '\(text)' in \(result.output)") }
+        #expect(tree(root) == before, "\(applied): left \(Set(tree(root)).subtracting(before).sorted())")
+      }
+      if applied.what.contains("num_hidden_layers 1e9") { #expect(seconds < 5, "\(applied): took \(seconds) s") }
+    }
   }
 }

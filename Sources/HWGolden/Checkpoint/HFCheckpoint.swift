@@ -82,6 +82,7 @@ public final class HFCheckpoint: @unchecked Sendable {
       }
     }
     self.location = location
+    try checkConfig()
     try checkTensors()
   }
 
@@ -147,6 +148,59 @@ public final class HFCheckpoint: @unchecked Sendable {
       (TensorNames.projectionNorm(.lmHead, layer: nil), [head.cols]),
     ]
     return list
+  }
+
+  /// config.json's sizes against what the safetensors headers hold, before
+  /// anything loops over layers or is sized by a dimension: `num_hidden_layers`
+  /// against the `model.layers.N` indices present; `hidden_size`, `vocab_size`
+  /// and `intermediate_size` against the tensor that carries each (the
+  /// embedding, the first layer's down_proj), or, when that tensor is missing
+  /// or malformed, against the largest tensor present (no tensor of a model
+  /// with that size could be smaller). One line naming config.json, the key and
+  /// what the checkpoint holds.
+  func checkConfig() throws {
+    let c = config
+    func fail(_ message: String) -> CheckpointError { CheckpointError(file: configFile.path, message) }
+    let holder = shards.count == 1 ? shards[0].displayName : "the \(shards.count) shards of \(indexFile?.lastPathComponent ?? "the checkpoint")"
+
+    var held = Set<Int>()
+    for shard in shards {
+      for tensor in shard.tensors { if let n = Self.layerIndex(tensor.name) { held.insert(n) } }
+    }
+    let contiguous = held.allSatisfy { $0 < held.count }
+    if c.layers > held.count || (contiguous && c.layers != held.count) {
+      let range = held.isEmpty ? " (no model.layers.N tensors)" : contiguous ? " (model.layers.0 to model.layers.\(held.count - 1))" : ""
+      throw fail("num_hidden_layers \(c.layers), but \(holder) \(shards.count == 1 ? "holds" : "hold") \(held.count) layer\(held.count == 1 ? "" : "s")\(range)")
+    }
+
+    let largest = shards.flatMap { $0.tensors.map(\.count) }.max() ?? 0
+    let down = TensorNames.projection(.down, layer: 0)
+    let intermediate = c.hiddenRatio.map {
+      "intermediate_size null (\(c.intermediateSize) from hidden_size \(c.hiddenSize) x hidden_ratio \($0))"
+    } ?? "intermediate_size \(c.intermediateSize)"
+    let sizes: [(said: String, value: Int, tensor: String, axis: Int, name: String)] = [
+      ("hidden_size \(c.hiddenSize)", c.hiddenSize, TensorNames.embedding, 1, "hidden size"),
+      ("vocab_size \(c.vocabSize)", c.vocabSize, TensorNames.embedding, 0, "vocab size"),
+      (intermediate, c.intermediateSize, down, 1, "intermediate size"),
+    ]
+    for size in sizes {
+      if let (shard, info) = lookup(size.tensor), info.shape.count == 2 {
+        guard info.shape[size.axis] == size.value else {
+          throw fail("\(size.said), but \(shard.displayName): tensor \(size.tensor) has shape \(info.shapeText) (\(size.name) \(info.shape[size.axis]))")
+        }
+      } else if size.value > largest {
+        throw fail("\(size.said) is larger than any tensor in \(holder) (the largest holds \(largest) values)")
+      }
+    }
+  }
+
+  /// N of a `model.layers.N.` tensor name (nil for any other name).
+  static func layerIndex(_ name: String) -> Int? {
+    let prefix = "model.layers."
+    guard name.hasPrefix(prefix) else { return nil }
+    let digits = name.dropFirst(prefix.count).prefix { $0.isASCII && $0.isNumber }
+    guard !digits.isEmpty, digits.count <= 9, name.dropFirst(prefix.count + digits.count).hasPrefix(".") else { return nil }
+    return Int(digits)
   }
 
   /// Every expected tensor present with its shape and a readable dtype; no other tensor.

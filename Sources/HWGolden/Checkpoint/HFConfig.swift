@@ -14,6 +14,8 @@ public struct HGRNBitConfig: Hashable, Sendable {
   public var intermediateSize: Int
   /// True when `intermediate_size` was null and derived from `hidden_ratio`.
   public var intermediateSizeDerived: Bool
+  /// The `hidden_ratio` the intermediate size was derived from (nil when config.json gives it).
+  public var hiddenRatio: Int?
   public var vocabSize: Int
   public var rmsNormEps: Double
   /// `_name_or_path`, when the file has one.
@@ -59,6 +61,7 @@ public struct HGRNBitConfig: Hashable, Sendable {
     guard let intermediateValue = c["intermediate_size"] else { throw fail("missing key intermediate_size (null derives it from hidden_ratio)") }
     let intermediate: Int
     let derived: Bool
+    var hiddenRatio: Int?
     if intermediateValue is NSNull {
       var ratio = 4
       if let r = c["hidden_ratio"], !(r is NSNull) {
@@ -66,9 +69,14 @@ public struct HGRNBitConfig: Hashable, Sendable {
         ratio = n
       }
       // int(hidden_size * hidden_ratio * 2 / 3), then up to a multiple of 256.
-      let raw = hidden * ratio * 2 / 3
+      let (product, overflow) = hidden.multipliedReportingOverflow(by: ratio)
+      guard !overflow, product <= Int.max / 4 else {
+        throw fail("hidden_size \(hidden) x hidden_ratio \(ratio) is too large for an intermediate size")
+      }
+      let raw = product * 2 / 3
       intermediate = 256 * ((raw + 255) / 256)
       derived = true
+      hiddenRatio = ratio
     } else {
       intermediate = try positive("intermediate_size")
       derived = false
@@ -101,7 +109,7 @@ public struct HGRNBitConfig: Hashable, Sendable {
 
     return HGRNBitConfig(
       hiddenSize: hidden, layers: layers, intermediateSize: intermediate, intermediateSizeDerived: derived,
-      vocabSize: vocab, rmsNormEps: eps, nameOrPath: c["_name_or_path"] as? String)
+      hiddenRatio: hiddenRatio, vocabSize: vocab, rmsNormEps: eps, nameOrPath: c["_name_or_path"] as? String)
   }
 
   /// The golden model's shape description of this config.

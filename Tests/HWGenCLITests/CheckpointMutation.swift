@@ -1,0 +1,1 @@
+../HWGoldenTests/CheckpointMutation.swift
