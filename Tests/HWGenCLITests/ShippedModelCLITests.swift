@@ -85,6 +85,7 @@ struct ShippedModelCLITests {
     let ref = dir.appendingPathComponent("ref.npy")
     try NumPyArray(rows: rows).write(to: ref)
     let compared = try Self.simulate(["--reference", ref.path])
+    print(compared.lines.filter { $0.hasPrefix("reference") || $0.hasPrefix("greedy") || $0.hasPrefix("  position") }.joined(separator: "\n"))
     let comparison = try #require(compared.json["reference"] as? [String: Any], "\(compared.output)")
     let positions = try #require(comparison["positions"] as? [[String: Any]])
     #expect(positions.count == 30)
