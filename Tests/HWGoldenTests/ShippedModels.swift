@@ -24,6 +24,17 @@ enum ShippedModels {
     func firstDivergence(_ ours: [Int]) -> (step: Int, margin: Double)? {
       (0..<min(ours.count, generated.count)).first { ours[$0] != generated[$0] }.map { ($0, margins[$0]) }
     }
+
+    /// `ours` (`who`'s greedy continuation of the prompt) has the reference's
+    /// length and first differs from it, if at all, only at a step whose
+    /// margin is below the tolerance.
+    func expectWithinTolerance(_ ours: [Int], _ who: String, sourceLocation: SourceLocation = #_sourceLocation) {
+      #expect(ours.count == generated.count, "\(who): \(ours.count) tokens", sourceLocation: sourceLocation)
+      if let d = firstDivergence(ours) {
+        #expect(d.margin < ShippedModels.marginTolerance,
+                "\(who) \(ours), reference \(generated): differs at step \(d.step), margin \(d.margin)", sourceLocation: sourceLocation)
+      }
+    }
   }
 
   static func references() throws -> [Reference] {
