@@ -58,7 +58,9 @@ struct BenchAccelerator: ParsableCommand {
     if let layers, layers > preset.layers { throw SimulateError("\(preset.name) has \(preset.layers) layers, --layers \(layers) is more") }
     let weights = ModelWeights.synthetic(preset, seed: seed)
     print("hwgen bench accel: \(preset), synthetic weights seed \(seed), \(tokens) token(s) after a one-token prompt"
-      + (layers.map { ", layers 0..<\($0) simulated, the rest extrapolated" } ?? ", every layer simulated"))
+      + (layers.map {
+        ", layers 0..<\($0) simulated, the rest extrapolated (cycles within ±\(Format.percent(LayerExtrapolation.errorBound(layersSimulated: $0))) of a full simulation in the validation runs, never above the roofline)"
+      } ?? ", every layer simulated"))
     var rows: [[String]] = []
     for r in try parsedRuns() {
       let config = AcceleratorConfig(lanes: r.lanes, weightFIFOKiB: r.fifoKiB)

@@ -225,11 +225,14 @@ struct Simulate: ParsableCommand {
     var lines: [String] = []
     lines.append("tokens: \(r.tokens) run (prompt \(r.prompt.count)), generated \(r.generated.map(String.init).joined(separator: " "))")
     lines.append("check: \(r.mismatches == 0 ? "all" : "NOT all") \(r.elementsCompared) compared elements (per-layer outputs, final norm, logits, argmax) \(r.mismatches == 0 ? "equal the golden model, bit for bit" : "equal: \(r.mismatches) tokens differ")")
-    let tag = r.extrapolated ? " (\(r.layersSimulated) of \(r.layers) layers simulated, rest extrapolated)" : " (measured)"
+    let bound = r.extrapolationBound.map { "±\(Format.percent($0))" } ?? ""
+    let tag = r.extrapolated
+      ? " (\(r.layersSimulated) of \(r.layers) layers simulated, rest extrapolated: \(bound) of a full simulation in the validation runs, never above the memory roofline; basis: \(r.extrapolationBasis ?? "none"))"
+      : " (measured)"
     lines.append("cycles per token: \(Format.significant(r.cyclesPerToken, 6))\(tag)")
     lines.append("tokens/s at \(Format.significant(r.clockMHz, 4)) MHz: \(Format.significant(r.tokensPerSecond, 4))")
     lines.append("memory traffic per token: \(Format.si(r.bytesPerToken, "B"))")
-    lines.append("roofline (\(Format.significant(r.usableGBps, 4)) GB/s usable / bytes per token): \(Format.significant(r.rooflineTokensPerSecond, 4)) tokens/s; achieved \(Format.percent(r.rooflineFraction)) of it")
+    lines.append("roofline (\(Format.significant(r.usableGBps, 4)) GB/s usable / bytes per token): \(Format.significant(r.rooflineTokensPerSecond, 4)) tokens/s; achieved \(Format.percent(r.rooflineFraction)) of it\(r.extrapolated ? " (extrapolated, \(bound))" : "")")
     let total = Double(max(1, r.cycles.total))
     lines.append(
       "breakdown: matrix \(Format.percent(Double(r.cycles.matrix) / total)), element-wise \(Format.percent(Double(r.cycles.elementwise) / total)), memory stalls \(Format.percent(Double(r.cycles.stalls) / total)), sequencer \(Format.percent(Double(r.cycles.control) / total)); element-wise work hidden under mat-vecs: \(r.activity[.hiddenElementwiseCycles]) cycles (simulated part)")

@@ -104,6 +104,25 @@ public struct DeviceProfile: Codable, Hashable, Sendable {
     }
   }
 
+  /// The whole card's power, next to the chip-level model: the card's idle power where a measurement is
+  /// published (docs/power.md), and published measurements of the card running a MatMul-free LM.
+  public struct BoardPower: Codable, Hashable, Sendable {
+    /// The card idle with its shell (the platform's static logic) loaded and the accelerator not running, as
+    /// measured at the card; nil where no measurement is published.
+    public let idleWatts: Coefficient?
+    /// What the idle figure covers, or why there is none.
+    public let note: String
+    /// Published whole-card measurements under load, for comparison only (the model uses none of them).
+    public let published: [Measurement]
+
+    public struct Measurement: Codable, Hashable, Sendable {
+      public let model: String
+      public let watts: Double
+      public let joulesPerToken: Double?
+      public let source: String
+    }
+  }
+
   public let name: String
   public let board: String
   public let fpga: String
@@ -115,6 +134,8 @@ public struct DeviceProfile: Codable, Hashable, Sendable {
   public let sources: [String]
   /// The power model's coefficients; nil for a profile that has none yet.
   public let power: Power?
+  /// The card's power; nil for a profile that has none yet.
+  public let boardPower: BoardPower?
 
   public struct Unknown: Error, CustomStringConvertible {
     public let description: String

@@ -132,13 +132,54 @@ let sampleResources = ResourceUsage(luts: 150_000, flipFlops: 120_000, blockRAMB
 
   @Test func textLinesAreLabelledWithTheBreakdown() throws {
     let lines = PowerReport.lines(try estimate())
-    #expect(lines.count == 3)
-    #expect(lines[0].hasPrefix("power (ESTIMATE, d5005 at 300 MHz): "))
+    #expect(lines.count == 4)
+    #expect(lines[0].hasPrefix("power (ESTIMATE, d5005 at 300 MHz): chip (FPGA and its DRAM) "))
     for part in ["static", "logic", "on-chip memory", "DSP/multiply", "off-chip memory"] {
       #expect(lines[0].contains(part), "\(part) missing from \(lines[0])")
     }
-    #expect(lines[1].contains("/token") && lines[1].contains("tokens/J"))
-    #expect(lines[2].hasPrefix("method: ESTIMATE"))
+    // No published idle measurement of the D5005 card: the board line says so instead of a number.
+    #expect(lines[1].hasPrefix("board (whole card): unavailable: No published idle measurement"))
+    #expect(lines[2].contains("chip ") && lines[2].contains("/token") && lines[2].contains("board unavailable"))
+    #expect(lines[3].hasPrefix("method: ESTIMATE"))
+    // The U250's card idle power is measured: both levels, side by side, each labelled.
+    let u250 = try PowerModel.estimate(
+      activity: sampleActivity(tokens: 2), resources: sampleResources, profile: try DeviceProfile.named("u250"),
+      clockMHz: 300)
+    let board = PowerReport.lines(u250)
+    #expect(board.count == 5)
+    #expect(board[1].hasPrefix("board (ESTIMATE, whole card): ") && board[1].contains("measured idle 39.1 W"))
+    #expect(board[2].contains("chip ") && board[2].contains("; board ") && board[2].contains("mJ/token"))
+    #expect(board[4].hasPrefix("board method: ESTIMATE"))
+  }
+
+  @Test func boardPowerIsTheCardsMeasuredIdlePlusTheDesignsDynamicPower() throws {
+    let profile = try DeviceProfile.named("u250")
+    let idle = try #require(profile.boardPower?.idleWatts)
+    #expect(idle.value == 39.13 && idle.source.hasPrefix("MEASURED by ternip"))
+    let e = try PowerModel.estimate(activity: sampleActivity(), resources: sampleResources, profile: profile, clockMHz: 300)
+    let b = try #require(e.board)
+    #expect(e.boardUnavailable == nil)
+    // The card's idle already holds the FPGA's static and the DRAM's background power: they are not added twice.
+    #expect(abs(b.dynamicWatts - e.dynamicWatts) < 1e-12)
+    #expect(abs(b.totalWatts - (idle.value + e.dynamicWatts)) < 1e-12)
+    #expect(abs(b.totalWatts - e.totalWatts - (idle.value - e.staticWatts - profile.power!.offChipBackgroundWatts.value)) < 1e-9)
+    #expect(abs(b.joulesPerToken - b.totalWatts * e.secondsPerToken) < 1e-15)
+    #expect(abs(b.tokensPerJoule * b.joulesPerToken - 1) < 1e-12)
+    #expect(b.totalWatts > e.totalWatts)
+    // Doubling the clock: the board's idle stays, its dynamic part doubles.
+    let fast = try PowerModel.estimate(activity: sampleActivity(), resources: sampleResources, profile: profile, clockMHz: 600)
+    #expect(abs(try #require(fast.board).dynamicWatts / b.dynamicWatts - 2) < 0.01)
+    // Every profile says where its board power comes from, or why there is none.
+    for p in DeviceProfile.all {
+      let section = try #require(p.boardPower, "\(p.name) has no boardPower section")
+      #expect(section.note.count > 40, "\(p.name)")
+      if let i = section.idleWatts {
+        #expect(i.value > 0 && i.source.hasPrefix("MEASURED by "), "\(p.name)")
+      } else {
+        let none = try PowerModel.estimate(activity: sampleActivity(), resources: sampleResources, profile: p, clockMHz: 300)
+        #expect(none.board == nil && none.boardUnavailable == section.note, "\(p.name)")
+      }
+    }
   }
 
   @Test func jsonRoundTripsAndIsDeterministic() throws {
@@ -158,6 +199,7 @@ let sampleResources = ResourceUsage(luts: 150_000, flipFlops: 120_000, blockRAMB
     #expect(md.contains("**ESTIMATE**"))
     #expect(md.contains("![where the power goes](power.svg)"))
     #expect(md.contains("ASSUMPTION."))
+    #expect(md.contains("| | chip (FPGA and its DRAM) | board (whole card) |") && md.contains("| watts |"))
     for s in e.sources { #expect(md.contains("| \(s.coefficient) |")) }
     let svg = PowerReport.svg(e)
     #expect(svg == PowerReport.svg(try estimate()))

@@ -61,6 +61,21 @@ public struct PowerEstimate: Codable, Hashable, Sendable {
   public var tokensPerJoule: Double
   public var method: String
   public var sources: [Source]
+  /// The whole card (nil where the profile has no measured idle power; `boardUnavailable` says why).
+  public var board: Board? = nil
+  public var boardUnavailable: String? = nil
+
+  /// Board level: the card's measured idle power (which already holds the FPGA's static power, the DRAM's
+  /// background power, the shell, regulators and fans) plus this design's dynamic power from the chip estimate.
+  public struct Board: Codable, Hashable, Sendable {
+    public var idleWatts: Double
+    public var idleSource: String
+    public var dynamicWatts: Double
+    public var totalWatts: Double
+    public var joulesPerToken: Double
+    public var tokensPerJoule: Double
+    public var method: String
+  }
 
   public func watts(_ category: PowerCategory) -> Double {
     switch category {
@@ -91,6 +106,9 @@ public enum PowerModel {
 
   public static let method =
     "ESTIMATE: device static power + clock and idle-toggle power of the synthesized LUTs, flip-flops, block RAMs and DSPs at the clock + energy per counted action (ternary add, accumulator update, block-RAM bit, multiply) + off-chip pJ/bit and background power; coefficients from the device profile (docs/power.md)"
+
+  public static let boardMethod =
+    "ESTIMATE: the card's measured idle power (shell loaded, accelerator idle: it holds the FPGA's static power, the DRAM's background power, the shell, regulators and fans) + this design's dynamic power from the chip estimate (clock, idle toggling, counted actions, off-chip transfers)"
 
   static let staticComponent = "device static"
   static let backgroundComponent = "off-chip background"
@@ -139,6 +157,18 @@ public enum PowerModel {
     let total = components.reduce(0) { $0 + $1.watts }
     let secondsPerToken = seconds / Double(activity.tokens)
     let joules = total * secondsPerToken
+    var board: PowerEstimate.Board?
+    var boardUnavailable: String?
+    if let idle = profile.boardPower?.idleWatts {
+      let dynamic = components.filter { $0.name != staticComponent && $0.name != backgroundComponent }
+        .reduce(0) { $0 + $1.watts }
+      let watts = idle.value + dynamic
+      board = .init(
+        idleWatts: idle.value, idleSource: idle.source, dynamicWatts: dynamic, totalWatts: watts,
+        joulesPerToken: watts * secondsPerToken, tokensPerJoule: 1 / (watts * secondsPerToken), method: boardMethod)
+    } else {
+      boardUnavailable = profile.boardPower?.note ?? "device profile \(profile.name) has no board power section"
+    }
     return PowerEstimate(
       device: profile.name, clockMHz: clockMHz, tokens: activity.tokens, secondsPerToken: secondsPerToken,
       resources: resources, components: components, staticWatts: sum(.staticPower), logicWatts: sum(.logic),
@@ -147,6 +177,6 @@ public enum PowerModel {
       sources: p.all.map {
         .init(coefficient: $0.name, value: $0.coefficient.value, source: $0.coefficient.source,
               assumption: $0.coefficient.assumption)
-      })
+      }, board: board, boardUnavailable: boardUnavailable)
   }
 }

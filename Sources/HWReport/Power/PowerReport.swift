@@ -10,11 +10,20 @@ public enum PowerReport {
   /// The lines `hwgen simulate` prints.
   public static func lines(_ e: PowerEstimate) -> [String] {
     let parts = categories.map { "\($0.rawValue) \(watts(e.watts($0)))" }.joined(separator: ", ")
+    let board: String, boardEnergy: String
+    if let b = e.board {
+      board = "board (ESTIMATE, whole card): \(watts(b.totalWatts)) = measured idle \(watts(b.idleWatts)) + this design's dynamic \(watts(b.dynamicWatts)); idle: \(b.idleSource)"
+      boardEnergy = "board \(joules(b.joulesPerToken))/token, \(Format.significant(b.tokensPerJoule, 3)) tokens/J"
+    } else {
+      board = "board (whole card): unavailable: \(e.boardUnavailable ?? "no measured idle power")"
+      boardEnergy = "board unavailable"
+    }
     return [
-      "power (ESTIMATE, \(e.device) at \(mhz(e.clockMHz)) MHz): \(watts(e.totalWatts)) = \(parts)",
-      "energy (ESTIMATE): \(joules(e.joulesPerToken))/token, \(Format.significant(e.tokensPerJoule, 3)) tokens/J",
+      "power (ESTIMATE, \(e.device) at \(mhz(e.clockMHz)) MHz): chip (FPGA and its DRAM) \(watts(e.totalWatts)) = \(parts)",
+      board,
+      "energy (ESTIMATE): chip \(joules(e.joulesPerToken))/token, \(Format.significant(e.tokensPerJoule, 3)) tokens/J; \(boardEnergy)",
       "method: \(e.method)",
-    ]
+    ] + (e.board.map { ["board method: \($0.method)"] } ?? [])
   }
 
   /// The estimate as JSON (sorted keys, so the same estimate gives the same bytes).
@@ -40,6 +49,24 @@ public enum PowerReport {
     out.append("| **total** | **\(Format.significant(e.totalWatts, 3))** | 100.0% |")
     out.append("")
     out.append("Energy per token: \(joules(e.joulesPerToken)); \(Format.significant(e.tokensPerJoule, 3)) tokens per joule.")
+    out.append("")
+    out.append("## Chip and board")
+    out.append("")
+    out.append("| | chip (FPGA and its DRAM) | board (whole card) |")
+    out.append("| --- | ---: | ---: |")
+    if let b = e.board {
+      out.append("| watts | \(watts(e.totalWatts)) | \(watts(b.totalWatts)) |")
+      out.append("| energy per token | \(joules(e.joulesPerToken)) | \(joules(b.joulesPerToken)) |")
+      out.append("| tokens per joule | \(Format.significant(e.tokensPerJoule, 3)) | \(Format.significant(b.tokensPerJoule, 3)) |")
+      out.append("")
+      let method = b.method.hasPrefix("ESTIMATE: ") ? String(b.method.dropFirst("ESTIMATE: ".count)) : b.method
+      out.append("Board: \(method). Idle: \(watts(b.idleWatts)), \(b.idleSource.replacingOccurrences(of: "|", with: "\\|"))")
+    } else {
+      out.append("| watts | \(watts(e.totalWatts)) | unavailable |")
+      out.append("| energy per token | \(joules(e.joulesPerToken)) | unavailable |")
+      out.append("")
+      out.append("Board: unavailable: \(e.boardUnavailable ?? "no measured idle power").")
+    }
     out.append("")
     if let chart {
       out.append("![where the power goes](\(chart))")

@@ -99,6 +99,8 @@ public struct TokenRun: Sendable {
   public var activity: AcceleratorActivity
   /// Off-chip bytes moved during the token (extrapolated for unsimulated layers).
   public var bytes: Int
+  /// How the unsimulated layers were charged (nil when every layer ran).
+  public var extrapolation: LayerExtrapolation?
   public var mismatch: TokenMismatch?
   /// The logits the RTL streamed out (Q15.16), one per vocabulary entry.
   public var logits: [Int32]
@@ -140,8 +142,9 @@ public final class AcceleratorSimulation {
   let progWe, progAddr, progData, start, runPort, busy, promptValid, promptReady, promptToken, tokenValid, token: PortHandle
   let wValid, wReady, wData, wLevel, vreqValid, vreqReady, vreqAddr, vreqLen, vrspValid, vrspData: PortHandle
   let ckptValid, ckptReady, ckptData, ckptLast, ckptTag, ckptActive, perfSel, perfData, err: PortHandle
-  /// Bytes of one simulated layer's weights and vectors, for extrapolation.
-  let layerBytes: Int
+  /// Exact off-chip bytes of the layers the program leaves out (0 when every layer runs): their matrices in whole
+  /// core beats and their vectors in whole bursts, from the full model's memory map.
+  public let unsimulatedBytes: Int
 
   public init(
     weights: ModelWeights, config: AcceleratorConfig, profile: DeviceProfile, clockMHz: Double, layers: Int? = nil,
@@ -164,21 +167,31 @@ public final class AcceleratorSimulation {
     self.memory = memory
     var vectors: [(address: Int, data: [Int32])] = []
     var matrixAt: [Int: PackedTernary] = [:]
-    var bytesOfLayer0 = 0
     for segment in program.segments {
       switch segment.data {
       case .embedding: vectors.append((segment.address, cut.embedding))
       case .vector(let v):
-        let data = cut.vector(v)
-        vectors.append((segment.address, data))
-        if v.layer == 0 { bytesOfLayer0 += memory.vectorRequestBytes(elements: data.count) }
+        vectors.append((segment.address, cut.vector(v)))
       case .matrix(let layer, let p):
-        let m = layer.map { cut.layers[$0].projection(p).weight } ?? cut.lmHead.weight
-        matrixAt[segment.address] = m
-        if layer == 0 { bytesOfLayer0 += memory.beats(of: m) * memory.beatBytes }
+        matrixAt[segment.address] = layer.map { cut.layers[$0].projection(p).weight } ?? cut.lmHead.weight
       }
     }
-    layerBytes = bytesOfLayer0
+    // The layers left out, byte for byte from the whole model's memory map.
+    var unsimulated = 0
+    if layersSimulated < model.layers {
+      let whole = try AcceleratorProgram(
+        model: model, config: config,
+        betas: { layer, p in layer.map { full.layers[$0].projection(p).beta } ?? full.lmHead.beta }, checkpoints: false)
+      for segment in whole.segments {
+        switch segment.data {
+        case .vector(let v) where (v.layer ?? -1) >= layersSimulated:
+          unsimulated += memory.vectorRequestBytes(elements: segment.bytes / 4)
+        case .matrix(let layer?, _) where layer >= layersSimulated: unsimulated += segment.bytes
+        default: break
+        }
+      }
+    }
+    unsimulatedBytes = unsimulated
     memory.load(vectors: vectors)
     self.matrices = program.matrixOrder.map { matrixAt[$0.address]! }
 
@@ -246,7 +259,7 @@ public final class AcceleratorSimulation {
     var logits: [Int32] = []
     var tokenStart = try readCounters()
     var memoryStart = (memory.weightBytes, memory.vectorBytes, memory.nonZeroWeights, memory.busyCycles)
-    var layerMarks: [[AcceleratorCounter: Int]] = []
+    var layerMarks: [LayerExtrapolation.Mark] = []
     var wall = DispatchTime.now().uptimeNanoseconds
 
     func beginToken(_ t: Int) {
@@ -335,7 +348,10 @@ public final class AcceleratorSimulation {
           check(what, Array(collected.prefix(n)))
           if case .logits = what { logits = Array(collected.prefix(n)) }
           collected.removeAll(keepingCapacity: true)
-          if case .layerOutput = what { layerMarks.append(try readCounters()) }
+          if case .layerOutput = what {
+            layerMarks.append(.init(counters: try readCounters(), busyCycles: memory.busyCycles,
+                                    bytes: memory.weightBytes + memory.vectorBytes))
+          }
         }
       }
       if top.get(tokenValid) == 1 {
@@ -354,20 +370,21 @@ public final class AcceleratorSimulation {
         let measured = CycleBreakdown(delta)
         var estimated = measured
         var bytes = activity.weightBytes + activity.vectorBytes
-        if layersSimulated < model.layers, let last = layerMarks.last {
-          // Per-layer cycles from the layer-output checkpoints; the missing
-          // layers cost what the simulated ones cost on average.
-          let span = CycleBreakdown(last.merging(tokenStart) { $0 - $1 })
-          let layerShare = layersSimulated > 1
-            ? CycleBreakdown(last.merging(layerMarks[0]) { $0 - $1 }).scaled(1 / Double(layersSimulated - 1))
-            : span
-          estimated = measured + layerShare.scaled(Double(model.layers - layersSimulated))
-          bytes += layerBytes * (model.layers - layersSimulated)
+        var extrapolation: LayerExtrapolation?
+        if layersSimulated < model.layers, layerMarks.count == layersSimulated {
+          let start = LayerExtrapolation.Mark(
+            counters: tokenStart, busyCycles: memoryStart.3, bytes: memoryStart.0 + memoryStart.1)
+          let e = LayerExtrapolation(
+            start: start, marks: layerMarks, measured: measured, measuredBytes: bytes, layers: model.layers,
+            unsimulatedBytes: unsimulatedBytes, bytesPerCycle: memory.bytesPerCycle)
+          estimated = e.cycles
+          bytes = e.bytes
+          extrapolation = e
         }
         let now2 = DispatchTime.now().uptimeNanoseconds
         let tokenRun = TokenRun(
           input: input, next: next, goldenNext: trace.next, measured: measured, estimated: estimated, activity: activity,
-          bytes: bytes, mismatch: mismatch, logits: logits, compared: compared,
+          bytes: bytes, extrapolation: extrapolation, mismatch: mismatch, logits: logits, compared: compared,
           simulationSeconds: Double(now2 - wall) / 1e9 - goldenSeconds, goldenSeconds: goldenSeconds)
         runs.append(tokenRun)
         try progress?(runs.count, steps, tokenRun)

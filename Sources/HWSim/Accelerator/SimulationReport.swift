@@ -16,6 +16,10 @@ public struct SimulationReport: Codable, Sendable {
   /// True when layers past `layersSimulated` were not simulated and their
   /// cycles and bytes are extrapolated from the simulated ones.
   public var extrapolated: Bool
+  /// With extrapolation: how the left-out layers were charged, and the largest relative error of the cycles
+  /// against a simulation of every layer that the validation runs found (`LayerExtrapolation.errorBound`).
+  public var extrapolationBasis: String?
+  public var extrapolationBound: Double?
   public var prompt: [Int]
   /// Every token fed to the accelerator, and every argmax it produced.
   public var inputs: [Int]
@@ -50,6 +54,7 @@ public struct SimulationReport: Codable, Sendable {
 
   enum CodingKeys: String, CodingKey {
     case model, device, lanes, clockMHz, seed, layersSimulated, layers, extrapolated, prompt, inputs, outputs, generated
+    case extrapolationBasis, extrapolationBound
     case elementsCompared, mismatches, firstMismatch, measuredCycles, cycles, activity, bytes, usableGBps
     case simulationSeconds, goldenSeconds, power, reference
     case cyclesPerToken, tokensPerSecond, bytesPerToken, rooflineTokensPerSecond, rooflineFraction
@@ -65,6 +70,8 @@ public struct SimulationReport: Codable, Sendable {
     try c.encode(layersSimulated, forKey: .layersSimulated)
     try c.encode(layers, forKey: .layers)
     try c.encode(extrapolated, forKey: .extrapolated)
+    try c.encodeIfPresent(extrapolationBasis, forKey: .extrapolationBasis)
+    try c.encodeIfPresent(extrapolationBound, forKey: .extrapolationBound)
     try c.encode(prompt, forKey: .prompt)
     try c.encode(inputs, forKey: .inputs)
     try c.encode(outputs, forKey: .outputs)
@@ -98,6 +105,8 @@ public struct SimulationReport: Codable, Sendable {
     layersSimulated = try c.decode(Int.self, forKey: .layersSimulated)
     layers = try c.decode(Int.self, forKey: .layers)
     extrapolated = try c.decode(Bool.self, forKey: .extrapolated)
+    extrapolationBasis = try c.decodeIfPresent(String.self, forKey: .extrapolationBasis)
+    extrapolationBound = try c.decodeIfPresent(Double.self, forKey: .extrapolationBound)
     prompt = try c.decode([Int].self, forKey: .prompt)
     inputs = try c.decode([Int].self, forKey: .inputs)
     outputs = try c.decode([Int].self, forKey: .outputs)
@@ -126,6 +135,7 @@ public struct SimulationReport: Codable, Sendable {
     self.layersSimulated = layersSimulated
     self.layers = layers
     extrapolated = layersSimulated < layers
+    if extrapolated { extrapolationBound = LayerExtrapolation.errorBound(layersSimulated: layersSimulated) }
     self.prompt = prompt
     inputs = []
     outputs = []
@@ -181,6 +191,7 @@ public enum AcceleratorRunner {
       report.cycles = report.cycles + run.estimated
       report.activity = report.activity + run.activity
       report.bytes += run.bytes
+      if let e = run.extrapolation { report.extrapolationBasis = e.basis.rawValue }
       report.simulationSeconds += run.simulationSeconds
       report.goldenSeconds += run.goldenSeconds
       report.logits.append(run.logits)
