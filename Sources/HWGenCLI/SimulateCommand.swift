@@ -186,7 +186,8 @@ struct Simulate: ParsableCommand {
 
   /// Resources of the simulated design (Yosys, cached by content) and the
   /// power model over the run's counted activity. With `--layers`, the
-  /// activity is scaled to the extrapolated cycles.
+  /// on-chip activity is scaled to the extrapolated cycles; cycles and
+  /// off-chip bytes are the report's, exact.
   func estimatePower(
     _ r: SimulationReport, sim: AcceleratorSimulation, config: AcceleratorConfig, profile: DeviceProfile, clockMHz: Double
   ) throws -> PowerEstimate {
@@ -203,8 +204,11 @@ struct Simulate: ParsableCommand {
     let origin = result.recordedIn.map { "recorded in \($0)" } ?? (result.fromCache ? "cached" : "synthesized in " + Format.seconds(watch.seconds))
     print("resources (Yosys \(flow.command), \(origin)): \(x.luts) \(short(flow.lutUnit)), \(x.flipFlops) FFs, \(Format.significant(x.blockRAMBlocks, 4)) \(short(flow.blockRAMUnit)), \(x.dsps) DSPs")
     let scale = Double(r.cycles.total) / Double(max(1, r.measuredCycles.total))
-    let counts = r.activity.counts(
+    var counts = r.activity.counts(
       config: config, tokens: r.tokens, rescaledRows: sim.program.rescaledRowsPerToken * r.tokens, scale: scale)
+    // Cycles and off-chip bytes are known exactly, extrapolated layers included.
+    counts.cycles = r.cycles.total
+    counts.offChipReadBytes = r.bytes
     do {
       return try PowerModel.estimate(activity: counts, resources: ResourceUsage(x), profile: profile, clockMHz: clockMHz)
     } catch { throw SimulateError("\(error)") }

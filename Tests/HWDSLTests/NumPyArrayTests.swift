@@ -21,12 +21,12 @@ import Testing
     #expect(try NumPyArray(npy: sample.npyData()) == sample)
     let f8 = Self.hex(
       "934e554d5059010076007b276465736372273a20273c6638272c2027666f727472616e5f6f72646572273a2046616c73652c2027"
-        + "7368617065273a2028322c2033292c207d" + String(repeating: "20", count: 60) + "0a"
+        + "7368617065273a2028322c2033292c207d" + String(repeating: "20", count: 58) + "0a"
         + "000000000000f83f00000000000000c0000000a09999b93f000000000000d03f0000000000000840000000e04d6250bf")
     #expect(try NumPyArray(npy: f8) == sample)
     let f2 = Self.hex(
       "934e554d5059010076007b276465736372273a20273c6632272c2027666f727472616e5f6f72646572273a2046616c73652c2027"
-        + "7368617065273a2028322c292c207d" + String(repeating: "20", count: 62) + "0a" + "003800bc")
+        + "7368617065273a2028322c292c207d" + String(repeating: "20", count: 60) + "0a" + "003800bc")
     let half = try NumPyArray(npy: f2)
     #expect(half.rows == 1 && half.columns == 2 && half.values == [0.5, -1])
   }
@@ -43,7 +43,7 @@ import Testing
     case "not numpy": data = Data("hello, world".utf8)
     case "truncated": data = data.prefix(data.count - 3)
     case "int32": data = Self.replacing("<f4", with: "<i4", in: data)
-    default: data = Self.replacing("(2, 3),", with: "(1,2,3),", in: data)
+    default: data = Self.replacing("(2, 3), }", with: "(1,2,3),}", in: data)
     }
     #expect {
       _ = try NumPyArray(npy: data, name: "ref.npy")
@@ -63,7 +63,12 @@ import Testing
     return data
   }
 
+  /// `data` with the first occurrence of the ASCII text `a` in its header replaced by `b`.
   static func replacing(_ a: String, with b: String, in data: Data) -> Data {
-    Data(String(decoding: data.prefix(128), as: UTF8.self).replacingOccurrences(of: a, with: b).utf8) + data.dropFirst(128)
+    let bytes = [UInt8](data), needle = [UInt8](a.utf8)
+    guard let at = (0...(bytes.count - needle.count)).first(where: { Array(bytes[$0..<($0 + needle.count)]) == needle }) else {
+      return data
+    }
+    return Data(bytes[..<at] + [UInt8](b.utf8) + bytes[(at + needle.count)...])
   }
 }
