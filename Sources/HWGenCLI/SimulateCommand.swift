@@ -154,8 +154,9 @@ struct Simulate: ParsableCommand {
     if let logits {
       try NumPyArray(logits: report.logits).write(to: URL(fileURLWithPath: logits))
     }
+    var resourcesLine: String?
     if power {
-      report.power = try estimatePower(report, sim: sim, config: config, profile: profile, clockMHz: clock)
+      (report.power, resourcesLine) = try estimatePower(report, sim: sim, config: config, profile: profile, clockMHz: clock)
     }
     if let trace {
       try FileOutput.writeAtomically(Data((traceLines.joined(separator: "\n") + "\n").utf8), to: URL(fileURLWithPath: trace))
@@ -169,6 +170,7 @@ struct Simulate: ParsableCommand {
     }
     if let logits { print("logits: \(logits) (\(report.logits.count) x \(modelConfig.vocabSize) float32)") }
     if let estimate = report.power {
+      if let resourcesLine { print(resourcesLine) }
       for line in PowerReport.lines(estimate) { print(line) }
       if let reportDirectory {
         let title = "hwgen simulate: \(modelConfig.name) on \(profile.name), lanes \(lanes)"
@@ -184,13 +186,14 @@ struct Simulate: ParsableCommand {
     }
   }
 
-  /// Resources of the simulated design (Yosys, cached by content) and the
-  /// power model over the run's counted activity. With `--layers`, the
+  /// Resources of the simulated design (Yosys, cached by content or from the
+  /// committed record), the line that says so, and the power model over the
+  /// run's counted activity. With `--layers`, the
   /// on-chip activity is scaled to the extrapolated cycles; cycles and
   /// off-chip bytes are the report's, exact.
   func estimatePower(
     _ r: SimulationReport, sim: AcceleratorSimulation, config: AcceleratorConfig, profile: DeviceProfile, clockMHz: Double
-  ) throws -> PowerEstimate {
+  ) throws -> (PowerEstimate, resources: String) {
     let flow = try SynthesisFlow.forFamily(profile.family)
     let runner = SynthesisRunner(flow: flow, recorded: RecordedSynthesis.committed())
     let job = try SynthesisJob.accelerator(config)
@@ -202,7 +205,7 @@ struct Simulate: ParsableCommand {
     let x = result.resources
     func short(_ unit: String) -> String { String(unit.split(separator: " (").first ?? Substring(unit)) }
     let origin = result.recordedIn.map { "recorded in \($0)" } ?? (result.fromCache ? "cached" : "synthesized in " + Format.seconds(watch.seconds))
-    print("resources (Yosys \(flow.command), \(origin)): \(x.luts) \(short(flow.lutUnit)), \(x.flipFlops) FFs, \(Format.significant(x.blockRAMBlocks, 4)) \(short(flow.blockRAMUnit)), \(x.dsps) DSPs")
+    let line = "resources (Yosys \(flow.command), \(origin)): \(x.luts) \(short(flow.lutUnit)), \(x.flipFlops) FFs, \(Format.significant(x.blockRAMBlocks, 4)) \(short(flow.blockRAMUnit)), \(x.dsps) DSPs"
     let scale = Double(r.cycles.total) / Double(max(1, r.measuredCycles.total))
     var counts = r.activity.counts(
       config: config, tokens: r.tokens, rescaledRows: sim.program.rescaledRowsPerToken * r.tokens, scale: scale)
@@ -210,7 +213,7 @@ struct Simulate: ParsableCommand {
     counts.cycles = r.cycles.total
     counts.offChipReadBytes = r.bytes
     do {
-      return try PowerModel.estimate(activity: counts, resources: ResourceUsage(x), profile: profile, clockMHz: clockMHz)
+      return (try PowerModel.estimate(activity: counts, resources: ResourceUsage(x), profile: profile, clockMHz: clockMHz), line)
     } catch { throw SimulateError("\(error)") }
   }
 
