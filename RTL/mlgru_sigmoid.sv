@@ -235,610 +235,610 @@ module mlgru_sigmoid (
         rom_entry = 28'h10ef701;
       end
       8'd54: begin
-        rom_entry = 28'hfef788;
+        rom_entry = 28'h0fef788;
       end
       8'd55: begin
-        rom_entry = 28'hf0f807;
+        rom_entry = 28'h0f0f807;
       end
       8'd56: begin
-        rom_entry = 28'he2f87f;
+        rom_entry = 28'h0e2f87f;
       end
       8'd57: begin
-        rom_entry = 28'hd6f8f0;
+        rom_entry = 28'h0d6f8f0;
       end
       8'd58: begin
-        rom_entry = 28'hc8f95b;
+        rom_entry = 28'h0c8f95b;
       end
       8'd59: begin
-        rom_entry = 28'hbef9bf;
+        rom_entry = 28'h0bef9bf;
       end
       8'd60: begin
-        rom_entry = 28'hb2fa1e;
+        rom_entry = 28'h0b2fa1e;
       end
       8'd61: begin
-        rom_entry = 28'ha8fa77;
+        rom_entry = 28'h0a8fa77;
       end
       8'd62: begin
-        rom_entry = 28'ha0facb;
+        rom_entry = 28'h0a0facb;
       end
       8'd63: begin
-        rom_entry = 28'h94fb1b;
+        rom_entry = 28'h094fb1b;
       end
       8'd64: begin
-        rom_entry = 28'h8cfb65;
+        rom_entry = 28'h08cfb65;
       end
       8'd65: begin
-        rom_entry = 28'h86fbab;
+        rom_entry = 28'h086fbab;
       end
       8'd66: begin
-        rom_entry = 28'h7cfbee;
+        rom_entry = 28'h07cfbee;
       end
       8'd67: begin
-        rom_entry = 28'h74fc2c;
+        rom_entry = 28'h074fc2c;
       end
       8'd68: begin
-        rom_entry = 28'h6efc66;
+        rom_entry = 28'h06efc66;
       end
       8'd69: begin
-        rom_entry = 28'h68fc9d;
+        rom_entry = 28'h068fc9d;
       end
       8'd70: begin
-        rom_entry = 28'h62fcd1;
+        rom_entry = 28'h062fcd1;
       end
       8'd71: begin
-        rom_entry = 28'h5cfd02;
+        rom_entry = 28'h05cfd02;
       end
       8'd72: begin
-        rom_entry = 28'h56fd30;
+        rom_entry = 28'h056fd30;
       end
       8'd73: begin
-        rom_entry = 28'h52fd5b;
+        rom_entry = 28'h052fd5b;
       end
       8'd74: begin
-        rom_entry = 28'h4cfd84;
+        rom_entry = 28'h04cfd84;
       end
       8'd75: begin
-        rom_entry = 28'h48fdaa;
+        rom_entry = 28'h048fdaa;
       end
       8'd76: begin
-        rom_entry = 28'h44fdce;
+        rom_entry = 28'h044fdce;
       end
       8'd77: begin
-        rom_entry = 28'h3efdf0;
+        rom_entry = 28'h03efdf0;
       end
       8'd78: begin
-        rom_entry = 28'h3cfe0f;
+        rom_entry = 28'h03cfe0f;
       end
       8'd79: begin
-        rom_entry = 28'h38fe2d;
+        rom_entry = 28'h038fe2d;
       end
       8'd80: begin
-        rom_entry = 28'h36fe49;
+        rom_entry = 28'h036fe49;
       end
       8'd81: begin
-        rom_entry = 28'h32fe64;
+        rom_entry = 28'h032fe64;
       end
       8'd82: begin
-        rom_entry = 28'h2efe7d;
+        rom_entry = 28'h02efe7d;
       end
       8'd83: begin
-        rom_entry = 28'h2cfe94;
+        rom_entry = 28'h02cfe94;
       end
       8'd84: begin
-        rom_entry = 28'h2afeaa;
+        rom_entry = 28'h02afeaa;
       end
       8'd85: begin
-        rom_entry = 28'h26febf;
+        rom_entry = 28'h026febf;
       end
       8'd86: begin
-        rom_entry = 28'h24fed2;
+        rom_entry = 28'h024fed2;
       end
       8'd87: begin
-        rom_entry = 28'h22fee4;
+        rom_entry = 28'h022fee4;
       end
       8'd88: begin
-        rom_entry = 28'h20fef5;
+        rom_entry = 28'h020fef5;
       end
       8'd89: begin
-        rom_entry = 28'h1eff05;
+        rom_entry = 28'h01eff05;
       end
       8'd90: begin
-        rom_entry = 28'h1eff14;
+        rom_entry = 28'h01eff14;
       end
       8'd91: begin
-        rom_entry = 28'h1aff23;
+        rom_entry = 28'h01aff23;
       end
       8'd92: begin
-        rom_entry = 28'h1aff30;
+        rom_entry = 28'h01aff30;
       end
       8'd93: begin
-        rom_entry = 28'h16ff3d;
+        rom_entry = 28'h016ff3d;
       end
       8'd94: begin
-        rom_entry = 28'h18ff48;
+        rom_entry = 28'h018ff48;
       end
       8'd95: begin
-        rom_entry = 28'h14ff54;
+        rom_entry = 28'h014ff54;
       end
       8'd96: begin
-        rom_entry = 28'h14ff5e;
+        rom_entry = 28'h014ff5e;
       end
       8'd97: begin
-        rom_entry = 28'h12ff68;
+        rom_entry = 28'h012ff68;
       end
       8'd98: begin
-        rom_entry = 28'h12ff71;
+        rom_entry = 28'h012ff71;
       end
       8'd99: begin
-        rom_entry = 28'h10ff7a;
+        rom_entry = 28'h010ff7a;
       end
       8'd100: begin
-        rom_entry = 28'heff82;
+        rom_entry = 28'h00eff82;
       end
       8'd101: begin
-        rom_entry = 28'h10ff89;
+        rom_entry = 28'h010ff89;
       end
       8'd102: begin
-        rom_entry = 28'hcff91;
+        rom_entry = 28'h00cff91;
       end
       8'd103: begin
-        rom_entry = 28'heff97;
+        rom_entry = 28'h00eff97;
       end
       8'd104: begin
-        rom_entry = 28'hcff9e;
+        rom_entry = 28'h00cff9e;
       end
       8'd105: begin
-        rom_entry = 28'haffa4;
+        rom_entry = 28'h00affa4;
       end
       8'd106: begin
-        rom_entry = 28'haffa9;
+        rom_entry = 28'h00affa9;
       end
       8'd107: begin
-        rom_entry = 28'haffae;
+        rom_entry = 28'h00affae;
       end
       8'd108: begin
-        rom_entry = 28'haffb3;
+        rom_entry = 28'h00affb3;
       end
       8'd109: begin
-        rom_entry = 28'h8ffb8;
+        rom_entry = 28'h008ffb8;
       end
       8'd110: begin
-        rom_entry = 28'h8ffbc;
+        rom_entry = 28'h008ffbc;
       end
       8'd111: begin
-        rom_entry = 28'h8ffc0;
+        rom_entry = 28'h008ffc0;
       end
       8'd112: begin
-        rom_entry = 28'h8ffc4;
+        rom_entry = 28'h008ffc4;
       end
       8'd113: begin
-        rom_entry = 28'h6ffc8;
+        rom_entry = 28'h006ffc8;
       end
       8'd114: begin
-        rom_entry = 28'h6ffcb;
+        rom_entry = 28'h006ffcb;
       end
       8'd115: begin
-        rom_entry = 28'h6ffce;
+        rom_entry = 28'h006ffce;
       end
       8'd116: begin
-        rom_entry = 28'h6ffd1;
+        rom_entry = 28'h006ffd1;
       end
       8'd117: begin
-        rom_entry = 28'h6ffd4;
+        rom_entry = 28'h006ffd4;
       end
       8'd118: begin
-        rom_entry = 28'h4ffd7;
+        rom_entry = 28'h004ffd7;
       end
       8'd119: begin
-        rom_entry = 28'h6ffd9;
+        rom_entry = 28'h006ffd9;
       end
       8'd120: begin
-        rom_entry = 28'h4ffdc;
+        rom_entry = 28'h004ffdc;
       end
       8'd121: begin
-        rom_entry = 28'h4ffde;
+        rom_entry = 28'h004ffde;
       end
       8'd122: begin
-        rom_entry = 28'h4ffe0;
+        rom_entry = 28'h004ffe0;
       end
       8'd123: begin
-        rom_entry = 28'h4ffe2;
+        rom_entry = 28'h004ffe2;
       end
       8'd124: begin
-        rom_entry = 28'h2ffe4;
+        rom_entry = 28'h002ffe4;
       end
       8'd125: begin
-        rom_entry = 28'h4ffe5;
+        rom_entry = 28'h004ffe5;
       end
       8'd126: begin
-        rom_entry = 28'h4ffe7;
+        rom_entry = 28'h004ffe7;
       end
       8'd127: begin
-        rom_entry = 28'h2ffe9;
+        rom_entry = 28'h002ffe9;
       end
       8'd128: begin
-        rom_entry = 28'h2ffea;
+        rom_entry = 28'h002ffea;
       end
       8'd129: begin
-        rom_entry = 28'h4ffeb;
+        rom_entry = 28'h004ffeb;
       end
       8'd130: begin
-        rom_entry = 28'h2ffed;
+        rom_entry = 28'h002ffed;
       end
       8'd131: begin
-        rom_entry = 28'h2ffee;
+        rom_entry = 28'h002ffee;
       end
       8'd132: begin
-        rom_entry = 28'h2ffef;
+        rom_entry = 28'h002ffef;
       end
       8'd133: begin
-        rom_entry = 28'h2fff0;
+        rom_entry = 28'h002fff0;
       end
       8'd134: begin
-        rom_entry = 28'h2fff1;
+        rom_entry = 28'h002fff1;
       end
       8'd135: begin
-        rom_entry = 28'h2fff2;
+        rom_entry = 28'h002fff2;
       end
       8'd136: begin
-        rom_entry = 28'hfff3;
+        rom_entry = 28'h000fff3;
       end
       8'd137: begin
-        rom_entry = 28'h2fff3;
+        rom_entry = 28'h002fff3;
       end
       8'd138: begin
-        rom_entry = 28'h2fff4;
+        rom_entry = 28'h002fff4;
       end
       8'd139: begin
-        rom_entry = 28'h2fff5;
+        rom_entry = 28'h002fff5;
       end
       8'd140: begin
-        rom_entry = 28'hfff6;
+        rom_entry = 28'h000fff6;
       end
       8'd141: begin
-        rom_entry = 28'h2fff6;
+        rom_entry = 28'h002fff6;
       end
       8'd142: begin
-        rom_entry = 28'hfff7;
+        rom_entry = 28'h000fff7;
       end
       8'd143: begin
-        rom_entry = 28'h2fff7;
+        rom_entry = 28'h002fff7;
       end
       8'd144: begin
-        rom_entry = 28'hfff8;
+        rom_entry = 28'h000fff8;
       end
       8'd145: begin
-        rom_entry = 28'h2fff8;
+        rom_entry = 28'h002fff8;
       end
       8'd146: begin
-        rom_entry = 28'hfff9;
+        rom_entry = 28'h000fff9;
       end
       8'd147: begin
-        rom_entry = 28'h2fff9;
+        rom_entry = 28'h002fff9;
       end
       8'd148: begin
-        rom_entry = 28'hfffa;
+        rom_entry = 28'h000fffa;
       end
       8'd149: begin
-        rom_entry = 28'hfffa;
+        rom_entry = 28'h000fffa;
       end
       8'd150: begin
-        rom_entry = 28'h2fffa;
+        rom_entry = 28'h002fffa;
       end
       8'd151: begin
-        rom_entry = 28'hfffb;
+        rom_entry = 28'h000fffb;
       end
       8'd152: begin
-        rom_entry = 28'hfffb;
+        rom_entry = 28'h000fffb;
       end
       8'd153: begin
-        rom_entry = 28'h2fffb;
+        rom_entry = 28'h002fffb;
       end
       8'd154: begin
-        rom_entry = 28'hfffc;
+        rom_entry = 28'h000fffc;
       end
       8'd155: begin
-        rom_entry = 28'hfffc;
+        rom_entry = 28'h000fffc;
       end
       8'd156: begin
-        rom_entry = 28'hfffc;
+        rom_entry = 28'h000fffc;
       end
       8'd157: begin
-        rom_entry = 28'h2fffc;
+        rom_entry = 28'h002fffc;
       end
       8'd158: begin
-        rom_entry = 28'hfffd;
+        rom_entry = 28'h000fffd;
       end
       8'd159: begin
-        rom_entry = 28'hfffd;
+        rom_entry = 28'h000fffd;
       end
       8'd160: begin
-        rom_entry = 28'hfffd;
+        rom_entry = 28'h000fffd;
       end
       8'd161: begin
-        rom_entry = 28'hfffd;
+        rom_entry = 28'h000fffd;
       end
       8'd162: begin
-        rom_entry = 28'h2fffd;
+        rom_entry = 28'h002fffd;
       end
       8'd163: begin
-        rom_entry = 28'hfffe;
+        rom_entry = 28'h000fffe;
       end
       8'd164: begin
-        rom_entry = 28'hfffe;
+        rom_entry = 28'h000fffe;
       end
       8'd165: begin
-        rom_entry = 28'hfffe;
+        rom_entry = 28'h000fffe;
       end
       8'd166: begin
-        rom_entry = 28'hfffe;
+        rom_entry = 28'h000fffe;
       end
       8'd167: begin
-        rom_entry = 28'hfffe;
+        rom_entry = 28'h000fffe;
       end
       8'd168: begin
-        rom_entry = 28'hfffe;
+        rom_entry = 28'h000fffe;
       end
       8'd169: begin
-        rom_entry = 28'hfffe;
+        rom_entry = 28'h000fffe;
       end
       8'd170: begin
-        rom_entry = 28'h2fffe;
+        rom_entry = 28'h002fffe;
       end
       8'd171: begin
-        rom_entry = 28'hffff;
+        rom_entry = 28'h000ffff;
       end
       8'd172: begin
-        rom_entry = 28'hffff;
+        rom_entry = 28'h000ffff;
       end
       8'd173: begin
-        rom_entry = 28'hffff;
+        rom_entry = 28'h000ffff;
       end
       8'd174: begin
-        rom_entry = 28'hffff;
+        rom_entry = 28'h000ffff;
       end
       8'd175: begin
-        rom_entry = 28'hffff;
+        rom_entry = 28'h000ffff;
       end
       8'd176: begin
-        rom_entry = 28'hffff;
+        rom_entry = 28'h000ffff;
       end
       8'd177: begin
-        rom_entry = 28'hffff;
+        rom_entry = 28'h000ffff;
       end
       8'd178: begin
-        rom_entry = 28'hffff;
+        rom_entry = 28'h000ffff;
       end
       8'd179: begin
-        rom_entry = 28'hffff;
+        rom_entry = 28'h000ffff;
       end
       8'd180: begin
-        rom_entry = 28'hffff;
+        rom_entry = 28'h000ffff;
       end
       8'd181: begin
-        rom_entry = 28'hffff;
+        rom_entry = 28'h000ffff;
       end
       8'd182: begin
-        rom_entry = 28'hffff;
+        rom_entry = 28'h000ffff;
       end
       8'd183: begin
-        rom_entry = 28'hffff;
+        rom_entry = 28'h000ffff;
       end
       8'd184: begin
-        rom_entry = 28'hffff;
+        rom_entry = 28'h000ffff;
       end
       8'd185: begin
-        rom_entry = 28'hffff;
+        rom_entry = 28'h000ffff;
       end
       8'd186: begin
-        rom_entry = 28'hffff;
+        rom_entry = 28'h000ffff;
       end
       8'd187: begin
-        rom_entry = 28'hffff;
+        rom_entry = 28'h000ffff;
       end
       8'd188: begin
-        rom_entry = 28'h2ffff;
+        rom_entry = 28'h002ffff;
       end
       8'd189: begin
-        rom_entry = 28'h10000;
+        rom_entry = 28'h0010000;
       end
       8'd190: begin
-        rom_entry = 28'h10000;
+        rom_entry = 28'h0010000;
       end
       8'd191: begin
-        rom_entry = 28'h10000;
+        rom_entry = 28'h0010000;
       end
       8'd192: begin
-        rom_entry = 28'h10000;
+        rom_entry = 28'h0010000;
       end
       8'd193: begin
-        rom_entry = 28'h10000;
+        rom_entry = 28'h0010000;
       end
       8'd194: begin
-        rom_entry = 28'h10000;
+        rom_entry = 28'h0010000;
       end
       8'd195: begin
-        rom_entry = 28'h10000;
+        rom_entry = 28'h0010000;
       end
       8'd196: begin
-        rom_entry = 28'h10000;
+        rom_entry = 28'h0010000;
       end
       8'd197: begin
-        rom_entry = 28'h10000;
+        rom_entry = 28'h0010000;
       end
       8'd198: begin
-        rom_entry = 28'h10000;
+        rom_entry = 28'h0010000;
       end
       8'd199: begin
-        rom_entry = 28'h10000;
+        rom_entry = 28'h0010000;
       end
       8'd200: begin
-        rom_entry = 28'h10000;
+        rom_entry = 28'h0010000;
       end
       8'd201: begin
-        rom_entry = 28'h10000;
+        rom_entry = 28'h0010000;
       end
       8'd202: begin
-        rom_entry = 28'h10000;
+        rom_entry = 28'h0010000;
       end
       8'd203: begin
-        rom_entry = 28'h10000;
+        rom_entry = 28'h0010000;
       end
       8'd204: begin
-        rom_entry = 28'h10000;
+        rom_entry = 28'h0010000;
       end
       8'd205: begin
-        rom_entry = 28'h10000;
+        rom_entry = 28'h0010000;
       end
       8'd206: begin
-        rom_entry = 28'h10000;
+        rom_entry = 28'h0010000;
       end
       8'd207: begin
-        rom_entry = 28'h10000;
+        rom_entry = 28'h0010000;
       end
       8'd208: begin
-        rom_entry = 28'h10000;
+        rom_entry = 28'h0010000;
       end
       8'd209: begin
-        rom_entry = 28'h10000;
+        rom_entry = 28'h0010000;
       end
       8'd210: begin
-        rom_entry = 28'h10000;
+        rom_entry = 28'h0010000;
       end
       8'd211: begin
-        rom_entry = 28'h10000;
+        rom_entry = 28'h0010000;
       end
       8'd212: begin
-        rom_entry = 28'h10000;
+        rom_entry = 28'h0010000;
       end
       8'd213: begin
-        rom_entry = 28'h10000;
+        rom_entry = 28'h0010000;
       end
       8'd214: begin
-        rom_entry = 28'h10000;
+        rom_entry = 28'h0010000;
       end
       8'd215: begin
-        rom_entry = 28'h10000;
+        rom_entry = 28'h0010000;
       end
       8'd216: begin
-        rom_entry = 28'h10000;
+        rom_entry = 28'h0010000;
       end
       8'd217: begin
-        rom_entry = 28'h10000;
+        rom_entry = 28'h0010000;
       end
       8'd218: begin
-        rom_entry = 28'h10000;
+        rom_entry = 28'h0010000;
       end
       8'd219: begin
-        rom_entry = 28'h10000;
+        rom_entry = 28'h0010000;
       end
       8'd220: begin
-        rom_entry = 28'h10000;
+        rom_entry = 28'h0010000;
       end
       8'd221: begin
-        rom_entry = 28'h10000;
+        rom_entry = 28'h0010000;
       end
       8'd222: begin
-        rom_entry = 28'h10000;
+        rom_entry = 28'h0010000;
       end
       8'd223: begin
-        rom_entry = 28'h10000;
+        rom_entry = 28'h0010000;
       end
       8'd224: begin
-        rom_entry = 28'h10000;
+        rom_entry = 28'h0010000;
       end
       8'd225: begin
-        rom_entry = 28'h10000;
+        rom_entry = 28'h0010000;
       end
       8'd226: begin
-        rom_entry = 28'h10000;
+        rom_entry = 28'h0010000;
       end
       8'd227: begin
-        rom_entry = 28'h10000;
+        rom_entry = 28'h0010000;
       end
       8'd228: begin
-        rom_entry = 28'h10000;
+        rom_entry = 28'h0010000;
       end
       8'd229: begin
-        rom_entry = 28'h10000;
+        rom_entry = 28'h0010000;
       end
       8'd230: begin
-        rom_entry = 28'h10000;
+        rom_entry = 28'h0010000;
       end
       8'd231: begin
-        rom_entry = 28'h10000;
+        rom_entry = 28'h0010000;
       end
       8'd232: begin
-        rom_entry = 28'h10000;
+        rom_entry = 28'h0010000;
       end
       8'd233: begin
-        rom_entry = 28'h10000;
+        rom_entry = 28'h0010000;
       end
       8'd234: begin
-        rom_entry = 28'h10000;
+        rom_entry = 28'h0010000;
       end
       8'd235: begin
-        rom_entry = 28'h10000;
+        rom_entry = 28'h0010000;
       end
       8'd236: begin
-        rom_entry = 28'h10000;
+        rom_entry = 28'h0010000;
       end
       8'd237: begin
-        rom_entry = 28'h10000;
+        rom_entry = 28'h0010000;
       end
       8'd238: begin
-        rom_entry = 28'h10000;
+        rom_entry = 28'h0010000;
       end
       8'd239: begin
-        rom_entry = 28'h10000;
+        rom_entry = 28'h0010000;
       end
       8'd240: begin
-        rom_entry = 28'h10000;
+        rom_entry = 28'h0010000;
       end
       8'd241: begin
-        rom_entry = 28'h10000;
+        rom_entry = 28'h0010000;
       end
       8'd242: begin
-        rom_entry = 28'h10000;
+        rom_entry = 28'h0010000;
       end
       8'd243: begin
-        rom_entry = 28'h10000;
+        rom_entry = 28'h0010000;
       end
       8'd244: begin
-        rom_entry = 28'h10000;
+        rom_entry = 28'h0010000;
       end
       8'd245: begin
-        rom_entry = 28'h10000;
+        rom_entry = 28'h0010000;
       end
       8'd246: begin
-        rom_entry = 28'h10000;
+        rom_entry = 28'h0010000;
       end
       8'd247: begin
-        rom_entry = 28'h10000;
+        rom_entry = 28'h0010000;
       end
       8'd248: begin
-        rom_entry = 28'h10000;
+        rom_entry = 28'h0010000;
       end
       8'd249: begin
-        rom_entry = 28'h10000;
+        rom_entry = 28'h0010000;
       end
       8'd250: begin
-        rom_entry = 28'h10000;
+        rom_entry = 28'h0010000;
       end
       8'd251: begin
-        rom_entry = 28'h10000;
+        rom_entry = 28'h0010000;
       end
       8'd252: begin
-        rom_entry = 28'h10000;
+        rom_entry = 28'h0010000;
       end
       8'd253: begin
-        rom_entry = 28'h10000;
+        rom_entry = 28'h0010000;
       end
       8'd254: begin
-        rom_entry = 28'h10000;
+        rom_entry = 28'h0010000;
       end
       8'd255: begin
-        rom_entry = 28'h10000;
+        rom_entry = 28'h0010000;
       end
       default: begin
         rom_entry = 28'd0;

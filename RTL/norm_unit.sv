@@ -497,7 +497,7 @@ module norm_unit (
   assign rsqrt_half_shift = ({1'd0, norm_leading_zeros} + 8'd1) >> 3'd1;
   assign rsqrt_exponent_next = -12'sd69 + $signed({4'd0, rsqrt_half_shift});
   assign rsqrt_seed_index = rsqrt_m_q[30:23];
-  assign newton_correction = 64'hc000_0000 - (scalar_product_q >> 6'd30);
+  assign newton_correction = 64'h0000_0000_c000_0000 - (scalar_product_q >> 6'd30);
   assign unused_newton_correction_high = ^newton_correction[63:32];
   assign rsqrt_y1 = scalar_product_q >> 6'd31;
   assign div_partial = {div_remainder_q, 1'b1};

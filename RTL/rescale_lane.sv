@@ -48,7 +48,8 @@ module rescale_lane (
   assign apply_shift_by32 = shift_q[5] ? apply_shift_by16 >> 6'd32 : apply_shift_by16;
   assign apply_shift_by64 = shift_q[6] ? 54'd0 : apply_shift_by32;
   assign apply_rounded = ({1'd0, apply_shift_by64} + 55'd1) >> 6'd1;
-  assign apply_over = saturate_q || apply_rounded > (negative_q ? 55'h8000_0000 : 55'h7fff_ffff);
+  assign apply_over = saturate_q
+      || apply_rounded > (negative_q ? 55'h00_0000_8000_0000 : 55'h00_0000_7fff_ffff);
   assign apply_magnitude = $signed(apply_over ? (negative_q ? 32'h80000000 : 32'h7fffffff)
         : apply_rounded[31:0]);
   assign apply_value = nonzero_q ? (negative_q ? -apply_magnitude : apply_magnitude) : 32'sd0;

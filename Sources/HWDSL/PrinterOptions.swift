@@ -6,7 +6,7 @@
 /// (`verible-verilog-lint` with `lint/verible.rules`, slang `-Weverything`)
 /// check: lowRISC's 100 columns, parentheses wherever operators of different
 /// kinds meet, sized shift amounts, `$countones` results cast to unsigned,
-/// hex literals without leading zeros.
+/// wide hex literals without leading zeros.
 public struct PrinterOptions: Hashable, Sendable {
   /// Lines longer than this are broken (long concatenations at their commas,
   /// operator chains before an operator, `?:` before `?` and `:`, case labels
@@ -25,8 +25,8 @@ public struct PrinterOptions: Hashable, Sendable {
   /// Cast `$countones` (an `int`, signed) to unsigned before sizing it, so an
   /// unsigned target sees no signedness conversion.
   public var unsignedCountOnes: Bool
-  /// Print hex literals without leading zero digits (`512'h0`, `66'sh7fff`);
-  /// a sized literal zero-extends, so the value is the same.
+  /// Print hex literals wider than 64 bits without leading zero digits
+  /// (`512'h0`, `66'sh7fff`); a sized literal zero-extends, so the value is the same.
   public var trimLiteralZeros: Bool
 
   public init(

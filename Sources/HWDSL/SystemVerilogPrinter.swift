@@ -257,12 +257,14 @@ private struct ModuleText {
   }
 
   /// Hex digits, grouped by four from the right when there are more than
-  /// eight. The options may drop leading zeros (a sized literal zero-extends).
+  /// eight. The options may drop the leading zeros of literals wider than 64
+  /// bits (a sized literal zero-extends); narrower ones keep every digit, so
+  /// tables of them stay aligned.
   func hexDigits(_ l: Literal) -> String {
     let digits = (l.type.width + 3) / 4
     func nibble(_ i: Int) -> UInt64 { (l.words[(i * 4) / 64] >> UInt64((i * 4) % 64)) & 0xF }
     var top = digits - 1
-    if options.trimLiteralZeros {
+    if options.trimLiteralZeros && l.type.width > 64 {
       while top > 0 && nibble(top) == 0 { top -= 1 }
     }
     var s = ""

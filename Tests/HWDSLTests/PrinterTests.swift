@@ -142,10 +142,12 @@ import Testing
     let z = m.output("z", .bit)
     let s = m.output("s", .uint(8))
     let n = m.output("n", .uint(4))
+    let w = m.output("w", .uint(80))
     m.assign(y, .concat((0..<20).map { i in i % 2 == 0 ? Expr.concat([a, b]) : .concat([b, a]) }))
     m.assign(z, (c && d) || e)
     m.assign(s, (a + b).shiftRight(2))
     m.assign(n, a.countOnes())
+    m.assign(w, .zeros(.uint(80)))
     return try m.finish()
   }
 
@@ -163,9 +165,11 @@ import Testing
     #expect(text.contains("assign z_o = (c_i && d_i) || e_i;"))
     #expect(text.contains("assign s_o = (a_i + b_i) >> 3'd2;"))
     #expect(text.contains("assign n_o = 4'($unsigned($countones(a_i)));"))
+    #expect(text.contains("assign w_o = 80'h0;"))
     let plain = SystemVerilogPrinter(options: .unwrapped).print(try Self.wide())
     #expect(plain.contains("assign z_o = c_i && d_i || e_i;"))
     #expect(plain.contains("assign s_o = a_i + b_i >> 2;"))
     #expect(plain.contains("assign n_o = 4'($countones(a_i));"))
+    #expect(plain.contains("assign w_o = 80'h0000_0000_0000_0000_0000;"))
   }
 }
