@@ -49,7 +49,7 @@ public struct ExternalTool: Sendable {
   /// The absolute path found on PATH, or an error naming the package.
   public func locate() throws -> String {
     let path = ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin"
-    let name = pythonModule ?? executable
+    let name = pythonModule.map { "\(executable) (for \($0))" } ?? executable
     for dir in path.split(separator: ":") {
       let candidate = "\(dir)/\(executable)"
       guard access(candidate, X_OK) == 0 else { continue }
