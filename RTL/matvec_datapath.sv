@@ -20,7 +20,8 @@ module matvec_datapath (
   output logic [511:0]       y_data_o,
   output logic               y_last_o,
   output logic [31:0]        perf_beats_o,  // weight beats taken since reset (wraps)
-  output logic [31:0]        perf_stalls_o  // cycles an activation beat waited for its weight beat (wraps)
+  // cycles an activation beat waited for its weight beat (wraps)
+  output logic [31:0]        perf_stalls_o
 );
 
   logic         res_valid;

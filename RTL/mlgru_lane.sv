@@ -123,7 +123,8 @@ module mlgru_lane (
   assign lb_s4_d = en_i ? lb_s3_q : lb_s4_q;
   assign one_minus_lb_diff = 33'sd65536 - 33'(lb_s3_q);
   assign one_minus_lb_fits = one_minus_lb_diff[32:31] == 2'd0 || one_minus_lb_diff[32:31] == 2'd3;
-  assign one_minus_lb = one_minus_lb_fits ? $signed(one_minus_lb_diff[31:0]) : one_minus_lb_diff[32] ? 32'sh80000000 : 32'sd2147483647;
+  assign one_minus_lb = one_minus_lb_fits ? $signed(one_minus_lb_diff[31:0])
+      : one_minus_lb_diff[32] ? 32'sh80000000 : 32'sd2147483647;
   assign one_minus_lb_s4_d = en_i ? one_minus_lb : one_minus_lb_s4_q;
   assign silu_product = x_s4_q * sig_x;
   assign gate_product = one_minus_lb_s4_q * sig_y;
@@ -131,42 +132,53 @@ module mlgru_lane (
   assign gate_product_s5_d = en_i ? gate_product : gate_product_s5_q;
   assign lb_s5_d = en_i ? lb_s4_q : lb_s5_q;
   assign y_s5_d = en_i ? y_s4_q : y_s5_q;
-  assign silu_rnd_up = silu_product_s5_q[15] && (!silu_product_s5_q[49] || |silu_product_s5_q[14:0]);
+  assign silu_rnd_up = silu_product_s5_q[15]
+      && (!silu_product_s5_q[49] || |silu_product_s5_q[14:0]);
   assign silu_rnd_hi = $signed(silu_product_s5_q[49:16]);
   assign silu_rnd = silu_rnd_hi + $signed({33'd0, silu_rnd_up});
   assign silu_fits = silu_rnd[33:31] == 3'd0 || silu_rnd[33:31] == 3'd7;
-  assign silu = silu_fits ? $signed(silu_rnd[31:0]) : silu_rnd[33] ? 32'sh80000000 : 32'sd2147483647;
-  assign gate_rnd_up = gate_product_s5_q[15] && (!gate_product_s5_q[49] || |gate_product_s5_q[14:0]);
+  assign silu = silu_fits ? $signed(silu_rnd[31:0])
+      : silu_rnd[33] ? 32'sh80000000 : 32'sd2147483647;
+  assign gate_rnd_up = gate_product_s5_q[15]
+      && (!gate_product_s5_q[49] || |gate_product_s5_q[14:0]);
   assign gate_rnd_hi = $signed(gate_product_s5_q[49:16]);
   assign gate_rnd = gate_rnd_hi + $signed({33'd0, gate_rnd_up});
   assign gate_fits = gate_rnd[33:31] == 3'd0 || gate_rnd[33:31] == 3'd7;
-  assign gate = gate_fits ? $signed(gate_rnd[31:0]) : gate_rnd[33] ? 32'sh80000000 : 32'sd2147483647;
+  assign gate = gate_fits ? $signed(gate_rnd[31:0])
+      : gate_rnd[33] ? 32'sh80000000 : 32'sd2147483647;
   assign forget_sum = 33'(lb_s5_q) + 33'(gate);
   assign forget_fits = forget_sum[32:31] == 2'd0 || forget_sum[32:31] == 2'd3;
-  assign forget = forget_fits ? $signed(forget_sum[31:0]) : forget_sum[32] ? 32'sh80000000 : 32'sd2147483647;
+  assign forget = forget_fits ? $signed(forget_sum[31:0])
+      : forget_sum[32] ? 32'sh80000000 : 32'sd2147483647;
   assign silu_s6_d = en_i ? silu : silu_s6_q;
   assign forget_s6_d = en_i ? forget : forget_s6_q;
   assign y_s6_d = en_i ? y_s5_q : y_s6_q;
   assign h_prev_s6_d = en_i ? h_mem[raddr_i] : h_prev_s6_q;
   assign one_minus_forget_diff = 33'sd65536 - 33'(forget_s6_q);
-  assign one_minus_forget_fits = one_minus_forget_diff[32:31] == 2'd0 || one_minus_forget_diff[32:31] == 2'd3;
-  assign one_minus_forget = one_minus_forget_fits ? $signed(one_minus_forget_diff[31:0]) : one_minus_forget_diff[32] ? 32'sh80000000 : 32'sd2147483647;
+  assign one_minus_forget_fits = one_minus_forget_diff[32:31] == 2'd0
+      || one_minus_forget_diff[32:31] == 2'd3;
+  assign one_minus_forget = one_minus_forget_fits ? $signed(one_minus_forget_diff[31:0])
+      : one_minus_forget_diff[32] ? 32'sh80000000 : 32'sd2147483647;
   assign factor = sel_b_i ? y_s6_q : one_minus_forget;
   assign prev = use_prev_i ? h_prev_s6_q : 32'sd0;
   assign candidate_product = silu_s6_q * factor;
   assign carry_product = forget_s6_q * prev;
   assign candidate_product_s7_d = en_i ? candidate_product : candidate_product_s7_q;
   assign carry_product_s7_d = en_i ? carry_product : carry_product_s7_q;
-  assign candidate_rnd_up = candidate_product_s7_q[15] && (!candidate_product_s7_q[63] || |candidate_product_s7_q[14:0]);
+  assign candidate_rnd_up = candidate_product_s7_q[15]
+      && (!candidate_product_s7_q[63] || |candidate_product_s7_q[14:0]);
   assign candidate_rnd_hi = $signed(candidate_product_s7_q[63:16]);
   assign candidate_rnd = candidate_rnd_hi + $signed({47'd0, candidate_rnd_up});
   assign candidate_fits = candidate_rnd[47:31] == 17'd0 || candidate_rnd[47:31] == 17'h1ffff;
-  assign candidate = candidate_fits ? $signed(candidate_rnd[31:0]) : candidate_rnd[47] ? 32'sh80000000 : 32'sd2147483647;
-  assign carry_rnd_up = carry_product_s7_q[15] && (!carry_product_s7_q[63] || |carry_product_s7_q[14:0]);
+  assign candidate = candidate_fits ? $signed(candidate_rnd[31:0])
+      : candidate_rnd[47] ? 32'sh80000000 : 32'sd2147483647;
+  assign carry_rnd_up = carry_product_s7_q[15]
+      && (!carry_product_s7_q[63] || |carry_product_s7_q[14:0]);
   assign carry_rnd_hi = $signed(carry_product_s7_q[63:16]);
   assign carry_rnd = carry_rnd_hi + $signed({47'd0, carry_rnd_up});
   assign carry_fits = carry_rnd[47:31] == 17'd0 || carry_rnd[47:31] == 17'h1ffff;
-  assign carry = carry_fits ? $signed(carry_rnd[31:0]) : carry_rnd[47] ? 32'sh80000000 : 32'sd2147483647;
+  assign carry = carry_fits ? $signed(carry_rnd[31:0])
+      : carry_rnd[47] ? 32'sh80000000 : 32'sd2147483647;
   assign candidate_s8_d = en_i ? candidate : candidate_s8_q;
   assign carry_s8_d = en_i ? carry : carry_s8_q;
   assign h_sum = 33'(carry_s8_q) + 33'(candidate_s8_q);

@@ -276,13 +276,16 @@ module mlgru_unit (
   assign first = !busy_q;
   assign too_long = in_len_i > 13'h1b00;
   assign length_in = too_long ? 14'h1b00 : {1'd0, in_len_i};
-  assign layer_base = ({9'd0, in_layer_i} << 4) + ({9'd0, in_layer_i} << 5) + ({9'd0, in_layer_i} << 7) + ({9'd0, in_layer_i} << 8);
+  assign layer_base = ({9'd0, in_layer_i} << 4'd4) + ({9'd0, in_layer_i} << 4'd5)
+      + ({9'd0, in_layer_i} << 4'd7) + ({9'd0, in_layer_i} << 4'd8);
   assign op = first ? in_op_i : vec_op_q;
   assign left = first ? length_in : vec_left_q;
   assign layer_ok = first ? 1'b1 : vec_layer_ok_q;
   assign addr = first ? layer_base : vec_addr_q;
   assign beat_last = left <= 14'd16;
-  assign mask = {left > 14'd15, left > 14'd14, left > 14'd13, left > 14'd12, left > 14'd11, left > 14'd10, left > 14'd9, left > 14'd8, left > 14'd7, left > 14'd6, left > 14'd5, left > 14'd4, left > 14'd3, left > 14'd2, left > 14'd1, left > 14'd0};
+  assign mask = {left > 14'd15, left > 14'd14, left > 14'd13, left > 14'd12, left > 14'd11,
+        left > 14'd10, left > 14'd9, left > 14'd8, left > 14'd7, left > 14'd6, left > 14'd5,
+        left > 14'd4, left > 14'd3, left > 14'd2, left > 14'd1, left > 14'd0};
   assign bad_header = first && (in_len_i == 13'd0 || too_long);
   assign advance = !valid_s9_q || out_ready_i;
   assign front = advance && !hazard;
@@ -347,7 +350,10 @@ module mlgru_unit (
   assign addr_s6_d = advance ? addr_s5_q : addr_s6_q;
   assign addr_s7_d = advance ? addr_s6_q : addr_s7_q;
   assign addr_s8_d = advance ? addr_s7_q : addr_s8_q;
-  assign hazard = valid_s1_q && reads_s1_q && (valid_s2_q && writes_s2_q && addr_s2_q == addr_s1_q || valid_s3_q && writes_s3_q && addr_s3_q == addr_s1_q || valid_s4_q && writes_s4_q && addr_s4_q == addr_s1_q);
+  assign hazard = valid_s1_q && reads_s1_q
+      && ((valid_s2_q && writes_s2_q && addr_s2_q == addr_s1_q)
+        || (valid_s3_q && writes_s3_q && addr_s3_q == addr_s1_q)
+        || (valid_s4_q && writes_s4_q && addr_s4_q == addr_s1_q));
   assign x_s1_d = fire ? in_x_i : x_s1_q;
   assign y_s1_d = fire ? in_y_i : y_s1_q;
   assign lb_s1_d = fire ? in_lb_i : lb_s1_q;
@@ -416,7 +422,8 @@ module mlgru_unit (
   assign u_lane_15_y = $signed(y_s1_q[511:480]);
   assign u_lane_15_lb = $signed(lb_s1_q[511:480]);
   assign u_lane_15_we = write && mask_s8_q[15];
-  assign out_data_o = {res_15, res_14, res_13, res_12, res_11, res_10, res_9, res_8, res_7, res_6, res_5, res_4, res_3, res_2, res_1, res_0};
+  assign out_data_o = {res_15, res_14, res_13, res_12, res_11, res_10, res_9, res_8, res_7, res_6,
+        res_5, res_4, res_3, res_2, res_1, res_0};
   assign out_valid_o = valid_s9_q;
   assign out_last_o = last_s9_q;
   assign err_o = err_state_q;

@@ -354,7 +354,8 @@ module mmfree_accel (
   assign wait_satisfied = {54'd0, load_count_q} <= immediate;
   assign setting = issuing && op_set;
   assign operand_pop = operand_valid_q && consumer_ready;
-  assign operand_fetch = in_busy && streams && read_left_q != 17'd0 && (!operand_valid_q || operand_pop);
+  assign operand_fetch = in_busy && streams && read_left_q != 17'd0
+      && (!operand_valid_q || operand_pop);
   assign start_stream = issuing && streams && !(op_ckpt && mv_busy_q);
   assign norm_valid = operand_valid_q && in_busy && uses_norm;
   assign norm_y_ready = !(op_norm && mv_y_valid);
@@ -365,15 +366,53 @@ module mmfree_accel (
   assign vector_out_ready = !(op_add && mv_y_valid);
   assign u_vector_in_valid = operand_valid_q && in_busy && uses_vector;
   assign unused_vector_max = ^vector_out_max;
-  assign consumer_ready = uses_norm ? norm_x_ready : uses_mlgru ? mlgru_in_ready : uses_vector ? vector_in_ready : ckpt_ready_i && op_ckpt;
+  assign consumer_ready = uses_norm ? norm_x_ready
+      : uses_mlgru ? mlgru_in_ready : uses_vector ? vector_in_ready : ckpt_ready_i && op_ckpt;
   assign quant_beat = norm_y_valid && op_quant;
-  assign quant_planes = {{norm_q_data[127], norm_q_data[119], norm_q_data[111], norm_q_data[103], norm_q_data[95], norm_q_data[87], norm_q_data[79], norm_q_data[71], norm_q_data[63], norm_q_data[55], norm_q_data[47], norm_q_data[39], norm_q_data[31], norm_q_data[23], norm_q_data[15], norm_q_data[7]}, {norm_q_data[126], norm_q_data[118], norm_q_data[110], norm_q_data[102], norm_q_data[94], norm_q_data[86], norm_q_data[78], norm_q_data[70], norm_q_data[62], norm_q_data[54], norm_q_data[46], norm_q_data[38], norm_q_data[30], norm_q_data[22], norm_q_data[14], norm_q_data[6]}, {norm_q_data[125], norm_q_data[117], norm_q_data[109], norm_q_data[101], norm_q_data[93], norm_q_data[85], norm_q_data[77], norm_q_data[69], norm_q_data[61], norm_q_data[53], norm_q_data[45], norm_q_data[37], norm_q_data[29], norm_q_data[21], norm_q_data[13], norm_q_data[5]}, {norm_q_data[124], norm_q_data[116], norm_q_data[108], norm_q_data[100], norm_q_data[92], norm_q_data[84], norm_q_data[76], norm_q_data[68], norm_q_data[60], norm_q_data[52], norm_q_data[44], norm_q_data[36], norm_q_data[28], norm_q_data[20], norm_q_data[12], norm_q_data[4]}, {norm_q_data[123], norm_q_data[115], norm_q_data[107], norm_q_data[99], norm_q_data[91], norm_q_data[83], norm_q_data[75], norm_q_data[67], norm_q_data[59], norm_q_data[51], norm_q_data[43], norm_q_data[35], norm_q_data[27], norm_q_data[19], norm_q_data[11], norm_q_data[3]}, {norm_q_data[122], norm_q_data[114], norm_q_data[106], norm_q_data[98], norm_q_data[90], norm_q_data[82], norm_q_data[74], norm_q_data[66], norm_q_data[58], norm_q_data[50], norm_q_data[42], norm_q_data[34], norm_q_data[26], norm_q_data[18], norm_q_data[10], norm_q_data[2]}, {norm_q_data[121], norm_q_data[113], norm_q_data[105], norm_q_data[97], norm_q_data[89], norm_q_data[81], norm_q_data[73], norm_q_data[65], norm_q_data[57], norm_q_data[49], norm_q_data[41], norm_q_data[33], norm_q_data[25], norm_q_data[17], norm_q_data[9], norm_q_data[1]}, {norm_q_data[120], norm_q_data[112], norm_q_data[104], norm_q_data[96], norm_q_data[88], norm_q_data[80], norm_q_data[72], norm_q_data[64], norm_q_data[56], norm_q_data[48], norm_q_data[40], norm_q_data[32], norm_q_data[24], norm_q_data[16], norm_q_data[8], norm_q_data[0]}};
+  assign quant_planes = {{norm_q_data[127], norm_q_data[119], norm_q_data[111], norm_q_data[103],
+          norm_q_data[95], norm_q_data[87], norm_q_data[79], norm_q_data[71], norm_q_data[63],
+          norm_q_data[55], norm_q_data[47], norm_q_data[39], norm_q_data[31], norm_q_data[23],
+          norm_q_data[15], norm_q_data[7]},
+        {norm_q_data[126], norm_q_data[118], norm_q_data[110], norm_q_data[102], norm_q_data[94],
+          norm_q_data[86], norm_q_data[78], norm_q_data[70], norm_q_data[62], norm_q_data[54],
+          norm_q_data[46], norm_q_data[38], norm_q_data[30], norm_q_data[22], norm_q_data[14],
+          norm_q_data[6]},
+        {norm_q_data[125], norm_q_data[117], norm_q_data[109], norm_q_data[101], norm_q_data[93],
+          norm_q_data[85], norm_q_data[77], norm_q_data[69], norm_q_data[61], norm_q_data[53],
+          norm_q_data[45], norm_q_data[37], norm_q_data[29], norm_q_data[21], norm_q_data[13],
+          norm_q_data[5]},
+        {norm_q_data[124], norm_q_data[116], norm_q_data[108], norm_q_data[100], norm_q_data[92],
+          norm_q_data[84], norm_q_data[76], norm_q_data[68], norm_q_data[60], norm_q_data[52],
+          norm_q_data[44], norm_q_data[36], norm_q_data[28], norm_q_data[20], norm_q_data[12],
+          norm_q_data[4]},
+        {norm_q_data[123], norm_q_data[115], norm_q_data[107], norm_q_data[99], norm_q_data[91],
+          norm_q_data[83], norm_q_data[75], norm_q_data[67], norm_q_data[59], norm_q_data[51],
+          norm_q_data[43], norm_q_data[35], norm_q_data[27], norm_q_data[19], norm_q_data[11],
+          norm_q_data[3]},
+        {norm_q_data[122], norm_q_data[114], norm_q_data[106], norm_q_data[98], norm_q_data[90],
+          norm_q_data[82], norm_q_data[74], norm_q_data[66], norm_q_data[58], norm_q_data[50],
+          norm_q_data[42], norm_q_data[34], norm_q_data[26], norm_q_data[18], norm_q_data[10],
+          norm_q_data[2]},
+        {norm_q_data[121], norm_q_data[113], norm_q_data[105], norm_q_data[97], norm_q_data[89],
+          norm_q_data[81], norm_q_data[73], norm_q_data[65], norm_q_data[57], norm_q_data[49],
+          norm_q_data[41], norm_q_data[33], norm_q_data[25], norm_q_data[17], norm_q_data[9],
+          norm_q_data[1]},
+        {norm_q_data[120], norm_q_data[112], norm_q_data[104], norm_q_data[96], norm_q_data[88],
+          norm_q_data[80], norm_q_data[72], norm_q_data[64], norm_q_data[56], norm_q_data[48],
+          norm_q_data[40], norm_q_data[32], norm_q_data[24], norm_q_data[16], norm_q_data[8],
+          norm_q_data[0]}};
   assign pack_word_done = quant_beat && (pack_slot_q == 2'd3 || norm_y_last);
   assign pack_in_0 = pack_slot_q == 2'd0 ? quant_planes : pack_0_q;
   assign pack_in_1 = pack_slot_q == 2'd1 ? quant_planes : pack_1_q;
   assign pack_in_2 = pack_slot_q == 2'd2 ? quant_planes : pack_2_q;
   assign pack_in_3 = pack_slot_q == 2'd3 ? quant_planes : pack_3_q;
-  assign pack_word_data = {pack_in_3[127:112], pack_in_2[127:112], pack_in_1[127:112], pack_in_0[127:112], pack_in_3[111:96], pack_in_2[111:96], pack_in_1[111:96], pack_in_0[111:96], pack_in_3[95:80], pack_in_2[95:80], pack_in_1[95:80], pack_in_0[95:80], pack_in_3[79:64], pack_in_2[79:64], pack_in_1[79:64], pack_in_0[79:64], pack_in_3[63:48], pack_in_2[63:48], pack_in_1[63:48], pack_in_0[63:48], pack_in_3[47:32], pack_in_2[47:32], pack_in_1[47:32], pack_in_0[47:32], pack_in_3[31:16], pack_in_2[31:16], pack_in_1[31:16], pack_in_0[31:16], pack_in_3[15:0], pack_in_2[15:0], pack_in_1[15:0], pack_in_0[15:0]};
+  assign pack_word_data = {pack_in_3[127:112], pack_in_2[127:112], pack_in_1[127:112],
+        pack_in_0[127:112], pack_in_3[111:96], pack_in_2[111:96], pack_in_1[111:96],
+        pack_in_0[111:96], pack_in_3[95:80], pack_in_2[95:80], pack_in_1[95:80], pack_in_0[95:80],
+        pack_in_3[79:64], pack_in_2[79:64], pack_in_1[79:64], pack_in_0[79:64], pack_in_3[63:48],
+        pack_in_2[63:48], pack_in_1[63:48], pack_in_0[63:48], pack_in_3[47:32], pack_in_2[47:32],
+        pack_in_1[47:32], pack_in_0[47:32], pack_in_3[31:16], pack_in_2[31:16], pack_in_1[31:16],
+        pack_in_0[31:16], pack_in_3[15:0], pack_in_2[15:0], pack_in_1[15:0], pack_in_0[15:0]};
   assign unused_mv_perf = ^{mv_perf_beats, mv_perf_stalls};
   assign mv_chunk_last = mv_chunk_q == mv_chunks_q - 8'd1;
   assign mv_group_last = mv_group_q == mv_groups_q - 16'd1;
@@ -393,12 +432,18 @@ module mmfree_accel (
   assign scratch_write = mv_y_valid || unit_write || load_write;
   assign scratch_addr = mv_y_valid ? mv_ptr_q : unit_write ? write_ptr_q : load_write_addr;
   assign scratch_data = mv_y_valid ? mv_y_data : unit_write ? unit_data : vrsp_data_i;
-  assign stream_done = in_busy && (uses_norm && norm_y_valid && norm_y_ready && norm_y_last || uses_mlgru && mlgru_out_valid && !mv_y_valid && mlgru_out_last || uses_vector && vector_out_valid && vector_out_ready && vector_out_last || op_ckpt && operand_pop && operand_last_q);
-  assign quick_done = issuing && (op_set || op_end || (op_load || op_embed) && requested || op_wait && wait_satisfied || (op_matvec || op_wait_matvec) && !mv_busy_q || !known_op);
+  assign stream_done = in_busy
+      && ((uses_norm && norm_y_valid && norm_y_ready && norm_y_last)
+        || (uses_mlgru && mlgru_out_valid && !mv_y_valid && mlgru_out_last)
+        || (uses_vector && vector_out_valid && vector_out_ready && vector_out_last)
+        || (op_ckpt && operand_pop && operand_last_q));
+  assign quick_done = issuing
+      && (op_set || op_end || ((op_load || op_embed) && requested) || (op_wait && wait_satisfied)
+        || ((op_matvec || op_wait_matvec) && !mv_busy_q) || !known_op);
   assign finish = stream_done || quick_done;
   assign running = state_q != 2'd0;
   assign jump = finish && op_end;
-  assign consume = next_valid_q && (state_q == 2'd1 || finish && !op_end);
+  assign consume = next_valid_q && (state_q == 2'd1 || (finish && !op_end));
   assign fetch = running && !jump && (!next_valid_q || consume);
   assign busy_o = running;
   assign token_valid_o = token_pulse_q;
@@ -412,24 +457,43 @@ module mmfree_accel (
   assign counted = running && !ckpt_active_o;
   assign in_elementwise = in_busy && (uses_norm || uses_mlgru || uses_vector);
   assign perf_cycles_d = counted ? perf_cycles_q + {40'd0, 8'd1} : perf_cycles_q;
-  assign perf_mat_vec_cycles_d = counted && mv_busy_q ? perf_mat_vec_cycles_q + {40'd0, 8'd1} : perf_mat_vec_cycles_q;
-  assign perf_weight_stall_cycles_d = counted && mv_busy_q && mv_act_valid_q && !wf_valid ? perf_weight_stall_cycles_q + {40'd0, 8'd1} : perf_weight_stall_cycles_q;
-  assign perf_load_wait_cycles_d = counted && !mv_busy_q && issuing && (op_wait && !wait_satisfied || (op_load || op_embed) && !requested) ? perf_load_wait_cycles_q + {40'd0, 8'd1} : perf_load_wait_cycles_q;
-  assign perf_elementwise_cycles_d = counted && !mv_busy_q && in_elementwise ? perf_elementwise_cycles_q + {40'd0, 8'd1} : perf_elementwise_cycles_q;
-  assign perf_weight_beats_d = wf_valid && wf_ready && mv_act_valid_q ? perf_weight_beats_q + {40'd0, 8'd1} : perf_weight_beats_q;
-  assign perf_norm_beats_d = norm_valid && norm_x_ready ? perf_norm_beats_q + {40'd0, 8'd1} : perf_norm_beats_q;
-  assign perf_mlgru_beats_d = operand_valid_q && in_busy && uses_mlgru && mlgru_in_ready ? perf_mlgru_beats_q + {40'd0, 8'd1} : perf_mlgru_beats_q;
-  assign perf_vector_beats_d = operand_valid_q && in_busy && uses_vector && vector_in_ready ? perf_vector_beats_q + {40'd0, 8'd1} : perf_vector_beats_q;
-  assign perf_scratchpad_read_beats_d = operand_fetch && !op_ckpt ? perf_scratchpad_read_beats_q + {40'd0, 8'd2} : perf_scratchpad_read_beats_q;
-  assign perf_scratchpad_write_beats_d = scratch_write ? perf_scratchpad_write_beats_q + {40'd0, 8'd2} : perf_scratchpad_write_beats_q;
-  assign perf_parameter_read_beats_d = operand_fetch && (uses_norm || op_recur) ? perf_parameter_read_beats_q + {40'd0, 8'd1} : perf_parameter_read_beats_q;
-  assign perf_parameter_write_beats_d = param_write ? perf_parameter_write_beats_q + {40'd0, 8'd1} : perf_parameter_write_beats_q;
-  assign perf_activation_word_writes_d = pack_word_done ? perf_activation_word_writes_q + {40'd0, 8'd1} : perf_activation_word_writes_q;
-  assign perf_activation_word_reads_d = start_matvec || mv_fire ? perf_activation_word_reads_q + {40'd0, 8'd1} : perf_activation_word_reads_q;
-  assign perf_weight_f_i_f_o_writes_d = w_valid_i && w_ready_o ? perf_weight_f_i_f_o_writes_q + {40'd0, 8'd1} : perf_weight_f_i_f_o_writes_q;
-  assign perf_instructions_d = finish && counted ? perf_instructions_q + {40'd0, 8'd1} : perf_instructions_q;
-  assign perf_checkpoint_cycles_d = ckpt_active_o ? perf_checkpoint_cycles_q + {40'd0, 8'd1} : perf_checkpoint_cycles_q;
-  assign perf_hidden_elementwise_cycles_d = counted && mv_busy_q && in_elementwise ? perf_hidden_elementwise_cycles_q + {40'd0, 8'd1} : perf_hidden_elementwise_cycles_q;
+  assign perf_mat_vec_cycles_d = counted && mv_busy_q ? perf_mat_vec_cycles_q + {40'd0, 8'd1}
+      : perf_mat_vec_cycles_q;
+  assign perf_weight_stall_cycles_d = counted && mv_busy_q && mv_act_valid_q && !wf_valid
+      ? perf_weight_stall_cycles_q + {40'd0, 8'd1} : perf_weight_stall_cycles_q;
+  assign perf_load_wait_cycles_d = counted && !mv_busy_q && issuing
+      && ((op_wait && !wait_satisfied) || ((op_load || op_embed) && !requested))
+      ? perf_load_wait_cycles_q + {40'd0, 8'd1} : perf_load_wait_cycles_q;
+  assign perf_elementwise_cycles_d = counted && !mv_busy_q && in_elementwise
+      ? perf_elementwise_cycles_q + {40'd0, 8'd1} : perf_elementwise_cycles_q;
+  assign perf_weight_beats_d = wf_valid && wf_ready && mv_act_valid_q
+      ? perf_weight_beats_q + {40'd0, 8'd1} : perf_weight_beats_q;
+  assign perf_norm_beats_d = norm_valid && norm_x_ready ? perf_norm_beats_q + {40'd0, 8'd1}
+      : perf_norm_beats_q;
+  assign perf_mlgru_beats_d = operand_valid_q && in_busy && uses_mlgru && mlgru_in_ready
+      ? perf_mlgru_beats_q + {40'd0, 8'd1} : perf_mlgru_beats_q;
+  assign perf_vector_beats_d = operand_valid_q && in_busy && uses_vector && vector_in_ready
+      ? perf_vector_beats_q + {40'd0, 8'd1} : perf_vector_beats_q;
+  assign perf_scratchpad_read_beats_d = operand_fetch && !op_ckpt
+      ? perf_scratchpad_read_beats_q + {40'd0, 8'd2} : perf_scratchpad_read_beats_q;
+  assign perf_scratchpad_write_beats_d = scratch_write
+      ? perf_scratchpad_write_beats_q + {40'd0, 8'd2} : perf_scratchpad_write_beats_q;
+  assign perf_parameter_read_beats_d = operand_fetch && (uses_norm || op_recur)
+      ? perf_parameter_read_beats_q + {40'd0, 8'd1} : perf_parameter_read_beats_q;
+  assign perf_parameter_write_beats_d = param_write ? perf_parameter_write_beats_q + {40'd0, 8'd1}
+      : perf_parameter_write_beats_q;
+  assign perf_activation_word_writes_d = pack_word_done
+      ? perf_activation_word_writes_q + {40'd0, 8'd1} : perf_activation_word_writes_q;
+  assign perf_activation_word_reads_d = start_matvec || mv_fire
+      ? perf_activation_word_reads_q + {40'd0, 8'd1} : perf_activation_word_reads_q;
+  assign perf_weight_f_i_f_o_writes_d = w_valid_i && w_ready_o
+      ? perf_weight_f_i_f_o_writes_q + {40'd0, 8'd1} : perf_weight_f_i_f_o_writes_q;
+  assign perf_instructions_d = finish && counted ? perf_instructions_q + {40'd0, 8'd1}
+      : perf_instructions_q;
+  assign perf_checkpoint_cycles_d = ckpt_active_o ? perf_checkpoint_cycles_q + {40'd0, 8'd1}
+      : perf_checkpoint_cycles_q;
+  assign perf_hidden_elementwise_cycles_d = counted && mv_busy_q && in_elementwise
+      ? perf_hidden_elementwise_cycles_q + {40'd0, 8'd1} : perf_hidden_elementwise_cycles_q;
   assign perf_data_o = {16'd0, perf_selected};
 
   always_comb begin
@@ -509,16 +573,16 @@ module mmfree_accel (
     if (issuing && op_quant) begin
       pack_slot_d = 2'd0;
       pack_word_d = 8'd0;
-      pack_0_d = 128'h0000_0000_0000_0000_0000_0000_0000_0000;
-      pack_1_d = 128'h0000_0000_0000_0000_0000_0000_0000_0000;
-      pack_2_d = 128'h0000_0000_0000_0000_0000_0000_0000_0000;
-      pack_3_d = 128'h0000_0000_0000_0000_0000_0000_0000_0000;
+      pack_0_d = 128'h0;
+      pack_1_d = 128'h0;
+      pack_2_d = 128'h0;
+      pack_3_d = 128'h0;
     end
     if (quant_beat) begin
-      pack_0_d = pack_word_done ? 128'h0000_0000_0000_0000_0000_0000_0000_0000 : pack_in_0;
-      pack_1_d = pack_word_done ? 128'h0000_0000_0000_0000_0000_0000_0000_0000 : pack_in_1;
-      pack_2_d = pack_word_done ? 128'h0000_0000_0000_0000_0000_0000_0000_0000 : pack_in_2;
-      pack_3_d = pack_word_done ? 128'h0000_0000_0000_0000_0000_0000_0000_0000 : pack_in_3;
+      pack_0_d = pack_word_done ? 128'h0 : pack_in_0;
+      pack_1_d = pack_word_done ? 128'h0 : pack_in_1;
+      pack_2_d = pack_word_done ? 128'h0 : pack_in_2;
+      pack_3_d = pack_word_done ? 128'h0 : pack_in_3;
       pack_slot_d = pack_word_done ? 2'd0 : pack_slot_q + 2'd1;
       pack_word_d = pack_word_done ? pack_word_q + 8'd1 : pack_word_q;
     end
@@ -574,7 +638,7 @@ module mmfree_accel (
     fresh_d = fresh_q;
     token_d = token_q;
     token_pulse_d = 1'b0;
-    bad_op_d = bad_op_q || issuing && !known_op;
+    bad_op_d = bad_op_q || (issuing && !known_op);
     if (fetch) begin
       next_instr_d = prog_mem[pc_q];
       next_valid_d = 1'b1;

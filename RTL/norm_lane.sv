@@ -66,19 +66,21 @@ module norm_lane (
   assign mul_a = second_pass_i ? stored_magnitude : x_wide;
   assign mul_b = second_pass_i ? mantissa_wide : gamma_wide;
   assign product_next = mul_a * mul_b;
-  assign xg_rounded = product_q + (product_q[65] ? 66'sh0_0000_0000_0000_7fff : 66'sh0_0000_0000_0000_8000) >>> 16;
-  assign z_value = xg_rounded > 66'sh0_0000_0000_7fff_ffff ? 32'sd2147483647 : xg_rounded < 66'sh3_ffff_ffff_8000_0000 ? 32'sh80000000 : $signed(xg_rounded[31:0]);
+  assign xg_rounded = (product_q + (product_q[65] ? 66'sh7fff : 66'sh8000)) >>> 7'd16;
+  assign z_value = xg_rounded > 66'sh7fff_ffff ? 32'sd2147483647
+      : xg_rounded < 66'sh3_ffff_ffff_8000_0000 ? 32'sh80000000 : $signed(xg_rounded[31:0]);
   assign z_value_magnitude = z_value[31] ? $unsigned(-z_value) : $unsigned(z_value);
-  assign apply_shift_by1 = shift_i[0] ? $unsigned(product_q) >> 1 : $unsigned(product_q);
-  assign apply_shift_by2 = shift_i[1] ? apply_shift_by1 >> 2 : apply_shift_by1;
-  assign apply_shift_by4 = shift_i[2] ? apply_shift_by2 >> 4 : apply_shift_by2;
-  assign apply_shift_by8 = shift_i[3] ? apply_shift_by4 >> 8 : apply_shift_by4;
-  assign apply_shift_by16 = shift_i[4] ? apply_shift_by8 >> 16 : apply_shift_by8;
-  assign apply_shift_by32 = shift_i[5] ? apply_shift_by16 >> 32 : apply_shift_by16;
-  assign apply_shift_by64 = shift_i[6] ? apply_shift_by32 >> 64 : apply_shift_by32;
-  assign apply_rounded = {1'd0, apply_shift_by64} + 67'h0_0000_0000_0000_0001 >> 1;
-  assign apply_over = saturate_i || apply_rounded > (negative_q ? 67'h0_0000_0000_8000_0000 : 67'h0_0000_0000_7fff_ffff);
-  assign apply_magnitude = $signed(apply_over ? (negative_q ? 32'h80000000 : 32'h7fffffff) : apply_rounded[31:0]);
+  assign apply_shift_by1 = shift_i[0] ? $unsigned(product_q) >> 7'd1 : $unsigned(product_q);
+  assign apply_shift_by2 = shift_i[1] ? apply_shift_by1 >> 7'd2 : apply_shift_by1;
+  assign apply_shift_by4 = shift_i[2] ? apply_shift_by2 >> 7'd4 : apply_shift_by2;
+  assign apply_shift_by8 = shift_i[3] ? apply_shift_by4 >> 7'd8 : apply_shift_by4;
+  assign apply_shift_by16 = shift_i[4] ? apply_shift_by8 >> 7'd16 : apply_shift_by8;
+  assign apply_shift_by32 = shift_i[5] ? apply_shift_by16 >> 7'd32 : apply_shift_by16;
+  assign apply_shift_by64 = shift_i[6] ? apply_shift_by32 >> 7'd64 : apply_shift_by32;
+  assign apply_rounded = ({1'd0, apply_shift_by64} + 67'h1) >> 7'd1;
+  assign apply_over = saturate_i || apply_rounded > (negative_q ? 67'h8000_0000 : 67'h7fff_ffff);
+  assign apply_magnitude = $signed(apply_over ? (negative_q ? 32'h80000000 : 32'h7fffffff)
+        : apply_rounded[31:0]);
   assign apply_value = nonzero_q ? (negative_q ? -apply_magnitude : apply_magnitude) : 32'sd0;
   assign square_o = square_q;
   assign z_o = z_value;

@@ -359,13 +359,27 @@ module norm_unit (
   assign g_ready_o = x_valid_i && in_input;
   assign length_now = first_q ? length_i : remaining_q;
   assign remaining_next = length_now > 14'd16 ? length_now - 14'd16 : 14'd0;
-  assign x_masked = {length_now > 14'd15 ? x_data_i[511:480] : 32'd0, length_now > 14'd14 ? x_data_i[479:448] : 32'd0, length_now > 14'd13 ? x_data_i[447:416] : 32'd0, length_now > 14'd12 ? x_data_i[415:384] : 32'd0, length_now > 14'd11 ? x_data_i[383:352] : 32'd0, length_now > 14'd10 ? x_data_i[351:320] : 32'd0, length_now > 14'd9 ? x_data_i[319:288] : 32'd0, length_now > 14'd8 ? x_data_i[287:256] : 32'd0, length_now > 14'd7 ? x_data_i[255:224] : 32'd0, length_now > 14'd6 ? x_data_i[223:192] : 32'd0, length_now > 14'd5 ? x_data_i[191:160] : 32'd0, length_now > 14'd4 ? x_data_i[159:128] : 32'd0, length_now > 14'd3 ? x_data_i[127:96] : 32'd0, length_now > 14'd2 ? x_data_i[95:64] : 32'd0, length_now > 14'd1 ? x_data_i[63:32] : 32'd0, length_now > 14'd0 ? x_data_i[31:0] : 32'd0};
+  assign x_masked = {length_now > 14'd15 ? x_data_i[511:480] : 32'd0,
+        length_now > 14'd14 ? x_data_i[479:448] : 32'd0,
+        length_now > 14'd13 ? x_data_i[447:416] : 32'd0,
+        length_now > 14'd12 ? x_data_i[415:384] : 32'd0,
+        length_now > 14'd11 ? x_data_i[383:352] : 32'd0,
+        length_now > 14'd10 ? x_data_i[351:320] : 32'd0,
+        length_now > 14'd9 ? x_data_i[319:288] : 32'd0,
+        length_now > 14'd8 ? x_data_i[287:256] : 32'd0,
+        length_now > 14'd7 ? x_data_i[255:224] : 32'd0,
+        length_now > 14'd6 ? x_data_i[223:192] : 32'd0,
+        length_now > 14'd5 ? x_data_i[191:160] : 32'd0,
+        length_now > 14'd4 ? x_data_i[159:128] : 32'd0,
+        length_now > 14'd3 ? x_data_i[127:96] : 32'd0, length_now > 14'd2 ? x_data_i[95:64] : 32'd0,
+        length_now > 14'd1 ? x_data_i[63:32] : 32'd0, length_now > 14'd0 ? x_data_i[31:0] : 32'd0};
   assign advance = !out_valid_q || y_ready_i;
   assign in_output = phase_q == 5'd20;
   assign issue = in_output && issuing_q && advance;
   assign finish = out_valid_q && y_ready_i && out_last_q;
   assign apply_exponent_inverted = ~$unsigned(apply_exponent_q);
-  assign apply_shift = apply_exponent_q[11] ? (apply_exponent_inverted > 12'd64 ? 7'd64 : apply_exponent_inverted[6:0]) : 7'd0;
+  assign apply_shift = apply_exponent_q[11]
+      ? (apply_exponent_inverted > 12'd64 ? 7'd64 : apply_exponent_inverted[6:0]) : 7'd0;
   assign apply_saturate = !apply_exponent_q[11] && apply_mantissa_q != 32'd0;
   assign lane_x_0 = $signed(x_beat_q[31:0]);
   assign lane_gamma_0 = $signed(g_beat_q[31:0]);
@@ -430,14 +444,22 @@ module norm_unit (
   assign square_sum_l3_0 = square_sum_l2_0 + square_sum_l2_1;
   assign square_sum_l3_1 = square_sum_l2_2 + square_sum_l2_3;
   assign square_sum_l4_0 = square_sum_l3_0 + square_sum_l3_1;
-  assign beat_max_l1_0 = lane_z_magnitude_0 >= lane_z_magnitude_1 ? lane_z_magnitude_0 : lane_z_magnitude_1;
-  assign beat_max_l1_1 = lane_z_magnitude_2 >= lane_z_magnitude_3 ? lane_z_magnitude_2 : lane_z_magnitude_3;
-  assign beat_max_l1_2 = lane_z_magnitude_4 >= lane_z_magnitude_5 ? lane_z_magnitude_4 : lane_z_magnitude_5;
-  assign beat_max_l1_3 = lane_z_magnitude_6 >= lane_z_magnitude_7 ? lane_z_magnitude_6 : lane_z_magnitude_7;
-  assign beat_max_l1_4 = lane_z_magnitude_8 >= lane_z_magnitude_9 ? lane_z_magnitude_8 : lane_z_magnitude_9;
-  assign beat_max_l1_5 = lane_z_magnitude_10 >= lane_z_magnitude_11 ? lane_z_magnitude_10 : lane_z_magnitude_11;
-  assign beat_max_l1_6 = lane_z_magnitude_12 >= lane_z_magnitude_13 ? lane_z_magnitude_12 : lane_z_magnitude_13;
-  assign beat_max_l1_7 = lane_z_magnitude_14 >= lane_z_magnitude_15 ? lane_z_magnitude_14 : lane_z_magnitude_15;
+  assign beat_max_l1_0 = lane_z_magnitude_0 >= lane_z_magnitude_1 ? lane_z_magnitude_0
+      : lane_z_magnitude_1;
+  assign beat_max_l1_1 = lane_z_magnitude_2 >= lane_z_magnitude_3 ? lane_z_magnitude_2
+      : lane_z_magnitude_3;
+  assign beat_max_l1_2 = lane_z_magnitude_4 >= lane_z_magnitude_5 ? lane_z_magnitude_4
+      : lane_z_magnitude_5;
+  assign beat_max_l1_3 = lane_z_magnitude_6 >= lane_z_magnitude_7 ? lane_z_magnitude_6
+      : lane_z_magnitude_7;
+  assign beat_max_l1_4 = lane_z_magnitude_8 >= lane_z_magnitude_9 ? lane_z_magnitude_8
+      : lane_z_magnitude_9;
+  assign beat_max_l1_5 = lane_z_magnitude_10 >= lane_z_magnitude_11 ? lane_z_magnitude_10
+      : lane_z_magnitude_11;
+  assign beat_max_l1_6 = lane_z_magnitude_12 >= lane_z_magnitude_13 ? lane_z_magnitude_12
+      : lane_z_magnitude_13;
+  assign beat_max_l1_7 = lane_z_magnitude_14 >= lane_z_magnitude_15 ? lane_z_magnitude_14
+      : lane_z_magnitude_15;
   assign beat_max_l2_0 = beat_max_l1_0 >= beat_max_l1_1 ? beat_max_l1_0 : beat_max_l1_1;
   assign beat_max_l2_1 = beat_max_l1_2 >= beat_max_l1_3 ? beat_max_l1_2 : beat_max_l1_3;
   assign beat_max_l2_2 = beat_max_l1_4 >= beat_max_l1_5 ? beat_max_l1_4 : beat_max_l1_5;
@@ -447,34 +469,37 @@ module norm_unit (
   assign beat_max_l4_0 = beat_max_l3_0 >= beat_max_l3_1 ? beat_max_l3_0 : beat_max_l3_1;
   assign scalar_product_next = mul_a * mul_b;
   assign norm_top64_zero = norm_in[77:14] == 64'd0;
-  assign norm_by64 = norm_top64_zero ? norm_in << 64 : norm_in;
+  assign norm_by64 = norm_top64_zero ? norm_in << 7'd64 : norm_in;
   assign norm_top32_zero = norm_by64[77:46] == 32'd0;
-  assign norm_by32 = norm_top32_zero ? norm_by64 << 32 : norm_by64;
+  assign norm_by32 = norm_top32_zero ? norm_by64 << 7'd32 : norm_by64;
   assign norm_top16_zero = norm_by32[77:62] == 16'd0;
-  assign norm_by16 = norm_top16_zero ? norm_by32 << 16 : norm_by32;
+  assign norm_by16 = norm_top16_zero ? norm_by32 << 7'd16 : norm_by32;
   assign norm_top8_zero = norm_by16[77:70] == 8'd0;
-  assign norm_by8 = norm_top8_zero ? norm_by16 << 8 : norm_by16;
+  assign norm_by8 = norm_top8_zero ? norm_by16 << 7'd8 : norm_by16;
   assign norm_top4_zero = norm_by8[77:74] == 4'd0;
-  assign norm_by4 = norm_top4_zero ? norm_by8 << 4 : norm_by8;
+  assign norm_by4 = norm_top4_zero ? norm_by8 << 7'd4 : norm_by8;
   assign norm_top2_zero = norm_by4[77:76] == 2'd0;
-  assign norm_by2 = norm_top2_zero ? norm_by4 << 2 : norm_by4;
+  assign norm_by2 = norm_top2_zero ? norm_by4 << 7'd2 : norm_by4;
   assign norm_top1_zero = norm_by2[77] == 1'b0;
-  assign norm_by1 = norm_top1_zero ? norm_by2 << 1 : norm_by2;
-  assign norm_leading_zeros = {norm_top64_zero, norm_top32_zero, norm_top16_zero, norm_top8_zero, norm_top4_zero, norm_top2_zero, norm_top1_zero};
-  assign norm_zero = norm_in == 78'h0000_0000_0000_0000_0000;
+  assign norm_by1 = norm_top1_zero ? norm_by2 << 7'd1 : norm_by2;
+  assign norm_leading_zeros = {norm_top64_zero, norm_top32_zero, norm_top16_zero, norm_top8_zero,
+        norm_top4_zero, norm_top2_zero, norm_top1_zero};
+  assign norm_zero = norm_in == 78'h0;
   assign norm_scale_rounded = {1'b0, norm_by1[77:46]} + {32'd0, norm_by1[45]};
   assign unused_norm_scale_dropped = ^norm_by1[44:0];
   assign norm_scale_carry = norm_scale_rounded[32];
-  assign norm_scale_mantissa = norm_zero ? 32'd0 : norm_scale_carry ? 32'h80000000 : norm_scale_rounded[31:0];
-  assign norm_scale_moved = $signed({11'd0, norm_scale_carry}) + 12'sd46 - $signed({5'd0, norm_leading_zeros});
+  assign norm_scale_mantissa = norm_zero ? 32'd0
+      : norm_scale_carry ? 32'h80000000 : norm_scale_rounded[31:0];
+  assign norm_scale_moved = $signed({11'd0, norm_scale_carry}) + 12'sd46
+      - $signed({5'd0, norm_leading_zeros});
   assign norm_scale_exponent = norm_zero ? 12'sd0 : norm_exponent + norm_scale_moved;
   assign rsqrt_m_next = norm_leading_zeros[0] ? norm_by1[77:47] : {1'b0, norm_by1[77:48]};
-  assign rsqrt_half_shift = {1'd0, norm_leading_zeros} + 8'd1 >> 1;
+  assign rsqrt_half_shift = ({1'd0, norm_leading_zeros} + 8'd1) >> 3'd1;
   assign rsqrt_exponent_next = -12'sd69 + $signed({4'd0, rsqrt_half_shift});
   assign rsqrt_seed_index = rsqrt_m_q[30:23];
-  assign newton_correction = 64'h0000_0000_c000_0000 - (scalar_product_q >> 30);
+  assign newton_correction = 64'h0000_0000_c000_0000 - (scalar_product_q >> 6'd30);
   assign unused_newton_correction_high = ^newton_correction[63:32];
-  assign rsqrt_y1 = scalar_product_q >> 31;
+  assign rsqrt_y1 = scalar_product_q >> 6'd31;
   assign div_partial = {div_remainder_q, 1'b1};
   assign div_divisor = {1'b0, max_mantissa_q};
   assign div_fits = div_partial >= div_divisor;
@@ -484,26 +509,45 @@ module norm_unit (
   assign sqrt_len_exponent_wide = 12'(sqrt_len_exponent_q);
   assign beta_exponent_wide = 12'(beta_exponent_q);
   assign max_is_zero = max_magnitude_q == 32'd0;
-  assign q_0 = lane_result_0 > 32'sd127 ? 8'd127 : lane_result_0 < -32'sd128 ? 8'd128 : lane_result_0[7:0];
-  assign q_1 = lane_result_1 > 32'sd127 ? 8'd127 : lane_result_1 < -32'sd128 ? 8'd128 : lane_result_1[7:0];
-  assign q_2 = lane_result_2 > 32'sd127 ? 8'd127 : lane_result_2 < -32'sd128 ? 8'd128 : lane_result_2[7:0];
-  assign q_3 = lane_result_3 > 32'sd127 ? 8'd127 : lane_result_3 < -32'sd128 ? 8'd128 : lane_result_3[7:0];
-  assign q_4 = lane_result_4 > 32'sd127 ? 8'd127 : lane_result_4 < -32'sd128 ? 8'd128 : lane_result_4[7:0];
-  assign q_5 = lane_result_5 > 32'sd127 ? 8'd127 : lane_result_5 < -32'sd128 ? 8'd128 : lane_result_5[7:0];
-  assign q_6 = lane_result_6 > 32'sd127 ? 8'd127 : lane_result_6 < -32'sd128 ? 8'd128 : lane_result_6[7:0];
-  assign q_7 = lane_result_7 > 32'sd127 ? 8'd127 : lane_result_7 < -32'sd128 ? 8'd128 : lane_result_7[7:0];
-  assign q_8 = lane_result_8 > 32'sd127 ? 8'd127 : lane_result_8 < -32'sd128 ? 8'd128 : lane_result_8[7:0];
-  assign q_9 = lane_result_9 > 32'sd127 ? 8'd127 : lane_result_9 < -32'sd128 ? 8'd128 : lane_result_9[7:0];
-  assign q_10 = lane_result_10 > 32'sd127 ? 8'd127 : lane_result_10 < -32'sd128 ? 8'd128 : lane_result_10[7:0];
-  assign q_11 = lane_result_11 > 32'sd127 ? 8'd127 : lane_result_11 < -32'sd128 ? 8'd128 : lane_result_11[7:0];
-  assign q_12 = lane_result_12 > 32'sd127 ? 8'd127 : lane_result_12 < -32'sd128 ? 8'd128 : lane_result_12[7:0];
-  assign q_13 = lane_result_13 > 32'sd127 ? 8'd127 : lane_result_13 < -32'sd128 ? 8'd128 : lane_result_13[7:0];
-  assign q_14 = lane_result_14 > 32'sd127 ? 8'd127 : lane_result_14 < -32'sd128 ? 8'd128 : lane_result_14[7:0];
-  assign q_15 = lane_result_15 > 32'sd127 ? 8'd127 : lane_result_15 < -32'sd128 ? 8'd128 : lane_result_15[7:0];
+  assign q_0 = lane_result_0 > 32'sd127 ? 8'd127
+      : lane_result_0 < -32'sd128 ? 8'd128 : lane_result_0[7:0];
+  assign q_1 = lane_result_1 > 32'sd127 ? 8'd127
+      : lane_result_1 < -32'sd128 ? 8'd128 : lane_result_1[7:0];
+  assign q_2 = lane_result_2 > 32'sd127 ? 8'd127
+      : lane_result_2 < -32'sd128 ? 8'd128 : lane_result_2[7:0];
+  assign q_3 = lane_result_3 > 32'sd127 ? 8'd127
+      : lane_result_3 < -32'sd128 ? 8'd128 : lane_result_3[7:0];
+  assign q_4 = lane_result_4 > 32'sd127 ? 8'd127
+      : lane_result_4 < -32'sd128 ? 8'd128 : lane_result_4[7:0];
+  assign q_5 = lane_result_5 > 32'sd127 ? 8'd127
+      : lane_result_5 < -32'sd128 ? 8'd128 : lane_result_5[7:0];
+  assign q_6 = lane_result_6 > 32'sd127 ? 8'd127
+      : lane_result_6 < -32'sd128 ? 8'd128 : lane_result_6[7:0];
+  assign q_7 = lane_result_7 > 32'sd127 ? 8'd127
+      : lane_result_7 < -32'sd128 ? 8'd128 : lane_result_7[7:0];
+  assign q_8 = lane_result_8 > 32'sd127 ? 8'd127
+      : lane_result_8 < -32'sd128 ? 8'd128 : lane_result_8[7:0];
+  assign q_9 = lane_result_9 > 32'sd127 ? 8'd127
+      : lane_result_9 < -32'sd128 ? 8'd128 : lane_result_9[7:0];
+  assign q_10 = lane_result_10 > 32'sd127 ? 8'd127
+      : lane_result_10 < -32'sd128 ? 8'd128 : lane_result_10[7:0];
+  assign q_11 = lane_result_11 > 32'sd127 ? 8'd127
+      : lane_result_11 < -32'sd128 ? 8'd128 : lane_result_11[7:0];
+  assign q_12 = lane_result_12 > 32'sd127 ? 8'd127
+      : lane_result_12 < -32'sd128 ? 8'd128 : lane_result_12[7:0];
+  assign q_13 = lane_result_13 > 32'sd127 ? 8'd127
+      : lane_result_13 < -32'sd128 ? 8'd128 : lane_result_13[7:0];
+  assign q_14 = lane_result_14 > 32'sd127 ? 8'd127
+      : lane_result_14 < -32'sd128 ? 8'd128 : lane_result_14[7:0];
+  assign q_15 = lane_result_15 > 32'sd127 ? 8'd127
+      : lane_result_15 < -32'sd128 ? 8'd128 : lane_result_15[7:0];
   assign y_valid_o = out_valid_q;
   assign y_last_o = out_last_q;
-  assign y_data_o = {lane_result_15, lane_result_14, lane_result_13, lane_result_12, lane_result_11, lane_result_10, lane_result_9, lane_result_8, lane_result_7, lane_result_6, lane_result_5, lane_result_4, lane_result_3, lane_result_2, lane_result_1, lane_result_0};
-  assign q_data_o = {q_15, q_14, q_13, q_12, q_11, q_10, q_9, q_8, q_7, q_6, q_5, q_4, q_3, q_2, q_1, q_0};
+  assign y_data_o = {lane_result_15, lane_result_14, lane_result_13, lane_result_12, lane_result_11,
+        lane_result_10, lane_result_9, lane_result_8, lane_result_7, lane_result_6, lane_result_5,
+        lane_result_4, lane_result_3, lane_result_2, lane_result_1, lane_result_0};
+  assign q_data_o = {q_15, q_14, q_13, q_12, q_11, q_10, q_9, q_8, q_7, q_6, q_5, q_4, q_3, q_2,
+        q_1, q_0};
   assign scale_mantissa_o = out_mantissa_q;
   assign scale_exponent_o = out_exponent_q;
 
@@ -551,7 +595,7 @@ module norm_unit (
         beta_mantissa_d = beta_mantissa_i;
         beta_exponent_d = beta_exponent_i;
         write_address_d = 9'd0;
-        sum_of_squares_d = 76'h000_0000_0000_0000_0000;
+        sum_of_squares_d = 76'h0;
         max_magnitude_d = 32'd0;
       end
     end
@@ -1147,7 +1191,7 @@ module norm_unit (
     scalar_product_d = scalar_product_next;
     mul_a = 32'd0;
     mul_b = 32'd0;
-    norm_in = 78'h0000_0000_0000_0000_0000;
+    norm_in = 78'h0;
     norm_exponent = 12'sd0;
     rsqrt_v_d = rsqrt_v_q;
     rsqrt_m_d = rsqrt_m_q;
@@ -1420,7 +1464,9 @@ module norm_unit (
 
   always_ff @(posedge clk_i) begin
     if (s1_valid_q) begin
-      z_mem[write_address_q] <= {lane_z_15, lane_z_14, lane_z_13, lane_z_12, lane_z_11, lane_z_10, lane_z_9, lane_z_8, lane_z_7, lane_z_6, lane_z_5, lane_z_4, lane_z_3, lane_z_2, lane_z_1, lane_z_0};
+      z_mem[write_address_q] <= {lane_z_15, lane_z_14, lane_z_13, lane_z_12, lane_z_11, lane_z_10,
+            lane_z_9, lane_z_8, lane_z_7, lane_z_6, lane_z_5, lane_z_4, lane_z_3, lane_z_2,
+            lane_z_1, lane_z_0};
     end
   end
 

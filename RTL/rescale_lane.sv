@@ -40,16 +40,18 @@ module rescale_lane (
 
   assign acc_magnitude = acc_i[21] ? $unsigned(-acc_i) : $unsigned(acc_i);
   assign product_next = acc_magnitude * mantissa_i;
-  assign apply_shift_by1 = shift_q[0] ? product_q >> 1 : product_q;
-  assign apply_shift_by2 = shift_q[1] ? apply_shift_by1 >> 2 : apply_shift_by1;
-  assign apply_shift_by4 = shift_q[2] ? apply_shift_by2 >> 4 : apply_shift_by2;
-  assign apply_shift_by8 = shift_q[3] ? apply_shift_by4 >> 8 : apply_shift_by4;
-  assign apply_shift_by16 = shift_q[4] ? apply_shift_by8 >> 16 : apply_shift_by8;
-  assign apply_shift_by32 = shift_q[5] ? apply_shift_by16 >> 32 : apply_shift_by16;
+  assign apply_shift_by1 = shift_q[0] ? product_q >> 6'd1 : product_q;
+  assign apply_shift_by2 = shift_q[1] ? apply_shift_by1 >> 6'd2 : apply_shift_by1;
+  assign apply_shift_by4 = shift_q[2] ? apply_shift_by2 >> 6'd4 : apply_shift_by2;
+  assign apply_shift_by8 = shift_q[3] ? apply_shift_by4 >> 6'd8 : apply_shift_by4;
+  assign apply_shift_by16 = shift_q[4] ? apply_shift_by8 >> 6'd16 : apply_shift_by8;
+  assign apply_shift_by32 = shift_q[5] ? apply_shift_by16 >> 6'd32 : apply_shift_by16;
   assign apply_shift_by64 = shift_q[6] ? 54'd0 : apply_shift_by32;
-  assign apply_rounded = {1'd0, apply_shift_by64} + 55'd1 >> 1;
-  assign apply_over = saturate_q || apply_rounded > (negative_q ? 55'h00_0000_8000_0000 : 55'h00_0000_7fff_ffff);
-  assign apply_magnitude = $signed(apply_over ? (negative_q ? 32'h80000000 : 32'h7fffffff) : apply_rounded[31:0]);
+  assign apply_rounded = ({1'd0, apply_shift_by64} + 55'd1) >> 6'd1;
+  assign apply_over = saturate_q
+      || apply_rounded > (negative_q ? 55'h00_0000_8000_0000 : 55'h00_0000_7fff_ffff);
+  assign apply_magnitude = $signed(apply_over ? (negative_q ? 32'h80000000 : 32'h7fffffff)
+        : apply_rounded[31:0]);
   assign apply_value = nonzero_q ? (negative_q ? -apply_magnitude : apply_magnitude) : 32'sd0;
   assign result_o = result_q;
 

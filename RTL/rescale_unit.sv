@@ -79,7 +79,8 @@ module rescale_unit (
   assign fire = acc_valid_i && advance;
   assign acc_ready_o = advance;
   assign beat_exponent_inverted = ~$unsigned(exponent_q);
-  assign beat_shift = exponent_q[11] ? (beat_exponent_inverted > 12'd64 ? 7'd64 : beat_exponent_inverted[6:0]) : 7'd0;
+  assign beat_shift = exponent_q[11]
+      ? (beat_exponent_inverted > 12'd64 ? 7'd64 : beat_exponent_inverted[6:0]) : 7'd0;
   assign beat_saturate = !exponent_q[11] && mantissa_q != 32'd0;
   assign lane_acc_0 = $signed(acc_beat_q[21:0]);
   assign lane_acc_1 = $signed(acc_beat_q[43:22]);
@@ -99,7 +100,9 @@ module rescale_unit (
   assign lane_acc_15 = $signed(acc_beat_q[351:330]);
   assign y_valid_o = out_valid_q;
   assign y_last_o = out_last_q;
-  assign y_data_o = {lane_result_15, lane_result_14, lane_result_13, lane_result_12, lane_result_11, lane_result_10, lane_result_9, lane_result_8, lane_result_7, lane_result_6, lane_result_5, lane_result_4, lane_result_3, lane_result_2, lane_result_1, lane_result_0};
+  assign y_data_o = {lane_result_15, lane_result_14, lane_result_13, lane_result_12, lane_result_11,
+        lane_result_10, lane_result_9, lane_result_8, lane_result_7, lane_result_6, lane_result_5,
+        lane_result_4, lane_result_3, lane_result_2, lane_result_1, lane_result_0};
 
   always_comb begin
     s0_valid_d = s0_valid_q;

@@ -63,7 +63,9 @@ module ternary_core (
   assign a_ready_o = w_valid_i && advance;
   assign load = advance && s0_valid_q;
   assign accumulate = advance && s1_valid_q;
-  assign res_data_o = {lane_result_15, lane_result_14, lane_result_13, lane_result_12, lane_result_11, lane_result_10, lane_result_9, lane_result_8, lane_result_7, lane_result_6, lane_result_5, lane_result_4, lane_result_3, lane_result_2, lane_result_1, lane_result_0};
+  assign res_data_o = {lane_result_15, lane_result_14, lane_result_13, lane_result_12,
+        lane_result_11, lane_result_10, lane_result_9, lane_result_8, lane_result_7, lane_result_6,
+        lane_result_5, lane_result_4, lane_result_3, lane_result_2, lane_result_1, lane_result_0};
   assign res_valid_o = out_valid_q;
 
   always_comb begin

@@ -16,7 +16,8 @@ module vector_unit (
   input  logic               out_ready_i,
   output logic [511:0]       out_data_o,
   output logic               out_last_o,
-  output logic [15:0]        out_index_o,  // argmax: index of the maximum (valid with the final beat)
+  // argmax: index of the maximum (valid with the final beat)
+  output logic [15:0]        out_index_o,
   output logic signed [31:0] out_max_o  // argmax: the maximum
 );
 
@@ -258,7 +259,8 @@ module vector_unit (
   assign valid_0 = index_0 < len;
   assign sum_wide_0 = 33'(a_0) + 33'(b_0);
   assign sum_fits_0 = sum_wide_0[32] == sum_wide_0[31];
-  assign sum_0 = sum_fits_0 ? $signed(sum_wide_0[31:0]) : sum_wide_0[32] ? 32'sh80000000 : 32'sd2147483647;
+  assign sum_0 = sum_fits_0 ? $signed(sum_wide_0[31:0])
+      : sum_wide_0[32] ? 32'sh80000000 : 32'sd2147483647;
   assign res_0 = valid_0 && !op ? sum_0 : 32'sd0;
   assign better_0 = valid_0 && (!run_has_in || a_0 > run_value_in);
   assign run_value_0 = better_0 ? a_0 : run_value_in;
@@ -270,7 +272,8 @@ module vector_unit (
   assign valid_1 = index_1 < len;
   assign sum_wide_1 = 33'(a_1) + 33'(b_1);
   assign sum_fits_1 = sum_wide_1[32] == sum_wide_1[31];
-  assign sum_1 = sum_fits_1 ? $signed(sum_wide_1[31:0]) : sum_wide_1[32] ? 32'sh80000000 : 32'sd2147483647;
+  assign sum_1 = sum_fits_1 ? $signed(sum_wide_1[31:0])
+      : sum_wide_1[32] ? 32'sh80000000 : 32'sd2147483647;
   assign res_1 = valid_1 && !op ? sum_1 : 32'sd0;
   assign better_1 = valid_1 && (!run_has_0 || a_1 > run_value_0);
   assign run_value_1 = better_1 ? a_1 : run_value_0;
@@ -282,7 +285,8 @@ module vector_unit (
   assign valid_2 = index_2 < len;
   assign sum_wide_2 = 33'(a_2) + 33'(b_2);
   assign sum_fits_2 = sum_wide_2[32] == sum_wide_2[31];
-  assign sum_2 = sum_fits_2 ? $signed(sum_wide_2[31:0]) : sum_wide_2[32] ? 32'sh80000000 : 32'sd2147483647;
+  assign sum_2 = sum_fits_2 ? $signed(sum_wide_2[31:0])
+      : sum_wide_2[32] ? 32'sh80000000 : 32'sd2147483647;
   assign res_2 = valid_2 && !op ? sum_2 : 32'sd0;
   assign better_2 = valid_2 && (!run_has_1 || a_2 > run_value_1);
   assign run_value_2 = better_2 ? a_2 : run_value_1;
@@ -294,7 +298,8 @@ module vector_unit (
   assign valid_3 = index_3 < len;
   assign sum_wide_3 = 33'(a_3) + 33'(b_3);
   assign sum_fits_3 = sum_wide_3[32] == sum_wide_3[31];
-  assign sum_3 = sum_fits_3 ? $signed(sum_wide_3[31:0]) : sum_wide_3[32] ? 32'sh80000000 : 32'sd2147483647;
+  assign sum_3 = sum_fits_3 ? $signed(sum_wide_3[31:0])
+      : sum_wide_3[32] ? 32'sh80000000 : 32'sd2147483647;
   assign res_3 = valid_3 && !op ? sum_3 : 32'sd0;
   assign better_3 = valid_3 && (!run_has_2 || a_3 > run_value_2);
   assign run_value_3 = better_3 ? a_3 : run_value_2;
@@ -306,7 +311,8 @@ module vector_unit (
   assign valid_4 = index_4 < len;
   assign sum_wide_4 = 33'(a_4) + 33'(b_4);
   assign sum_fits_4 = sum_wide_4[32] == sum_wide_4[31];
-  assign sum_4 = sum_fits_4 ? $signed(sum_wide_4[31:0]) : sum_wide_4[32] ? 32'sh80000000 : 32'sd2147483647;
+  assign sum_4 = sum_fits_4 ? $signed(sum_wide_4[31:0])
+      : sum_wide_4[32] ? 32'sh80000000 : 32'sd2147483647;
   assign res_4 = valid_4 && !op ? sum_4 : 32'sd0;
   assign better_4 = valid_4 && (!run_has_3 || a_4 > run_value_3);
   assign run_value_4 = better_4 ? a_4 : run_value_3;
@@ -318,7 +324,8 @@ module vector_unit (
   assign valid_5 = index_5 < len;
   assign sum_wide_5 = 33'(a_5) + 33'(b_5);
   assign sum_fits_5 = sum_wide_5[32] == sum_wide_5[31];
-  assign sum_5 = sum_fits_5 ? $signed(sum_wide_5[31:0]) : sum_wide_5[32] ? 32'sh80000000 : 32'sd2147483647;
+  assign sum_5 = sum_fits_5 ? $signed(sum_wide_5[31:0])
+      : sum_wide_5[32] ? 32'sh80000000 : 32'sd2147483647;
   assign res_5 = valid_5 && !op ? sum_5 : 32'sd0;
   assign better_5 = valid_5 && (!run_has_4 || a_5 > run_value_4);
   assign run_value_5 = better_5 ? a_5 : run_value_4;
@@ -330,7 +337,8 @@ module vector_unit (
   assign valid_6 = index_6 < len;
   assign sum_wide_6 = 33'(a_6) + 33'(b_6);
   assign sum_fits_6 = sum_wide_6[32] == sum_wide_6[31];
-  assign sum_6 = sum_fits_6 ? $signed(sum_wide_6[31:0]) : sum_wide_6[32] ? 32'sh80000000 : 32'sd2147483647;
+  assign sum_6 = sum_fits_6 ? $signed(sum_wide_6[31:0])
+      : sum_wide_6[32] ? 32'sh80000000 : 32'sd2147483647;
   assign res_6 = valid_6 && !op ? sum_6 : 32'sd0;
   assign better_6 = valid_6 && (!run_has_5 || a_6 > run_value_5);
   assign run_value_6 = better_6 ? a_6 : run_value_5;
@@ -342,7 +350,8 @@ module vector_unit (
   assign valid_7 = index_7 < len;
   assign sum_wide_7 = 33'(a_7) + 33'(b_7);
   assign sum_fits_7 = sum_wide_7[32] == sum_wide_7[31];
-  assign sum_7 = sum_fits_7 ? $signed(sum_wide_7[31:0]) : sum_wide_7[32] ? 32'sh80000000 : 32'sd2147483647;
+  assign sum_7 = sum_fits_7 ? $signed(sum_wide_7[31:0])
+      : sum_wide_7[32] ? 32'sh80000000 : 32'sd2147483647;
   assign res_7 = valid_7 && !op ? sum_7 : 32'sd0;
   assign better_7 = valid_7 && (!run_has_6 || a_7 > run_value_6);
   assign run_value_7 = better_7 ? a_7 : run_value_6;
@@ -354,7 +363,8 @@ module vector_unit (
   assign valid_8 = index_8 < len;
   assign sum_wide_8 = 33'(a_8) + 33'(b_8);
   assign sum_fits_8 = sum_wide_8[32] == sum_wide_8[31];
-  assign sum_8 = sum_fits_8 ? $signed(sum_wide_8[31:0]) : sum_wide_8[32] ? 32'sh80000000 : 32'sd2147483647;
+  assign sum_8 = sum_fits_8 ? $signed(sum_wide_8[31:0])
+      : sum_wide_8[32] ? 32'sh80000000 : 32'sd2147483647;
   assign res_8 = valid_8 && !op ? sum_8 : 32'sd0;
   assign better_8 = valid_8 && (!run_has_7 || a_8 > run_value_7);
   assign run_value_8 = better_8 ? a_8 : run_value_7;
@@ -366,7 +376,8 @@ module vector_unit (
   assign valid_9 = index_9 < len;
   assign sum_wide_9 = 33'(a_9) + 33'(b_9);
   assign sum_fits_9 = sum_wide_9[32] == sum_wide_9[31];
-  assign sum_9 = sum_fits_9 ? $signed(sum_wide_9[31:0]) : sum_wide_9[32] ? 32'sh80000000 : 32'sd2147483647;
+  assign sum_9 = sum_fits_9 ? $signed(sum_wide_9[31:0])
+      : sum_wide_9[32] ? 32'sh80000000 : 32'sd2147483647;
   assign res_9 = valid_9 && !op ? sum_9 : 32'sd0;
   assign better_9 = valid_9 && (!run_has_8 || a_9 > run_value_8);
   assign run_value_9 = better_9 ? a_9 : run_value_8;
@@ -378,7 +389,8 @@ module vector_unit (
   assign valid_10 = index_10 < len;
   assign sum_wide_10 = 33'(a_10) + 33'(b_10);
   assign sum_fits_10 = sum_wide_10[32] == sum_wide_10[31];
-  assign sum_10 = sum_fits_10 ? $signed(sum_wide_10[31:0]) : sum_wide_10[32] ? 32'sh80000000 : 32'sd2147483647;
+  assign sum_10 = sum_fits_10 ? $signed(sum_wide_10[31:0])
+      : sum_wide_10[32] ? 32'sh80000000 : 32'sd2147483647;
   assign res_10 = valid_10 && !op ? sum_10 : 32'sd0;
   assign better_10 = valid_10 && (!run_has_9 || a_10 > run_value_9);
   assign run_value_10 = better_10 ? a_10 : run_value_9;
@@ -390,7 +402,8 @@ module vector_unit (
   assign valid_11 = index_11 < len;
   assign sum_wide_11 = 33'(a_11) + 33'(b_11);
   assign sum_fits_11 = sum_wide_11[32] == sum_wide_11[31];
-  assign sum_11 = sum_fits_11 ? $signed(sum_wide_11[31:0]) : sum_wide_11[32] ? 32'sh80000000 : 32'sd2147483647;
+  assign sum_11 = sum_fits_11 ? $signed(sum_wide_11[31:0])
+      : sum_wide_11[32] ? 32'sh80000000 : 32'sd2147483647;
   assign res_11 = valid_11 && !op ? sum_11 : 32'sd0;
   assign better_11 = valid_11 && (!run_has_10 || a_11 > run_value_10);
   assign run_value_11 = better_11 ? a_11 : run_value_10;
@@ -402,7 +415,8 @@ module vector_unit (
   assign valid_12 = index_12 < len;
   assign sum_wide_12 = 33'(a_12) + 33'(b_12);
   assign sum_fits_12 = sum_wide_12[32] == sum_wide_12[31];
-  assign sum_12 = sum_fits_12 ? $signed(sum_wide_12[31:0]) : sum_wide_12[32] ? 32'sh80000000 : 32'sd2147483647;
+  assign sum_12 = sum_fits_12 ? $signed(sum_wide_12[31:0])
+      : sum_wide_12[32] ? 32'sh80000000 : 32'sd2147483647;
   assign res_12 = valid_12 && !op ? sum_12 : 32'sd0;
   assign better_12 = valid_12 && (!run_has_11 || a_12 > run_value_11);
   assign run_value_12 = better_12 ? a_12 : run_value_11;
@@ -414,7 +428,8 @@ module vector_unit (
   assign valid_13 = index_13 < len;
   assign sum_wide_13 = 33'(a_13) + 33'(b_13);
   assign sum_fits_13 = sum_wide_13[32] == sum_wide_13[31];
-  assign sum_13 = sum_fits_13 ? $signed(sum_wide_13[31:0]) : sum_wide_13[32] ? 32'sh80000000 : 32'sd2147483647;
+  assign sum_13 = sum_fits_13 ? $signed(sum_wide_13[31:0])
+      : sum_wide_13[32] ? 32'sh80000000 : 32'sd2147483647;
   assign res_13 = valid_13 && !op ? sum_13 : 32'sd0;
   assign better_13 = valid_13 && (!run_has_12 || a_13 > run_value_12);
   assign run_value_13 = better_13 ? a_13 : run_value_12;
@@ -426,7 +441,8 @@ module vector_unit (
   assign valid_14 = index_14 < len;
   assign sum_wide_14 = 33'(a_14) + 33'(b_14);
   assign sum_fits_14 = sum_wide_14[32] == sum_wide_14[31];
-  assign sum_14 = sum_fits_14 ? $signed(sum_wide_14[31:0]) : sum_wide_14[32] ? 32'sh80000000 : 32'sd2147483647;
+  assign sum_14 = sum_fits_14 ? $signed(sum_wide_14[31:0])
+      : sum_wide_14[32] ? 32'sh80000000 : 32'sd2147483647;
   assign res_14 = valid_14 && !op ? sum_14 : 32'sd0;
   assign better_14 = valid_14 && (!run_has_13 || a_14 > run_value_13);
   assign run_value_14 = better_14 ? a_14 : run_value_13;
@@ -438,13 +454,15 @@ module vector_unit (
   assign valid_15 = index_15 < len;
   assign sum_wide_15 = 33'(a_15) + 33'(b_15);
   assign sum_fits_15 = sum_wide_15[32] == sum_wide_15[31];
-  assign sum_15 = sum_fits_15 ? $signed(sum_wide_15[31:0]) : sum_wide_15[32] ? 32'sh80000000 : 32'sd2147483647;
+  assign sum_15 = sum_fits_15 ? $signed(sum_wide_15[31:0])
+      : sum_wide_15[32] ? 32'sh80000000 : 32'sd2147483647;
   assign res_15 = valid_15 && !op ? sum_15 : 32'sd0;
   assign better_15 = valid_15 && (!run_has_14 || a_15 > run_value_14);
   assign run_value_15 = better_15 ? a_15 : run_value_14;
   assign run_index_15 = better_15 ? index_15 : run_index_14;
   assign run_has_15 = run_has_14 || valid_15;
-  assign beat_data = {res_15, res_14, res_13, res_12, res_11, res_10, res_9, res_8, res_7, res_6, res_5, res_4, res_3, res_2, res_1, res_0};
+  assign beat_data = {res_15, res_14, res_13, res_12, res_11, res_10, res_9, res_8, res_7, res_6,
+        res_5, res_4, res_3, res_2, res_1, res_0};
   assign next_base = start + 16'd16;
   assign out_valid_o = o_valid_q;
   assign out_data_o = o_data_q;

@@ -25,8 +25,8 @@ public struct Design: Sendable {
   }
 
   /// `(file name, text)` for every module, children first.
-  public func files(header: [String] = []) -> [(name: String, contents: String)] {
-    let printer = SystemVerilogPrinter(header: header)
+  public func files(header: [String] = [], options: PrinterOptions = .standard) -> [(name: String, contents: String)] {
+    let printer = SystemVerilogPrinter(header: header, options: options)
     return modules.map { (name: "\($0.name).sv", contents: printer.print($0)) }
   }
 

@@ -8,14 +8,19 @@ import HWSupport
 /// The printer is where Verilator 5.006's limits are handled, so generators
 /// never see them: no loops are printed (replication is done in Swift), every
 /// memory write sits in its own clocked block with a scalar index, and
-/// sign extension uses a size cast on a plain signal.
+/// sign extension uses a size cast on a plain signal. Layout and spelling
+/// (line length, parentheses, casts) are `PrinterOptions`.
 public struct SystemVerilogPrinter {
   public var header: [String]
+  public var options: PrinterOptions
 
-  public init(header: [String] = []) { self.header = header }
+  public init(header: [String] = [], options: PrinterOptions = .standard) {
+    self.header = header
+    self.options = options
+  }
 
   public func print(_ module: Module) -> String {
-    var out = ModuleText(module: module, names: NameTable(module))
+    var out = ModuleText(module: module, names: NameTable(module), options: options)
     out.emit(header: header)
     return out.text
   }
@@ -24,16 +29,54 @@ public struct SystemVerilogPrinter {
 private struct ModuleText {
   let module: Module
   let names: NameTable
+  let options: PrinterOptions
   var text = ""
 
-  init(module: Module, names: NameTable) {
+  init(module: Module, names: NameTable, options: PrinterOptions) {
     self.module = module
     self.names = names
+    self.options = options
   }
 
   mutating func line(_ indent: Int, _ s: String) {
     text += String(repeating: "  ", count: indent) + s + "\n"
   }
+
+  /// A statement that breaks at its document's breaks when it is too long.
+  mutating func line(_ indent: Int, _ doc: Doc) {
+    text += String(repeating: "  ", count: indent) + doc.render(indent: 2 * indent, width: options.lineLength) + "\n"
+  }
+
+  /// `// text` lines, broken at spaces to fit.
+  mutating func comment(_ indent: Int, _ s: String) {
+    let room = max(20, options.lineLength - 2 * indent - 3)
+    guard s.count > room else { return line(indent, s.isEmpty ? "//" : "// " + s) }
+    var current = ""
+    for word in s.split(separator: " ", omittingEmptySubsequences: false) {
+      if !current.isEmpty && current.count + 1 + word.count > room {
+        line(indent, "// " + current)
+        current = String(word)
+      } else {
+        current += (current.isEmpty ? "" : " ") + word
+      }
+    }
+    line(indent, current.isEmpty ? "//" : "// " + current)
+  }
+
+  /// A declaration with its trailing comment, or with the comment on the
+  /// lines above when the two do not fit on one line.
+  mutating func declaration(_ indent: Int, _ s: String, comment text: String?) {
+    guard let text else { return line(indent, s) }
+    if 2 * indent + s.count + 5 + text.count <= options.lineLength {
+      line(indent, s + "  // " + text)
+    } else {
+      comment(indent, text)
+      line(indent, s)
+    }
+  }
+
+  /// The continuation of a broken statement.
+  func continued(_ docs: [Doc]) -> Doc { .nest(options.continuationIndent, docs) }
 
   func typeText(_ type: HWType) -> String {
     let sign = type.signed ? " signed" : ""
@@ -41,8 +84,8 @@ private struct ModuleText {
   }
 
   mutating func emit(header: [String]) {
-    for h in header { line(0, "// \(h)") }
-    for c in module.comment { line(0, c.isEmpty ? "//" : "// \(c)") }
+    for h in header { comment(0, h) }
+    for c in module.comment { comment(0, c) }
     let ports = module.ports
     let params = module.parameters
     if params.isEmpty {
@@ -59,8 +102,7 @@ private struct ModuleText {
     let declWidth = decls.map(\.count).max() ?? 0
     for (i, p) in ports.enumerated() {
       let comma = i == ports.count - 1 ? "" : ","
-      let comment = p.comment.map { "  // \($0)" } ?? ""
-      line(1, decls[i].rightPadded(to: declWidth) + " " + names.signals[p.id.index] + comma + comment)
+      declaration(1, decls[i].rightPadded(to: declWidth) + " " + names.signals[p.id.index] + comma, comment: p.comment)
     }
     line(0, ");")
     emitDeclarations()
@@ -79,10 +121,9 @@ private struct ModuleText {
     line(0, "")
     let width = internals.map { typeText($0.type).count }.max() ?? 0
     for s in internals {
-      let comment = s.comment.map { "  // \($0)" } ?? ""
       // A register's comment is printed once, on its state half.
-      let shown = s.kind == .registerNext ? "" : comment
-      line(1, typeText(s.type).rightPadded(to: width) + " " + names.signals[s.id.index] + ";" + shown)
+      let shown = s.kind == .registerNext ? nil : s.comment
+      declaration(1, typeText(s.type).rightPadded(to: width) + " " + names.signals[s.id.index] + ";", comment: shown)
     }
     for (i, m) in module.memories.enumerated() {
       line(1, "\(typeText(m.type)) \(names.memories[i]) [\(m.depth)];")
@@ -93,7 +134,7 @@ private struct ModuleText {
     guard !module.assigns.isEmpty else { return }
     line(0, "")
     for a in module.assigns {
-      line(1, "assign \(names.signals[a.target.index]) = \(expr(a.value, context: 0));")
+      line(1, .seq([.text("assign \(names.signals[a.target.index]) = "), continued([expr(a.value, context: 0)]), .text(";")]))
     }
   }
 
@@ -108,13 +149,13 @@ private struct ModuleText {
     for statement in statements {
       switch statement {
       case .assign(let target, let value, _):
-        line(indent, "\(names.signals[target.index]) = \(expr(value, context: 0));")
+        line(indent, .seq([.text("\(names.signals[target.index]) = "), continued([expr(value, context: 0)]), .text(";")]))
       case .ifElse(let condition, let thenBody, var elseBody, _):
-        line(indent, "if (\(expr(condition, context: 0))) begin")
+        line(indent, .seq([.text("if ("), continued([expr(condition, context: 0)]), .text(") begin")]))
         emitStatements(thenBody, indent: indent + 1)
         // Print `else if` chains flat.
         while elseBody.count == 1, case .ifElse(let c, let t, let e, _) = elseBody[0] {
-          line(indent, "end else if (\(expr(c, context: 0))) begin")
+          line(indent, .seq([.text("end else if ("), continued([expr(c, context: 0)]), .text(") begin")]))
           emitStatements(t, indent: indent + 1)
           elseBody = e
         }
@@ -124,9 +165,10 @@ private struct ModuleText {
         }
         line(indent, "end")
       case .caseOf(let subject, let items, let defaultBody, _):
-        line(indent, "unique case (\(expr(subject, context: 0)))")
+        line(indent, .seq([.text("unique case ("), continued([expr(subject, context: 0)]), .text(")")]))
         for item in items {
-          line(indent + 1, item.values.map(literal).joined(separator: ", ") + ": begin")
+          let labels = Doc.fill(item.values.map { .text(literal($0)) }, separator: ",")
+          line(indent + 1, .seq([continued([labels]), .text(": begin")]))
           emitStatements(item.body, indent: indent + 2)
           line(indent + 1, "end")
         }
@@ -170,8 +212,9 @@ private struct ModuleText {
     for w in module.memoryWrites {
       line(0, "")
       line(1, "always_ff @(posedge \(names.signals[clock.index])) begin")
-      line(2, "if (\(expr(w.enable, context: 0))) begin")
-      line(3, "\(names.memories[w.memory.index])[\(expr(w.address, context: 0))] <= \(expr(w.data, context: 0));")
+      line(2, .seq([.text("if ("), continued([expr(w.enable, context: 0)]), .text(") begin")]))
+      let target = Doc.seq([.text(names.memories[w.memory.index] + "["), expr(w.address, context: 0), .text("] <= ")])
+      line(3, .seq([target, continued([expr(w.data, context: 0)]), .text(";")]))
       line(2, "end")
       line(1, "end")
     }
@@ -186,7 +229,7 @@ private struct ModuleText {
     let width = ports.map(\.name.count).max() ?? 0
     for (i, p) in ports.enumerated() {
       let comma = i == ports.count - 1 ? "" : ","
-      line(2, ".\(p.name.rightPadded(to: width)) (\(expr(byPort[p.name]!, context: 0)))\(comma)")
+      line(2, .seq([.text(".\(p.name.rightPadded(to: width)) ("), continued([expr(byPort[p.name]!, context: 0)]), .text(")\(comma)")]))
     }
     line(1, ");")
   }
@@ -213,12 +256,20 @@ private struct ModuleText {
     return "\(w)'h" + hexDigits(l)
   }
 
+  /// Hex digits, grouped by four from the right when there are more than
+  /// eight. The options may drop the leading zeros of literals wider than 64
+  /// bits (a sized literal zero-extends); narrower ones keep every digit, so
+  /// tables of them stay aligned.
   func hexDigits(_ l: Literal) -> String {
     let digits = (l.type.width + 3) / 4
+    func nibble(_ i: Int) -> UInt64 { (l.words[(i * 4) / 64] >> UInt64((i * 4) % 64)) & 0xF }
+    var top = digits - 1
+    if options.trimLiteralZeros && l.type.width > 64 {
+      while top > 0 && nibble(top) == 0 { top -= 1 }
+    }
     var s = ""
-    for i in stride(from: digits - 1, through: 0, by: -1) {
-      let nibble = (l.words[(i * 4) / 64] >> UInt64((i * 4) % 64)) & 0xF
-      s += String(nibble, radix: 16)
+    for i in stride(from: top, through: 0, by: -1) {
+      s += String(nibble(i), radix: 16)
       if i > 0 && i % 4 == 0 && digits > 8 { s += "_" }
     }
     return s
@@ -247,43 +298,104 @@ private struct ModuleText {
     }
   }
 
+  /// The operator kinds whose mixing `PrinterOptions.parenthesizeMixedOperators` spells out.
+  enum OperatorKind { case logical, bitwise, comparison, arithmetic }
+
+  static func kind(_ op: BinaryOp) -> OperatorKind {
+    if op.isLogical { return .logical }
+    if op.isComparison { return .comparison }
+    switch op {
+    case .and, .or, .xor: return .bitwise
+    default: return .arithmetic
+    }
+  }
+
+  /// Whether an operand built with `inner` under `outer` reads ambiguously:
+  /// `&&` in `||`, `&` in `|` or `&&`, a comparison or sum in `&`, `a < b == c`.
+  static func mixes(_ inner: BinaryOp, under outer: BinaryOp) -> Bool {
+    guard inner != outer else { return false }
+    switch (kind(outer), kind(inner)) {
+    case (.logical, .logical), (.logical, .bitwise), (.bitwise, _), (.comparison, .comparison): return true
+    default: return false
+    }
+  }
+
+  func parenthesized(_ d: Doc) -> Doc { .seq([.text("("), .nest(2, [d]), .text(")")]) }
+
+  /// `prefix` + `d` + `suffix`, the inside nested as a continuation.
+  func call(_ prefix: String, _ d: Doc, _ suffix: String = ")") -> Doc { .seq([.text(prefix), .nest(2, [d]), .text(suffix)]) }
+
+  /// One operand of a binary operator.
+  func operand(_ e: Expr, of op: BinaryOp, context: Int) -> Doc {
+    if options.parenthesizeMixedOperators, case .binary(let inner, _, _) = e.node, Self.mixes(inner, under: op) {
+      return parenthesized(expr(e, context: 0))
+    }
+    return expr(e, context: context)
+  }
+
+  /// A shift amount: sized to index the operand (`5'd3` for 32 bits) unless the options say otherwise.
+  func shiftAmount(_ amount: Int, operandWidth: Int) -> String {
+    guard options.sizedShiftAmounts else { return "\(amount)" }
+    func bits(_ v: Int) -> Int { v <= 1 ? 1 : Int.bitWidth - (v - 1).leadingZeroBitCount }
+    let width = max(bits(operandWidth), bits(amount + 1))
+    return "\(width)'d\(amount)"
+  }
+
   /// Prints `e` for a position of binding strength `context`; parentheses go
-  /// in only where the operator would otherwise bind wrongly.
-  func expr(_ e: Expr, context: Int) -> String {
-    func wrap(_ s: String, _ precedence: Int) -> String { precedence < context ? "(\(s))" : s }
+  /// in where the operator would otherwise bind wrongly, and where operators
+  /// of different kinds meet when the options ask for it.
+  func expr(_ e: Expr, context: Int) -> Doc {
+    func wrap(_ d: Doc, _ precedence: Int) -> Doc { precedence < context ? parenthesized(d) : d }
     switch e.node {
-    case .signal(let id): return names.signals[id.index]
-    case .parameter(let name): return name
-    case .literal(let l): return literal(l)
+    case .signal(let id): return .text(names.signals[id.index])
+    case .parameter(let name): return .text(name)
+    case .literal(let l): return .text(literal(l))
     case .unary(let op, let a):
       // Yosys 0.23 reads `-9'(x)` as a cast to size -9: parenthesize the
       // operands that print as size casts.
       let operand = expr(a, context: 100)
-      return Self.printsAsSizeCast(a) ? "\(op.rawValue)(\(operand))" : "\(op.rawValue)\(operand)"
+      return Self.printsAsSizeCast(a) ? call("\(op.rawValue)(", operand) : .seq([.text(op.rawValue), operand])
     case .binary(let op, let a, let b):
       let p = Self.precedence(op)
-      // Left-associative: the right operand needs parentheses at equal strength.
-      return wrap("\(expr(a, context: p)) \(op.rawValue) \(expr(b, context: p + 1))", p)
+      // A left-associative chain of one operator prints flat, breaking before an operator.
+      var operands = [b]
+      var head = a
+      while case .binary(let inner, let x, let y) = head.node, inner == op {
+        operands.append(y)
+        head = x
+      }
+      var docs = [operand(head, of: op, context: p)]
+      for o in operands.reversed() {
+        // Left-associative: the right operand needs parentheses at equal strength.
+        docs.append(.group([.space, .text(op.rawValue + " "), operand(o, of: op, context: p + 1)]))
+      }
+      return wrap(.seq(docs), p)
     case .shift(let op, let a, let amount):
-      return wrap("\(expr(a, context: 61)) \(op.rawValue) \(amount)", 60)
+      let value = expr(a, context: options.parenthesizeMixedOperators ? 100 : 61)
+      return wrap(.seq([value, .text(" \(op.rawValue) \(shiftAmount(amount, operandWidth: a.width))")]), 60)
     case .slice(let a, let high, let low):
-      return high == low ? "\(expr(a, context: 100))[\(high)]" : "\(expr(a, context: 100))[\(high):\(low)]"
+      return .seq([expr(a, context: 100), .text(high == low ? "[\(high)]" : "[\(high):\(low)]")])
     case .concat(let parts):
-      return "{" + parts.map { expr($0, context: 0) }.joined(separator: ", ") + "}"
+      return call("{", .fill(parts.map { expr($0, context: 0) }, separator: ","), "}")
     case .replicate(let count, let a):
-      return "{\(count){\(expr(a, context: 0))}}"
+      return call("{\(count){", expr(a, context: 0), "}}")
     case .mux(let c, let a, let b):
-      return wrap("\(expr(c, context: 11)) ? \(expr(a, context: 11)) : \(expr(b, context: 10))", 10)
+      return wrap(.seq([
+        expr(c, context: 11), .group([.space, .text("? "), expr(a, context: 11)]),
+        .group([.space, .text(": "), expr(b, context: 10)]),
+      ]), 10)
     case .reinterpret(let a, let signed):
-      return "\(signed ? "$signed" : "$unsigned")(\(expr(a, context: 0)))"
+      return call(signed ? "$signed(" : "$unsigned(", expr(a, context: 0))
     case .extend(let a, let width):
-      if a.signed { return "\(width)'(\(expr(a, context: 0)))" }
-      return "{\(width - a.width)'d0, \(expr(a, context: 0))}"
+      if a.signed { return call("\(width)'(", expr(a, context: 0)) }
+      return call("{", .fill([.text("\(width - a.width)'d0"), expr(a, context: 0)], separator: ","), "}")
     case .memoryRead(let id, let address):
-      return "\(names.memories[id.index])[\(expr(address, context: 0))]"
+      return .seq([.text(names.memories[id.index] + "["), expr(address, context: 0), .text("]")])
     case .countOnes(let a):
-      // $countones returns a 32-bit int; the size cast states the real width.
-      return "\(e.width)'($countones(\(expr(a, context: 0))))"
+      // $countones returns a 32-bit int; the size cast states the real width,
+      // and the options cast it to unsigned first (it counts, it is never negative).
+      let count = call("$countones(", expr(a, context: 0))
+      return call("\(e.width)'(", options.unsignedCountOnes ? call("$unsigned(", count) : count)
     }
   }
 }

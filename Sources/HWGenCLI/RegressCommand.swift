@@ -157,7 +157,7 @@ struct Regress: ParsableCommand {
 
 struct Lint: ParsableCommand {
   static let configuration = CommandConfiguration(
-    abstract: "Lint every configuration of the regression matrix: verilator --lint-only -Wall, iverilog -g2012 -Wall, yosys (no latches, no multipliers in the ternary core).",
+    abstract: "Lint every configuration of the regression matrix: verilator --lint-only -Wall, iverilog -g2012 -Wall, verible (lowRISC rules), slang -Weverything, yosys (no latches, no multipliers in the ternary core).",
     discussion: """
       Also lints the Icarus regression bench with each configuration it runs on. Any warning \
       fails the gate (exit status 1). Yosys synthesizes each module once (hierarchy kept), so \
@@ -168,7 +168,7 @@ struct Lint: ParsableCommand {
 
   func run() throws {
     let targets = try matrix.targets()
-    for tool in [ExternalTool.verilator, .iverilog, .yosys] { _ = try tool.locate() }
+    for tool in [ExternalTool.verilator, .iverilog, .yosys, .verible, .slang] { _ = try tool.locate() }
     print("hwgen lint: \(targets.count) configs")
     let clock = Stopwatch()
     let done = Counter()
@@ -179,12 +179,12 @@ struct Lint: ParsableCommand {
     func verdict(_ messages: [String]) -> String { messages.isEmpty ? "clean" : "\(messages.count) warnings" }
     let rows = results.map { r -> [String] in
       [
-        r.target.unit, r.target.spec, verdict(r.verilator), verdict(r.iverilog),
+        r.target.unit, r.target.spec, verdict(r.verilator), verdict(r.iverilog), verdict(r.verible), verdict(r.slang),
         r.synthesis.flatMap { $0.cells.map(String.init) } ?? "-", r.synthesis.map { String($0.latches) } ?? "-",
         r.synthesis.map { String($0.multipliers) } ?? "-", r.testbench.map(verdict) ?? "n/a",
       ]
     }
-    print(Format.table(["unit", "config", "verilator -Wall", "iverilog", "yosys cells", "latches", "multipliers", "icarus bench"], rows))
+    print(Format.table(["unit", "config", "verilator -Wall", "iverilog", "verible", "slang", "yosys cells", "latches", "multipliers", "icarus bench"], rows))
     let failing = results.filter { !$0.problems.isEmpty }
     for result in failing {
       for problem in result.problems { print("\(result.target): \(problem)") }

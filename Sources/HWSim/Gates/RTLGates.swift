@@ -2,7 +2,9 @@ import Foundation
 import HWSupport
 
 /// The quality gates every emitted design must pass: Verilator lint with
-/// `-Wall`, Icarus Verilog compilation, and Yosys synthesis with no latches.
+/// `-Wall`, Icarus Verilog compilation, Yosys synthesis with no latches, and
+/// the style linters verible (lowRISC rules, `lint/verible.rules`) and slang
+/// (`-Weverything`, waivers in `lint/slang.waivers`).
 /// Each writes the files into a fresh temporary directory and runs the tool
 /// there, so gates can run concurrently and leave nothing behind.
 public enum RTLGates {
@@ -41,6 +43,62 @@ public enum RTLGates {
       let result = try ExternalTool.iverilog.run(["-g2012", "-Wall", "-s", files.top, "-o", "design.vvp"] + names, in: dir)
       let lines = result.output.split(separator: "\n").map(String.init).filter { !$0.isEmpty }
       return result.succeeded ? lines : (lines.isEmpty ? ["iverilog exited with \(result.status)"] : lines)
+    }
+  }
+
+  /// The repository's lint configuration: `lint/verible.rules`, `lint/slang.py`, `lint/slang.waivers`.
+  static func lintFile(_ name: String) throws -> URL {
+    guard let url = ProjectFiles.locate("lint/\(name)") else {
+      throw ToolError("lint/\(name) not found (run from the checkout or set HWGEN_HOME)")
+    }
+    return url
+  }
+
+  /// `verible-verilog-lint` findings under the lowRISC rule set of
+  /// `lint/verible.rules` (empty when clean), one line each.
+  public static func veribleLint(_ files: Files) throws -> [String] {
+    let rules = try lintFile("verible.rules")
+    return try withDirectory(files) { dir, names in
+      let result = try ExternalTool.verible.run(["--rules_config=\(rules.path)"] + names, in: dir)
+      let lines = result.output.split(separator: "\n").map(String.init).filter { !$0.isEmpty }
+      return result.succeeded ? lines : (lines.isEmpty ? ["verible-verilog-lint exited with \(result.status)"] : lines)
+    }
+  }
+
+  /// A slang diagnostic the repository accepts, with its reason.
+  public struct SlangWaiver: Sendable {
+    public let diagnostic: String
+    /// Text the message must contain; nil for any message.
+    public let match: String?
+    public let reason: String
+
+    public func covers(_ message: String) -> Bool {
+      message.contains("[-W\(diagnostic)]") && (match.map { message.contains($0) } ?? true)
+    }
+  }
+
+  /// `lint/slang.waivers`: `diagnostic match reason` a line (`*` matches any message), `#` comments.
+  public static func slangWaivers() throws -> [SlangWaiver] {
+    let text = try String(contentsOf: try lintFile("slang.waivers"), encoding: .utf8)
+    return text.split(separator: "\n").compactMap { line -> SlangWaiver? in
+      let fields = line.split(separator: " ", maxSplits: 2).map(String.init)
+      guard !line.hasPrefix("#"), fields.count == 3 else { return nil }
+      return SlangWaiver(diagnostic: fields[0], match: fields[1] == "*" ? nil : fields[1], reason: fields[2])
+    }
+  }
+
+  /// slang's warnings and errors under `-Weverything` (elaboration and
+  /// analysis) that no waiver covers (empty when clean), one line each.
+  public static func slangLint(_ files: Files) throws -> [String] {
+    let driver = try lintFile("slang.py")
+    let waivers = try slangWaivers()
+    return try withDirectory(files) { dir, names in
+      let result = try ExternalTool.slang.run([driver.path, "-Weverything", "--top", files.top] + names, in: dir)
+      let found = result.output.split(separator: "\n").map(String.init)
+        .filter { $0.contains(": warning: ") || $0.contains(": error: ") || $0.hasPrefix("error: ") || $0.hasPrefix("warning: ") }
+      let open = found.filter { message in !waivers.contains { $0.covers(message) } }
+      if !result.succeeded && open.isEmpty { return [result.output] }
+      return open
     }
   }
 

