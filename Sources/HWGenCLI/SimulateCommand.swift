@@ -108,7 +108,7 @@ struct Simulate: ParsableCommand {
       }
     }
     if let text {
-      print("prompt: \(text.debugDescription) (\(promptIDs.count) tokens: \(promptIDs.map(String.init).joined(separator: " "))), \(tokens) tokens to generate")
+      print("prompt: \(text.debugDescription) (\(promptIDs.count) tokens: \(promptIDs.map(String.init).joined(separator: " "))), \(tokens) token\(tokens == 1 ? "" : "s") to generate")
     }
     let build = Stopwatch()
     let sim = try ProgressTicker.around("verilator: building mmfree_accel (cached afterwards)") {

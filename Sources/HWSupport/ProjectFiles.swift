@@ -30,7 +30,9 @@ public enum ProjectFiles {
       }
     }
     ancestors(of: URL(fileURLWithPath: FileManager.default.currentDirectoryPath, isDirectory: true))
-    ancestors(of: URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath().deletingLastPathComponent())
+    if let executable = Bundle.main.executableURL {
+      ancestors(of: executable.resolvingSymlinksInPath().deletingLastPathComponent())
+    }
     return roots
   }
 }
