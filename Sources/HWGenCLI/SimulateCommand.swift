@@ -143,16 +143,16 @@ struct Simulate: ParsableCommand {
     if let continuation, let text {
       print("text: \(text.debugDescription) -> \(continuation.debugDescription)")
     }
+    let logitsArray = NumPyArray(logits: report.logits)
     if let referenceLogits {
-      let logits = NumPyArray(logits: report.logits)
-      let ours = (0..<logits.rows).map { Array(logits.row($0)) }
+      let ours = (0..<logitsArray.rows).map { Array(logitsArray.row($0)) }
       let rows = (0..<referenceLogits.rows).map { Array(referenceLogits.row($0)) }
       do {
         report.reference = try LogitComparison(ours: ours, reference: rows, promptLength: promptIDs.count, source: reference!)
       } catch { throw SimulateError("\(error)") }
     }
     if let logits {
-      try NumPyArray(logits: report.logits).write(to: URL(fileURLWithPath: logits))
+      try logitsArray.write(to: URL(fileURLWithPath: logits))
     }
     var resourcesLine: String?
     if power {

@@ -128,7 +128,7 @@ struct Synth: ParsableCommand {
       print("\(r.top) (lanes \(lanes)), \(flow.command): \(r.resources.luts) \(flow.lutUnit), \(r.resources.flipFlops) FFs, \(Format.significant(r.resources.blockRAMBlocks, 4)) \(flow.blockRAMUnit), \(r.resources.dsps) DSPs")
       return RecordedSynthesis.Entry(flow: flow.kind, yosys: yosys, result: r)
     }
-    try FileOutput.writeAtomically(try RecordedSynthesis(entries: entries, file: file).jsonData(), to: file)
+    try FileOutput.writeAtomically(try RecordedSynthesis(entries: entries).jsonData(), to: file)
     print("recorded: \(file.path)")
     FileHandle.standardError.write(Data("wall: \(Format.seconds(clock.seconds))\n".utf8))
   }

@@ -55,6 +55,4 @@ public final class ProgressTicker: @unchecked Sendable {
     defer { ticker.finish() }
     return try body()
   }
-
-  deinit { finish() }
 }

@@ -22,8 +22,7 @@ public struct RecordedSynthesis: Codable, Sendable {
   }
 
   public var entries: [Entry]
-  /// Where the record was read from or goes to, and how reports name it (not stored).
-  public var file: URL = URL(fileURLWithPath: "synthesis.json")
+  /// How reports name the record: its path (not stored).
   public var displayName = "synthesis.json"
 
   enum CodingKeys: String, CodingKey { case entries }
@@ -36,10 +35,8 @@ public struct RecordedSynthesis: Codable, Sendable {
     return record
   }
 
-  public init(entries: [Entry], file: URL) {
+  public init(entries: [Entry]) {
     self.entries = entries
-    self.file = file
-    displayName = file.path
   }
 
   public init(contentsOf file: URL) throws {
@@ -48,7 +45,6 @@ public struct RecordedSynthesis: Codable, Sendable {
     do { self = try JSONDecoder().decode(RecordedSynthesis.self, from: data) } catch {
       throw ToolError("\(file.path) is not a synthesis record: \(error)")
     }
-    self.file = file
     displayName = file.path
   }
 
