@@ -7,7 +7,12 @@ import PackageDescription
 //   HWSpec       configs and number formats shared by generators, golden model and testbench
 //   HWGenerators accelerator generators written in the DSL
 //   HWGolden     bit-exact software golden models
-//   HWSim        Verilator bridge and testbenches
+//   HWSimFiles   the top-level Sim/ folder as resources: the Verilator shim's C++ and the
+//                Icarus bench templates (SwiftPM does not compile them)
+//   HWVerilator  Verilator bridge: build specs, the content-addressed build cache, the shim,
+//                VerilatedModel; depends on nothing but support code and Sim/
+//   HWSim        testbenches on the bridge: accelerator simulation, unit and core benches
+//   HWTools      regress, RTL gates (lint), synthesis, the Icarus bench
 //   HWReport     text reports, benchmarks output and the power model
 //   HWGenCLI     the subcommands
 let package = Package(
@@ -25,12 +30,23 @@ let package = Package(
     .target(name: "HWSpec", resources: [.copy("Profiles")]),
     .target(name: "HWGenerators", dependencies: ["HWDSL", "HWSpec"]),
     .target(name: "HWGolden", dependencies: ["HWSpec", "HWSupport"]),
-    .target(name: "HWSim", dependencies: ["HWDSL", "HWGenerators", "HWGolden", "HWReport", "HWSpec", "HWSupport"]),
+    .target(
+      name: "HWSimFiles", path: "Sim", sources: ["SimFiles.swift"],
+      resources: [.copy("verilator"), .copy("icarus")]),
+    .target(name: "HWVerilator", dependencies: ["HWSimFiles", "HWSupport"]),
+    .target(
+      name: "HWSim",
+      dependencies: ["HWVerilator", "HWDSL", "HWGenerators", "HWGolden", "HWReport", "HWSpec", "HWSupport"]),
+    .target(
+      name: "HWTools",
+      dependencies: [
+        "HWSim", "HWVerilator", "HWSimFiles", "HWDSL", "HWGenerators", "HWGolden", "HWReport", "HWSpec", "HWSupport",
+      ]),
     .target(name: "HWReport", dependencies: ["HWSpec"]),
     .target(
       name: "HWGenCLI",
       dependencies: [
-        "HWDSL", "HWGenerators", "HWGolden", "HWSim", "HWReport", "HWSupport",
+        "HWDSL", "HWGenerators", "HWGolden", "HWSim", "HWTools", "HWVerilator", "HWReport", "HWSupport",
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
       ]),
     .executableTarget(name: "hwgen", dependencies: ["HWGenCLI"]),
@@ -38,10 +54,13 @@ let package = Package(
     .testTarget(name: "HWGoldenTests", dependencies: ["HWGolden", "HWSpec", "HWSupport"]),
     .testTarget(
       name: "HWSimTests",
-      dependencies: ["HWSim", "HWDSL", "HWGenerators", "HWGolden", "HWReport", "HWSpec", "HWSupport"]),
+      dependencies: [
+        "HWSim", "HWTools", "HWVerilator", "HWSimFiles", "HWDSL", "HWGenerators", "HWGolden", "HWReport", "HWSpec",
+        "HWSupport",
+      ]),
     .testTarget(name: "HWGenCLITests", dependencies: ["HWGenCLI", "HWGolden", "HWSpec", "HWSupport"]),
     .testTarget(
       name: "HWReportTests",
-      dependencies: ["HWReport", "HWSim", "HWGenerators", "HWSpec", "HWSupport"]),
+      dependencies: ["HWReport", "HWSim", "HWTools", "HWGenerators", "HWSpec", "HWSupport"]),
   ]
 )

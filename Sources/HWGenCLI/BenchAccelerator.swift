@@ -6,6 +6,7 @@ import HWReport
 import HWSim
 import HWSpec
 import HWSupport
+import HWVerilator
 
 /// Tokens/s of the whole accelerator against its memory roofline, per device,
 /// lanes and weight-FIFO size, measured in one run: the performance targets

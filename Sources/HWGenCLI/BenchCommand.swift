@@ -5,6 +5,7 @@ import HWReport
 import HWSim
 import HWSpec
 import HWSupport
+import HWVerilator
 
 struct Bench: ParsableCommand {
   static let configuration = CommandConfiguration(

@@ -5,6 +5,7 @@ import HWReport
 import HWSim
 import HWSpec
 import HWSupport
+import HWVerilator
 
 struct Core: ParsableCommand {
   static let configuration = CommandConfiguration(

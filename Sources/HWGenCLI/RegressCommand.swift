@@ -2,7 +2,9 @@ import ArgumentParser
 import Foundation
 import HWReport
 import HWSim
+import HWTools
 import HWSupport
+import HWVerilator
 
 /// Which simulators `hwgen regress` runs.
 enum SimulatorChoice: String, ExpressibleByArgument, CaseIterable {

@@ -4,8 +4,10 @@ import HWGenerators
 import HWGolden
 import HWReport
 import HWSim
+import HWTools
 import HWSpec
 import HWSupport
+import HWVerilator
 
 struct Simulate: ParsableCommand {
   static let configuration = CommandConfiguration(

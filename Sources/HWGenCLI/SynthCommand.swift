@@ -3,6 +3,7 @@ import Foundation
 import HWGenerators
 import HWReport
 import HWSim
+import HWTools
 import HWSpec
 import HWSupport
 

@@ -3,6 +3,7 @@ import HWGenerators
 import HWSim
 import HWSpec
 import HWSupport
+import HWTools
 import Testing
 
 /// A fresh cache directory, removed afterwards.

@@ -4,6 +4,7 @@ import HWGolden
 import HWReport
 import HWSim
 import HWSpec
+import HWTools
 import Testing
 
 /// The power estimate end to end: activity counted by the simulated RTL,

@@ -4,6 +4,7 @@ import HWGolden
 import HWSim
 import HWSpec
 import HWSupport
+import HWTools
 import Testing
 
 /// Builds the accelerator's unit libraries once at a time (parallel tests

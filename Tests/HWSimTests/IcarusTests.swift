@@ -6,6 +6,8 @@ import HWSupport
 import Testing
 
 @testable import HWSim
+@testable import HWTools
+@testable import HWVerilator
 
 /// The Icarus Verilog bench: the same seeded workloads as the Verilator runs,
 /// and both simulators must agree with the golden model (and so with each other).

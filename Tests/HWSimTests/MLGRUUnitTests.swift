@@ -5,6 +5,8 @@ import HWGolden
 import HWSim
 import HWSpec
 import HWSupport
+import HWTools
+import HWVerilator
 import Testing
 
 /// Builds each MLGRU configuration's Verilated library once per test process

@@ -4,6 +4,8 @@ import HWGenerators
 import HWSim
 import HWSpec
 import HWSupport
+import HWTools
+import HWVerilator
 import Testing
 
 let gateConfigs = [

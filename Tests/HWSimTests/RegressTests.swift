@@ -5,6 +5,7 @@ import HWSupport
 import Testing
 
 @testable import HWSim
+@testable import HWTools
 
 /// The regression runner: the `make test` slice of the matrix on both
 /// simulators, the workloads, the --configs syntax, the reports, the lint gate.

@@ -3,6 +3,7 @@ import HWGolden
 import HWSim
 import HWSpec
 import HWSupport
+import HWVerilator
 import Testing
 
 /// Builds each configuration's Verilated library once per test process;

@@ -3,6 +3,8 @@ import HWSim
 import HWSupport
 import Testing
 
+@testable import HWVerilator
+
 /// Designs and builds shared by the bridge tests. Each Verilator build costs seconds, so a
 /// design is built once per run, into a cache root of its own (never the user's cache).
 private enum Bridge {
@@ -80,6 +82,46 @@ private enum Bridge {
           """)
     ],
     ports: [.input("clk_i"), .input("mode_i", width: 3), .output("count_o", width: 8)])
+
+  /// Concurrent assertions in the form the generated RTL uses (clocked, disabled in reset,
+  /// labeled); `mode_i` picks which one fails when the count reaches 5. Verilator reports
+  /// the line of the property expression.
+  static let assertionProbeSpec = VerilatorBuildSpec(
+    topModule: "assertion_probe",
+    sources: [
+      .init(
+        fileName: "assertion_probe.sv",
+        text: """
+          // Fails one of two concurrent assertions when the count reaches 5.
+          module assertion_probe (
+            input  logic       clk_i,
+            input  logic       rst_ni,
+            input  logic [1:0] mode_i,
+            output logic [7:0] count_o
+          );
+            logic [7:0] count_q;
+
+            always_ff @(posedge clk_i) begin
+              if (!rst_ni) count_q <= 8'd0;
+              else         count_q <= count_q + 8'd1;
+            end
+
+            assign count_o = count_q;
+
+          `ifndef SYNTHESIS
+            // No action block: Verilator names the assertion by its label.
+            CountNeverFive_A: assert property (@(posedge clk_i) disable iff (!rst_ni)
+              !(mode_i == 2'd1 && count_q == 8'd5));
+            // With an action block: the message is the design's.
+            CountNeverFiveMsg_A: assert property (@(posedge clk_i) disable iff (!rst_ni)
+              !(mode_i == 2'd2 && count_q == 8'd5))
+              else $error("count reached %0d", count_q);
+          `endif
+          endmodule
+
+          """)
+    ],
+    ports: [.input("clk_i"), .input("rst_ni"), .input("mode_i", width: 2), .output("count_o", width: 8)])
 
   static func counterSpec(trace: VerilatorBuildSpec.TraceFormat? = nil) -> VerilatorBuildSpec {
     VerilatorBuildSpec(
@@ -321,6 +363,57 @@ struct VerilatorBridgeTests {
     let fresh = try VerilatedModel(library: library)
     try fresh.step(300)
     #expect(fresh.get(try fresh.port("count_o")) == 300 % 256)
+  }
+
+  @Test(
+    "a failing concurrent assertion ends step with an error naming it",
+    arguments: [
+      (mode: 1, expected: SimulationError.fatal(
+        "assertion_probe.sv:19: Assertion failed in TOP.assertion_probe.CountNeverFive_A: 'assert' failed.")),
+      (mode: 2, expected: .fatal(
+        "assertion_probe.sv:24: Assertion failed in TOP.assertion_probe.CountNeverFiveMsg_A: count reached 5")),
+    ])
+  func concurrentAssertionFails(mode: Int, expected: SimulationError) throws {
+    #expect(VerilatorBuildSpec.defaultVerilatorFlags.contains("--assert"))
+    let library = try Bridge.cache.library(for: Bridge.assertionProbeSpec)
+    let model = try VerilatedModel(library: library)
+    let resetN = try model.port("rst_ni"), modeIn = try model.port("mode_i"), count = try model.port("count_o")
+    // In reset the count sits at 0 and the assertion is disabled.
+    model.set(modeIn, UInt64(mode))
+    try model.applyReset(resetN, idle: [], cycles: 8)
+    #expect(model.get(count) == 0)
+    #expect(throws: expected) { try model.step(100) }
+    // Eight edges in reset; the edge that samples count_q == 5 is the sixth after release.
+    #expect(model.cycle == 8 + 6)
+    #expect(throws: expected) { try model.step() }
+
+    // The same library with the assertion not provoked runs on.
+    let fresh = try VerilatedModel(library: library)
+    try fresh.applyReset(try fresh.port("rst_ni"), idle: [], cycles: 2)
+    try fresh.step(300)
+    #expect(fresh.get(try fresh.port("count_o")) == 300 % 256)
+  }
+
+  @Test("the shim is Sim/verilator's files, and their bytes are part of the cache key")
+  func shimFilesAreInTheKey() throws {
+    let files = try VerilatorShim.files()
+    #expect(files.contents.map(\.name) == ["hw_shim.h", "hw_shim.cpp", "hw_runtime.cpp"])
+    let header = String(decoding: files.contents[0].data, as: UTF8.self)
+    #expect(header.contains("#define HW_SHIM_ABI_VERSION \(VerilatorShim.abiVersion)\n"))
+    #expect(files.digest.count == 64)
+
+    let built = try Bridge.portWidths.get()
+    let toolchain = try VerilatorToolchain.current()
+    let spec = Bridge.portWidthsSpec
+    #expect(VerilatorBuildCache.key(for: spec, toolchain: toolchain, shimDigest: files.digest) == built.key)
+    #expect(VerilatorBuildCache.key(for: spec, toolchain: toolchain, shimDigest: String(repeating: "0", count: 64)) != built.key)
+
+    // The generated part is only the design's names and switches.
+    let design = VerilatorShim.designHeader(for: Bridge.counterSpec(trace: .fst), key: "k")
+    #expect(design.contains("#define HW_TOP_CLASS Vcounter\n"))
+    #expect(design.contains("#define HW_CLOCK clk_i\n"))
+    #expect(design.contains("#define HW_TRACE_FST 1\n"))
+    #expect(design.contains("  INPUT(2, step_i, 8) \\\n  OUTPUT(3, count_o, 8) \\\n"))
   }
 
   @Test("VCD tracing writes the port names and value changes")

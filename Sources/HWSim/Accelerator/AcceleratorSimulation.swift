@@ -2,6 +2,7 @@ import Foundation
 import HWGenerators
 import HWGolden
 import HWSpec
+import HWVerilator
 
 /// Where a token's cycles went, from the accelerator's performance counters.
 /// Every counted cycle is in exactly one bucket.

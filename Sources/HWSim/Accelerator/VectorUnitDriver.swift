@@ -1,6 +1,7 @@
 import Foundation
 import HWGenerators
 import HWSpec
+import HWVerilator
 
 /// The Verilated `vector_unit`, out of reset, with its stream driver.
 public final class VectorUnitSimulation {

@@ -2,6 +2,7 @@ import Foundation
 import HWDSL
 import HWGenerators
 import HWSpec
+import HWVerilator
 
 extension SimPort {
   /// The simulation ports of a finished module, in declaration order.

@@ -1,6 +1,7 @@
 import HWGolden
 import HWSpec
 import HWSupport
+import HWVerilator
 
 /// One mat-vec for the core: a ternary matrix and the int8 vector it multiplies.
 public struct TernaryCoreJob: Sendable {
@@ -77,6 +78,12 @@ public struct TernaryCoreRun: Sendable {
   public var outputs: [[Int64]]
   public var cycles: Int
   public var beats: Int
+
+  public init(outputs: [[Int64]], cycles: Int, beats: Int) {
+    self.outputs = outputs
+    self.cycles = cycles
+    self.beats = beats
+  }
 }
 
 public struct TestbenchError: Error, CustomStringConvertible {

@@ -4,6 +4,7 @@ import HWGenerators
 import HWGolden
 import HWSpec
 import HWSupport
+import HWVerilator
 
 /// One vector operation for the MLGRU unit: what goes on its input stream.
 public struct MLGRUUnitOperation: Sendable {

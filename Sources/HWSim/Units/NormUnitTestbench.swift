@@ -3,6 +3,7 @@ import HWDSL
 import HWGenerators
 import HWSpec
 import HWSupport
+import HWVerilator
 
 // MARK: Workload
 

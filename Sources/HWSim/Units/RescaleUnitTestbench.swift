@@ -3,6 +3,7 @@ import HWDSL
 import HWGenerators
 import HWSpec
 import HWSupport
+import HWVerilator
 
 /// One output vector for the rescale unit: accumulators and the vector's scale.
 public struct RescaleJob: Sendable {

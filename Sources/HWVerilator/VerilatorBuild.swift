@@ -3,7 +3,8 @@ import HWSupport
 
 /// One build of a Verilated shared library in a private directory:
 /// `verilator --cc`, a check of the design's ports against the spec, then the model, the
-/// shim and Verilator's runtime compiled and linked into one `-fPIC -shared` library.
+/// shim (`Sim/verilator/hw_shim.cpp` with the design's `hw_design.h`) and Verilator's
+/// runtime compiled and linked into one `-fPIC -shared` library.
 ///
 /// Compile time is mostly header parsing, so the model's files are compiled as one or two
 /// unity translation units (hot code with the shim, slow code at `-O0`), two compiler
@@ -62,8 +63,10 @@ struct VerilatorBuild {
     // 3. Compile the model, shim and runtime; link.
     let classes = try VerilatedClasses(
       makefile: String(contentsOf: objectDirectory.appendingPathComponent(prefix + "_classes.mk"), encoding: .utf8))
-    try Data(VerilatorShim.source(for: spec, key: key).utf8)
-      .write(to: objectDirectory.appendingPathComponent(VerilatorShim.fileName))
+    let shim = try VerilatorShim.files()
+    for file in shim.contents { try file.data.write(to: objectDirectory.appendingPathComponent(file.name)) }
+    try Data(VerilatorShim.designHeader(for: spec, key: key).utf8)
+      .write(to: objectDirectory.appendingPathComponent(VerilatorShim.designHeaderName))
     // The runtime's flags must not depend on the design: of the VM_* switches it only reads
     // VM_SC (VM_TRACE just defines the compatibility macro WAVES), so one set of runtime
     // objects serves traced and untraced designs alike.
@@ -75,10 +78,10 @@ struct VerilatorBuild {
     let modelFlags = runtimeFlags + ["-I", objectDirectory.path] + classes.defines
 
     var jobs: [CompileJob] = []
-    let (runtimeJobs, runtimeObjects, runtimeCached) = try runtime(classes: classes, flags: runtimeFlags)
+    let (runtimeJobs, runtimeObjects, runtimeCached) = try runtime(classes: classes, flags: runtimeFlags, shim: shim)
     jobs += runtimeJobs
     for (index, group) in Self.split(classes.fast, sizes: sizes(classes.fast)).enumerated() {
-      let units = (index == 0 ? [VerilatorShim.fileName] : []) + group.map { $0 + ".cpp" }
+      let units = (index == 0 ? [VerilatorShim.sourceName] : []) + group.map { $0 + ".cpp" }
       jobs.append(try unity("hw_unity_fast\(index)", units, flags: modelFlags))
     }
     if !classes.slow.isEmpty {
@@ -94,7 +97,7 @@ struct VerilatorBuild {
       // Perhaps a damaged cached runtime object: compile those objects again, once.
       log += "$ \(toolchain.cxx) \(link.joined(separator: " "))\n\(linked.output)\nrecompiling the runtime objects\n"
       for object in runtimeObjects { try? FileManager.default.removeItem(at: object) }
-      let (again, _, _) = try runtime(classes: classes, flags: runtimeFlags)
+      let (again, _, _) = try runtime(classes: classes, flags: runtimeFlags, shim: shim)
       log += try compile(again)
       linked = try ProcessResult.run(toolchain.cxx, link, in: objectDirectory)
     }
@@ -123,8 +126,10 @@ struct VerilatorBuild {
   }
 
   /// Cached runtime objects, and jobs for the missing ones.
-  private func runtime(classes: VerilatedClasses, flags: [String]) throws -> ([CompileJob], [URL], Bool) {
-    let digest = SHA256.hex("\(toolchain.fingerprint)\nshim \(VerilatorShim.version)\n\(flags.joined(separator: "\n"))")
+  private func runtime(
+    classes: VerilatedClasses, flags: [String], shim: VerilatorShim.Files
+  ) throws -> ([CompileJob], [URL], Bool) {
+    let digest = SHA256.hex("\(toolchain.fingerprint)\nshim \(shim.digest)\n\(flags.joined(separator: "\n"))")
     let directory = runtimeDirectory.appendingPathComponent(String(digest.prefix(32)))
     try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
     var jobs: [CompileJob] = []
@@ -135,9 +140,9 @@ struct VerilatorBuild {
       objects.append(object)
       if Self.looksLikeObject(object) { continue }
       allCached = false
-      let wrapper = objectDirectory.appendingPathComponent("hw_\(name).cpp")
-      try Data(VerilatorShim.runtimeWrapper(for: name).utf8).write(to: wrapper)
-      jobs.append(CompileJob(arguments: flags + ["-c", wrapper.path], output: object, isRuntime: true))
+      let wrapper = objectDirectory.appendingPathComponent(VerilatorShim.runtimeSourceName)
+      let arguments = flags + [VerilatorShim.runtimeDefine(for: name), "-c", wrapper.path]
+      jobs.append(CompileJob(arguments: arguments, output: object, isRuntime: true))
     }
     return (jobs, objects, allCached)
   }

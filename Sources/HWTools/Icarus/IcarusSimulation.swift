@@ -1,7 +1,9 @@
 import Foundation
 import HWGenerators
+import HWSim
 import HWSpec
 import HWSupport
+import HWVerilator
 
 /// What the Icarus bench reported for one run.
 public struct IcarusRun: Sendable {

@@ -1,7 +1,9 @@
 import HWGenerators
 import HWGolden
+import HWSim
 import HWSpec
 import HWSupport
+import HWVerilator
 
 /// A self-checking SystemVerilog testbench for the ternary core, for simulators
 /// other than Verilator (Icarus Verilog).

@@ -1,5 +1,6 @@
 import Foundation
 import HWSupport
+import HWVerilator
 
 /// One design to synthesize: a top module and its sources.
 public struct SynthesisJob: Sendable {

@@ -1,3 +1,4 @@
+import HWSim
 /// The deterministic parts of a regression's results: per-target summary rows
 /// and JUnit XML. Neither contains a timing, a date or a host name, so two runs
 /// of the same matrix give byte-identical reports.

@@ -205,7 +205,7 @@ final class SharedLibrary {
   }
 }
 
-/// The shim's C functions (see `VerilatorShim`).
+/// The shim's C functions, as `Sim/verilator/hw_shim.h` declares them.
 struct ShimSymbols {
   typealias Model = UnsafeMutableRawPointer
   let library: SharedLibrary
@@ -251,8 +251,8 @@ struct ShimSymbols {
   /// The library must be the one `built` describes: same key, shim version and port table.
   func check(_ built: BuiltLibrary) throws {
     let path = built.path.path
-    guard abiVersion() == Int32(VerilatorShim.version) else {
-      throw VerilatorError.loadFailed("\(path): shim version \(abiVersion()), expected \(VerilatorShim.version)")
+    guard abiVersion() == VerilatorShim.abiVersion else {
+      throw VerilatorError.loadFailed("\(path): shim ABI version \(abiVersion()), expected \(VerilatorShim.abiVersion)")
     }
     guard let key = cacheKey(), String(cString: key) == built.key else {
       throw VerilatorError.loadFailed("\(path) was built for another spec")

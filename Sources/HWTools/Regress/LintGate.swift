@@ -1,6 +1,8 @@
 import Foundation
+import HWSim
 import HWSpec
 import HWSupport
+import HWVerilator
 
 /// What the lint gates found on one target.
 public struct LintResult: Sendable {

@@ -1,4 +1,5 @@
 import HWGolden
+import HWSim
 import HWSpec
 import HWSupport
 

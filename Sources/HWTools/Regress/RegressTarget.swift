@@ -1,5 +1,7 @@
 import HWGenerators
+import HWSim
 import HWSpec
+import HWVerilator
 
 /// One design under regression: a unit and its configuration.
 ///

@@ -19,7 +19,8 @@ public struct BuiltLibrary: Sendable {
 
 /// Content-addressed cache of Verilated libraries: `<root>/verilator/<key>/` holds
 /// `libmodel.so`, `build.log` and a `manifest`. The key is the SHA-256 of everything that
-/// affects the library (sources, top, ports, flags, tool versions, shim version).
+/// affects the library (sources, top, ports, flags, tool versions, and the bytes of the
+/// shim's files in `Sim/verilator`).
 ///
 /// An entry is built in a temporary directory and renamed into place, so a killed or
 /// concurrent build never leaves half an entry; when another process wins the rename,
@@ -48,14 +49,18 @@ public struct VerilatorBuildCache: Sendable {
   /// The cache key of `spec` with the installed tools.
   public func key(for spec: VerilatorBuildSpec) throws -> String {
     try spec.validate()
-    return Self.key(for: spec, toolchain: try VerilatorToolchain.current())
+    return try Self.key(for: spec, toolchain: try VerilatorToolchain.current())
   }
 
-  static func key(for spec: VerilatorBuildSpec, toolchain: VerilatorToolchain) -> String {
+  static func key(for spec: VerilatorBuildSpec, toolchain: VerilatorToolchain) throws -> String {
+    try key(for: spec, toolchain: toolchain, shimDigest: VerilatorShim.files().digest)
+  }
+
+  static func key(for spec: VerilatorBuildSpec, toolchain: VerilatorToolchain, shimDigest: String) -> String {
     // Length-prefixed fields, so no two specs serialize alike.
     var text = ""
     func field(_ name: String, _ value: String) { text += "\(name) \(value.utf8.count)\n\(value)\n" }
-    field("shim", String(VerilatorShim.version))
+    field("shim", shimDigest)
     field("tools", toolchain.fingerprint)
     field("top", spec.topModule)
     for file in spec.sources {
@@ -75,7 +80,7 @@ public struct VerilatorBuildCache: Sendable {
   public func library(for spec: VerilatorBuildSpec) throws -> BuiltLibrary {
     try spec.validate()
     let toolchain = try VerilatorToolchain.current()
-    let key = Self.key(for: spec, toolchain: toolchain)
+    let key = try Self.key(for: spec, toolchain: toolchain)
     let entry = directory.appendingPathComponent(key, isDirectory: true)
     let fm = FileManager.default
 
@@ -109,7 +114,7 @@ public struct VerilatorBuildCache: Sendable {
     let libraryFile = staged.appendingPathComponent("libmodel.so")
     let size = (try fm.attributesOfItem(atPath: libraryFile.path)[.size] as? Int) ?? 0
     try Data(log.utf8).write(to: staged.appendingPathComponent("build.log"))
-    try Data("key \(key)\nsize \(size)\nshim \(VerilatorShim.version)\n".utf8)
+    try Data("key \(key)\nsize \(size)\nabi \(VerilatorShim.abiVersion)\n".utf8)
       .write(to: staged.appendingPathComponent("manifest"))
     let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
 
@@ -156,7 +161,7 @@ public struct VerilatorBuildCache: Sendable {
         let parts = line.split(separator: " ", maxSplits: 1)
         return parts.count == 2 ? (String(parts[0]), String(parts[1])) : nil
       }, uniquingKeysWith: { first, _ in first })
-    guard fields["key"] == key, fields["shim"] == String(VerilatorShim.version) else { return "manifest of another build" }
+    guard fields["key"] == key, fields["abi"] == String(VerilatorShim.abiVersion) else { return "manifest of another build" }
     guard let size = (try? FileManager.default.attributesOfItem(atPath: library.path))?[.size] as? Int else {
       return "libmodel.so is missing"
     }
@@ -164,7 +169,7 @@ public struct VerilatorBuildCache: Sendable {
     do {
       let loaded = try SharedLibrary(library)
       let symbols = try ShimSymbols(loaded)
-      guard symbols.abiVersion() == Int32(VerilatorShim.version) else { return "shim version differs" }
+      guard symbols.abiVersion() == VerilatorShim.abiVersion else { return "shim ABI version differs" }
       guard let embedded = symbols.cacheKey(), String(cString: embedded) == key else { return "library of another build" }
     } catch {
       return "\(error)"

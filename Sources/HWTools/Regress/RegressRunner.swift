@@ -1,8 +1,10 @@
 import Foundation
 import HWGenerators
 import HWGolden
+import HWSim
 import HWSpec
 import HWSupport
+import HWVerilator
 
 /// The simulators a case can run on.
 public enum RegressSimulator: String, CaseIterable, Sendable, Hashable {

@@ -1,0 +1,88 @@
+// hw_shim.h: the C interface of a Verilated hwgen model.
+//
+// Swift cannot import Verilator's C++ classes, so every model library (libmodel.so) exports
+// these plain C functions, and HWVerilator's VerilatedModel finds them with dlsym. The
+// Swift declarations (ShimSymbols in VerilatedModel.swift) must match this file; a change
+// to any signature bumps HW_SHIM_ABI_VERSION here and VerilatorShim.abiVersion in Swift
+// (the build refuses to compile when the two differ).
+//
+// A model handle comes from hw_create and goes back to hw_destroy. One handle is used by
+// one thread at a time; several handles (each with its own VerilatedContext) may live in
+// one process.
+
+#ifndef HW_SHIM_H_
+#define HW_SHIM_H_
+
+#include <stdint.h>
+
+#define HW_SHIM_ABI_VERSION 2
+
+// What hw_create, hw_eval and hw_step return, and hw_status reports. The first non-zero
+// status is sticky: once a model has stopped, every later call returns the same status.
+enum HwStatus {
+  // The model can go on.
+  HW_RUNNING = 0,
+  // The design stopped: $stop, $fatal, $error, or a failed immediate or concurrent
+  // assertion (Verilator 5.006 compiles all of them to VL_STOP_MT).
+  HW_STOPPED = 1,
+  // The design called $finish.
+  HW_FINISHED = 2,
+  // Verilator's runtime called vl_fatal, or C++ threw; the model is unusable.
+  HW_FATAL = 3,
+};
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+// --- The library --------------------------------------------------------------------------
+
+// HW_SHIM_ABI_VERSION of the shim the library was built from.
+int hw_abi_version(void);
+// The cache key the library was built for (a hex SHA-256).
+const char* hw_cache_key(void);
+
+// The port table, in the order of the build spec. Out-of-range indices give
+// nullptr, 0 and 0.
+int hw_port_count(void);
+const char* hw_port_name(int port);
+int hw_port_width(int port);
+int hw_port_is_output(int port);
+
+// --- A model ------------------------------------------------------------------------------
+
+// Creates a model and runs its initial blocks; with a non-empty trace_path (and a library
+// built with tracing) also opens the waveform there. Returns nullptr only when out of
+// memory; check hw_status before using the model.
+void* hw_create(const char* trace_path);
+// Runs final blocks, flushes and closes the trace, frees the model. Accepts nullptr.
+void hw_destroy(void* model);
+
+int hw_status(const void* model);
+// Why the model stopped ("file:line: message"); empty while it runs.
+const char* hw_error_message(const void* model);
+// Rising clock edges applied so far.
+uint64_t hw_cycles(const void* model);
+
+// Settles combinational logic without a clock edge.
+int hw_eval(void* model);
+// Runs n clock cycles; the clock is low between calls. Each cycle: time + 1, clock high,
+// eval, time + 1, clock low, eval. Returns at the first edge where the design stops.
+// Returns -1 for a design without a clock port.
+int hw_step(void* model, uint64_t n);
+
+// Port values are 32-bit words, least significant first. Setters keep the low `width`
+// bits (missing words read as zero); hw_get writes exactly `count` words (zero-filled
+// above the port's width). Each returns 0, or -1 for a bad port index (or an output
+// given to a setter).
+int hw_set(void* model, int port, const uint32_t* words, uint32_t count);
+int hw_set64(void* model, int port, uint64_t value);
+int hw_get(const void* model, int port, uint32_t* words, uint32_t count);
+// The low 64 bits of a port; 0 for a bad index.
+uint64_t hw_get64(const void* model, int port);
+
+#ifdef __cplusplus
+}  // extern "C"
+#endif
+
+#endif  // HW_SHIM_H_
