@@ -65,7 +65,7 @@ public enum IcarusSimulation {
       try Data(file.contents.utf8).write(to: dir.appendingPathComponent(file.name))
     }
     let names = [IcarusTestbench.fileName] + sources.map(\.name)
-    let compiled = try ExternalTool.iverilog.run(["-g2012", "-o", "sim.vvp", "-s", IcarusTestbench.topModule] + names, in: dir)
+    let compiled = try ExternalTool.iverilog.run(["-g2012", "-o", "sim.vvp", "-s", IcarusTestbench.topModule] + bench.iverilogParameters + names, in: dir)
     try? Data(compiled.output.utf8).write(to: dir.appendingPathComponent("iverilog.log"))
     guard compiled.succeeded else {
       throw IcarusError("iverilog -g2012 failed: \(excerpt(compiled.output))")

@@ -1,6 +1,7 @@
 import HWGenerators
 import HWGolden
 import HWSim
+import HWSimFiles
 import HWSpec
 import HWSupport
 import HWVerilator
@@ -16,16 +17,19 @@ import HWVerilator
 /// expected one, writes what it received to `received.hex`, and ends with one
 /// line: `hwgen-tb: PASS ...` and `$finish`, or `hwgen-tb: FAIL ...` and `$fatal`.
 ///
-/// The text is a template: this is test infrastructure, not a generated
-/// design. Every memory is a power of two deep (files padded with zeros), so
-/// each index has exactly the array's address width and the bench is clean
-/// under `verilator --lint-only -Wall`.
+/// The bench is a fixed SystemVerilog file, `Sim/icarus/hwgen_tb.sv`: test
+/// infrastructure, not a generated design. What depends on the configuration and
+/// the workload (widths, memory depths, beat and result counts, the cycle limit)
+/// are its parameters, set with `iverilog -P` (`verilator -G` for the lint).
+/// Every memory is a power of two deep (files padded with zeros), so each index
+/// has exactly the array's address width and the bench is clean under
+/// `verilator --lint-only -Wall`.
 public struct IcarusTestbench: Sendable {
   public static let topModule = "hwgen_tb"
   public static let fileName = "hwgen_tb.sv"
-  /// Cycles in the repeating valid/ready pattern.
+  /// Cycles in the repeating valid/ready pattern (the bench's `PatternDepth`).
   public static let patternPeriod = 256
-  /// The bench's last line starts with this.
+  /// The bench's last line starts with this (written out in `hwgen_tb.sv`).
   public static let marker = "hwgen-tb:"
 
   public let config: TernaryCoreConfig
@@ -34,6 +38,13 @@ public struct IcarusTestbench: Sendable {
   public let cycleLimit: Int
   /// `fileName` and the memory files, ready to write into one directory.
   public let files: [(name: String, contents: String)]
+  /// Values of the bench's parameters, in declaration order.
+  public let parameters: [(name: String, value: Int)]
+
+  /// `-P` switches for `iverilog`.
+  public var iverilogParameters: [String] { parameters.map { "-P\(Self.topModule).\($0.name)=\($0.value)" } }
+  /// `-G` switches for `verilator`.
+  public var verilatorParameters: [String] { parameters.map { "-G\($0.name)=\($0.value)" } }
 
   /// One bit per stream and cycle: may the weight source present a beat, may
   /// the activation source, is the result sink ready.
@@ -86,8 +97,13 @@ public struct IcarusTestbench: Sendable {
     let patternWords = (0..<Self.patternPeriod).map { cycle -> UInt32 in
       (pattern.weightValid[cycle] ? 1 : 0) | (pattern.activationValid[cycle] ? 2 : 0) | (pattern.resultReady[cycle] ? 4 : 0)
     }
+    parameters = [
+      ("WeightBits", config.weightBeatBits), ("ActBits", config.activationBeatBits), ("ResultBits", config.resultBeatBits),
+      ("BeatDepth", beatDepth), ("ResultDepth", resultDepth), ("Beats", beats), ("Results", results),
+      ("CycleLimit", cycleLimit),
+    ]
     files = [
-      (Self.fileName, Self.text(config: config, beats: beats, results: results, cycleLimit: cycleLimit)),
+      (Self.fileName, try SimFiles.text("icarus", Self.fileName)),
       ("weights.hex", Self.hex(streams.weightBeats, bits: config.weightBeatBits, words: layout.weightWordsPerBeat, depth: beatDepth)),
       ("acts.hex", Self.hex(streams.activationBeats, bits: config.activationBeatBits, words: layout.activationWordsPerBeat, depth: beatDepth)),
       ("last.hex", Self.hex(streams.lastFlags.map { $0 ? 1 : 0 }, bits: 1, words: 1, depth: beatDepth)),
@@ -141,7 +157,6 @@ public struct IcarusTestbench: Sendable {
     return depth
   }
 
-  static func addressBits(_ depth: Int) -> Int { depth.trailingZeroBitCount }
 
   static func packResult(_ values: [Int64], width: Int, words: Int) -> [UInt32] {
     var out = [UInt32](repeating: 0, count: words)
@@ -171,130 +186,5 @@ public struct IcarusTestbench: Sendable {
       text += line + "\n"
     }
     return text
-  }
-
-  /// The bench's SystemVerilog.
-  static func text(config: TernaryCoreConfig, beats: Int, results: Int, cycleLimit: Int) -> String {
-    let beatDepth = depth(beats), resultDepth = depth(results)
-    let b = addressBits(beatDepth), r = addressBits(resultDepth), p = addressBits(patternPeriod)
-    let wBits = config.weightBeatBits, aBits = config.activationBeatBits, resBits = config.resultBeatBits
-    return """
-      // Self-checking testbench written by hwgen regress for ternary_core
-      // (\(config)). Stimulus, expected results and the valid/ready pattern
-      // come from the golden model in $readmemh files; test infrastructure, not a design.
-      module hwgen_tb;
-        logic              clk;
-        logic              rst_n;
-        logic [\(wBits - 1):0] weights [0:\(beatDepth - 1)];
-        logic [\(aBits - 1):0] acts [0:\(beatDepth - 1)];
-        logic              last [0:\(beatDepth - 1)];
-        logic [\(resBits - 1):0] expected [0:\(resultDepth - 1)];
-        logic [\(resBits - 1):0] received [0:\(resultDepth - 1)];
-        logic [2:0]        pattern [0:\(patternPeriod - 1)];  // {result ready, activation valid, weight valid}
-
-        logic [\(b - 1):0]  w_idx, a_idx;
-        logic [\(r - 1):0]  r_idx;
-        logic [31:0]       cycle, mismatches;
-        logic              w_valid, a_valid, res_ready;
-        logic              w_ready, a_ready, res_valid;
-        logic [\(resBits - 1):0] res_data;
-        logic              w_fire, a_fire, r_fire;
-        logic [\(b - 1):0]  w_next, a_next;
-        logic [2:0]        gate;
-
-        ternary_core u_dut (
-          .clk_i      (clk),
-          .rst_ni     (rst_n),
-          .w_valid_i  (w_valid),
-          .w_ready_o  (w_ready),
-          .w_data_i   (weights[w_idx]),
-          .w_last_i   (last[w_idx]),
-          .a_valid_i  (a_valid),
-          .a_ready_o  (a_ready),
-          .a_data_i   (acts[a_idx]),
-          .res_valid_o(res_valid),
-          .res_ready_i(res_ready),
-          .res_data_o (res_data)
-        );
-
-        initial begin
-          $readmemh("weights.hex", weights);
-          $readmemh("acts.hex", acts);
-          $readmemh("last.hex", last);
-          $readmemh("expected.hex", expected);
-          $readmemh("pattern.hex", pattern);
-          rst_n = 1'b0;
-          repeat (2) @(negedge clk);
-          rst_n = 1'b1;
-        end
-
-        initial begin
-          clk = 1'b0;
-          forever #5 clk = ~clk;
-        end
-
-        assign w_fire = w_valid && w_ready;
-        assign a_fire = a_valid && a_ready;
-        assign r_fire = res_valid && res_ready;
-        assign w_next = w_fire ? w_idx + \(b)'d1 : w_idx;
-        assign a_next = a_fire ? a_idx + \(b)'d1 : a_idx;
-        assign gate = pattern[cycle[\(p - 1):0]];
-
-        // A source holds a presented beat until it is taken, then presents the
-        // next one when the pattern allows; the sink is ready when it says so.
-        always_ff @(posedge clk or negedge rst_n) begin
-          if (!rst_n) begin
-            w_idx <= '0;
-            a_idx <= '0;
-            r_idx <= '0;
-            cycle <= '0;
-            mismatches <= '0;
-            w_valid <= 1'b0;
-            a_valid <= 1'b0;
-            res_ready <= 1'b0;
-          end else begin
-            cycle <= cycle + 32'd1;
-            w_idx <= w_next;
-            a_idx <= a_next;
-            w_valid <= (w_valid && !w_fire) || (w_next < \(b)'d\(beats) && gate[0]);
-            a_valid <= (a_valid && !a_fire) || (a_next < \(b)'d\(beats) && gate[1]);
-            res_ready <= gate[2];
-            if (w_fire != a_fire) begin
-              $display("\(marker) FAIL cycle %0d: the core took a %s beat without its partner", cycle, w_fire ? "weight" : "activation");
-              $fatal(1, "stream join violated");
-            end
-            if (r_fire) begin
-              received[r_idx] <= res_data;
-              r_idx <= r_idx + \(r)'d1;
-              if (res_data !== expected[r_idx]) begin
-                mismatches <= mismatches + 32'd1;
-                if (mismatches < 32'd5) begin
-                  $display("mismatch: result beat %0d: got %h, expected %h", r_idx, res_data, expected[r_idx]);
-                end
-              end
-            end
-            if (cycle == 32'd\(cycleLimit)) begin
-              $display("\(marker) FAIL no progress: %0d of \(results) results after %0d cycles", r_idx, cycle);
-              $fatal(1, "timeout");
-            end
-          end
-        end
-
-        // Every result is in: report and end.
-        always_ff @(posedge clk) begin
-          if (r_idx == \(r)'d\(results)) begin
-            $writememh("received.hex", received);
-            if (mismatches == 32'd0) begin
-              $display("\(marker) PASS %0d results, 0 mismatches, %0d cycles", r_idx, cycle);
-              $finish;
-            end else begin
-              $display("\(marker) FAIL %0d results, %0d mismatches, %0d cycles", r_idx, mismatches, cycle);
-              $fatal(1, "results differ from the golden model");
-            end
-          end
-        end
-      endmodule
-
-      """
   }
 }

@@ -133,7 +133,8 @@ public enum LintGate {
       return try RTLGates.withDirectory(files) { dir, names in
         let svFiles = names.filter { $0.hasSuffix(".sv") }
         let result = try ExternalTool.verilator.run(
-          ["--lint-only", "-Wall", "--timing", "--top-module", IcarusTestbench.topModule] + svFiles, in: dir)
+          ["--lint-only", "-Wall", "--timing", "--top-module", IcarusTestbench.topModule] + bench.verilatorParameters
+            + svFiles, in: dir)
         let warnings = result.output.split(separator: "\n")
           .filter { ($0.hasPrefix("%Warning") || $0.hasPrefix("%Error")) && !$0.contains("Exiting due to") }.map(String.init)
         if !result.succeeded && warnings.isEmpty { return [result.output] }
