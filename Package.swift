@@ -8,7 +8,7 @@ import PackageDescription
 //   HWGenerators accelerator generators written in the DSL
 //   HWGolden     bit-exact software golden models
 //   HWSimFiles   the top-level Sim/ folder as resources: the Verilator shim's C++ and the
-//                Icarus bench templates (SwiftPM does not compile them)
+//                Icarus bench (SwiftPM does not compile them)
 //   HWVerilator  Verilator bridge: build specs, the content-addressed build cache, the shim,
 //                VerilatedModel; depends on nothing but support code and Sim/
 //   HWSim        testbenches on the bridge: accelerator simulation, unit and core benches
@@ -31,7 +31,7 @@ let package = Package(
     .target(name: "HWGenerators", dependencies: ["HWDSL", "HWSpec"]),
     .target(name: "HWGolden", dependencies: ["HWSpec", "HWSupport"]),
     .target(
-      name: "HWSimFiles", path: "Sim", sources: ["SimFiles.swift"],
+      name: "HWSimFiles", path: "Sim", exclude: ["README.md"], sources: ["SimFiles.swift"],
       resources: [.copy("verilator"), .copy("icarus")]),
     .target(name: "HWVerilator", dependencies: ["HWSimFiles", "HWSupport"]),
     .target(

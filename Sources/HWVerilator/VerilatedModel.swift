@@ -3,8 +3,10 @@ import Foundation
 /// Why a running model stopped. Once a model stops, every later `eval` or `step`
 /// throws the same error again.
 public enum SimulationError: Error, Equatable, CustomStringConvertible {
-  /// `$fatal`, `$stop`, `$error` or a failed immediate assertion (Verilator 5.006 stops
-  /// the simulation on each), with `file:line: message`.
+  /// `$fatal`, `$stop`, `$error` or a failed immediate or concurrent assertion (Verilator
+  /// 5.006 stops the simulation on each), with `file:line: message`; an assertion without
+  /// an action block is named by its hierarchical label
+  /// (`Assertion failed in TOP.top.Label_A: 'assert' failed.`).
   case fatal(String)
   /// `$finish`, with `file:line`.
   case finished(String)
