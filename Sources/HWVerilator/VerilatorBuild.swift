@@ -129,7 +129,7 @@ struct VerilatorBuild {
   private func runtime(
     classes: VerilatedClasses, flags: [String], shim: VerilatorShim.Files
   ) throws -> ([CompileJob], [URL], Bool) {
-    let digest = SHA256.hex("\(toolchain.fingerprint)\nshim \(shim.digest)\n\(flags.joined(separator: "\n"))")
+    let digest = SHA256.hex("\(toolchain.fingerprint)\nruntime wrapper \(shim.runtimeDigest)\n\(flags.joined(separator: "\n"))")
     let directory = runtimeDirectory.appendingPathComponent(String(digest.prefix(32)))
     try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
     var jobs: [CompileJob] = []

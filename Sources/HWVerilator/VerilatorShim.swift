@@ -24,8 +24,11 @@ enum VerilatorShim {
   struct Files: Sendable {
     var contents: [(name: String, data: Data)]
     /// SHA-256 over the files' names and bytes: part of every cache key, so an edit to the
-    /// shim rebuilds every model (and the shared runtime objects).
+    /// shim rebuilds every model.
     var digest: String
+    /// SHA-256 of `hw_runtime.cpp` alone, part of the shared runtime objects' key (they do
+    /// not include the rest of the shim).
+    var runtimeDigest: String
   }
 
   static func files() throws -> Files {
@@ -39,13 +42,19 @@ enum VerilatorShim {
   private static let loaded = Result<Files, any Error> {
     var contents: [(name: String, data: Data)] = []
     var hasher = SHA256()
+    var runtimeDigest = ""
     for name in [headerName, sourceName, runtimeSourceName] {
       let data = try SimFiles.data("verilator", name)
       contents.append((name, data))
       hasher.update("\(name) \(data.count)\n")
       hasher.update(data)
+      if name == runtimeSourceName {
+        var runtime = SHA256()
+        runtime.update(data)
+        runtimeDigest = runtime.hexDigest()
+      }
     }
-    return Files(contents: contents, digest: hasher.hexDigest())
+    return Files(contents: contents, digest: hasher.hexDigest(), runtimeDigest: runtimeDigest)
   }
 
   /// `hw_design.h` for `spec`: everything in the shim that depends on the design.
