@@ -1,6 +1,5 @@
 import Foundation
 import HWSupport
-import HWVerilator
 
 /// The quality gates every emitted design must pass: Verilator lint with
 /// `-Wall`, Icarus Verilog compilation, Yosys synthesis with no latches, and

@@ -3,7 +3,6 @@ import HWGenerators
 import HWSim
 import HWSpec
 import HWSupport
-import HWVerilator
 
 /// What the Icarus bench reported for one run.
 public struct IcarusRun: Sendable {

@@ -4,7 +4,6 @@ import HWSim
 import HWSimFiles
 import HWSpec
 import HWSupport
-import HWVerilator
 
 /// A self-checking SystemVerilog testbench for the ternary core, for simulators
 /// other than Verilator (Icarus Verilog).

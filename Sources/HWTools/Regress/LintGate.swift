@@ -2,7 +2,6 @@ import Foundation
 import HWSim
 import HWSpec
 import HWSupport
-import HWVerilator
 
 /// What the lint gates found on one target.
 public struct LintResult: Sendable {

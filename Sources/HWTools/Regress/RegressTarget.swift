@@ -1,7 +1,6 @@
 import HWGenerators
 import HWSim
 import HWSpec
-import HWVerilator
 
 /// One design under regression: a unit and its configuration.
 ///
