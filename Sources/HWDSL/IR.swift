@@ -58,6 +58,8 @@ public struct Signal: Hashable, Sendable {
   public let kind: SignalKind
   public let comment: String?
   public let location: SourceLocation
+  /// The enum the signal holds (printed as its type), or nil for plain `logic`.
+  public var enumType: EnumType? = nil
 }
 
 public enum ResetStyle: Hashable, Sendable {
@@ -88,6 +90,8 @@ public struct Parameter: Hashable, Sendable {
 public struct Literal: Hashable, Sendable {
   public let words: [UInt64]
   public let type: HWType
+  /// Set for a value of an enum (`EnumType.literal`): printed by its name.
+  public var enumType: EnumType? = nil
 
   public init(_ value: Int, _ type: HWType) {
     let wordCount = (type.width + 63) / 64

@@ -78,6 +78,42 @@ private struct ModuleText {
   /// The continuation of a broken statement.
   func continued(_ docs: [Doc]) -> Doc { .nest(options.continuationIndent, docs) }
 
+  /// A signal's declared type: its enum's name, or `logic`. An enum declared
+  /// inside the module cannot type a port (the typedef follows the port list).
+  func typeText(_ s: Signal) -> String {
+    if let e = s.enumType, e.package != nil || (s.kind != .input && s.kind != .output) { return e.name }
+    return typeText(s.type)
+  }
+
+  /// The right-hand side of an assignment to `target`: cast to the target's
+  /// enum when it is no value of that enum (`opcode_e'(instr_q[3:0])`).
+  func value(_ e: Expr, for target: SignalID) -> Doc {
+    guard module.signals.indices.contains(target.index), let t = module.signal(target).enumType,
+      module.enumType(of: e) != t
+    else { return expr(e, context: 0) }
+    return call("\(t.name)'(", expr(e, context: 0))
+  }
+
+  /// `typedef enum logic [W-1:0] { ... } name_e;` for each enum the module
+  /// declares itself (package enums come with the import).
+  mutating func emitEnumTypedefs() {
+    for t in module.enumTypes where t.package == nil { emitTypedef(t, indent: 1) }
+  }
+
+  mutating func emitTypedef(_ t: EnumType, indent: Int) {
+    line(0, "")
+    line(indent, "typedef enum \(typeText(t.type)) {")
+    let width = t.values.map(\.name.count).max() ?? 0
+    let entries = t.values.enumerated().map { i, v in
+      "\(v.name.rightPadded(to: width)) = \(literal(Literal(v.value, t.type)))" + (i == t.values.count - 1 ? "" : ",")
+    }
+    let entryWidth = entries.map(\.count).max() ?? 0
+    for (entry, v) in zip(entries, t.values) {
+      declaration(indent + 1, v.comment == nil ? entry : entry.rightPadded(to: entryWidth), comment: v.comment)
+    }
+    line(indent, "} \(t.name);")
+  }
+
   func typeText(_ type: HWType) -> String {
     let sign = type.signed ? " signed" : ""
     return type.width == 1 && !type.signed ? "logic" : "logic\(sign) [\(type.width - 1):0]"
@@ -88,23 +124,25 @@ private struct ModuleText {
     for c in module.comment { comment(0, c) }
     let ports = module.ports
     let params = module.parameters
+    let imports = module.importedPackages.map { " import \($0)::*;" }.joined()
     if params.isEmpty {
-      line(0, "module \(module.name) (")
+      line(0, "module \(module.name)\(imports) (")
     } else {
-      line(0, "module \(module.name) #(")
+      line(0, "module \(module.name)\(imports) #(")
       for (i, p) in params.enumerated() {
         // `int unsigned` is the idiom, but Icarus 11 cannot parse it; this is the same type.
         line(1, "parameter logic [31:0] \(p.name) = 32'd\(p.value)" + (i == params.count - 1 ? "" : ","))
       }
       line(0, ") (")
     }
-    let decls = ports.map { p in (p.kind == .input ? "input " : "output") + " " + typeText(p.type) }
+    let decls = ports.map { p in (p.kind == .input ? "input " : "output") + " " + typeText(p) }
     let declWidth = decls.map(\.count).max() ?? 0
     for (i, p) in ports.enumerated() {
       let comma = i == ports.count - 1 ? "" : ","
       declaration(1, decls[i].rightPadded(to: declWidth) + " " + names.signals[p.id.index] + comma, comment: p.comment)
     }
     line(0, ");")
+    emitEnumTypedefs()
     emitDeclarations()
     emitAssigns()
     for block in module.combBlocks { emitComb(block) }
@@ -119,11 +157,11 @@ private struct ModuleText {
     let internals = module.signals.filter { $0.kind != .input && $0.kind != .output }
     if internals.isEmpty && module.memories.isEmpty { return }
     line(0, "")
-    let width = internals.map { typeText($0.type).count }.max() ?? 0
+    let width = internals.map { typeText($0).count }.max() ?? 0
     for s in internals {
       // A register's comment is printed once, on its state half.
       let shown = s.kind == .registerNext ? nil : s.comment
-      declaration(1, typeText(s.type).rightPadded(to: width) + " " + names.signals[s.id.index] + ";", comment: shown)
+      declaration(1, typeText(s).rightPadded(to: width) + " " + names.signals[s.id.index] + ";", comment: shown)
     }
     for (i, m) in module.memories.enumerated() {
       line(1, "\(typeText(m.type)) \(names.memories[i]) [\(m.depth)];")
@@ -134,7 +172,7 @@ private struct ModuleText {
     guard !module.assigns.isEmpty else { return }
     line(0, "")
     for a in module.assigns {
-      line(1, .seq([.text("assign \(names.signals[a.target.index]) = "), continued([expr(a.value, context: 0)]), .text(";")]))
+      line(1, .seq([.text("assign \(names.signals[a.target.index]) = "), continued([value(a.value, for: a.target)]), .text(";")]))
     }
   }
 
@@ -149,7 +187,7 @@ private struct ModuleText {
     for statement in statements {
       switch statement {
       case .assign(let target, let value, _):
-        line(indent, .seq([.text("\(names.signals[target.index]) = "), continued([expr(value, context: 0)]), .text(";")]))
+        line(indent, .seq([.text("\(names.signals[target.index]) = "), continued([self.value(value, for: target)]), .text(";")]))
       case .ifElse(let condition, let thenBody, var elseBody, _):
         line(indent, .seq([.text("if ("), continued([expr(condition, context: 0)]), .text(") begin")]))
         emitStatements(thenBody, indent: indent + 1)
@@ -166,8 +204,9 @@ private struct ModuleText {
         line(indent, "end")
       case .caseOf(let subject, let items, let defaultBody, _):
         line(indent, .seq([.text("unique case ("), continued([expr(subject, context: 0)]), .text(")")]))
+        let subjectEnum = module.enumType(of: subject)
         for item in items {
-          let labels = Doc.fill(item.values.map { .text(literal($0)) }, separator: ",")
+          let labels = Doc.fill(item.values.map { .text(literal($0, as: subjectEnum)) }, separator: ",")
           line(indent + 1, .seq([continued([labels]), .text(": begin")]))
           emitStatements(item.body, indent: indent + 2)
           line(indent + 1, "end")
@@ -196,7 +235,8 @@ private struct ModuleText {
       } else {
         line(2, "if (!\(rst)) begin")
         for r in regs {
-          let value = r.resetValue.isZero ? "'0" : literal(r.resetValue)
+          let stateEnum = module.signal(r.state).enumType
+          let value = r.resetValue.isZero && stateEnum == nil ? "'0" : literal(r.resetValue, as: stateEnum)
           line(3, "\(names.signals[r.state.index]) <= \(value);")
         }
         line(2, "end else begin")
@@ -236,7 +276,14 @@ private struct ModuleText {
 
   // MARK: Expressions
 
+  /// A constant, by its enum value's name when it is one (or is compared with one).
+  func literal(_ l: Literal, as enumType: EnumType?) -> String {
+    if let t = l.enumType ?? enumType, let v = t.value(Int(l.words[0])), l.type.width == t.width { return v.name }
+    return literal(l)
+  }
+
   func literal(_ l: Literal) -> String {
+    if let t = l.enumType, let v = t.value(Int(l.words[0])) { return v.name }
     let w = l.type.width
     if l.type.signed {
       // Negative values print as a negated positive literal: -9'sd5.

@@ -30,44 +30,57 @@ public enum NormUnitGenerator {
   /// The sequencer's phases, in order of execution. Norm mode leaves for the
   /// second pass after `rms`; quantize mode goes on (and leaves straight from
   /// `maxScale` for an all-zero vector).
-  enum Phase: Int, CaseIterable {
-    case input  // first pass: take beats
-    case drain  // wait for the last beat's square and maximum
-    case sum  // v = ss + epsTerm
-    case rsqrtNormalize  // m = v shifted evenly into [2^29, 2^31)
-    case seed  // y0 from the ROM
-    case square  // y0 * y0
-    case test  // m * (y0^2 >> 30)
-    case newton  // y0 * (3 * 2^30 - t)
-    case rsqrtScale  // rsqrt(v) = y1 as a scale
-    case rmsMultiply  // sqrtLength * rsqrt
-    case rms  // r
-    case maxScale  // M as a scale; start the divider
-    case divide  // 32 steps of floor((2^63 - 1) / mantissa)
-    case toInt8Multiply  // scale127 * reciprocal
-    case toInt8  // 127 / M; beta * r
-    case outScale1  // beta * r as a scale
-    case outScale2Multiply  // ... * M
+  enum Phase: Int, CaseIterable, HardwareEnum {
+    case input
+    case drain
+    case sum
+    case rsqrtNormalize
+    case seed
+    case square
+    case test
+    case newton
+    case rsqrtScale
+    case rmsMultiply
+    case rms
+    case maxScale
+    case divide
+    case toInt8Multiply
+    case toInt8
+    case outScale1
+    case outScale2Multiply
     case outScale2
-    case outScale3Multiply  // ... * inverse127
+    case outScale3Multiply
     case outScale3
-    case output  // second pass: stream the results
+    case output
 
-    static let bits = bitsToRepresent(allCases.count - 1)
+    static let hardwareName = "phase"
+    static let valuePrefix = "St"
 
-    /// "phase_q: 0 input, 1 drain, ..." wrapped for the module header.
-    static var legend: [String] {
-      var lines: [String] = []
-      var line = "phase_q:"
-      for p in allCases {
-        let item = " \(p.rawValue) \(p)" + (p == allCases.last ? "" : ",")
-        if line.count + item.count > 96 {
-          lines.append(line)
-          line = "        "
-        }
-        line += item
+    /// Printed after the value in `phase_e`.
+    var hardwareComment: String? {
+      switch self {
+      case .input: return "first pass: take beats"
+      case .drain: return "wait for the last beat's square and maximum"
+      case .sum: return "v = ss + epsTerm"
+      case .rsqrtNormalize: return "m = v shifted evenly into [2^29, 2^31)"
+      case .seed: return "y0 from the ROM"
+      case .square: return "y0 * y0"
+      case .test: return "m * (y0^2 >> 30)"
+      case .newton: return "y0 * (3 * 2^30 - t)"
+      case .rsqrtScale: return "rsqrt(v) = y1 as a scale"
+      case .rmsMultiply: return "sqrtLength * rsqrt"
+      case .rms: return "r"
+      case .maxScale: return "M as a scale; start the divider"
+      case .divide: return "32 steps of floor((2^63 - 1) / mantissa)"
+      case .toInt8Multiply: return "scale127 * reciprocal"
+      case .toInt8: return "127 / M; beta * r"
+      case .outScale1: return "beta * r as a scale"
+      case .outScale2Multiply: return "... * M"
+      case .outScale2: return nil
+      case .outScale3Multiply: return "... * inverse127"
+      case .outScale3: return nil
+      case .output: return "second pass: stream the results"
       }
-      return lines + [line]
     }
   }
 
@@ -180,7 +193,7 @@ public enum NormUnitGenerator {
         "are ignored (read as zero) and come out as zero. Results stream out after the whole vector",
         "is in; scale_*_o hold the vector's output scale while its results stream (quantize mode).",
         "Multipliers: 2 per lane (32 x 32 square, shared 33 x 33) and one 32 x 32 for the scalars.",
-      ] + Phase.legend)
+      ])
     let clk = m.clock()
     _ = m.reset()
     let xValid = m.input("x_valid", .bit)
@@ -209,8 +222,8 @@ public enum NormUnitGenerator {
     let addressBits = memory.addressWidth
 
     // MARK: First pass: join, mask, lanes, store, reduce.
-    let phase = m.register("phase", .uint(Phase.bits), resetValue: Phase.input.rawValue)
-    func inPhase(_ p: Phase) -> Expr { phase.state.eq(p.rawValue) }
+    let phase = StateMachine(m, "phase", reset: Phase.input)
+    func inPhase(_ p: Phase) -> Expr { phase.inState(p) }
     let first = m.register("first", .bit, resetValue: 1, comment: "the next beat starts a vector")
     let inInput = m.wire("in_input", inPhase(.input))
     let fire = m.wire("fire", xValid && gValid && inInput, comment: "an x/gamma pair is consumed")
@@ -431,67 +444,67 @@ public enum NormUnitGenerator {
 
     func enterOutput() -> [Statement] {
       Statements {
-        Assign(phase.next, .literal(Phase.output.rawValue, .uint(Phase.bits)))
+        phase.goTo(.output)
         Assign(readAddress.next, .zeros(.uint(addressBits)))
         Assign(issuing.next, .high)
       }
     }
-    func go(_ p: Phase) -> Statement { Assign(phase.next, .literal(p.rawValue, .uint(Phase.bits))) }
+    func go(_ p: Phase) -> Statement { phase.goTo(p) }
     func literal32(_ value: UInt32) -> Expr { .literal(Int(value), .uint(32)) }
     func exponent(_ value: Int) -> Expr { .literal(value, expType) }
 
-    let phaseCases: [(values: [Int], body: [Statement])] = [
-      (values: [Phase.input.rawValue], body: Statements {
+    let phaseCases: [(state: Phase, body: [Statement])] = [
+      (state: .input, body: Statements {
         If(fire) {
           Assign(first.next, .low)
           If(xLast) { go(.drain) }
         }
       }),
-      (values: [Phase.drain.rawValue], body: Statements {
+      (state: .drain, body: Statements {
         If(!s0Valid.state && !s1Valid.state && !s2Valid.state) { go(.sum) }
       }),
-      (values: [Phase.sum.rawValue], body: Statements {
+      (state: .sum, body: Statements {
         Assign(v.next, sumOfSquares.state.extended(to: normBits) + eps.state.extended(to: normBits))
         go(.rsqrtNormalize)
       }),
-      (values: [Phase.rsqrtNormalize.rawValue], body: Statements {
+      (state: .rsqrtNormalize, body: Statements {
         Assign(normIn, v.state)
         Assign(mRsqrt.next, mFromNorm)
         Assign(rsqrtBase.next, rsqrtBaseNext)
         go(.seed)
       }),
-      (values: [Phase.seed.rawValue], body: Statements {
+      (state: .seed, body: Statements {
         Assign(y0.next, seed)
         go(.square)
       }),
-      (values: [Phase.square.rawValue], body: Statements {
+      (state: .square, body: Statements {
         Assign(mulA, y0.state.extended(to: 32))
         Assign(mulB, y0.state.extended(to: 32))
         go(.test)
       }),
-      (values: [Phase.test.rawValue], body: Statements {
+      (state: .test, body: Statements {
         Assign(mulA, mRsqrt.state.extended(to: 32))
         Assign(mulB, product.state[61, 30])  // y0^2 >> 30 < 2^31
         go(.newton)
       }),
-      (values: [Phase.newton.rawValue], body: Statements {
+      (state: .newton, body: Statements {
         Assign(mulA, y0.state.extended(to: 32))
         Assign(mulB, correction[31, 0])
         go(.rsqrtScale)
       }),
-      (values: [Phase.rsqrtScale.rawValue], body: Statements {
+      (state: .rsqrtScale, body: Statements {
         Assign(normIn, y1.extended(to: normBits))
         Assign(normExponent, rsqrtBase.state)
         Assign(rsqrtMantissa.next, normScale.mantissa)
         Assign(rsqrtExponent.next, normScale.exponent)
         go(.rmsMultiply)
       }),
-      (values: [Phase.rmsMultiply.rawValue], body: Statements {
+      (state: .rmsMultiply, body: Statements {
         Assign(mulA, sqrtMantissa.state)
         Assign(mulB, rsqrtMantissa.state)
         go(.rms)
       }),
-      (values: [Phase.rms.rawValue], body: Statements {
+      (state: .rms, body: Statements {
         Assign(normIn, product.state.extended(to: normBits))
         Assign(normExponent, sqrtExponentWide + rsqrtExponent.state)
         Assign(rMantissa.next, normScale.mantissa)
@@ -506,7 +519,7 @@ public enum NormUnitGenerator {
           enterOutput()
         }
       }),
-      (values: [Phase.maxScale.rawValue], body: Statements {
+      (state: .maxScale, body: Statements {
         Assign(normIn, maxMagnitude.state.extended(to: normBits))
         Assign(maxMantissa.next, normScale.mantissa)
         Assign(maxExponent.next, normScale.exponent)
@@ -524,19 +537,19 @@ public enum NormUnitGenerator {
           go(.divide)
         }
       }),
-      (values: [Phase.divide.rawValue], body: Statements {
+      (state: .divide, body: Statements {
         Assign(remainder.next, remainderNext[31, 0])
         Assign(quotient.next, .concat([quotient.state[30, 0], fits]))
         Assign(divCount.next, divCount.state + .literal(1, .uint(5)))
         If(divCount.state.eq(31)) { go(.toInt8Multiply) }
       }),
-      (values: [Phase.toInt8Multiply.rawValue], body: Statements {
+      (state: .toInt8Multiply, body: Statements {
         // The quotient lies in [2^31, 2^32): already a normalized mantissa.
         Assign(mulA, literal32(scale127.mantissa))
         Assign(mulB, quotient.state)
         go(.toInt8)
       }),
-      (values: [Phase.toInt8.rawValue], body: Statements {
+      (state: .toInt8, body: Statements {
         // scale127 * (quotient, -63 - maxExponent)
         Assign(normIn, product.state.extended(to: normBits))
         Assign(normExponent, exponent(scale127.exponent - 63) - maxExponent.state)
@@ -546,38 +559,38 @@ public enum NormUnitGenerator {
         Assign(mulB, rMantissa.state)
         go(.outScale1)
       }),
-      (values: [Phase.outScale1.rawValue], body: Statements {
+      (state: .outScale1, body: Statements {
         Assign(normIn, product.state.extended(to: normBits))
         Assign(normExponent, betaExponentWide + rExponent.state)
         Assign(outMantissa.next, normScale.mantissa)
         Assign(outExponent.next, normScale.exponent)
         go(.outScale2Multiply)
       }),
-      (values: [Phase.outScale2Multiply.rawValue], body: Statements {
+      (state: .outScale2Multiply, body: Statements {
         Assign(mulA, outMantissa.state)
         Assign(mulB, maxMantissa.state)
         go(.outScale2)
       }),
-      (values: [Phase.outScale2.rawValue], body: Statements {
+      (state: .outScale2, body: Statements {
         Assign(normIn, product.state.extended(to: normBits))
         Assign(normExponent, outExponent.state + maxExponent.state)
         Assign(outMantissa.next, normScale.mantissa)
         Assign(outExponent.next, normScale.exponent)
         go(.outScale3Multiply)
       }),
-      (values: [Phase.outScale3Multiply.rawValue], body: Statements {
+      (state: .outScale3Multiply, body: Statements {
         Assign(mulA, outMantissa.state)
         Assign(mulB, literal32(inverse127.mantissa))
         go(.outScale3)
       }),
-      (values: [Phase.outScale3.rawValue], body: Statements {
+      (state: .outScale3, body: Statements {
         Assign(normIn, product.state.extended(to: normBits))
         Assign(normExponent, outExponent.state - exponent(-inverse127.exponent))
         Assign(outMantissa.next, normScale.mantissa)
         Assign(outExponent.next, normScale.exponent)
         enterOutput()
       }),
-      (values: [Phase.output.rawValue], body: Statements {
+      (state: .output, body: Statements {
         If(issue) {
           Assign(readAddress.next, readAddress.state + .literal(1, .uint(addressBits)))
           If(readAddress.state.eq(lastAddress.state)) { Assign(issuing.next, .low) }
@@ -590,7 +603,6 @@ public enum NormUnitGenerator {
     ]
 
     m.comb {
-      Assign(phase.next, phase.state)
       Assign(first.next, first.state)
       Assign(product.next, productNext)
       Assign(mulA, .zeros(.uint(32)))
@@ -616,7 +628,7 @@ public enum NormUnitGenerator {
       Assign(outExponent.next, outExponent.state)
       Assign(readAddress.next, readAddress.state)
       Assign(issuing.next, issuing.state)
-      Switch(phase.state, cases: phaseCases, default: Statements { go(.input) })
+      phase.transitions(phaseCases, default: Statements { go(.input) })
     }
 
     // The second-pass pipeline; the lanes hold stages a and out.

@@ -1,3 +1,5 @@
+import HWSupport
+
 /// The instruction set of the accelerator's sequencer (`mmfree_accel`): one
 /// 128-bit word per instruction, executed in order. The Swift side derives a
 /// program from the model's shape (`AcceleratorProgram`); the generated
@@ -203,11 +205,6 @@ public enum AcceleratorCounter: Int, Hashable, Sendable, Codable, CaseIterable {
   case hiddenElementwiseCycles
 
   /// The counter's register name in the RTL (`perf_<name>_q`).
-  public var rtlName: String {
-    var out = ""
-    for ch in String(describing: self) {
-      if ch.isUppercase { out += "_" + ch.lowercased() } else { out.append(ch) }
-    }
-    return out
-  }
+  /// An acronym is one word: `weightFIFOWrites` is `weight_fifo_writes`.
+  public var rtlName: String { Naming.snakeCase(String(describing: self)) }
 }
