@@ -127,11 +127,11 @@ public enum NormUnitGenerator {
     let mulB = m.wire("mul_b", .mux(second, mantissaWide, gammaWide))
     let productNext = m.wire("product_next", mulA.times(mulB))
 
-    let product = m.register("product", .sint(66), reset: .none, comment: "x * gamma, or |z| * mantissa")
-    let square = m.register("square", .uint(64), reset: .none)
-    let negative = m.register("negative", .bit, reset: .none, comment: "the stored z is negative")
-    let nonzero = m.register("nonzero", .bit, reset: .none, comment: "the stored z is not zero")
-    let result = m.register("result", .sint(32), reset: .none)
+    let product = m.register("product", .sint(66), reset: .none, holds: true, comment: "x * gamma, or |z| * mantissa")
+    let square = m.register("square", .uint(64), reset: .none, holds: true)
+    let negative = m.register("negative", .bit, reset: .none, holds: true, comment: "the stored z is negative")
+    let nonzero = m.register("nonzero", .bit, reset: .none, holds: true, comment: "the stored z is not zero")
+    let result = m.register("result", .sint(32), reset: .none, holds: true)
 
     // First pass, from stage 1: Fixed.mul's rounding and saturation.
     let bias = Expr.mux(product.state.msb, .literal(0x7FFF, .sint(66)), .literal(0x8000, .sint(66)))
@@ -151,11 +151,6 @@ public enum NormUnitGenerator {
       negative: negative.state, nonzero: nonzero.state)
 
     m.comb {
-      Assign(product.next, product.state)
-      Assign(square.next, square.state)
-      Assign(negative.next, negative.state)
-      Assign(nonzero.next, nonzero.state)
-      Assign(result.next, result.state)
       If(enable) {
         Assign(product.next, productNext)
         Assign(square.next, squareNext)
@@ -224,13 +219,13 @@ public enum NormUnitGenerator {
     // MARK: First pass: join, mask, lanes, store, reduce.
     let phase = StateMachine(m, "phase", reset: Phase.input)
     func inPhase(_ p: Phase) -> Expr { phase.inState(p) }
-    let first = m.register("first", .bit, resetValue: 1, comment: "the next beat starts a vector")
+    let first = m.register("first", .bit, resetValue: 1, holds: true, comment: "the next beat starts a vector")
     let inInput = m.wire("in_input", inPhase(.input))
     let fire = m.wire("fire", xValid && gValid && inInput, comment: "an x/gamma pair is consumed")
     m.assign(xReady, gValid && inInput)
     m.assign(gReady, xValid && inInput)
 
-    let remaining = m.register("remaining", .uint(lengthBits), reset: .none, comment: "elements left from this beat on")
+    let remaining = m.register("remaining", .uint(lengthBits), reset: .none, holds: true, comment: "elements left from this beat on")
     let lengthNow = m.wire("length_now", .mux(first.state, lengthIn, remaining.state))
     let remainingNext = m.wire(
       "remaining_next",
@@ -242,37 +237,37 @@ public enum NormUnitGenerator {
     let xMasked = m.wire("x_masked", .concat(maskedLanes.reversed()), comment: "elements past the length read as zero")
 
     let s0Valid = m.register("s0_valid", .bit, comment: "a beat is held in the input registers")
-    let s0Last = m.register("s0_last", .bit, reset: .none)
-    let xBeat = m.register("x_beat", .uint(config.beatBits), reset: .none)
-    let gBeat = m.register("g_beat", .uint(config.beatBits), reset: .none)
+    let s0Last = m.register("s0_last", .bit, reset: .none, holds: true)
+    let xBeat = m.register("x_beat", .uint(config.beatBits), reset: .none, holds: true)
+    let gBeat = m.register("g_beat", .uint(config.beatBits), reset: .none, holds: true)
     let s1Valid = m.register("s1_valid", .bit, comment: "the lanes hold a beat's z and squares")
     let s1Last = m.register("s1_last", .bit, reset: .none)
     let s2Valid = m.register("s2_valid", .bit, comment: "a beat's square sum and maximum are held")
-    let mode = m.register("mode", .bit, reset: .none, comment: "1: quantize")
-    let eps = m.register("eps_term", .uint(64), reset: .none)
-    let sqrtMantissa = m.register("sqrt_len_mantissa", .uint(32), reset: .none)
-    let sqrtExponent = m.register("sqrt_len_exponent", .sint(sqrtExpBits), reset: .none)
-    let betaMantissa = m.register("beta_mantissa", .uint(32), reset: .none)
-    let betaExponent = m.register("beta_exponent", .sint(betaExpBits), reset: .none)
-    let writeAddress = m.register("write_address", .uint(addressBits), reset: .none)
-    let lastAddress = m.register("last_address", .uint(addressBits), reset: .none, comment: "the vector's last beat in z_mem")
+    let mode = m.register("mode", .bit, reset: .none, holds: true, comment: "1: quantize")
+    let eps = m.register("eps_term", .uint(64), reset: .none, holds: true)
+    let sqrtMantissa = m.register("sqrt_len_mantissa", .uint(32), reset: .none, holds: true)
+    let sqrtExponent = m.register("sqrt_len_exponent", .sint(sqrtExpBits), reset: .none, holds: true)
+    let betaMantissa = m.register("beta_mantissa", .uint(32), reset: .none, holds: true)
+    let betaExponent = m.register("beta_exponent", .sint(betaExpBits), reset: .none, holds: true)
+    let writeAddress = m.register("write_address", .uint(addressBits), reset: .none, holds: true)
+    let lastAddress = m.register("last_address", .uint(addressBits), reset: .none, holds: true, comment: "the vector's last beat in z_mem")
     let beatSumBits = 64 + ceilLog2(lanes)
     let sumBits = config.sumOfSquaresBits
     let beatSquares = m.register("beat_squares", .uint(beatSumBits), reset: .none)
     let beatMax = m.register("beat_max", .uint(32), reset: .none)
-    let sumOfSquares = m.register("sum_of_squares", .uint(sumBits), reset: .none, comment: "exact: never wraps")
-    let maxMagnitude = m.register("max_magnitude", .uint(32), reset: .none, comment: "M = max |z_i|")
+    let sumOfSquares = m.register("sum_of_squares", .uint(sumBits), reset: .none, holds: true, comment: "exact: never wraps")
+    let maxMagnitude = m.register("max_magnitude", .uint(32), reset: .none, holds: true, comment: "M = max |z_i|")
 
     // MARK: Second-pass pipeline: read -> lane stage 1 -> lane stage 2 (the output).
-    let issuing = m.register("issuing", .bit, comment: "addresses of the vector are still to be read")
-    let readAddress = m.register("read_address", .uint(addressBits), reset: .none)
-    let readData = m.register("read_data", .uint(config.beatBits), reset: .none)
-    let rValid = m.register("r_valid", .bit)
-    let rLast = m.register("r_last", .bit, reset: .none)
-    let aValid = m.register("a_valid", .bit)
-    let aLast = m.register("a_last", .bit, reset: .none)
-    let outValid = m.register("out_valid", .bit)
-    let outLast = m.register("out_last", .bit, reset: .none)
+    let issuing = m.register("issuing", .bit, holds: true, comment: "addresses of the vector are still to be read")
+    let readAddress = m.register("read_address", .uint(addressBits), reset: .none, holds: true)
+    let readData = m.register("read_data", .uint(config.beatBits), reset: .none, holds: true)
+    let rValid = m.register("r_valid", .bit, holds: true)
+    let rLast = m.register("r_last", .bit, reset: .none, holds: true)
+    let aValid = m.register("a_valid", .bit, holds: true)
+    let aLast = m.register("a_last", .bit, reset: .none, holds: true)
+    let outValid = m.register("out_valid", .bit, holds: true)
+    let outLast = m.register("out_last", .bit, reset: .none, holds: true)
     // Outside the second pass out_valid is low, so the lanes advance every cycle.
     let advance = m.wire("advance", !outValid.state || yReady, comment: "the second-pass pipeline moves")
     let inOutput = m.wire("in_output", inPhase(.output))
@@ -280,8 +275,8 @@ public enum NormUnitGenerator {
     let finish = m.wire("finish", outValid.state && yReady && outLast.state, comment: "the vector's last result leaves")
 
     // The apply scale: r in norm mode, 127 / M in quantize mode.
-    let applyMantissa = m.register("apply_mantissa", .uint(32), reset: .none)
-    let applyExponent = m.register("apply_exponent", expType, reset: .none)
+    let applyMantissa = m.register("apply_mantissa", .uint(32), reset: .none, holds: true)
+    let applyExponent = m.register("apply_exponent", expType, reset: .none, holds: true)
     let controls = NormDatapath.applyControls(m, "apply", mantissa: applyMantissa.state, exponent: applyExponent.state)
 
     // MARK: Lanes
@@ -324,25 +319,11 @@ public enum NormUnitGenerator {
 
     m.comb {
       Assign(s0Valid.next, fire)
-      Assign(s0Last.next, s0Last.state)
-      Assign(xBeat.next, xBeat.state)
-      Assign(gBeat.next, gBeat.state)
-      Assign(remaining.next, remaining.state)
       Assign(s1Valid.next, s0Valid.state)
       Assign(s1Last.next, s0Last.state)
       Assign(s2Valid.next, s1Valid.state)
-      Assign(mode.next, mode.state)
-      Assign(eps.next, eps.state)
-      Assign(sqrtMantissa.next, sqrtMantissa.state)
-      Assign(sqrtExponent.next, sqrtExponent.state)
-      Assign(betaMantissa.next, betaMantissa.state)
-      Assign(betaExponent.next, betaExponent.state)
-      Assign(writeAddress.next, writeAddress.state)
-      Assign(lastAddress.next, lastAddress.state)
       Assign(beatSquares.next, squareSum)
       Assign(beatMax.next, beatMaxNext)
-      Assign(sumOfSquares.next, sumOfSquares.state)
-      Assign(maxMagnitude.next, maxMagnitude.state)
       If(s1Valid.state) {
         Assign(writeAddress.next, writeAddress.state + .literal(1, .uint(addressBits)))
         If(s1Last.state) { Assign(lastAddress.next, writeAddress.state) }
@@ -382,21 +363,21 @@ public enum NormUnitGenerator {
     let normZero = m.wire("norm_zero", normIn.eq(0))
     let normScale = NormDatapath.scale(m, "norm_scale", normalized, exponent: normExponent, isZero: normZero)
 
-    let v = m.register("rsqrt_v", .uint(normBits), reset: .none, comment: "ss + epsTerm")
-    let mRsqrt = m.register("rsqrt_m", .uint(31), reset: .none, comment: "v shifted evenly into [2^29, 2^31)")
-    let rsqrtBase = m.register("rsqrt_exponent", expType, reset: .none, comment: "-45 - e/2: the exponent of y1 * 2^-30")
-    let y0 = m.register("rsqrt_y0", .uint(31), reset: .none, comment: "seed, Q2.30")
-    let rsqrtMantissa = m.register("rsqrt_mantissa", .uint(32), reset: .none)
-    let rsqrtExponent = m.register("rsqrt_scale_exponent", expType, reset: .none)
-    let rMantissa = m.register("r_mantissa", .uint(32), reset: .none, comment: "r = 1 / RMS")
-    let rExponent = m.register("r_exponent", expType, reset: .none)
-    let maxMantissa = m.register("max_mantissa", .uint(32), reset: .none, comment: "M as a scale")
-    let maxExponent = m.register("max_exponent", expType, reset: .none)
-    let remainder = m.register("div_remainder", .uint(32), reset: .none)
-    let quotient = m.register("div_quotient", .uint(32), reset: .none, comment: "floor((2^63 - 1) / M's mantissa)")
-    let divCount = m.register("div_count", .uint(5), reset: .none)
-    let outMantissa = m.register("out_mantissa", .uint(32), reset: .none, comment: "the output scale, built up")
-    let outExponent = m.register("out_exponent", expType, reset: .none)
+    let v = m.register("rsqrt_v", .uint(normBits), reset: .none, holds: true, comment: "ss + epsTerm")
+    let mRsqrt = m.register("rsqrt_m", .uint(31), reset: .none, holds: true, comment: "v shifted evenly into [2^29, 2^31)")
+    let rsqrtBase = m.register("rsqrt_exponent", expType, reset: .none, holds: true, comment: "-45 - e/2: the exponent of y1 * 2^-30")
+    let y0 = m.register("rsqrt_y0", .uint(31), reset: .none, holds: true, comment: "seed, Q2.30")
+    let rsqrtMantissa = m.register("rsqrt_mantissa", .uint(32), reset: .none, holds: true)
+    let rsqrtExponent = m.register("rsqrt_scale_exponent", expType, reset: .none, holds: true)
+    let rMantissa = m.register("r_mantissa", .uint(32), reset: .none, holds: true, comment: "r = 1 / RMS")
+    let rExponent = m.register("r_exponent", expType, reset: .none, holds: true)
+    let maxMantissa = m.register("max_mantissa", .uint(32), reset: .none, holds: true, comment: "M as a scale")
+    let maxExponent = m.register("max_exponent", expType, reset: .none, holds: true)
+    let remainder = m.register("div_remainder", .uint(32), reset: .none, holds: true)
+    let quotient = m.register("div_quotient", .uint(32), reset: .none, holds: true, comment: "floor((2^63 - 1) / M's mantissa)")
+    let divCount = m.register("div_count", .uint(5), reset: .none, holds: true)
+    let outMantissa = m.register("out_mantissa", .uint(32), reset: .none, holds: true, comment: "the output scale, built up")
+    let outExponent = m.register("out_exponent", expType, reset: .none, holds: true)
 
     // Norms.rsqrt's even shift. With W = \(normBits) (even) bits, v << lz has
     // its top bit set and v has W - lz bits: m keeps the top 31 for an odd
@@ -603,43 +584,16 @@ public enum NormUnitGenerator {
     ]
 
     m.comb {
-      Assign(first.next, first.state)
       Assign(product.next, productNext)
       Assign(mulA, .zeros(.uint(32)))
       Assign(mulB, .zeros(.uint(32)))
       Assign(normIn, .zeros(.uint(normBits)))
       Assign(normExponent, .zeros(expType))
-      Assign(v.next, v.state)
-      Assign(mRsqrt.next, mRsqrt.state)
-      Assign(rsqrtBase.next, rsqrtBase.state)
-      Assign(y0.next, y0.state)
-      Assign(rsqrtMantissa.next, rsqrtMantissa.state)
-      Assign(rsqrtExponent.next, rsqrtExponent.state)
-      Assign(rMantissa.next, rMantissa.state)
-      Assign(rExponent.next, rExponent.state)
-      Assign(maxMantissa.next, maxMantissa.state)
-      Assign(maxExponent.next, maxExponent.state)
-      Assign(remainder.next, remainder.state)
-      Assign(quotient.next, quotient.state)
-      Assign(divCount.next, divCount.state)
-      Assign(applyMantissa.next, applyMantissa.state)
-      Assign(applyExponent.next, applyExponent.state)
-      Assign(outMantissa.next, outMantissa.state)
-      Assign(outExponent.next, outExponent.state)
-      Assign(readAddress.next, readAddress.state)
-      Assign(issuing.next, issuing.state)
       phase.transitions(phaseCases, default: Statements { go(.input) })
     }
 
     // The second-pass pipeline; the lanes hold stages a and out.
     m.comb {
-      Assign(readData.next, readData.state)
-      Assign(rValid.next, rValid.state)
-      Assign(rLast.next, rLast.state)
-      Assign(aValid.next, aValid.state)
-      Assign(aLast.next, aLast.state)
-      Assign(outValid.next, outValid.state)
-      Assign(outLast.next, outLast.state)
       If(advance) {
         Assign(readData.next, memory.read(readAddress.state))
         Assign(rValid.next, issue)
