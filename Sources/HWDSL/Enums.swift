@@ -64,6 +64,9 @@ public protocol HardwareEnum: CaseIterable, Hashable, RawRepresentable where Raw
   static var hardwarePackage: String? { get }
   /// A comment printed after the value in the typedef.
   var hardwareComment: String? { get }
+  /// The case's name, from which the value's name is made. The default is
+  /// Swift's own; an enum with a `description` of its own must say it.
+  var hardwareCaseName: String { get }
 }
 
 extension HardwareEnum {
@@ -77,10 +80,12 @@ extension HardwareEnum {
       name: hardwareName + "_e", width: hardwareWidth,
       values: allCases.map {
         EnumType.Value(
-          name: valuePrefix + Naming.upperCamelCase(String(describing: $0)), value: $0.rawValue,
+          name: valuePrefix + Naming.upperCamelCase($0.hardwareCaseName), value: $0.rawValue,
           comment: $0.hardwareComment)
       }, package: hardwarePackage)
   }
+
+  public var hardwareCaseName: String { String(describing: self) }
 
   /// This value as a constant of the enum's type (prints as its name).
   public var literal: Expr { Self.enumType.literal(rawValue) }

@@ -176,6 +176,9 @@ public struct Expr: Hashable, Sendable {
 
   public let node: Node
   public let type: HWType
+  /// For a `.slice`: named constants for its bounds, printed as
+  /// `x[Lsb +: Width]` (see `Expr.field`). The bits are the slice's.
+  public var sliceNames: SliceNames? = nil
 
   public init(_ node: Node, _ type: HWType) {
     self.node = node
@@ -184,6 +187,17 @@ public struct Expr: Hashable, Sendable {
 
   public var width: Int { type.width }
   public var signed: Bool { type.signed }
+}
+
+/// The names of a slice's low bit and width (package constants such as
+/// `mmfree_pkg::InstrOpcodeLsb`), for a slice that is a field of a word.
+public struct SliceNames: Hashable, Sendable {
+  public let low: String
+  public let width: String
+  public init(low: String, width: String) {
+    self.low = low
+    self.width = width
+  }
 }
 
 public struct MemoryID: Hashable, Sendable {

@@ -80,18 +80,27 @@ private struct ModuleText {
 
   /// A signal's declared type: its enum's name, or `logic`. An enum declared
   /// inside the module cannot type a port (the typedef follows the port list).
+  ///
+  /// A package's enum types no signal: Icarus 11 crashes on a signal of a
+  /// package type, so those print as `logic` and compare with the values.
   func typeText(_ s: Signal) -> String {
-    if let e = s.enumType, e.package != nil || (s.kind != .input && s.kind != .output) { return e.name }
+    if let e = s.enumType, e.package == nil, s.kind != .input && s.kind != .output { return e.name }
     return typeText(s.type)
   }
 
   /// The right-hand side of an assignment to `target`: cast to the target's
   /// enum when it is no value of that enum (`opcode_e'(instr_q[3:0])`).
   func value(_ e: Expr, for target: SignalID) -> Doc {
-    guard module.signals.indices.contains(target.index), let t = module.signal(target).enumType,
+    guard module.signals.indices.contains(target.index), let t = module.signal(target).enumType, t.package == nil,
       module.enumType(of: e) != t
     else { return expr(e, context: 0) }
     return call("\(t.name)'(", expr(e, context: 0))
+  }
+
+  /// A package's values are spelled with the package (`mmfree_pkg::OpNorm`):
+  /// Yosys 0.23 parses no `import`, neither in a module header nor in its body.
+  func enumValueName(_ v: EnumType.Value, of t: EnumType) -> String {
+    t.package.map { "\($0)::\(v.name)" } ?? v.name
   }
 
   /// `typedef enum logic [W-1:0] { ... } name_e;` for each enum the module
@@ -102,16 +111,7 @@ private struct ModuleText {
 
   mutating func emitTypedef(_ t: EnumType, indent: Int) {
     line(0, "")
-    line(indent, "typedef enum \(typeText(t.type)) {")
-    let width = t.values.map(\.name.count).max() ?? 0
-    let entries = t.values.enumerated().map { i, v in
-      "\(v.name.rightPadded(to: width)) = \(literal(Literal(v.value, t.type)))" + (i == t.values.count - 1 ? "" : ",")
-    }
-    let entryWidth = entries.map(\.count).max() ?? 0
-    for (entry, v) in zip(entries, t.values) {
-      declaration(indent + 1, v.comment == nil ? entry : entry.rightPadded(to: entryWidth), comment: v.comment)
-    }
-    line(indent, "} \(t.name);")
+    for l in EnumTypedefText.lines(t, indent: indent, width: options.lineLength) { text += l + "\n" }
   }
 
   func typeText(_ type: HWType) -> String {
@@ -124,11 +124,10 @@ private struct ModuleText {
     for c in module.comment { comment(0, c) }
     let ports = module.ports
     let params = module.parameters
-    let imports = module.importedPackages.map { " import \($0)::*;" }.joined()
     if params.isEmpty {
-      line(0, "module \(module.name)\(imports) (")
+      line(0, "module \(module.name) (")
     } else {
-      line(0, "module \(module.name)\(imports) #(")
+      line(0, "module \(module.name) #(")
       for (i, p) in params.enumerated() {
         // `int unsigned` is the idiom, but Icarus 11 cannot parse it; this is the same type.
         line(1, "parameter logic [31:0] \(p.name) = 32'd\(p.value)" + (i == params.count - 1 ? "" : ","))
@@ -278,12 +277,14 @@ private struct ModuleText {
 
   /// A constant, by its enum value's name when it is one (or is compared with one).
   func literal(_ l: Literal, as enumType: EnumType?) -> String {
-    if let t = l.enumType ?? enumType, let v = t.value(Int(l.words[0])), l.type.width == t.width { return v.name }
+    if let t = l.enumType ?? enumType, let v = t.value(Int(l.words[0])), l.type.width == t.width {
+      return enumValueName(v, of: t)
+    }
     return literal(l)
   }
 
   func literal(_ l: Literal) -> String {
-    if let t = l.enumType, let v = t.value(Int(l.words[0])) { return v.name }
+    if let t = l.enumType, let v = t.value(Int(l.words[0])) { return enumValueName(v, of: t) }
     let w = l.type.width
     if l.type.signed {
       // Negative values print as a negated positive literal: -9'sd5.
@@ -421,6 +422,7 @@ private struct ModuleText {
       let value = expr(a, context: options.parenthesizeMixedOperators ? 100 : 61)
       return wrap(.seq([value, .text(" \(op.rawValue) \(shiftAmount(amount, operandWidth: a.width))")]), 60)
     case .slice(let a, let high, let low):
+      if let n = e.sliceNames { return .seq([expr(a, context: 100), .text("[\(n.low) +: \(n.width)]")]) }
       return .seq([expr(a, context: 100), .text(high == low ? "[\(high)]" : "[\(high):\(low)]")])
     case .concat(let parts):
       return call("{", .fill(parts.map { expr($0, context: 0) }, separator: ","), "}")

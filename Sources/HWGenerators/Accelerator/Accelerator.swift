@@ -50,7 +50,9 @@ public enum AcceleratorGenerator {
     let vector = try VectorUnitGenerator.generate(lanes: config.elementLanes).top
     let fifo = try StreamFIFOGenerator.module(
       name: "weight_fifo", width: config.core.weightBeatBits, depth: config.weightFIFOBeats)
-    return try Design(top: topModule(config, datapath: datapath, norm: norm, mlgru: mlgru, vector: vector, fifo: fifo))
+    return try Design(
+      top: topModule(config, datapath: datapath, norm: norm, mlgru: mlgru, vector: vector, fifo: fifo),
+      packages: [MMFreePackage.package])
   }
 
   public static func files(_ config: AcceleratorConfig) throws -> (design: Design, files: [(name: String, contents: String)]) {
@@ -127,8 +129,7 @@ public enum AcceleratorGenerator {
     func fit(_ x: Expr, _ t: HWType) -> Expr { x.width > t.width ? x.truncated(to: t.width) : x.extended(to: t.width) }
 
     // MARK: Sequencer: prefetching fetch, issue, busy.
-    let stIdle = 0, stFetch = 1, stIssue = 2, stBusy = 3
-    let state = m.register("state", .uint(2), holds: true)
+    let state = StateMachine(m, "state", reset: SequencerState.idle)
     let pc = m.register("pc", pcType, holds: true)
     let next = m.register("next_instr", .uint(AcceleratorInstruction.bits), reset: .none, holds: true, comment: "prefetched word")
     let nextValid = m.register("next_valid", .bit)
@@ -143,17 +144,31 @@ public enum AcceleratorGenerator {
     let mvYValid = m.wire("mv_y_valid", .bit)
     m.write(programMemory, enable: progWe, address: progAddr, data: progData)
 
-    let opcode = m.wire("opcode", ir.state[3, 0])
-    let length = m.wire("length", ir.state[19, 4])
-    let fieldA = m.wire("field_a", ir.state[20 + sType.width - 1, 20])
-    let fieldB = m.wire("field_b", ir.state[51, 36])
-    let fieldDst = m.wire("field_dst", ir.state[52 + dstType.width - 1, 52])
-    let immediate = m.wire("immediate", ir.state[127, 68])
-    let lowerBoundAddr = m.wire("lb_addr", ir.state[68 + pType.width - 1, 68], comment: "RECUR: immediate[15:0]")
-    let layerField = m.wire("layer_field", ir.state[84 + config.mlgru.layerWidth - 1, 84], comment: "RECUR: immediate[31:16]")
-    func isOp(_ op: AcceleratorOpcode) -> Expr { opcode.eq(op.rawValue) }
-    let issuing = m.wire("issuing", state.state.eq(stIssue))
-    let inBusy = m.wire("in_busy", state.state.eq(stBusy))
+    typealias I = AcceleratorInstruction
+    /// Field `f` of the executing word, its bounds named by `mmfree_pkg`.
+    func field(_ f: I.Field) -> Expr {
+      let names = MMFreePackage.constantNames(f)
+      let package = MMFreePackage.name
+      return ir.state.field(low: f.low, width: f.width, names: SliceNames(low: "\(package)::\(names.lsb)", width: "\(package)::\(names.width)"))
+    }
+    let opcode = m.wire("opcode", field(I.opcodeField))
+    let length = m.wire("length", field(I.lengthField))
+    let fieldAWord = m.wire("field_a_word", field(I.aField))
+    let fieldB = m.wire("field_b", field(I.bField))
+    let fieldDstWord = m.wire("field_dst_word", field(I.dstField))
+    let immediate = m.wire("immediate", field(I.immediateField))
+    // Buffer addresses use the bits the buffers have.
+    let fieldA = m.wire("field_a", fit(fieldAWord, sType))
+    let fieldDst = m.wire("field_dst", fit(fieldDstWord, dstType))
+    if sType.width < I.aField.width { NormDatapath.discard(m, "field_a_high", fieldAWord[I.aField.width - 1, sType.width]) }
+    if dstType.width < I.dstField.width {
+      NormDatapath.discard(m, "field_dst_high", fieldDstWord[I.dstField.width - 1, dstType.width])
+    }
+    let lowerBoundAddr = m.wire("lb_addr", immediate[pType.width - 1, 0], comment: "RECUR: immediate[15:0]")
+    let layerField = m.wire("layer_field", immediate[16 + config.mlgru.layerWidth - 1, 16], comment: "RECUR: immediate[31:16]")
+    func isOp(_ op: AcceleratorOpcode) -> Expr { opcode.eq(op) }
+    let issuing = m.wire("issuing", state.inState(.issue))
+    let inBusy = m.wire("in_busy", state.inState(.busy))
     let opNorm = m.wire("op_norm", isOp(.norm))
     let opQuant = m.wire("op_quant", isOp(.quantize))
     let opMatVec = m.wire("op_matvec", isOp(.matVec))
@@ -188,7 +203,7 @@ public enum AcceleratorGenerator {
     let loadAddress = m.wire(
       "load_address",
       immediate[addressBits - 1, 0] + .mux(opEmbed, .concat([.zeros(.uint(addressBits - 34)), rowOffset, .zeros(.uint(2))]), .zeros(.uint(addressBits))))
-    NormDatapath.discard(m, "immediate_high", immediate[59, addressBits])
+    NormDatapath.discard(m, "immediate_high", immediate[AcceleratorInstruction.immediateBits - 1, addressBits])
     let requesting = m.wire("requesting", issuing && (opLoad || opEmbed) && qCount.state.ne(queueDepth))
     let requested = m.wire("requested", requesting && vreqReady)
     m.assign(vreqValidOut, requesting)
@@ -493,10 +508,10 @@ public enum AcceleratorGenerator {
         && (opSet || opEnd || ((opLoad || opEmbed) && requested) || (opWait && waitSatisfied)
           || ((opMatVec || opWaitMatVec) && !mvBusy.state) || !known))
     let finish = m.wire("finish", streamDone || quickDone)
-    let running = m.wire("running", state.state.ne(stIdle))
+    let running = m.wire("running", !state.inState(.idle))
     let jump = m.wire("jump", finish && opEnd)
     let consume = m.wire(
-      "consume", nextValid.state && ((state.state.eq(stFetch)) || (finish && !opEnd)), comment: "next_instr -> instr")
+      "consume", nextValid.state && (state.inState(.fetch) || (finish && !opEnd)), comment: "next_instr -> instr")
     let fetch = m.wire("fetch", running && !jump && (!nextValid.state || consume))
     m.comb {
       Assign(nextValid.next, nextValid.state && !consume)
@@ -509,25 +524,25 @@ public enum AcceleratorGenerator {
       }
       If(consume) {
         Assign(ir.next, next.state)
-        Assign(state.next, .literal(stIssue, .uint(2)))
+        state.goTo(.issue)
       }
-      If(startStream) { Assign(state.next, .literal(stBusy, .uint(2))) }
-      If(finish && !opEnd && !nextValid.state) { Assign(state.next, .literal(stFetch, .uint(2))) }
+      If(startStream) { state.goTo(.busy) }
+      If(finish && !opEnd && !nextValid.state) { state.goTo(.fetch) }
       If(jump) {
         Assign(fresh.next, .low)
         Assign(nextValid.next, .low)
         Assign(pc.next, fit(immediate, pcType))
-        Assign(state.next, .mux(run, .literal(stFetch, .uint(2)), .literal(stIdle, .uint(2))))
+        Assign(state.next, .mux(run, SequencerState.fetch.literal, SequencerState.idle.literal))
       }
       If(inBusy && opArgmax && vectorOutValid && vectorOutLast) {
         Assign(token.next, vectorIndex)
         Assign(tokenPulse.next, .high)
       }
-      If(state.state.eq(stIdle) && start) {
+      If(state.inState(.idle) && start) {
         Assign(pc.next, .zeros(pcType))
         Assign(nextValid.next, .low)
         Assign(fresh.next, .high)
-        Assign(state.next, .literal(stFetch, .uint(2)))
+        state.goTo(.fetch)
       }
     }
     m.assign(busy, running)
@@ -581,4 +596,12 @@ public enum AcceleratorGenerator {
     m.assign(perfData, selected.extended(to: 64))
     return try m.finish()
   }
+}
+
+/// The sequencer's states: prefetch (`fetch`), decode and start (`issue`),
+/// and wait for the instruction's unit (`busy`).
+enum SequencerState: Int, CaseIterable, HardwareEnum {
+  case idle, fetch, issue, busy
+  static let hardwareName = "state"
+  static let valuePrefix = "St"
 }
