@@ -50,17 +50,43 @@ extension Module {
     return out
   }
 
-  /// The enum `e` carries as a value: an enum signal, an enum constant, or a
-  /// `?:` choosing between two values of one enum. Anything else assigned to
-  /// an enum signal is cast.
+  /// The enum `e` carries as a value: an enum signal or an enum constant.
+  /// (Icarus 11 types `c ? A : B` as its base type, so a choice between
+  /// values is no enum value: write it as `if`.)
   func enumType(of e: Expr) -> EnumType? {
     switch e.node {
     case .signal(let id): return signals.indices.contains(id.index) ? signal(id).enumType : nil
     case .literal(let l): return l.enumType
-    case .mux(_, let a, let b):
-      let t = enumType(of: a)
-      return t != nil && t == enumType(of: b) ? t : nil
     default: return nil
     }
+  }
+}
+
+enum EnumChecks {
+  /// A signal of a module-local enum is assigned only that enum's values and
+  /// signals: anything else would need a cast, which Icarus 11 cannot do.
+  static func check(_ module: Module) throws {
+    var issues: [DesignIssue] = []
+    func check(_ target: SignalID, _ value: Expr, _ location: SourceLocation) {
+      guard module.signals.indices.contains(target.index), let t = module.signal(target).enumType, t.package == nil,
+        module.enumType(of: value) != t
+      else { return }
+      issues.append(DesignIssue(
+        kind: .width, module: module.name,
+        message: "\(module.signal(target).name) is a \(t.name); assign it a value of the enum (use if/case, not ?:)",
+        location: location))
+    }
+    func visit(_ statements: [Statement]) {
+      for s in statements {
+        switch s {
+        case .assign(let target, let value, let location): check(target, value, location)
+        case .ifElse(_, let t, let e, _): visit(t); visit(e)
+        case .caseOf(_, let items, let d, _): items.forEach { visit($0.body) }; visit(d)
+        }
+      }
+    }
+    for a in module.assigns { check(a.target, a.value, a.location) }
+    for b in module.combBlocks { visit(b.statements) }
+    if !issues.isEmpty { throw DesignError(issues: issues) }
   }
 }

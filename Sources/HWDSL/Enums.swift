@@ -104,7 +104,7 @@ extension ModuleBuilder {
       comment: comment, file: file, line: line)
   }
 
-  /// A wire of enum type `E`; a value that is not of the type is cast to it.
+  /// A wire of enum type `E`, driven by a value of `E` (a constant or signal of it).
   public func wire<E: HardwareEnum>(
     _ name: String, _ type: E.Type, _ value: Expr, comment: String? = nil, file: StaticString = #fileID,
     line: UInt = #line

@@ -289,6 +289,8 @@ public struct Module: Hashable, Sendable {
   /// parent needs to find combinational loops through this module.
   public let combinationalPaths: [String: [String]]
   public let location: SourceLocation
+  /// Simulation-only checks, printed under `` `ifndef SYNTHESIS `` (see `Assertion`).
+  public var assertions: [Assertion] = []
 
   public func signal(_ id: SignalID) -> Signal { signals[id.index] }
   public var ports: [Signal] { signals.filter { $0.kind == .input || $0.kind == .output } }

@@ -18,6 +18,9 @@ public final class ModuleBuilder {
   private var clockID: SignalID?
   /// Indices into `registers` of those that hold unless assigned.
   private var holding: [Int] = []
+  private var assertions: [Assertion] = []
+
+  func addAssertion(_ a: Assertion) { assertions.append(a) }
   private var resetID: SignalID?
 
   public init(_ name: String, comment: [String] = [], file: StaticString = #fileID, line: UInt = #line) {
@@ -168,10 +171,14 @@ public final class ModuleBuilder {
       memories: memories, memoryWrites: memoryWrites, assigns: assigns, combBlocks: combBlocks,
       instances: instances, clock: clockID, reset: resetID, combinationalPaths: [:], location: location)
     let paths = try DesignChecks.run(draft)
-    return Module(
+    var module = Module(
       name: name, comment: comment, parameters: parameters, signals: signals, registers: registers,
       memories: memories, memoryWrites: memoryWrites, assigns: assigns, combBlocks: combBlocks,
       instances: instances, clock: clockID, reset: resetID, combinationalPaths: paths, location: location)
+    module.assertions = assertions
+    try AssertionChecks.check(module)
+    try EnumChecks.check(module)
+    return module
   }
 }
 

@@ -88,14 +88,9 @@ private struct ModuleText {
     return typeText(s.type)
   }
 
-  /// The right-hand side of an assignment to `target`: cast to the target's
-  /// enum when it is no value of that enum (`opcode_e'(instr_q[3:0])`).
-  func value(_ e: Expr, for target: SignalID) -> Doc {
-    guard module.signals.indices.contains(target.index), let t = module.signal(target).enumType, t.package == nil,
-      module.enumType(of: e) != t
-    else { return expr(e, context: 0) }
-    return call("\(t.name)'(", expr(e, context: 0))
-  }
+  /// The right-hand side of an assignment to `target` (`EnumChecks` keeps
+  /// enum signals to enum values, so no cast is ever needed).
+  func value(_ e: Expr, for target: SignalID) -> Doc { expr(e, context: 0) }
 
   /// A package's values are spelled with the package (`mmfree_pkg::OpNorm`):
   /// Yosys 0.23 parses no `import`, neither in a module header nor in its body.
@@ -148,6 +143,7 @@ private struct ModuleText {
     emitRegisters()
     emitMemoryWrites()
     for (i, instance) in module.instances.enumerated() { emitInstance(instance, names.instances[i]) }
+    emitAssertions()
     line(0, "")
     line(0, "endmodule")
   }
@@ -244,6 +240,63 @@ private struct ModuleText {
       }
       line(1, "end")
     }
+  }
+
+  /// The module's `Assertion`s, simulation only. Immediate assertions in a
+  /// plain `always @(posedge ...)`: Icarus 11 has no concurrent assertions,
+  /// rejects labels on immediate ones, and warns about `$error` in an
+  /// `always_ff`; the label goes into the message instead.
+  mutating func emitAssertions() {
+    guard !module.assertions.isEmpty, let clock = module.clock, let reset = module.reset else { return }
+    let clk = names.signals[clock.index], rst = names.signals[reset.index]
+    line(0, "")
+    line(0, "`ifndef SYNTHESIS")
+    let history = module.assertionHistory
+    if !history.isEmpty {
+      line(1, "// The last edge's values, for the assertions about stability.")
+      let width = history.map { typeText(.uint($0.width)).count }.max() ?? 0
+      for h in history {
+        line(1, typeText(.bit).rightPadded(to: width) + " " + h.after + ";")
+        line(1, typeText(.uint(h.width)).rightPadded(to: width) + " " + h.value + ";")
+      }
+      line(0, "")
+      line(1, "always_ff @(posedge \(clk) or negedge \(rst)) begin")
+      line(2, "if (!\(rst)) begin")
+      for h in history { line(3, "\(h.after) <= 1'b0;") }
+      line(2, "end else begin")
+      for h in history {
+        guard case .stable(_, let after) = h.assertion.check else { continue }
+        line(3, .seq([.text("\(h.after) <= "), continued([expr(after, context: 0)]), .text(";")]))
+      }
+      line(2, "end")
+      line(1, "end")
+      line(0, "")
+      line(1, "always_ff @(posedge \(clk)) begin")
+      for h in history {
+        guard case .stable(let value, _) = h.assertion.check else { continue }
+        line(2, .seq([.text("\(h.value) <= "), continued([expr(value, context: 0)]), .text(";")]))
+      }
+      line(1, "end")
+      line(0, "")
+    }
+    line(1, "always @(posedge \(clk)) begin")
+    line(2, "if (\(rst)) begin")
+    for a in module.assertions {
+      let condition: Doc
+      switch a.check {
+      case .always(let c): condition = expr(c, context: 0)
+      case .stable(let value, _):
+        let h = history.first { $0.assertion == a }!
+        condition = .seq([
+          .text("!\(h.after) || "), parenthesized(.seq([expr(value, context: 41), .text(" == \(h.value)")])),
+        ])
+      }
+      line(3, .seq([.text("assert ("), continued([condition]), .text(")")]))
+      line(4, "else $error(\"\(a.label): \(a.message)\");")
+    }
+    line(2, "end")
+    line(1, "end")
+    line(0, "`endif")
   }
 
   mutating func emitMemoryWrites() {

@@ -591,6 +591,7 @@ public enum NormUnitGenerator {
       Assign(normExponent, .zeros(expType))
       phase.transitions(phaseCases, default: Statements { go(.input) })
     }
+    m.assertLegal("PhaseLegal", phase.current, Phase.self)
 
     // The second-pass pipeline; the lanes hold stages a and out.
     m.comb {

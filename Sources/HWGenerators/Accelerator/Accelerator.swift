@@ -188,6 +188,11 @@ public enum AcceleratorGenerator {
     let usesVector = m.wire("uses_vector", opAdd || opArgmax)
     let streams = m.wire("streams", usesNorm || usesMLGRU || usesVector || opCkpt, comment: "reads operands from the buffers")
     let known = m.wire("known_op", opcode.lt(.literal(AcceleratorOpcode.allCases.count, .uint(4))))
+    m.assertAlways("OpcodeKnown", !issuing || known, "an unknown opcode issued (err_o reports it)")
+    m.assertOneHot(
+      "OpcodeDecodeOneHot",
+      .concat([opNorm, opQuant, opMatVec, opRecur, opSiluMul, opAdd, opArgmax, opCkpt, opLoad, opEmbed, opWait, opSet, opEnd, opWaitMatVec]),
+      allowingNone: true)
 
     // MARK: Vector loads: request port and the queue of outstanding loads.
     let queueDepth = loadQueueDepth
@@ -532,7 +537,7 @@ public enum AcceleratorGenerator {
         Assign(fresh.next, .low)
         Assign(nextValid.next, .low)
         Assign(pc.next, fit(immediate, pcType))
-        Assign(state.next, .mux(run, SequencerState.fetch.literal, SequencerState.idle.literal))
+        If(run) { state.goTo(.fetch) }.Else { state.goTo(.idle) }
       }
       If(inBusy && opArgmax && vectorOutValid && vectorOutLast) {
         Assign(token.next, vectorIndex)

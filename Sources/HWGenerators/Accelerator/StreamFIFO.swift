@@ -52,6 +52,11 @@ public enum StreamFIFOGenerator {
     m.assign(outValid, headValid.state)
     m.assign(outData, head.state)
     m.assign(level, count.state + headValid.state.extended(to: countType.width))
+
+    m.assertValidReady("InStable", valid: inValid, ready: inReady, payload: [inData])
+    m.assertValidReady("OutStable", valid: outValid, ready: outReady, payload: [outData])
+    m.assertAlways("CountInRange", count.state.le(.literal(depth, countType)), "the memory holds more than \(depth) beats")
+    m.assertAlways("NoUnderflow", !(load && count.state.eq(0)), "a beat loaded from an empty memory")
     return try m.finish()
   }
 }
