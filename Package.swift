@@ -27,7 +27,7 @@ let package = Package(
   targets: [
     .target(name: "HWSupport"),
     .target(name: "HWDSL", dependencies: ["HWSupport"]),
-    .target(name: "HWSpec", resources: [.copy("Profiles")]),
+    .target(name: "HWSpec", dependencies: ["HWSupport"], resources: [.copy("Profiles")]),
     .target(name: "HWGenerators", dependencies: ["HWDSL", "HWSpec"]),
     .target(name: "HWGolden", dependencies: ["HWSpec", "HWSupport"]),
     .target(

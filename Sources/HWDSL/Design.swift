@@ -4,9 +4,13 @@
 public struct Design: Sendable {
   public let top: Module
   public let modules: [Module]
+  /// The packages the modules import, written before any module.
+  public let packages: [Package]
 
-  public init(top: Module) throws {
+  /// `packages` must hold every package a module imports (see `Package`).
+  public init(top: Module, packages: [Package] = []) throws {
     self.top = top
+    self.packages = try DesignPackages.check(top.hierarchy, packages)
     var byName: [String: Module] = [:]
     var order: [Module] = []
     for m in top.hierarchy {
@@ -27,11 +31,12 @@ public struct Design: Sendable {
   /// `(file name, text)` for every module, children first.
   public func files(header: [String] = [], options: PrinterOptions = .standard) -> [(name: String, contents: String)] {
     let printer = SystemVerilogPrinter(header: header, options: options)
-    return modules.map { (name: "\($0.name).sv", contents: printer.print($0)) }
+    return packages.map { (name: "\($0.name).sv", contents: printer.print($0)) }
+      + modules.map { (name: "\($0.name).sv", contents: printer.print($0)) }
   }
 
   /// A Verilator/Icarus filelist naming every file relative to the list.
   public var fileList: String {
-    modules.map { "\($0.name).sv\n" }.joined()
+    (packages.map(\.name) + modules.map(\.name)).map { "\($0).sv\n" }.joined()
   }
 }

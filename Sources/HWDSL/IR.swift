@@ -58,6 +58,8 @@ public struct Signal: Hashable, Sendable {
   public let kind: SignalKind
   public let comment: String?
   public let location: SourceLocation
+  /// The enum the signal holds (printed as its type), or nil for plain `logic`.
+  public var enumType: EnumType? = nil
 }
 
 public enum ResetStyle: Hashable, Sendable {
@@ -88,6 +90,8 @@ public struct Parameter: Hashable, Sendable {
 public struct Literal: Hashable, Sendable {
   public let words: [UInt64]
   public let type: HWType
+  /// Set for a value of an enum (`EnumType.literal`): printed by its name.
+  public var enumType: EnumType? = nil
 
   public init(_ value: Int, _ type: HWType) {
     let wordCount = (type.width + 63) / 64
@@ -172,6 +176,9 @@ public struct Expr: Hashable, Sendable {
 
   public let node: Node
   public let type: HWType
+  /// For a `.slice`: named constants for its bounds, printed as
+  /// `x[Lsb +: Width]` (see `Expr.field`). The bits are the slice's.
+  public var sliceNames: SliceNames? = nil
 
   public init(_ node: Node, _ type: HWType) {
     self.node = node
@@ -180,6 +187,17 @@ public struct Expr: Hashable, Sendable {
 
   public var width: Int { type.width }
   public var signed: Bool { type.signed }
+}
+
+/// The names of a slice's low bit and width (package constants such as
+/// `mmfree_pkg::InstrOpcodeLsb`), for a slice that is a field of a word.
+public struct SliceNames: Hashable, Sendable {
+  public let low: String
+  public let width: String
+  public init(low: String, width: String) {
+    self.low = low
+    self.width = width
+  }
 }
 
 public struct MemoryID: Hashable, Sendable {
@@ -271,6 +289,8 @@ public struct Module: Hashable, Sendable {
   /// parent needs to find combinational loops through this module.
   public let combinationalPaths: [String: [String]]
   public let location: SourceLocation
+  /// Simulation-only checks, printed under `` `ifndef SYNTHESIS `` (see `Assertion`).
+  public var assertions: [Assertion] = []
 
   public func signal(_ id: SignalID) -> Signal { signals[id.index] }
   public var ports: [Signal] { signals.filter { $0.kind == .input || $0.kind == .output } }

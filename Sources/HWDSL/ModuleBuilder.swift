@@ -16,6 +16,11 @@ public final class ModuleBuilder {
   private var combBlocks: [CombBlock] = []
   private var instances: [Instance] = []
   private var clockID: SignalID?
+  /// Indices into `registers` of those that hold unless assigned.
+  private var holding: [Int] = []
+  private var assertions: [Assertion] = []
+
+  func addAssertion(_ a: Assertion) { assertions.append(a) }
   private var resetID: SignalID?
 
   public init(_ name: String, comment: [String] = [], file: StaticString = #fileID, line: UInt = #line) {
@@ -38,9 +43,13 @@ public final class ModuleBuilder {
     public func read(_ address: Expr) -> Expr { Expr(.memoryRead(id, address), type) }
   }
 
-  private func declare(_ name: String, _ type: HWType, _ kind: SignalKind, _ comment: String?, _ location: SourceLocation) -> Expr {
+  private func declare(
+    _ name: String, _ type: HWType, _ kind: SignalKind, _ comment: String?, _ location: SourceLocation,
+    enumType: EnumType? = nil
+  ) -> Expr {
     let id = SignalID(index: signals.count)
-    signals.append(Signal(id: id, name: name, type: type, kind: kind, comment: comment, location: location))
+    signals.append(
+      Signal(id: id, name: name, type: type, kind: kind, comment: comment, location: location, enumType: enumType))
     return Expr(.signal(id), type)
   }
 
@@ -66,8 +75,11 @@ public final class ModuleBuilder {
     declare(name + "_o", type, .output, comment, SourceLocation(file, line))
   }
 
-  public func wire(_ name: String, _ type: HWType, comment: String? = nil, file: StaticString = #fileID, line: UInt = #line) -> Expr {
-    declare(name, type, .wire, comment, SourceLocation(file, line))
+  public func wire(
+    _ name: String, _ type: HWType, enumType: EnumType? = nil, comment: String? = nil, file: StaticString = #fileID,
+    line: UInt = #line
+  ) -> Expr {
+    declare(name, type, .wire, comment, SourceLocation(file, line), enumType: enumType)
   }
 
   /// A wire driven by `value` through a continuous assignment.
@@ -77,16 +89,22 @@ public final class ModuleBuilder {
     return w
   }
 
+  /// A register `name_d` / `name_q`. With `holds`, it keeps its value unless
+  /// assigned: `name_d = name_q;` goes first into the combinational block that
+  /// assigns it (see `HoldingRegisters`), so that block assigns only changes.
   public func register(
-    _ name: String, _ type: HWType, reset: ResetStyle = .asynchronous, resetValue: Int = 0,
-    comment: String? = nil, file: StaticString = #fileID, line: UInt = #line
+    _ name: String, _ type: HWType, reset: ResetStyle = .asynchronous, resetValue: Int = 0, holds: Bool = false,
+    enumType: EnumType? = nil, comment: String? = nil, file: StaticString = #fileID, line: UInt = #line
   ) -> RegisterHandle {
     let location = SourceLocation(file, line)
-    let next = declare(name + "_d", type, .registerNext, comment, location)
-    let state = declare(name + "_q", type, .registerState, comment, location)
+    let next = declare(name + "_d", type, .registerNext, comment, location, enumType: enumType)
+    let state = declare(name + "_q", type, .registerState, comment, location, enumType: enumType)
     guard case .signal(let nextID) = next.node, case .signal(let stateID) = state.node else { fatalError("unreachable") }
+    var resetLiteral = Literal(resetValue, type)
+    resetLiteral.enumType = enumType
     registers.append(
-      Register(next: nextID, state: stateID, reset: reset, resetValue: Literal(resetValue, type), location: location))
+      Register(next: nextID, state: stateID, reset: reset, resetValue: resetLiteral, location: location))
+    if holds { holding.append(registers.count - 1) }
     return RegisterHandle(next: next, state: state)
   }
 
@@ -145,15 +163,22 @@ public final class ModuleBuilder {
   /// Runs every check and returns the finished module, or throws the problems
   /// found, each with the generator source line that caused it.
   public func finish() throws -> Module {
+    HoldingRegisters.insertHolds(
+      holding.map { registers[$0] }, into: &combBlocks, assigns: &assigns, location: location)
+    holding = []
     let draft = Module(
       name: name, comment: comment, parameters: parameters, signals: signals, registers: registers,
       memories: memories, memoryWrites: memoryWrites, assigns: assigns, combBlocks: combBlocks,
       instances: instances, clock: clockID, reset: resetID, combinationalPaths: [:], location: location)
     let paths = try DesignChecks.run(draft)
-    return Module(
+    var module = Module(
       name: name, comment: comment, parameters: parameters, signals: signals, registers: registers,
       memories: memories, memoryWrites: memoryWrites, assigns: assigns, combBlocks: combBlocks,
       instances: instances, clock: clockID, reset: resetID, combinationalPaths: paths, location: location)
+    module.assertions = assertions
+    try AssertionChecks.check(module)
+    try EnumChecks.check(module)
+    return module
   }
 }
 

@@ -78,6 +78,37 @@ private struct ModuleText {
   /// The continuation of a broken statement.
   func continued(_ docs: [Doc]) -> Doc { .nest(options.continuationIndent, docs) }
 
+  /// A signal's declared type: its enum's name, or `logic`. An enum declared
+  /// inside the module cannot type a port (the typedef follows the port list).
+  ///
+  /// A package's enum types no signal: Icarus 11 crashes on a signal of a
+  /// package type, so those print as `logic` and compare with the values.
+  func typeText(_ s: Signal) -> String {
+    if let e = s.enumType, e.package == nil, s.kind != .input && s.kind != .output { return e.name }
+    return typeText(s.type)
+  }
+
+  /// The right-hand side of an assignment to `target` (`EnumChecks` keeps
+  /// enum signals to enum values, so no cast is ever needed).
+  func value(_ e: Expr, for target: SignalID) -> Doc { expr(e, context: 0) }
+
+  /// A package's values are spelled with the package (`mmfree_pkg::OpNorm`):
+  /// Yosys 0.23 parses no `import`, neither in a module header nor in its body.
+  func enumValueName(_ v: EnumType.Value, of t: EnumType) -> String {
+    t.package.map { "\($0)::\(v.name)" } ?? v.name
+  }
+
+  /// `typedef enum logic [W-1:0] { ... } name_e;` for each enum the module
+  /// declares itself (package enums come with the import).
+  mutating func emitEnumTypedefs() {
+    for t in module.enumTypes where t.package == nil { emitTypedef(t, indent: 1) }
+  }
+
+  mutating func emitTypedef(_ t: EnumType, indent: Int) {
+    line(0, "")
+    for l in EnumTypedefText.lines(t, indent: indent, width: options.lineLength) { text += l + "\n" }
+  }
+
   func typeText(_ type: HWType) -> String {
     let sign = type.signed ? " signed" : ""
     return type.width == 1 && !type.signed ? "logic" : "logic\(sign) [\(type.width - 1):0]"
@@ -98,19 +129,21 @@ private struct ModuleText {
       }
       line(0, ") (")
     }
-    let decls = ports.map { p in (p.kind == .input ? "input " : "output") + " " + typeText(p.type) }
+    let decls = ports.map { p in (p.kind == .input ? "input " : "output") + " " + typeText(p) }
     let declWidth = decls.map(\.count).max() ?? 0
     for (i, p) in ports.enumerated() {
       let comma = i == ports.count - 1 ? "" : ","
       declaration(1, decls[i].rightPadded(to: declWidth) + " " + names.signals[p.id.index] + comma, comment: p.comment)
     }
     line(0, ");")
+    emitEnumTypedefs()
     emitDeclarations()
     emitAssigns()
     for block in module.combBlocks { emitComb(block) }
     emitRegisters()
     emitMemoryWrites()
     for (i, instance) in module.instances.enumerated() { emitInstance(instance, names.instances[i]) }
+    emitAssertions()
     line(0, "")
     line(0, "endmodule")
   }
@@ -119,11 +152,11 @@ private struct ModuleText {
     let internals = module.signals.filter { $0.kind != .input && $0.kind != .output }
     if internals.isEmpty && module.memories.isEmpty { return }
     line(0, "")
-    let width = internals.map { typeText($0.type).count }.max() ?? 0
+    let width = internals.map { typeText($0).count }.max() ?? 0
     for s in internals {
       // A register's comment is printed once, on its state half.
       let shown = s.kind == .registerNext ? nil : s.comment
-      declaration(1, typeText(s.type).rightPadded(to: width) + " " + names.signals[s.id.index] + ";", comment: shown)
+      declaration(1, typeText(s).rightPadded(to: width) + " " + names.signals[s.id.index] + ";", comment: shown)
     }
     for (i, m) in module.memories.enumerated() {
       line(1, "\(typeText(m.type)) \(names.memories[i]) [\(m.depth)];")
@@ -134,7 +167,7 @@ private struct ModuleText {
     guard !module.assigns.isEmpty else { return }
     line(0, "")
     for a in module.assigns {
-      line(1, .seq([.text("assign \(names.signals[a.target.index]) = "), continued([expr(a.value, context: 0)]), .text(";")]))
+      line(1, .seq([.text("assign \(names.signals[a.target.index]) = "), continued([value(a.value, for: a.target)]), .text(";")]))
     }
   }
 
@@ -149,7 +182,7 @@ private struct ModuleText {
     for statement in statements {
       switch statement {
       case .assign(let target, let value, _):
-        line(indent, .seq([.text("\(names.signals[target.index]) = "), continued([expr(value, context: 0)]), .text(";")]))
+        line(indent, .seq([.text("\(names.signals[target.index]) = "), continued([self.value(value, for: target)]), .text(";")]))
       case .ifElse(let condition, let thenBody, var elseBody, _):
         line(indent, .seq([.text("if ("), continued([expr(condition, context: 0)]), .text(") begin")]))
         emitStatements(thenBody, indent: indent + 1)
@@ -166,8 +199,9 @@ private struct ModuleText {
         line(indent, "end")
       case .caseOf(let subject, let items, let defaultBody, _):
         line(indent, .seq([.text("unique case ("), continued([expr(subject, context: 0)]), .text(")")]))
+        let subjectEnum = module.enumType(of: subject)
         for item in items {
-          let labels = Doc.fill(item.values.map { .text(literal($0)) }, separator: ",")
+          let labels = Doc.fill(item.values.map { .text(literal($0, as: subjectEnum)) }, separator: ",")
           line(indent + 1, .seq([continued([labels]), .text(": begin")]))
           emitStatements(item.body, indent: indent + 2)
           line(indent + 1, "end")
@@ -196,7 +230,8 @@ private struct ModuleText {
       } else {
         line(2, "if (!\(rst)) begin")
         for r in regs {
-          let value = r.resetValue.isZero ? "'0" : literal(r.resetValue)
+          let stateEnum = module.signal(r.state).enumType
+          let value = r.resetValue.isZero && stateEnum == nil ? "'0" : literal(r.resetValue, as: stateEnum)
           line(3, "\(names.signals[r.state.index]) <= \(value);")
         }
         line(2, "end else begin")
@@ -205,6 +240,63 @@ private struct ModuleText {
       }
       line(1, "end")
     }
+  }
+
+  /// The module's `Assertion`s, simulation only. Immediate assertions in a
+  /// plain `always @(posedge ...)`: Icarus 11 has no concurrent assertions,
+  /// rejects labels on immediate ones, and warns about `$error` in an
+  /// `always_ff`; the label goes into the message instead.
+  mutating func emitAssertions() {
+    guard !module.assertions.isEmpty, let clock = module.clock, let reset = module.reset else { return }
+    let clk = names.signals[clock.index], rst = names.signals[reset.index]
+    line(0, "")
+    line(0, "`ifndef SYNTHESIS")
+    let history = module.assertionHistory
+    if !history.isEmpty {
+      line(1, "// The last edge's values, for the assertions about stability.")
+      let width = history.map { typeText(.uint($0.width)).count }.max() ?? 0
+      for h in history {
+        line(1, typeText(.bit).rightPadded(to: width) + " " + h.after + ";")
+        line(1, typeText(.uint(h.width)).rightPadded(to: width) + " " + h.value + ";")
+      }
+      line(0, "")
+      line(1, "always_ff @(posedge \(clk) or negedge \(rst)) begin")
+      line(2, "if (!\(rst)) begin")
+      for h in history { line(3, "\(h.after) <= 1'b0;") }
+      line(2, "end else begin")
+      for h in history {
+        guard case .stable(_, let after) = h.assertion.check else { continue }
+        line(3, .seq([.text("\(h.after) <= "), continued([expr(after, context: 0)]), .text(";")]))
+      }
+      line(2, "end")
+      line(1, "end")
+      line(0, "")
+      line(1, "always_ff @(posedge \(clk)) begin")
+      for h in history {
+        guard case .stable(let value, _) = h.assertion.check else { continue }
+        line(2, .seq([.text("\(h.value) <= "), continued([expr(value, context: 0)]), .text(";")]))
+      }
+      line(1, "end")
+      line(0, "")
+    }
+    line(1, "always @(posedge \(clk)) begin")
+    line(2, "if (\(rst)) begin")
+    for a in module.assertions {
+      let condition: Doc
+      switch a.check {
+      case .always(let c): condition = expr(c, context: 0)
+      case .stable(let value, _):
+        let h = history.first { $0.assertion == a }!
+        condition = .seq([
+          .text("!\(h.after) || "), parenthesized(.seq([expr(value, context: 41), .text(" == \(h.value)")])),
+        ])
+      }
+      line(3, .seq([.text("assert ("), continued([condition]), .text(")")]))
+      line(4, "else $error(\"\(a.label): \(a.message)\");")
+    }
+    line(2, "end")
+    line(1, "end")
+    line(0, "`endif")
   }
 
   mutating func emitMemoryWrites() {
@@ -236,7 +328,16 @@ private struct ModuleText {
 
   // MARK: Expressions
 
+  /// A constant, by its enum value's name when it is one (or is compared with one).
+  func literal(_ l: Literal, as enumType: EnumType?) -> String {
+    if let t = l.enumType ?? enumType, let v = t.value(Int(l.words[0])), l.type.width == t.width {
+      return enumValueName(v, of: t)
+    }
+    return literal(l)
+  }
+
   func literal(_ l: Literal) -> String {
+    if let t = l.enumType, let v = t.value(Int(l.words[0])) { return enumValueName(v, of: t) }
     let w = l.type.width
     if l.type.signed {
       // Negative values print as a negated positive literal: -9'sd5.
@@ -374,6 +475,7 @@ private struct ModuleText {
       let value = expr(a, context: options.parenthesizeMixedOperators ? 100 : 61)
       return wrap(.seq([value, .text(" \(op.rawValue) \(shiftAmount(amount, operandWidth: a.width))")]), 60)
     case .slice(let a, let high, let low):
+      if let n = e.sliceNames { return .seq([expr(a, context: 100), .text("[\(n.low) +: \(n.width)]")]) }
       return .seq([expr(a, context: 100), .text(high == low ? "[\(high)]" : "[\(high):\(low)]")])
     case .concat(let parts):
       return call("{", .fill(parts.map { expr($0, context: 0) }, separator: ","), "}")

@@ -98,12 +98,12 @@ public enum MLGRUUnitGenerator {
 
     // MARK: Vector sequencing: which beat of which vector the next input beat is.
     let lengthType = HWType.uint(max(config.lengthWidth, bitsToRepresent(lanes)) + 1)
-    let busy = m.register("busy", .bit, comment: "inside a vector: the next beat is not a first beat")
-    let vecOp = m.register("vec_op", .uint(MLGRUOp.bits), reset: .none, comment: "op of the vector in progress")
-    let vecAddr = m.register("vec_addr", addrType, reset: .none, comment: "h address of its next beat")
-    let vecLeft = m.register("vec_left", lengthType, reset: .none, comment: "elements left, from its next beat on")
-    let vecLayerOk = m.register("vec_layer_ok", .bit, reset: .none, comment: "its layer index is in range")
-    let errState = m.register("err_state", .bit, comment: "a protocol error was seen")
+    let busy = m.register("busy", .bit, holds: true, comment: "inside a vector: the next beat is not a first beat")
+    let vecOp = m.register("vec_op", .uint(MLGRUOp.bits), reset: .none, holds: true, comment: "op of the vector in progress")
+    let vecAddr = m.register("vec_addr", addrType, reset: .none, holds: true, comment: "h address of its next beat")
+    let vecLeft = m.register("vec_left", lengthType, reset: .none, holds: true, comment: "elements left, from its next beat on")
+    let vecLayerOk = m.register("vec_layer_ok", .bit, reset: .none, holds: true, comment: "its layer index is in range")
+    let errState = m.register("err_state", .bit, holds: true, comment: "a protocol error was seen")
 
     let first = m.wire("first", !busy.state, comment: "the beat on the input is a vector's first")
     // Range checks only where the port can hold an out-of-range value (a constant compare is a lint warning).
@@ -168,12 +168,6 @@ public enum MLGRUUnitGenerator {
     let lb1 = FixedPointRTL.stage(m, "lb_s1", inLb, enable: fire)
 
     m.comb {
-      Assign(busy.next, busy.state)
-      Assign(vecOp.next, vecOp.state)
-      Assign(vecAddr.next, vecAddr.state)
-      Assign(vecLeft.next, vecLeft.state)
-      Assign(vecLayerOk.next, vecLayerOk.state)
-      Assign(errState.next, errState.state)
       If(fire) {
         Assign(busy.next, !beatLast)
         Assign(vecOp.next, op)

@@ -30,44 +30,57 @@ public enum NormUnitGenerator {
   /// The sequencer's phases, in order of execution. Norm mode leaves for the
   /// second pass after `rms`; quantize mode goes on (and leaves straight from
   /// `maxScale` for an all-zero vector).
-  enum Phase: Int, CaseIterable {
-    case input  // first pass: take beats
-    case drain  // wait for the last beat's square and maximum
-    case sum  // v = ss + epsTerm
-    case rsqrtNormalize  // m = v shifted evenly into [2^29, 2^31)
-    case seed  // y0 from the ROM
-    case square  // y0 * y0
-    case test  // m * (y0^2 >> 30)
-    case newton  // y0 * (3 * 2^30 - t)
-    case rsqrtScale  // rsqrt(v) = y1 as a scale
-    case rmsMultiply  // sqrtLength * rsqrt
-    case rms  // r
-    case maxScale  // M as a scale; start the divider
-    case divide  // 32 steps of floor((2^63 - 1) / mantissa)
-    case toInt8Multiply  // scale127 * reciprocal
-    case toInt8  // 127 / M; beta * r
-    case outScale1  // beta * r as a scale
-    case outScale2Multiply  // ... * M
+  enum Phase: Int, CaseIterable, HardwareEnum {
+    case input
+    case drain
+    case sum
+    case rsqrtNormalize
+    case seed
+    case square
+    case test
+    case newton
+    case rsqrtScale
+    case rmsMultiply
+    case rms
+    case maxScale
+    case divide
+    case toInt8Multiply
+    case toInt8
+    case outScale1
+    case outScale2Multiply
     case outScale2
-    case outScale3Multiply  // ... * inverse127
+    case outScale3Multiply
     case outScale3
-    case output  // second pass: stream the results
+    case output
 
-    static let bits = bitsToRepresent(allCases.count - 1)
+    static let hardwareName = "phase"
+    static let valuePrefix = "St"
 
-    /// "phase_q: 0 input, 1 drain, ..." wrapped for the module header.
-    static var legend: [String] {
-      var lines: [String] = []
-      var line = "phase_q:"
-      for p in allCases {
-        let item = " \(p.rawValue) \(p)" + (p == allCases.last ? "" : ",")
-        if line.count + item.count > 96 {
-          lines.append(line)
-          line = "        "
-        }
-        line += item
+    /// Printed after the value in `phase_e`.
+    var hardwareComment: String? {
+      switch self {
+      case .input: return "first pass: take beats"
+      case .drain: return "wait for the last beat's square and maximum"
+      case .sum: return "v = ss + epsTerm"
+      case .rsqrtNormalize: return "m = v shifted evenly into [2^29, 2^31)"
+      case .seed: return "y0 from the ROM"
+      case .square: return "y0 * y0"
+      case .test: return "m * (y0^2 >> 30)"
+      case .newton: return "y0 * (3 * 2^30 - t)"
+      case .rsqrtScale: return "rsqrt(v) = y1 as a scale"
+      case .rmsMultiply: return "sqrtLength * rsqrt"
+      case .rms: return "r"
+      case .maxScale: return "M as a scale; start the divider"
+      case .divide: return "32 steps of floor((2^63 - 1) / mantissa)"
+      case .toInt8Multiply: return "scale127 * reciprocal"
+      case .toInt8: return "127 / M; beta * r"
+      case .outScale1: return "beta * r as a scale"
+      case .outScale2Multiply: return "... * M"
+      case .outScale2: return nil
+      case .outScale3Multiply: return "... * inverse127"
+      case .outScale3: return nil
+      case .output: return "second pass: stream the results"
       }
-      return lines + [line]
     }
   }
 
@@ -114,11 +127,11 @@ public enum NormUnitGenerator {
     let mulB = m.wire("mul_b", .mux(second, mantissaWide, gammaWide))
     let productNext = m.wire("product_next", mulA.times(mulB))
 
-    let product = m.register("product", .sint(66), reset: .none, comment: "x * gamma, or |z| * mantissa")
-    let square = m.register("square", .uint(64), reset: .none)
-    let negative = m.register("negative", .bit, reset: .none, comment: "the stored z is negative")
-    let nonzero = m.register("nonzero", .bit, reset: .none, comment: "the stored z is not zero")
-    let result = m.register("result", .sint(32), reset: .none)
+    let product = m.register("product", .sint(66), reset: .none, holds: true, comment: "x * gamma, or |z| * mantissa")
+    let square = m.register("square", .uint(64), reset: .none, holds: true)
+    let negative = m.register("negative", .bit, reset: .none, holds: true, comment: "the stored z is negative")
+    let nonzero = m.register("nonzero", .bit, reset: .none, holds: true, comment: "the stored z is not zero")
+    let result = m.register("result", .sint(32), reset: .none, holds: true)
 
     // First pass, from stage 1: Fixed.mul's rounding and saturation.
     let bias = Expr.mux(product.state.msb, .literal(0x7FFF, .sint(66)), .literal(0x8000, .sint(66)))
@@ -138,11 +151,6 @@ public enum NormUnitGenerator {
       negative: negative.state, nonzero: nonzero.state)
 
     m.comb {
-      Assign(product.next, product.state)
-      Assign(square.next, square.state)
-      Assign(negative.next, negative.state)
-      Assign(nonzero.next, nonzero.state)
-      Assign(result.next, result.state)
       If(enable) {
         Assign(product.next, productNext)
         Assign(square.next, squareNext)
@@ -180,7 +188,7 @@ public enum NormUnitGenerator {
         "are ignored (read as zero) and come out as zero. Results stream out after the whole vector",
         "is in; scale_*_o hold the vector's output scale while its results stream (quantize mode).",
         "Multipliers: 2 per lane (32 x 32 square, shared 33 x 33) and one 32 x 32 for the scalars.",
-      ] + Phase.legend)
+      ])
     let clk = m.clock()
     _ = m.reset()
     let xValid = m.input("x_valid", .bit)
@@ -209,15 +217,15 @@ public enum NormUnitGenerator {
     let addressBits = memory.addressWidth
 
     // MARK: First pass: join, mask, lanes, store, reduce.
-    let phase = m.register("phase", .uint(Phase.bits), resetValue: Phase.input.rawValue)
-    func inPhase(_ p: Phase) -> Expr { phase.state.eq(p.rawValue) }
-    let first = m.register("first", .bit, resetValue: 1, comment: "the next beat starts a vector")
+    let phase = StateMachine(m, "phase", reset: Phase.input)
+    func inPhase(_ p: Phase) -> Expr { phase.inState(p) }
+    let first = m.register("first", .bit, resetValue: 1, holds: true, comment: "the next beat starts a vector")
     let inInput = m.wire("in_input", inPhase(.input))
     let fire = m.wire("fire", xValid && gValid && inInput, comment: "an x/gamma pair is consumed")
     m.assign(xReady, gValid && inInput)
     m.assign(gReady, xValid && inInput)
 
-    let remaining = m.register("remaining", .uint(lengthBits), reset: .none, comment: "elements left from this beat on")
+    let remaining = m.register("remaining", .uint(lengthBits), reset: .none, holds: true, comment: "elements left from this beat on")
     let lengthNow = m.wire("length_now", .mux(first.state, lengthIn, remaining.state))
     let remainingNext = m.wire(
       "remaining_next",
@@ -229,37 +237,37 @@ public enum NormUnitGenerator {
     let xMasked = m.wire("x_masked", .concat(maskedLanes.reversed()), comment: "elements past the length read as zero")
 
     let s0Valid = m.register("s0_valid", .bit, comment: "a beat is held in the input registers")
-    let s0Last = m.register("s0_last", .bit, reset: .none)
-    let xBeat = m.register("x_beat", .uint(config.beatBits), reset: .none)
-    let gBeat = m.register("g_beat", .uint(config.beatBits), reset: .none)
+    let s0Last = m.register("s0_last", .bit, reset: .none, holds: true)
+    let xBeat = m.register("x_beat", .uint(config.beatBits), reset: .none, holds: true)
+    let gBeat = m.register("g_beat", .uint(config.beatBits), reset: .none, holds: true)
     let s1Valid = m.register("s1_valid", .bit, comment: "the lanes hold a beat's z and squares")
     let s1Last = m.register("s1_last", .bit, reset: .none)
     let s2Valid = m.register("s2_valid", .bit, comment: "a beat's square sum and maximum are held")
-    let mode = m.register("mode", .bit, reset: .none, comment: "1: quantize")
-    let eps = m.register("eps_term", .uint(64), reset: .none)
-    let sqrtMantissa = m.register("sqrt_len_mantissa", .uint(32), reset: .none)
-    let sqrtExponent = m.register("sqrt_len_exponent", .sint(sqrtExpBits), reset: .none)
-    let betaMantissa = m.register("beta_mantissa", .uint(32), reset: .none)
-    let betaExponent = m.register("beta_exponent", .sint(betaExpBits), reset: .none)
-    let writeAddress = m.register("write_address", .uint(addressBits), reset: .none)
-    let lastAddress = m.register("last_address", .uint(addressBits), reset: .none, comment: "the vector's last beat in z_mem")
+    let mode = m.register("mode", .bit, reset: .none, holds: true, comment: "1: quantize")
+    let eps = m.register("eps_term", .uint(64), reset: .none, holds: true)
+    let sqrtMantissa = m.register("sqrt_len_mantissa", .uint(32), reset: .none, holds: true)
+    let sqrtExponent = m.register("sqrt_len_exponent", .sint(sqrtExpBits), reset: .none, holds: true)
+    let betaMantissa = m.register("beta_mantissa", .uint(32), reset: .none, holds: true)
+    let betaExponent = m.register("beta_exponent", .sint(betaExpBits), reset: .none, holds: true)
+    let writeAddress = m.register("write_address", .uint(addressBits), reset: .none, holds: true)
+    let lastAddress = m.register("last_address", .uint(addressBits), reset: .none, holds: true, comment: "the vector's last beat in z_mem")
     let beatSumBits = 64 + ceilLog2(lanes)
     let sumBits = config.sumOfSquaresBits
     let beatSquares = m.register("beat_squares", .uint(beatSumBits), reset: .none)
     let beatMax = m.register("beat_max", .uint(32), reset: .none)
-    let sumOfSquares = m.register("sum_of_squares", .uint(sumBits), reset: .none, comment: "exact: never wraps")
-    let maxMagnitude = m.register("max_magnitude", .uint(32), reset: .none, comment: "M = max |z_i|")
+    let sumOfSquares = m.register("sum_of_squares", .uint(sumBits), reset: .none, holds: true, comment: "exact: never wraps")
+    let maxMagnitude = m.register("max_magnitude", .uint(32), reset: .none, holds: true, comment: "M = max |z_i|")
 
     // MARK: Second-pass pipeline: read -> lane stage 1 -> lane stage 2 (the output).
-    let issuing = m.register("issuing", .bit, comment: "addresses of the vector are still to be read")
-    let readAddress = m.register("read_address", .uint(addressBits), reset: .none)
-    let readData = m.register("read_data", .uint(config.beatBits), reset: .none)
-    let rValid = m.register("r_valid", .bit)
-    let rLast = m.register("r_last", .bit, reset: .none)
-    let aValid = m.register("a_valid", .bit)
-    let aLast = m.register("a_last", .bit, reset: .none)
-    let outValid = m.register("out_valid", .bit)
-    let outLast = m.register("out_last", .bit, reset: .none)
+    let issuing = m.register("issuing", .bit, holds: true, comment: "addresses of the vector are still to be read")
+    let readAddress = m.register("read_address", .uint(addressBits), reset: .none, holds: true)
+    let readData = m.register("read_data", .uint(config.beatBits), reset: .none, holds: true)
+    let rValid = m.register("r_valid", .bit, holds: true)
+    let rLast = m.register("r_last", .bit, reset: .none, holds: true)
+    let aValid = m.register("a_valid", .bit, holds: true)
+    let aLast = m.register("a_last", .bit, reset: .none, holds: true)
+    let outValid = m.register("out_valid", .bit, holds: true)
+    let outLast = m.register("out_last", .bit, reset: .none, holds: true)
     // Outside the second pass out_valid is low, so the lanes advance every cycle.
     let advance = m.wire("advance", !outValid.state || yReady, comment: "the second-pass pipeline moves")
     let inOutput = m.wire("in_output", inPhase(.output))
@@ -267,8 +275,8 @@ public enum NormUnitGenerator {
     let finish = m.wire("finish", outValid.state && yReady && outLast.state, comment: "the vector's last result leaves")
 
     // The apply scale: r in norm mode, 127 / M in quantize mode.
-    let applyMantissa = m.register("apply_mantissa", .uint(32), reset: .none)
-    let applyExponent = m.register("apply_exponent", expType, reset: .none)
+    let applyMantissa = m.register("apply_mantissa", .uint(32), reset: .none, holds: true)
+    let applyExponent = m.register("apply_exponent", expType, reset: .none, holds: true)
     let controls = NormDatapath.applyControls(m, "apply", mantissa: applyMantissa.state, exponent: applyExponent.state)
 
     // MARK: Lanes
@@ -311,25 +319,11 @@ public enum NormUnitGenerator {
 
     m.comb {
       Assign(s0Valid.next, fire)
-      Assign(s0Last.next, s0Last.state)
-      Assign(xBeat.next, xBeat.state)
-      Assign(gBeat.next, gBeat.state)
-      Assign(remaining.next, remaining.state)
       Assign(s1Valid.next, s0Valid.state)
       Assign(s1Last.next, s0Last.state)
       Assign(s2Valid.next, s1Valid.state)
-      Assign(mode.next, mode.state)
-      Assign(eps.next, eps.state)
-      Assign(sqrtMantissa.next, sqrtMantissa.state)
-      Assign(sqrtExponent.next, sqrtExponent.state)
-      Assign(betaMantissa.next, betaMantissa.state)
-      Assign(betaExponent.next, betaExponent.state)
-      Assign(writeAddress.next, writeAddress.state)
-      Assign(lastAddress.next, lastAddress.state)
       Assign(beatSquares.next, squareSum)
       Assign(beatMax.next, beatMaxNext)
-      Assign(sumOfSquares.next, sumOfSquares.state)
-      Assign(maxMagnitude.next, maxMagnitude.state)
       If(s1Valid.state) {
         Assign(writeAddress.next, writeAddress.state + .literal(1, .uint(addressBits)))
         If(s1Last.state) { Assign(lastAddress.next, writeAddress.state) }
@@ -369,21 +363,21 @@ public enum NormUnitGenerator {
     let normZero = m.wire("norm_zero", normIn.eq(0))
     let normScale = NormDatapath.scale(m, "norm_scale", normalized, exponent: normExponent, isZero: normZero)
 
-    let v = m.register("rsqrt_v", .uint(normBits), reset: .none, comment: "ss + epsTerm")
-    let mRsqrt = m.register("rsqrt_m", .uint(31), reset: .none, comment: "v shifted evenly into [2^29, 2^31)")
-    let rsqrtBase = m.register("rsqrt_exponent", expType, reset: .none, comment: "-45 - e/2: the exponent of y1 * 2^-30")
-    let y0 = m.register("rsqrt_y0", .uint(31), reset: .none, comment: "seed, Q2.30")
-    let rsqrtMantissa = m.register("rsqrt_mantissa", .uint(32), reset: .none)
-    let rsqrtExponent = m.register("rsqrt_scale_exponent", expType, reset: .none)
-    let rMantissa = m.register("r_mantissa", .uint(32), reset: .none, comment: "r = 1 / RMS")
-    let rExponent = m.register("r_exponent", expType, reset: .none)
-    let maxMantissa = m.register("max_mantissa", .uint(32), reset: .none, comment: "M as a scale")
-    let maxExponent = m.register("max_exponent", expType, reset: .none)
-    let remainder = m.register("div_remainder", .uint(32), reset: .none)
-    let quotient = m.register("div_quotient", .uint(32), reset: .none, comment: "floor((2^63 - 1) / M's mantissa)")
-    let divCount = m.register("div_count", .uint(5), reset: .none)
-    let outMantissa = m.register("out_mantissa", .uint(32), reset: .none, comment: "the output scale, built up")
-    let outExponent = m.register("out_exponent", expType, reset: .none)
+    let v = m.register("rsqrt_v", .uint(normBits), reset: .none, holds: true, comment: "ss + epsTerm")
+    let mRsqrt = m.register("rsqrt_m", .uint(31), reset: .none, holds: true, comment: "v shifted evenly into [2^29, 2^31)")
+    let rsqrtBase = m.register("rsqrt_exponent", expType, reset: .none, holds: true, comment: "-45 - e/2: the exponent of y1 * 2^-30")
+    let y0 = m.register("rsqrt_y0", .uint(31), reset: .none, holds: true, comment: "seed, Q2.30")
+    let rsqrtMantissa = m.register("rsqrt_mantissa", .uint(32), reset: .none, holds: true)
+    let rsqrtExponent = m.register("rsqrt_scale_exponent", expType, reset: .none, holds: true)
+    let rMantissa = m.register("r_mantissa", .uint(32), reset: .none, holds: true, comment: "r = 1 / RMS")
+    let rExponent = m.register("r_exponent", expType, reset: .none, holds: true)
+    let maxMantissa = m.register("max_mantissa", .uint(32), reset: .none, holds: true, comment: "M as a scale")
+    let maxExponent = m.register("max_exponent", expType, reset: .none, holds: true)
+    let remainder = m.register("div_remainder", .uint(32), reset: .none, holds: true)
+    let quotient = m.register("div_quotient", .uint(32), reset: .none, holds: true, comment: "floor((2^63 - 1) / M's mantissa)")
+    let divCount = m.register("div_count", .uint(5), reset: .none, holds: true)
+    let outMantissa = m.register("out_mantissa", .uint(32), reset: .none, holds: true, comment: "the output scale, built up")
+    let outExponent = m.register("out_exponent", expType, reset: .none, holds: true)
 
     // Norms.rsqrt's even shift. With W = \(normBits) (even) bits, v << lz has
     // its top bit set and v has W - lz bits: m keeps the top 31 for an odd
@@ -431,67 +425,67 @@ public enum NormUnitGenerator {
 
     func enterOutput() -> [Statement] {
       Statements {
-        Assign(phase.next, .literal(Phase.output.rawValue, .uint(Phase.bits)))
+        phase.goTo(.output)
         Assign(readAddress.next, .zeros(.uint(addressBits)))
         Assign(issuing.next, .high)
       }
     }
-    func go(_ p: Phase) -> Statement { Assign(phase.next, .literal(p.rawValue, .uint(Phase.bits))) }
+    func go(_ p: Phase) -> Statement { phase.goTo(p) }
     func literal32(_ value: UInt32) -> Expr { .literal(Int(value), .uint(32)) }
     func exponent(_ value: Int) -> Expr { .literal(value, expType) }
 
-    let phaseCases: [(values: [Int], body: [Statement])] = [
-      (values: [Phase.input.rawValue], body: Statements {
+    let phaseCases: [(state: Phase, body: [Statement])] = [
+      (state: .input, body: Statements {
         If(fire) {
           Assign(first.next, .low)
           If(xLast) { go(.drain) }
         }
       }),
-      (values: [Phase.drain.rawValue], body: Statements {
+      (state: .drain, body: Statements {
         If(!s0Valid.state && !s1Valid.state && !s2Valid.state) { go(.sum) }
       }),
-      (values: [Phase.sum.rawValue], body: Statements {
+      (state: .sum, body: Statements {
         Assign(v.next, sumOfSquares.state.extended(to: normBits) + eps.state.extended(to: normBits))
         go(.rsqrtNormalize)
       }),
-      (values: [Phase.rsqrtNormalize.rawValue], body: Statements {
+      (state: .rsqrtNormalize, body: Statements {
         Assign(normIn, v.state)
         Assign(mRsqrt.next, mFromNorm)
         Assign(rsqrtBase.next, rsqrtBaseNext)
         go(.seed)
       }),
-      (values: [Phase.seed.rawValue], body: Statements {
+      (state: .seed, body: Statements {
         Assign(y0.next, seed)
         go(.square)
       }),
-      (values: [Phase.square.rawValue], body: Statements {
+      (state: .square, body: Statements {
         Assign(mulA, y0.state.extended(to: 32))
         Assign(mulB, y0.state.extended(to: 32))
         go(.test)
       }),
-      (values: [Phase.test.rawValue], body: Statements {
+      (state: .test, body: Statements {
         Assign(mulA, mRsqrt.state.extended(to: 32))
         Assign(mulB, product.state[61, 30])  // y0^2 >> 30 < 2^31
         go(.newton)
       }),
-      (values: [Phase.newton.rawValue], body: Statements {
+      (state: .newton, body: Statements {
         Assign(mulA, y0.state.extended(to: 32))
         Assign(mulB, correction[31, 0])
         go(.rsqrtScale)
       }),
-      (values: [Phase.rsqrtScale.rawValue], body: Statements {
+      (state: .rsqrtScale, body: Statements {
         Assign(normIn, y1.extended(to: normBits))
         Assign(normExponent, rsqrtBase.state)
         Assign(rsqrtMantissa.next, normScale.mantissa)
         Assign(rsqrtExponent.next, normScale.exponent)
         go(.rmsMultiply)
       }),
-      (values: [Phase.rmsMultiply.rawValue], body: Statements {
+      (state: .rmsMultiply, body: Statements {
         Assign(mulA, sqrtMantissa.state)
         Assign(mulB, rsqrtMantissa.state)
         go(.rms)
       }),
-      (values: [Phase.rms.rawValue], body: Statements {
+      (state: .rms, body: Statements {
         Assign(normIn, product.state.extended(to: normBits))
         Assign(normExponent, sqrtExponentWide + rsqrtExponent.state)
         Assign(rMantissa.next, normScale.mantissa)
@@ -506,7 +500,7 @@ public enum NormUnitGenerator {
           enterOutput()
         }
       }),
-      (values: [Phase.maxScale.rawValue], body: Statements {
+      (state: .maxScale, body: Statements {
         Assign(normIn, maxMagnitude.state.extended(to: normBits))
         Assign(maxMantissa.next, normScale.mantissa)
         Assign(maxExponent.next, normScale.exponent)
@@ -524,19 +518,19 @@ public enum NormUnitGenerator {
           go(.divide)
         }
       }),
-      (values: [Phase.divide.rawValue], body: Statements {
+      (state: .divide, body: Statements {
         Assign(remainder.next, remainderNext[31, 0])
         Assign(quotient.next, .concat([quotient.state[30, 0], fits]))
         Assign(divCount.next, divCount.state + .literal(1, .uint(5)))
         If(divCount.state.eq(31)) { go(.toInt8Multiply) }
       }),
-      (values: [Phase.toInt8Multiply.rawValue], body: Statements {
+      (state: .toInt8Multiply, body: Statements {
         // The quotient lies in [2^31, 2^32): already a normalized mantissa.
         Assign(mulA, literal32(scale127.mantissa))
         Assign(mulB, quotient.state)
         go(.toInt8)
       }),
-      (values: [Phase.toInt8.rawValue], body: Statements {
+      (state: .toInt8, body: Statements {
         // scale127 * (quotient, -63 - maxExponent)
         Assign(normIn, product.state.extended(to: normBits))
         Assign(normExponent, exponent(scale127.exponent - 63) - maxExponent.state)
@@ -546,38 +540,38 @@ public enum NormUnitGenerator {
         Assign(mulB, rMantissa.state)
         go(.outScale1)
       }),
-      (values: [Phase.outScale1.rawValue], body: Statements {
+      (state: .outScale1, body: Statements {
         Assign(normIn, product.state.extended(to: normBits))
         Assign(normExponent, betaExponentWide + rExponent.state)
         Assign(outMantissa.next, normScale.mantissa)
         Assign(outExponent.next, normScale.exponent)
         go(.outScale2Multiply)
       }),
-      (values: [Phase.outScale2Multiply.rawValue], body: Statements {
+      (state: .outScale2Multiply, body: Statements {
         Assign(mulA, outMantissa.state)
         Assign(mulB, maxMantissa.state)
         go(.outScale2)
       }),
-      (values: [Phase.outScale2.rawValue], body: Statements {
+      (state: .outScale2, body: Statements {
         Assign(normIn, product.state.extended(to: normBits))
         Assign(normExponent, outExponent.state + maxExponent.state)
         Assign(outMantissa.next, normScale.mantissa)
         Assign(outExponent.next, normScale.exponent)
         go(.outScale3Multiply)
       }),
-      (values: [Phase.outScale3Multiply.rawValue], body: Statements {
+      (state: .outScale3Multiply, body: Statements {
         Assign(mulA, outMantissa.state)
         Assign(mulB, literal32(inverse127.mantissa))
         go(.outScale3)
       }),
-      (values: [Phase.outScale3.rawValue], body: Statements {
+      (state: .outScale3, body: Statements {
         Assign(normIn, product.state.extended(to: normBits))
         Assign(normExponent, outExponent.state - exponent(-inverse127.exponent))
         Assign(outMantissa.next, normScale.mantissa)
         Assign(outExponent.next, normScale.exponent)
         enterOutput()
       }),
-      (values: [Phase.output.rawValue], body: Statements {
+      (state: .output, body: Statements {
         If(issue) {
           Assign(readAddress.next, readAddress.state + .literal(1, .uint(addressBits)))
           If(readAddress.state.eq(lastAddress.state)) { Assign(issuing.next, .low) }
@@ -590,44 +584,17 @@ public enum NormUnitGenerator {
     ]
 
     m.comb {
-      Assign(phase.next, phase.state)
-      Assign(first.next, first.state)
       Assign(product.next, productNext)
       Assign(mulA, .zeros(.uint(32)))
       Assign(mulB, .zeros(.uint(32)))
       Assign(normIn, .zeros(.uint(normBits)))
       Assign(normExponent, .zeros(expType))
-      Assign(v.next, v.state)
-      Assign(mRsqrt.next, mRsqrt.state)
-      Assign(rsqrtBase.next, rsqrtBase.state)
-      Assign(y0.next, y0.state)
-      Assign(rsqrtMantissa.next, rsqrtMantissa.state)
-      Assign(rsqrtExponent.next, rsqrtExponent.state)
-      Assign(rMantissa.next, rMantissa.state)
-      Assign(rExponent.next, rExponent.state)
-      Assign(maxMantissa.next, maxMantissa.state)
-      Assign(maxExponent.next, maxExponent.state)
-      Assign(remainder.next, remainder.state)
-      Assign(quotient.next, quotient.state)
-      Assign(divCount.next, divCount.state)
-      Assign(applyMantissa.next, applyMantissa.state)
-      Assign(applyExponent.next, applyExponent.state)
-      Assign(outMantissa.next, outMantissa.state)
-      Assign(outExponent.next, outExponent.state)
-      Assign(readAddress.next, readAddress.state)
-      Assign(issuing.next, issuing.state)
-      Switch(phase.state, cases: phaseCases, default: Statements { go(.input) })
+      phase.transitions(phaseCases, default: Statements { go(.input) })
     }
+    m.assertLegal("PhaseLegal", phase.current, Phase.self)
 
     // The second-pass pipeline; the lanes hold stages a and out.
     m.comb {
-      Assign(readData.next, readData.state)
-      Assign(rValid.next, rValid.state)
-      Assign(rLast.next, rLast.state)
-      Assign(aValid.next, aValid.state)
-      Assign(aLast.next, aLast.state)
-      Assign(outValid.next, outValid.state)
-      Assign(outLast.next, outLast.state)
       If(advance) {
         Assign(readData.next, memory.read(readAddress.state))
         Assign(rValid.next, issue)

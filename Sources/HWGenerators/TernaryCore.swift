@@ -54,16 +54,13 @@ public enum TernaryCoreGenerator {
     }
     precondition(beatSum.type == psumType, "reduction width disagrees with TernaryCoreConfig.partialSumWidth")
 
-    let psum = m.register("psum", psumType, reset: .none, comment: "partial sum of the beat in flight")
-    let acc = m.register("acc", .sint(config.accumulatorWidth), comment: "running sum of the current row")
-    let res = m.register("res", .sint(config.accumulatorWidth), reset: .none, comment: "finished row sum")
+    let psum = m.register("psum", psumType, reset: .none, holds: true, comment: "partial sum of the beat in flight")
+    let acc = m.register("acc", .sint(config.accumulatorWidth), holds: true, comment: "running sum of the current row")
+    let res = m.register("res", .sint(config.accumulatorWidth), reset: .none, holds: true, comment: "finished row sum")
     let psumExt = m.wire("psum_ext", psum.state.extended(to: config.accumulatorWidth))
     let total = m.wire("total", acc.state + psumExt)
 
     m.comb {
-      Assign(psum.next, psum.state)
-      Assign(acc.next, acc.state)
-      Assign(res.next, res.state)
       If(load) { Assign(psum.next, beatSum) }
       If(accumulate) {
         If(last) {
@@ -154,12 +151,12 @@ public enum TernaryCoreGenerator {
     // Stage 0 registers the joined beat. Beyond timing (the wide streams
     // arrive from off-chip memory), this keeps the adder trees off the
     // input-combinational path, which Verilator re-evaluates on every eval.
-    let s0Valid = m.register("s0_valid", .bit, comment: "a joined beat is held in the input registers")
-    let s0Last = m.register("s0_last", .bit, reset: .none, comment: "that beat ends its row group")
-    let wBeat = m.register("w_beat", .uint(config.weightBeatBits), reset: .none, comment: "weight beat under reduction")
-    let aBeat = m.register("a_beat", .uint(config.activationBeatBits), reset: .none, comment: "activation beat under reduction")
-    let s1Valid = m.register("s1_valid", .bit, comment: "a partial sum is held in the lanes")
-    let s1Last = m.register("s1_last", .bit, reset: .none, comment: "that partial sum ends its row group")
+    let s0Valid = m.register("s0_valid", .bit, holds: true, comment: "a joined beat is held in the input registers")
+    let s0Last = m.register("s0_last", .bit, reset: .none, holds: true, comment: "that beat ends its row group")
+    let wBeat = m.register("w_beat", .uint(config.weightBeatBits), reset: .none, holds: true, comment: "weight beat under reduction")
+    let aBeat = m.register("a_beat", .uint(config.activationBeatBits), reset: .none, holds: true, comment: "activation beat under reduction")
+    let s1Valid = m.register("s1_valid", .bit, holds: true, comment: "a partial sum is held in the lanes")
+    let s1Last = m.register("s1_last", .bit, reset: .none, holds: true, comment: "that partial sum ends its row group")
     let outValid = m.register("out_valid", .bit, comment: "the lanes hold a finished row group")
 
     let advance = m.wire("advance", !outValid.state || resReady, comment: "the pipeline moves this cycle")
@@ -169,12 +166,6 @@ public enum TernaryCoreGenerator {
     m.assign(aReady, wValid && advance)
 
     m.comb {
-      Assign(s0Valid.next, s0Valid.state)
-      Assign(s0Last.next, s0Last.state)
-      Assign(wBeat.next, wBeat.state)
-      Assign(aBeat.next, aBeat.state)
-      Assign(s1Valid.next, s1Valid.state)
-      Assign(s1Last.next, s1Last.state)
       If(advance) {
         Assign(s0Valid.next, fire)
         Assign(s1Valid.next, s0Valid.state)

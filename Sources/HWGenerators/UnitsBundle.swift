@@ -101,6 +101,9 @@ public struct UnitsBundle: Sendable {
         files.append(file)
       }
     }
+    // Packages go first: a module's `import` needs its package compiled before it.
+    let packageFiles = Set(units.flatMap { $0.design.packages.map { "\($0.name).sv" } })
+    files = files.filter { packageFiles.contains($0.name) } + files.filter { !packageFiles.contains($0.name) }
     let sources = files
     files.append((name: Self.fileListName, contents: sources.map { "\($0.name)\n" }.joined()))
     files.append((name: Self.manifestName, contents: Self.manifest(units: units, files: files)))

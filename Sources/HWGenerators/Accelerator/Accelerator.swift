@@ -50,7 +50,9 @@ public enum AcceleratorGenerator {
     let vector = try VectorUnitGenerator.generate(lanes: config.elementLanes).top
     let fifo = try StreamFIFOGenerator.module(
       name: "weight_fifo", width: config.core.weightBeatBits, depth: config.weightFIFOBeats)
-    return try Design(top: topModule(config, datapath: datapath, norm: norm, mlgru: mlgru, vector: vector, fifo: fifo))
+    return try Design(
+      top: topModule(config, datapath: datapath, norm: norm, mlgru: mlgru, vector: vector, fifo: fifo),
+      packages: [MMFreePackage.package])
   }
 
   public static func files(_ config: AcceleratorConfig) throws -> (design: Design, files: [(name: String, contents: String)]) {
@@ -127,14 +129,13 @@ public enum AcceleratorGenerator {
     func fit(_ x: Expr, _ t: HWType) -> Expr { x.width > t.width ? x.truncated(to: t.width) : x.extended(to: t.width) }
 
     // MARK: Sequencer: prefetching fetch, issue, busy.
-    let stIdle = 0, stFetch = 1, stIssue = 2, stBusy = 3
-    let state = m.register("state", .uint(2))
-    let pc = m.register("pc", pcType)
-    let next = m.register("next_instr", .uint(AcceleratorInstruction.bits), reset: .none, comment: "prefetched word")
+    let state = StateMachine(m, "state", reset: SequencerState.idle)
+    let pc = m.register("pc", pcType, holds: true)
+    let next = m.register("next_instr", .uint(AcceleratorInstruction.bits), reset: .none, holds: true, comment: "prefetched word")
     let nextValid = m.register("next_valid", .bit)
-    let ir = m.register("instr", .uint(AcceleratorInstruction.bits), reset: .none, comment: "executing word")
-    let fresh = m.register("fresh", .bit, comment: "the first token: MLGRU h starts at zero")
-    let token = m.register("token", tokenType, comment: "the last ARGMAX")
+    let ir = m.register("instr", .uint(AcceleratorInstruction.bits), reset: .none, holds: true, comment: "executing word")
+    let fresh = m.register("fresh", .bit, holds: true, comment: "the first token: MLGRU h starts at zero")
+    let token = m.register("token", tokenType, holds: true, comment: "the last ARGMAX")
     let tokenPulse = m.register("token_pulse", .bit)
     let badOp = m.register("bad_op", .bit)
     // MATVEC runs on its own once issued (the sequencer goes on with element-wise
@@ -143,17 +144,31 @@ public enum AcceleratorGenerator {
     let mvYValid = m.wire("mv_y_valid", .bit)
     m.write(programMemory, enable: progWe, address: progAddr, data: progData)
 
-    let opcode = m.wire("opcode", ir.state[3, 0])
-    let length = m.wire("length", ir.state[19, 4])
-    let fieldA = m.wire("field_a", ir.state[20 + sType.width - 1, 20])
-    let fieldB = m.wire("field_b", ir.state[51, 36])
-    let fieldDst = m.wire("field_dst", ir.state[52 + dstType.width - 1, 52])
-    let immediate = m.wire("immediate", ir.state[127, 68])
-    let lowerBoundAddr = m.wire("lb_addr", ir.state[68 + pType.width - 1, 68], comment: "RECUR: immediate[15:0]")
-    let layerField = m.wire("layer_field", ir.state[84 + config.mlgru.layerWidth - 1, 84], comment: "RECUR: immediate[31:16]")
-    func isOp(_ op: AcceleratorOpcode) -> Expr { opcode.eq(op.rawValue) }
-    let issuing = m.wire("issuing", state.state.eq(stIssue))
-    let inBusy = m.wire("in_busy", state.state.eq(stBusy))
+    typealias I = AcceleratorInstruction
+    /// Field `f` of the executing word, its bounds named by `mmfree_pkg`.
+    func field(_ f: I.Field) -> Expr {
+      let names = MMFreePackage.constantNames(f)
+      let package = MMFreePackage.name
+      return ir.state.field(low: f.low, width: f.width, names: SliceNames(low: "\(package)::\(names.lsb)", width: "\(package)::\(names.width)"))
+    }
+    let opcode = m.wire("opcode", field(I.opcodeField))
+    let length = m.wire("length", field(I.lengthField))
+    let fieldAWord = m.wire("field_a_word", field(I.aField))
+    let fieldB = m.wire("field_b", field(I.bField))
+    let fieldDstWord = m.wire("field_dst_word", field(I.dstField))
+    let immediate = m.wire("immediate", field(I.immediateField))
+    // Buffer addresses use the bits the buffers have.
+    let fieldA = m.wire("field_a", fit(fieldAWord, sType))
+    let fieldDst = m.wire("field_dst", fit(fieldDstWord, dstType))
+    if sType.width < I.aField.width { NormDatapath.discard(m, "field_a_high", fieldAWord[I.aField.width - 1, sType.width]) }
+    if dstType.width < I.dstField.width {
+      NormDatapath.discard(m, "field_dst_high", fieldDstWord[I.dstField.width - 1, dstType.width])
+    }
+    let lowerBoundAddr = m.wire("lb_addr", immediate[pType.width - 1, 0], comment: "RECUR: immediate[15:0]")
+    let layerField = m.wire("layer_field", immediate[16 + config.mlgru.layerWidth - 1, 16], comment: "RECUR: immediate[31:16]")
+    func isOp(_ op: AcceleratorOpcode) -> Expr { opcode.eq(op) }
+    let issuing = m.wire("issuing", state.inState(.issue))
+    let inBusy = m.wire("in_busy", state.inState(.busy))
     let opNorm = m.wire("op_norm", isOp(.norm))
     let opQuant = m.wire("op_quant", isOp(.quantize))
     let opMatVec = m.wire("op_matvec", isOp(.matVec))
@@ -173,6 +188,11 @@ public enum AcceleratorGenerator {
     let usesVector = m.wire("uses_vector", opAdd || opArgmax)
     let streams = m.wire("streams", usesNorm || usesMLGRU || usesVector || opCkpt, comment: "reads operands from the buffers")
     let known = m.wire("known_op", opcode.lt(.literal(AcceleratorOpcode.allCases.count, .uint(4))))
+    m.assertAlways("OpcodeKnown", !issuing || known, "an unknown opcode issued (err_o reports it)")
+    m.assertOneHot(
+      "OpcodeDecodeOneHot",
+      .concat([opNorm, opQuant, opMatVec, opRecur, opSiluMul, opAdd, opArgmax, opCkpt, opLoad, opEmbed, opWait, opSet, opEnd, opWaitMatVec]),
+      allowingNone: true)
 
     // MARK: Vector loads: request port and the queue of outstanding loads.
     let queueDepth = loadQueueDepth
@@ -181,14 +201,14 @@ public enum AcceleratorGenerator {
     let queueCount = HWType.uint(bitsToRepresent(queueDepth))
     let qHead = m.register("load_head", queuePtr)
     let qTail = m.register("load_tail", queuePtr)
-    let qCount = m.register("load_count", queueCount, comment: "loads requested, data not all written")
+    let qCount = m.register("load_count", queueCount, holds: true, comment: "loads requested, data not all written")
     let embedToken = m.wire("embed_token", .mux(promptValid, promptToken, token.state))
     let rowOffset = m.wire("row_offset", .uint(32), comment: "token * length elements")
     m.assign(rowOffset, embedToken.times(length))
     let loadAddress = m.wire(
       "load_address",
       immediate[addressBits - 1, 0] + .mux(opEmbed, .concat([.zeros(.uint(addressBits - 34)), rowOffset, .zeros(.uint(2))]), .zeros(.uint(addressBits))))
-    NormDatapath.discard(m, "immediate_high", immediate[59, addressBits])
+    NormDatapath.discard(m, "immediate_high", immediate[AcceleratorInstruction.immediateBits - 1, addressBits])
     let requesting = m.wire("requesting", issuing && (opLoad || opEmbed) && qCount.state.ne(queueDepth))
     let requested = m.wire("requested", requesting && vreqReady)
     m.assign(vreqValidOut, requesting)
@@ -200,8 +220,8 @@ public enum AcceleratorGenerator {
     let headToScratch = m.wire("load_to_scratch", head[dstType.width + 16])
     let headDst = m.wire("load_dst", head[dstType.width + 15, 16])
     let headLen = m.wire("load_len", head[15, 0])
-    let loadBeat = m.register("load_beat", dstType, comment: "beats of the head load written")
-    let loadElems = m.register("load_elems", .uint(17), comment: "elements of the head load written")
+    let loadBeat = m.register("load_beat", dstType, holds: true, comment: "beats of the head load written")
+    let loadElems = m.register("load_elems", .uint(17), holds: true, comment: "elements of the head load written")
     let loadLastBeat = m.wire("load_last_beat", (loadElems.state + .literal(e, .uint(17))).ge(headLen.extended(to: 17)))
     let loadDone = m.wire("load_done", vrspValid && loadLastBeat)
     let loadAddr = m.wire("load_write_addr", headDst + loadBeat.state)
@@ -211,11 +231,8 @@ public enum AcceleratorGenerator {
     m.comb {
       Assign(qTail.next, .mux(requested, qTail.state + .literal(1, queuePtr), qTail.state))
       Assign(qHead.next, .mux(loadDone, qHead.state + .literal(1, queuePtr), qHead.state))
-      Assign(qCount.next, qCount.state)
       If(requested && !loadDone) { Assign(qCount.next, qCount.state + .literal(1, queueCount)) }
       If(loadDone && !requested) { Assign(qCount.next, qCount.state - .literal(1, queueCount)) }
-      Assign(loadBeat.next, loadBeat.state)
-      Assign(loadElems.next, loadElems.state)
       If(vrspValid) {
         Assign(loadBeat.next, .mux(loadLastBeat, .zeros(dstType), loadBeat.state + .literal(1, dstType)))
         Assign(loadElems.next, .mux(loadLastBeat, .zeros(.uint(17)), loadElems.state + .literal(e, .uint(17))))
@@ -224,18 +241,13 @@ public enum AcceleratorGenerator {
     let waitSatisfied = m.wire("wait_satisfied", qCount.state.extended(to: 60).le(immediate))
 
     // MARK: Constant registers (SETC).
-    let epsTerm = m.register("eps_term", .uint(64), reset: .none)
-    let sqrtMantissa = m.register("sqrt_len_mantissa", .uint(32), reset: .none)
-    let sqrtExponent = m.register("sqrt_len_exponent", .sint(NormUnitConfig.sqrtLengthExponentBits), reset: .none)
-    let betaMantissa = m.register("beta_mantissa", .uint(32), reset: .none)
-    let betaExponent = m.register("beta_exponent", .sint(NormUnitConfig.betaExponentBits), reset: .none)
+    let epsTerm = m.register("eps_term", .uint(64), reset: .none, holds: true)
+    let sqrtMantissa = m.register("sqrt_len_mantissa", .uint(32), reset: .none, holds: true)
+    let sqrtExponent = m.register("sqrt_len_exponent", .sint(NormUnitConfig.sqrtLengthExponentBits), reset: .none, holds: true)
+    let betaMantissa = m.register("beta_mantissa", .uint(32), reset: .none, holds: true)
+    let betaExponent = m.register("beta_exponent", .sint(NormUnitConfig.betaExponentBits), reset: .none, holds: true)
     let setting = m.wire("setting", issuing && opSet)
     m.comb {
-      Assign(epsTerm.next, epsTerm.state)
-      Assign(sqrtMantissa.next, sqrtMantissa.state)
-      Assign(sqrtExponent.next, sqrtExponent.state)
-      Assign(betaMantissa.next, betaMantissa.state)
-      Assign(betaExponent.next, betaExponent.state)
       If(setting && fieldB.eq(AcceleratorConstant.epsTerm.rawValue)) {
         Assign(epsTerm.next, immediate.extended(to: 64))
       }
@@ -250,15 +262,15 @@ public enum AcceleratorGenerator {
     }
 
     // MARK: Operand fetch: beats of a, b (scratchpad copies 0 and 1) and p (parameters) in lockstep.
-    let readA = m.register("read_a", sType)
-    let readB = m.register("read_b", sType)
-    let readP = m.register("read_p", pType)
-    let readLeft = m.register("read_left", .uint(17), comment: "elements still to read")
-    let opA = m.register("operand_a", .uint(beatBits), reset: .none)
-    let opB = m.register("operand_b", .uint(beatBits), reset: .none)
-    let opP = m.register("operand_p", .uint(beatBits), reset: .none)
+    let readA = m.register("read_a", sType, holds: true)
+    let readB = m.register("read_b", sType, holds: true)
+    let readP = m.register("read_p", pType, holds: true)
+    let readLeft = m.register("read_left", .uint(17), holds: true, comment: "elements still to read")
+    let opA = m.register("operand_a", .uint(beatBits), reset: .none, holds: true)
+    let opB = m.register("operand_b", .uint(beatBits), reset: .none, holds: true)
+    let opP = m.register("operand_p", .uint(beatBits), reset: .none, holds: true)
     let opValid = m.register("operand_valid", .bit)
-    let opLast = m.register("operand_last", .bit, reset: .none)
+    let opLast = m.register("operand_last", .bit, reset: .none, holds: true)
     let consumerReady = m.wire("consumer_ready", .bit, comment: "the active unit takes the operand beat")
     let pop = m.wire("operand_pop", opValid.state && consumerReady)
     let fetchBeat = m.wire(
@@ -267,15 +279,7 @@ public enum AcceleratorGenerator {
     let startStream = m.wire("start_stream", issuing && streams && !(opCkpt && mvBusy.state))
     let eWide = Expr.literal(e, .uint(17))
     m.comb {
-      Assign(readA.next, readA.state)
-      Assign(readB.next, readB.state)
-      Assign(readP.next, readP.state)
-      Assign(readLeft.next, readLeft.state)
-      Assign(opA.next, opA.state)
-      Assign(opB.next, opB.state)
-      Assign(opP.next, opP.state)
       Assign(opValid.next, opValid.state && !pop)
-      Assign(opLast.next, opLast.state)
       If(startStream) {
         Assign(readA.next, fieldA)
         Assign(readB.next, fit(fieldB, sType))
@@ -365,8 +369,8 @@ public enum AcceleratorGenerator {
     let abufType = HWType.uint(abuf[0].addressWidth)
     let quantBank = m.register("quant_bank", .bit, comment: "the bank the last QUANT filled")
     let slotType = HWType.uint(max(1, bitsToRepresent(slots - 1)))
-    let packSlot = m.register("pack_slot", slotType, comment: "the slot of the word the next int8 beat fills")
-    let packWord = m.register("pack_word", abufType, comment: "activation word being packed")
+    let packSlot = m.register("pack_slot", slotType, holds: true, comment: "the slot of the word the next int8 beat fills")
+    let packWord = m.register("pack_word", abufType, holds: true, comment: "activation word being packed")
     let packed = (0..<slots).map { k in m.register("pack_\(k)", .uint(8 * e), reset: .none, comment: k == 0 ? "slot k: plane b at [\(e)*b +: \(e)]" : nil) }
     let quantBeat = m.wire("quant_beat", normYValid && opQuant)
     // Plane b of the incoming beat: bit b of every lane.
@@ -386,8 +390,6 @@ public enum AcceleratorGenerator {
     m.write(abuf[0], enable: wordDone && !quantBank.state, address: packWord.state, data: wordValue)
     m.write(abuf[1], enable: wordDone && quantBank.state, address: packWord.state, data: wordValue)
     m.comb {
-      Assign(packSlot.next, packSlot.state)
-      Assign(packWord.next, packWord.state)
       for k in 0..<slots { Assign(packed[k].next, packed[k].state) }
       Assign(quantBank.next, .mux(issuing && opQuant, !quantBank.state, quantBank.state))
       If(issuing && opQuant) {
@@ -412,10 +414,10 @@ public enum AcceleratorGenerator {
 
     // MARK: MATVEC: activation words against the weight stream.
     let groupType = HWType.uint(MatVecDatapathGenerator.groupWidth)
-    let mvChunk = m.register("mv_chunk", abufType)
-    let mvGroup = m.register("mv_group", groupType)
-    let mvAct = m.register("mv_act", .uint(c.activationBeatBits), reset: .none, comment: "act_buf[mv_chunk]")
-    let mvActValid = m.register("mv_act_valid", .bit)
+    let mvChunk = m.register("mv_chunk", abufType, holds: true)
+    let mvGroup = m.register("mv_group", groupType, holds: true)
+    let mvAct = m.register("mv_act", .uint(c.activationBeatBits), reset: .none, holds: true, comment: "act_buf[mv_chunk]")
+    let mvActValid = m.register("mv_act_valid", .bit, holds: true)
     let mvChunks = m.register("mv_chunks", abufType, reset: .none, comment: "64-column words of the matrix")
     let mvGroups = m.register("mv_groups", groupType, reset: .none, comment: "row groups of the matrix")
     let mvBank = m.register("mv_bank", .bit, reset: .none, comment: "the activation bank it reads")
@@ -440,10 +442,6 @@ public enum AcceleratorGenerator {
     func actWord(_ bank: Expr, _ chunk: Expr) -> Expr { .mux(bank, abuf[1].read(chunk), abuf[0].read(chunk)) }
     let nextChunk = m.wire("mv_next_chunk", .mux(chunkLast, .zeros(abufType), mvChunk.state + .literal(1, abufType)))
     m.comb {
-      Assign(mvChunk.next, mvChunk.state)
-      Assign(mvGroup.next, mvGroup.state)
-      Assign(mvAct.next, mvAct.state)
-      Assign(mvActValid.next, mvActValid.state)
       Assign(mvBusy.next, .mux(startMatVec, .high, mvBusy.state && !mvDone))
       Assign(mvChunks.next, .mux(startMatVec, fit(fieldB, abufType), mvChunks.state))
       Assign(mvGroups.next, .mux(startMatVec, fit(length, groupType), mvGroups.state))
@@ -480,7 +478,7 @@ public enum AcceleratorGenerator {
     ])
 
     // MARK: Scratchpad writes: unit results at dst, or an embedding row from memory.
-    let writePtr = m.register("write_ptr", sType, comment: "scratchpad beat the next unit result goes to")
+    let writePtr = m.register("write_ptr", sType, holds: true, comment: "scratchpad beat the next unit result goes to")
     let normWrite = m.wire("norm_write", normYValid && normYReady && opNorm)
     let mlgruWrite = m.wire("mlgru_write", mlgruOutValid && !mvYValid && usesMLGRU)
     let vectorWrite = m.wire("vector_write", vectorOutValid && vectorOutReady && opAdd)
@@ -497,7 +495,6 @@ public enum AcceleratorGenerator {
     m.write(scratch1, enable: scratchWrite, address: scratchAddr, data: scratchData)
     m.write(params, enable: paramWrite, address: fit(loadAddr, pType), data: vrspData)
     m.comb {
-      Assign(writePtr.next, writePtr.state)
       If(issuing) { Assign(writePtr.next, fit(fieldDst, sType)) }
       If(unitWrite) { Assign(writePtr.next, writePtr.state + .literal(1, sType)) }
     }
@@ -516,19 +513,13 @@ public enum AcceleratorGenerator {
         && (opSet || opEnd || ((opLoad || opEmbed) && requested) || (opWait && waitSatisfied)
           || ((opMatVec || opWaitMatVec) && !mvBusy.state) || !known))
     let finish = m.wire("finish", streamDone || quickDone)
-    let running = m.wire("running", state.state.ne(stIdle))
+    let running = m.wire("running", !state.inState(.idle))
     let jump = m.wire("jump", finish && opEnd)
     let consume = m.wire(
-      "consume", nextValid.state && ((state.state.eq(stFetch)) || (finish && !opEnd)), comment: "next_instr -> instr")
+      "consume", nextValid.state && (state.inState(.fetch) || (finish && !opEnd)), comment: "next_instr -> instr")
     let fetch = m.wire("fetch", running && !jump && (!nextValid.state || consume))
     m.comb {
-      Assign(state.next, state.state)
-      Assign(pc.next, pc.state)
-      Assign(next.next, next.state)
       Assign(nextValid.next, nextValid.state && !consume)
-      Assign(ir.next, ir.state)
-      Assign(fresh.next, fresh.state)
-      Assign(token.next, token.state)
       Assign(tokenPulse.next, .low)
       Assign(badOp.next, badOp.state || (issuing && !known))
       If(fetch) {
@@ -538,25 +529,25 @@ public enum AcceleratorGenerator {
       }
       If(consume) {
         Assign(ir.next, next.state)
-        Assign(state.next, .literal(stIssue, .uint(2)))
+        state.goTo(.issue)
       }
-      If(startStream) { Assign(state.next, .literal(stBusy, .uint(2))) }
-      If(finish && !opEnd && !nextValid.state) { Assign(state.next, .literal(stFetch, .uint(2))) }
+      If(startStream) { state.goTo(.busy) }
+      If(finish && !opEnd && !nextValid.state) { state.goTo(.fetch) }
       If(jump) {
         Assign(fresh.next, .low)
         Assign(nextValid.next, .low)
         Assign(pc.next, fit(immediate, pcType))
-        Assign(state.next, .mux(run, .literal(stFetch, .uint(2)), .literal(stIdle, .uint(2))))
+        If(run) { state.goTo(.fetch) }.Else { state.goTo(.idle) }
       }
       If(inBusy && opArgmax && vectorOutValid && vectorOutLast) {
         Assign(token.next, vectorIndex)
         Assign(tokenPulse.next, .high)
       }
-      If(state.state.eq(stIdle) && start) {
+      If(state.inState(.idle) && start) {
         Assign(pc.next, .zeros(pcType))
         Assign(nextValid.next, .low)
         Assign(fresh.next, .high)
-        Assign(state.next, .literal(stFetch, .uint(2)))
+        state.goTo(.fetch)
       }
     }
     m.assign(busy, running)
@@ -610,4 +601,12 @@ public enum AcceleratorGenerator {
     m.assign(perfData, selected.extended(to: 64))
     return try m.finish()
   }
+}
+
+/// The sequencer's states: prefetch (`fetch`), decode and start (`issue`),
+/// and wait for the instruction's unit (`busy`).
+enum SequencerState: Int, CaseIterable, HardwareEnum {
+  case idle, fetch, issue, busy
+  static let hardwareName = "state"
+  static let valuePrefix = "St"
 }

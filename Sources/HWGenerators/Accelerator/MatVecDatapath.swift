@@ -70,11 +70,10 @@ public enum MatVecDatapathGenerator {
       ("a_valid_i", aValid), ("a_ready_o", aReady), ("a_data_i", aData),
       ("res_valid_o", resValid), ("res_ready_i", resReady), ("res_data_o", resData),
     ])
-    let count = m.register("group_count", .uint(groupWidth), comment: "result beats of this vector passed on")
+    let count = m.register("group_count", .uint(groupWidth), holds: true, comment: "result beats of this vector passed on")
     let lastGroup = m.wire("last_group", count.state.eq(groups - .literal(1, .uint(groupWidth))))
     let take = m.wire("take", resValid && resReady)
     m.comb {
-      Assign(count.next, count.state)
       If(take) {
         Assign(count.next, .mux(lastGroup, .zeros(count.state.type), count.state + .literal(1, .uint(groupWidth))))
       }
@@ -113,12 +112,10 @@ public enum MatVecDatapathGenerator {
       accData = data
       accLast = m.wire("acc_last", heldLast.state && lastSlice)
     }
-    let beats = m.register("perf_beats", .uint(32))
-    let stalls = m.register("perf_stalls", .uint(32))
+    let beats = m.register("perf_beats", .uint(32), holds: true)
+    let stalls = m.register("perf_stalls", .uint(32), holds: true)
     let one = Expr.literal(1, .uint(32))
     m.comb {
-      Assign(beats.next, beats.state)
-      Assign(stalls.next, stalls.state)
       If(wValid && wReady) { Assign(beats.next, beats.state + one) }
       If(aValid && !wValid) { Assign(stalls.next, stalls.state + one) }
     }

@@ -30,7 +30,7 @@ public enum StreamFIFOGenerator {
     let pointerType = HWType.uint(memory.addressWidth)
     let writePointer = m.register("wr_ptr", pointerType)
     let readPointer = m.register("rd_ptr", pointerType)
-    let count = m.register("count", countType, comment: "beats in the memory")
+    let count = m.register("count", countType, holds: true, comment: "beats in the memory")
     let headValid = m.register("head_valid", .bit)
     let head = m.register("head", .uint(width), reset: .none, comment: "the output register")
 
@@ -43,7 +43,6 @@ public enum StreamFIFOGenerator {
     m.comb {
       Assign(writePointer.next, .mux(push, advanced(writePointer.state), writePointer.state))
       Assign(readPointer.next, .mux(load, advanced(readPointer.state), readPointer.state))
-      Assign(count.next, count.state)
       If(push && !load) { Assign(count.next, count.state + .literal(1, countType)) }
       If(load && !push) { Assign(count.next, count.state - .literal(1, countType)) }
       Assign(headValid.next, .mux(load, .high, headValid.state && !outReady))
@@ -53,6 +52,11 @@ public enum StreamFIFOGenerator {
     m.assign(outValid, headValid.state)
     m.assign(outData, head.state)
     m.assign(level, count.state + headValid.state.extended(to: countType.width))
+
+    m.assertValidReady("InStable", valid: inValid, ready: inReady, payload: [inData])
+    m.assertValidReady("OutStable", valid: outValid, ready: outReady, payload: [outData])
+    m.assertAlways("CountInRange", count.state.le(.literal(depth, countType)), "the memory holds more than \(depth) beats")
+    m.assertAlways("NoUnderflow", !(load && count.state.eq(0)), "a beat loaded from an empty memory")
     return try m.finish()
   }
 }

@@ -1,3 +1,5 @@
+import HWSupport
+
 /// The instruction set of the accelerator's sequencer (`mmfree_accel`): one
 /// 128-bit word per instruction, executed in order. The Swift side derives a
 /// program from the model's shape (`AcceleratorProgram`); the generated
@@ -10,7 +12,8 @@
 /// immediate), and off-chip data by byte address (the immediate of LOADV,
 /// EMBED and MATVEC).
 ///
-/// Word layout, bit 0 first:
+/// Word layout, bit 0 first (`AcceleratorInstruction.fields`, the one table
+/// that the Swift encoder and the RTL package `mmfree_pkg` are both made from):
 ///
 ///     [3:0] opcode  [19:4] length  [35:20] a  [51:36] b  [67:52] dst  [127:68] immediate
 public enum AcceleratorOpcode: Int, Hashable, Sendable, Codable, CaseIterable, CustomStringConvertible {
@@ -96,10 +99,48 @@ public struct AcceleratorInstruction: Hashable, Sendable, CustomStringConvertibl
   public var dst: Int
   public var immediate: UInt64
 
-  public static let lengthBits = 16
-  public static let addressBits = 16
-  public static let immediateBits = 60
-  public static let bits = 128
+  /// One field of the instruction word: bits `[low + width - 1 : low]`.
+  public struct Field: Hashable, Sendable {
+    public let name: String
+    public let low: Int
+    public let width: Int
+    public var high: Int { low + width - 1 }
+  }
+
+  /// The instruction word's fields, bit 0 first, without gaps: the layout,
+  /// written once. `encoded`, `init(low:high:)`, the sequencer's decode and
+  /// the localparams of `mmfree_pkg` all come from it.
+  public static let fields: [Field] = {
+    var low = 0
+    return [
+      ("opcode", AcceleratorOpcode.bits), ("length", 16), ("a", 16), ("b", 16), ("dst", 16), ("immediate", 60),
+    ].map { name, width in
+      defer { low += width }
+      return Field(name: name, low: low, width: width)
+    }
+  }()
+
+  public static func field(_ name: String) -> Field {
+    guard let f = fields.first(where: { $0.name == name }) else { preconditionFailure("no instruction field \(name)") }
+    return f
+  }
+
+  public static let opcodeField = field("opcode")
+  public static let lengthField = field("length")
+  public static let aField = field("a")
+  public static let bField = field("b")
+  public static let dstField = field("dst")
+  public static let immediateField = field("immediate")
+
+  public static let lengthBits = lengthField.width
+  public static let addressBits = aField.width
+  public static let immediateBits = immediateField.width
+  public static let bits = fields.last!.high + 1
+
+  /// The field values in `fields` order.
+  var fieldValues: [UInt64] {
+    [UInt64(opcode.rawValue), UInt64(length), UInt64(a), UInt64(b), UInt64(dst), immediate]
+  }
 
   public init(_ opcode: AcceleratorOpcode, length: Int = 0, a: Int = 0, b: Int = 0, dst: Int = 0, immediate: UInt64 = 0) {
     precondition((0..<(1 << Self.lengthBits)).contains(length), "length \(length) does not fit \(Self.lengthBits) bits")
@@ -117,9 +158,25 @@ public struct AcceleratorInstruction: Hashable, Sendable, CustomStringConvertibl
 
   /// The 128-bit word as (bits 63:0, bits 127:64).
   public var encoded: (low: UInt64, high: UInt64) {
-    let low = UInt64(opcode.rawValue) | UInt64(length) << 4 | UInt64(a) << 20 | UInt64(b) << 36 | UInt64(dst & 0xFFF) << 52
-    let high = UInt64(dst >> 12) | immediate << 4
-    return (low, high)
+    var word: [UInt64] = [0, 0]
+    for (field, value) in zip(Self.fields, fieldValues) {
+      for bit in 0..<field.width where value >> UInt64(bit) & 1 == 1 {
+        let at = field.low + bit
+        word[at / 64] |= 1 << UInt64(at % 64)
+      }
+    }
+    return (word[0], word[1])
+  }
+
+  /// Field `field` of the word (`low`, `high`).
+  static func extract(_ field: Field, low: UInt64, high: UInt64) -> UInt64 {
+    let word = [low, high]
+    var value: UInt64 = 0
+    for bit in 0..<field.width {
+      let at = field.low + bit
+      value |= (word[at / 64] >> UInt64(at % 64) & 1) << UInt64(bit)
+    }
+    return value
   }
 
   /// The word as four 32-bit words, least significant first (a port's layout).
@@ -130,10 +187,11 @@ public struct AcceleratorInstruction: Hashable, Sendable, CustomStringConvertibl
   }
 
   public init?(low: UInt64, high: UInt64) {
-    guard let op = AcceleratorOpcode(rawValue: Int(low & 0xF)) else { return nil }
+    func value(_ f: Field) -> Int { Int(Self.extract(f, low: low, high: high)) }
+    guard let op = AcceleratorOpcode(rawValue: value(Self.opcodeField)) else { return nil }
     self.init(
-      op, length: Int(low >> 4 & 0xFFFF), a: Int(low >> 20 & 0xFFFF), b: Int(low >> 36 & 0xFFFF),
-      dst: Int(low >> 52 & 0xFFF) | Int(high & 0xF) << 12, immediate: high >> 4)
+      op, length: value(Self.lengthField), a: value(Self.aField), b: value(Self.bField), dst: value(Self.dstField),
+      immediate: Self.extract(Self.immediateField, low: low, high: high))
   }
 
   /// A SETC of a scale (`Scale`) with a `exponentBits`-bit two's complement exponent.
@@ -203,11 +261,6 @@ public enum AcceleratorCounter: Int, Hashable, Sendable, Codable, CaseIterable {
   case hiddenElementwiseCycles
 
   /// The counter's register name in the RTL (`perf_<name>_q`).
-  public var rtlName: String {
-    var out = ""
-    for ch in String(describing: self) {
-      if ch.isUppercase { out += "_" + ch.lowercased() } else { out.append(ch) }
-    }
-    return out
-  }
+  /// An acronym is one word: `weightFIFOWrites` is `weight_fifo_writes`.
+  public var rtlName: String { Naming.snakeCase(String(describing: self)) }
 }
