@@ -271,6 +271,11 @@ public struct Module: Hashable, Sendable {
   /// parent needs to find combinational loops through this module.
   public let combinationalPaths: [String: [String]]
   public let location: SourceLocation
+  /// Constant tables (`localparam`) and the wires that read them (ROM.swift).
+  public var roms: [ROM] = []
+  public var romReads: [ROMRead] = []
+  /// Replicated instances, printed as `for (genvar ...)` loops (Generate.swift).
+  public var generateLoops: [GenerateLoop] = []
 
   public func signal(_ id: SignalID) -> Signal { signals[id.index] }
   public var ports: [Signal] { signals.filter { $0.kind == .input || $0.kind == .output } }
@@ -283,6 +288,9 @@ public struct Module: Hashable, Sendable {
     var seen: Set<Module> = []
     func visit(_ module: Module) {
       for instance in module.instances where !seen.contains(instance.module) { visit(instance.module) }
+      for loop in module.generateLoops {
+        for instance in loop.instances where !seen.contains(instance.module) { visit(instance.module) }
+      }
       if seen.insert(module).inserted { order.append(module) }
     }
     visit(self)

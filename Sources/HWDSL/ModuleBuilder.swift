@@ -15,6 +15,9 @@ public final class ModuleBuilder {
   private var assigns: [ContinuousAssign] = []
   private var combBlocks: [CombBlock] = []
   private var instances: [Instance] = []
+  private var roms: [ROM] = []
+  private var romReads: [ROMRead] = []
+  private var generateLoops: [GenerateLoop] = []
   private var clockID: SignalID?
   private var resetID: SignalID?
 
@@ -142,18 +145,34 @@ public final class ModuleBuilder {
     instances.append(Instance(name: name, module: module, connections: routed, location: SourceLocation(file, line)))
   }
 
+  func addROM(_ rom: ROM) -> Int {
+    roms.append(rom)
+    return roms.count - 1
+  }
+
+  func addROMRead(_ read: ROMRead) { romReads.append(read) }
+
+  func addGenerateLoop(_ loop: GenerateLoop) { generateLoops.append(loop) }
+
   /// Runs every check and returns the finished module, or throws the problems
   /// found, each with the generator source line that caused it.
   public func finish() throws -> Module {
-    let draft = Module(
+    var draft = Module(
       name: name, comment: comment, parameters: parameters, signals: signals, registers: registers,
       memories: memories, memoryWrites: memoryWrites, assigns: assigns, combBlocks: combBlocks,
       instances: instances, clock: clockID, reset: resetID, combinationalPaths: [:], location: location)
+    draft.roms = roms
+    draft.romReads = romReads
+    draft.generateLoops = generateLoops
     let paths = try DesignChecks.run(draft)
-    return Module(
+    var module = Module(
       name: name, comment: comment, parameters: parameters, signals: signals, registers: registers,
       memories: memories, memoryWrites: memoryWrites, assigns: assigns, combBlocks: combBlocks,
       instances: instances, clock: clockID, reset: resetID, combinationalPaths: paths, location: location)
+    module.roms = roms
+    module.romReads = romReads
+    module.generateLoops = generateLoops
+    return module
   }
 }
 
