@@ -10,7 +10,10 @@ extension Checker {
   func parentExprs(_ value: LoopValue, in loop: GenerateLoop) -> [Expr] {
     switch value {
     case .shared(let e), .slice(let e, _): return [e]
-    case .local(let i, _): return loop.wires.indices.contains(i) ? parentExprs(loop.wires[i].value, in: loop) : []
+    case .local(let i, _):
+      // A wire an instance drives reads nothing of the parent itself.
+      guard loop.wires.indices.contains(i), let v = loop.wires[i].value else { return [] }
+      return parentExprs(v, in: loop)
     case .reinterpret(let v, _): return parentExprs(v, in: loop)
     }
   }
@@ -28,22 +31,45 @@ extension Checker {
     return nil
   }
 
+  /// The parent signals an instance output reaches: its own, or those of the
+  /// block's assignments that read the wire it drives.
+  func drivenSignals(_ value: LoopValue, in loop: GenerateLoop) -> [SignalID] {
+    if let id = drivenSignal(value) { return [id] }
+    guard case .local(let i, _) = value else { return [] }
+    func readsLocal(_ v: LoopValue) -> Bool {
+      switch v {
+      case .local(let j, _): return j == i
+      case .reinterpret(let inner, _): return readsLocal(inner)
+      case .shared, .slice: return false
+      }
+    }
+    return loop.assigns.filter { readsLocal($0.value) }.compactMap { a in
+      if case .signal(let id) = a.vector.node { return id }
+      return nil
+    }
+  }
+
+  /// A loop vector: a signal of the parent that `count` slices of `width` tile exactly.
+  mutating func checkTiling(_ e: Expr, width: Int, in loop: GenerateLoop, _ location: SourceLocation) {
+    guard case .signal(let id) = e.node else {
+      report(.structure, "\(loop.label) can only slice a signal; assign the value to a wire first", location)
+      return
+    }
+    if width < 1 || e.width != loop.count * width {
+      report(.width, "\(loop.label) slices \(name(id)) (\(e.width) bits) into \(loop.count) x \(width) bits; "
+        + "the iterations must tile it exactly (\(loop.count * width) bits)", location)
+    }
+  }
+
   mutating func checkLoopValue(_ value: LoopValue, in loop: GenerateLoop, upTo wireCount: Int, _ location: SourceLocation) {
     switch value {
     case .shared(let e):
       checkExpr(e, location)
     case .slice(let e, let width):
       checkExpr(e, location)
-      guard case .signal(let id) = e.node else {
-        report(.structure, "\(loop.label) can only slice a signal; assign the value to a wire first", location)
-        return
-      }
-      if width < 1 || e.width != loop.count * width {
-        report(.width, "\(loop.label) slices \(name(id)) (\(e.width) bits) into \(loop.count) x \(width) bits; "
-          + "the iterations must tile it exactly (\(loop.count * width) bits)", location)
-      }
+      checkTiling(e, width: width, in: loop, location)
     case .local(let i, let type):
-      if i < 0 || i >= wireCount || loop.wires[i].value.type != type {
+      if i < 0 || i >= wireCount || loop.wires[i].type != type {
         report(.structure, "\(loop.label) reads a wire declared after it or in another loop", location)
       }
     case .reinterpret(let v, _):
@@ -56,7 +82,10 @@ extension Checker {
     for loop in module.generateLoops {
       if !labels.insert(loop.label).inserted { report(.structure, "two instances or loops named \(loop.label)", loop.location) }
       if loop.count < 1 { report(.structure, "\(loop.label) has \(loop.count) iterations", loop.location) }
-      for (i, w) in loop.wires.enumerated() { checkLoopValue(w.value, in: loop, upTo: i, w.location) }
+      for (i, w) in loop.wires.enumerated() {
+        if let v = w.value { checkLoopValue(v, in: loop, upTo: i, w.location) }
+      }
+      var localDrivers = [Int](repeating: 0, count: loop.wires.count)
       var localsRead: Set<Int> = []
       func noteLocals(_ v: LoopValue) {
         switch v {
@@ -65,7 +94,21 @@ extension Checker {
         case .shared, .slice: break
         }
       }
-      for w in loop.wires { noteLocals(w.value) }
+      for w in loop.wires { if let v = w.value { noteLocals(v) } }
+      for a in loop.assigns {
+        checkLoopValue(a.value, in: loop, upTo: loop.wires.count, a.location)
+        checkExpr(a.vector, a.location)
+        checkTiling(a.vector, width: a.width, in: loop, a.location)
+        noteLocals(a.value)
+        if a.value.type != .uint(a.width) {
+          report(.width, "\(loop.label) assigns a \(a.value.type) value to a \(a.width)-bit slice", a.location)
+        }
+        if case .signal(let id) = a.vector.node, module.signals.indices.contains(id.index),
+          module.signal(id).kind != .wire && module.signal(id).kind != .output
+        {
+          report(.structure, "\(loop.label) can only assign slices of wires and outputs", a.location)
+        }
+      }
       var instanceNames: Set<String> = []
       for instance in loop.instances {
         let where_ = "\(loop.label)[i].\(instance.name)"
@@ -81,13 +124,14 @@ extension Checker {
           if !connected.insert(c.port).inserted { report(.structure, "port \(c.port) of \(where_) connected twice", instance.location) }
           checkLoopValue(c.value, in: loop, upTo: loop.wires.count, instance.location)
           noteLocals(c.value)
-          // An output drives bits of a packed vector: a slice has no signedness to match.
-          let sameType: Bool
-          if case .slice = c.value, p.kind == .output { sameType = p.type.width == c.value.type.width } else { sameType = p.type == c.value.type }
-          if !sameType {
+          if p.type != c.value.type {
             report(.width, "\(where_).\(c.port) is \(p.type), connected to \(c.value.type)", instance.location)
           }
           guard p.kind == .output else { continue }
+          if case .local(let j, _) = c.value, loop.wires.indices.contains(j), loop.wires[j].value == nil {
+            localDrivers[j] += 1
+            continue
+          }
           guard let id = drivenSignal(c.value), module.signals.indices.contains(id.index),
             module.signal(id).kind == .wire || module.signal(id).kind == .output
           else {
@@ -103,8 +147,12 @@ extension Checker {
           report(.structure, "port \(p.name) of \(where_) is not connected", instance.location)
         }
       }
-      for (i, w) in loop.wires.enumerated() where !localsRead.contains(i) {
-        report(.unused, "\(loop.label) declares \(w.name) but never reads it", w.location)
+      for (i, w) in loop.wires.enumerated() {
+        if !localsRead.contains(i) { report(.unused, "\(loop.label) declares \(w.name) but never reads it", w.location) }
+        if w.value == nil && localDrivers[i] != 1 {
+          report(localDrivers[i] == 0 ? .undriven : .multipleDrivers,
+                 "\(loop.label)'s \(w.name) is driven by \(localDrivers[i]) instance outputs, expected 1", w.location)
+        }
       }
     }
     for read in module.romReads {
@@ -132,6 +180,7 @@ extension Checker {
 
   func addGenerateAndROMDrivers(_ drivers: inout [SignalID: [SourceLocation]]) {
     for loop in module.generateLoops {
+      for a in loop.assigns { if case .signal(let id) = a.vector.node { drivers[id, default: []].append(a.location) } }
       for instance in loop.instances {
         for c in instance.connections where instance.module.port(named: c.port)?.kind == .output {
           guard let id = drivenSignal(c.value) else { continue }
@@ -147,10 +196,12 @@ extension Checker {
       for instance in loop.instances {
         let byPort = Dictionary(instance.connections.map { ($0.port, $0.value) }, uniquingKeysWith: { a, _ in a })
         for (output, inputs) in instance.module.combinationalPaths.sorted(by: { $0.key < $1.key }) {
-          guard let outValue = byPort[output], let target = drivenSignal(outValue) else { continue }
+          guard let outValue = byPort[output] else { continue }
           var r: Set<SignalID> = []
           for input in inputs { if let v = byPort[input] { reads(v, in: loop, into: &r) } }
-          for f in r.sorted() { edges[f, default: []].append((target, instance.location)) }
+          for target in drivenSignals(outValue, in: loop) {
+            for f in r.sorted() { edges[f, default: []].append((target, instance.location)) }
+          }
         }
       }
     }
@@ -163,7 +214,8 @@ extension Checker {
 
   func addGenerateAndROMReads(_ used: inout Set<SignalID>) {
     for loop in module.generateLoops {
-      for w in loop.wires { reads(w.value, in: loop, into: &used) }
+      for w in loop.wires { if let v = w.value { reads(v, in: loop, into: &used) } }
+      for a in loop.assigns { reads(a.value, in: loop, into: &used) }
       for instance in loop.instances {
         for c in instance.connections where instance.module.port(named: c.port)?.kind == .input {
           reads(c.value, in: loop, into: &used)
@@ -175,7 +227,7 @@ extension Checker {
 
   func generateLoopsAndROMsUse(_ uses: (Expr) -> Bool) -> Bool {
     module.generateLoops.contains { loop in
-      loop.wires.contains { parentExprs($0.value, in: loop).contains(where: uses) }
+      loop.wires.contains { $0.value.map { parentExprs($0, in: loop).contains(where: uses) } ?? false }
         || loop.instances.contains { $0.connections.contains { parentExprs($0.value, in: loop).contains(where: uses) } }
     } || module.romReads.contains { uses($0.address) }
   }

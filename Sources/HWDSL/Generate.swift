@@ -49,9 +49,21 @@ extension Expr: LoopValueConvertible {
   public var loopValue: LoopValue { .shared(self) }
 }
 
-/// A wire declared inside the generate block, driven by a continuous assignment.
+/// A wire declared inside the generate block, driven by a continuous
+/// assignment of `value`, or by an instance output when `value` is nil.
 public struct LoopWire: Hashable, Sendable {
   public let name: String
+  public let type: HWType
+  public let value: LoopValue?
+  public let location: SourceLocation
+}
+
+/// `assign vector[i*W +: W] = value;` inside the block: how a signed
+/// instance output reaches an (unsigned) packed vector without a signedness
+/// conversion at the port.
+public struct LoopAssign: Hashable, Sendable {
+  public let vector: Expr
+  public let width: Int
   public let value: LoopValue
   public let location: SourceLocation
 }
@@ -74,6 +86,7 @@ public struct GenerateLoop: Hashable, Sendable {
   public let genvar: String
   public let count: Int
   public let wires: [LoopWire]
+  public let assigns: [LoopAssign]
   public let instances: [LoopInstance]
   public let location: SourceLocation
 }
@@ -84,6 +97,7 @@ public final class GenerateBuilder {
   private let parent: ModuleBuilder
   private let label: String
   fileprivate var wires: [LoopWire] = []
+  fileprivate var assigns: [LoopAssign] = []
   fileprivate var instances: [LoopInstance] = []
 
   fileprivate init(parent: ModuleBuilder, label: String, count: Int) {
@@ -100,7 +114,7 @@ public final class GenerateBuilder {
   /// A wire declared inside the loop body.
   public func wire(_ name: String, _ value: LoopValueConvertible, file: StaticString = #fileID, line: UInt = #line) -> LoopValue {
     let value = value.loopValue
-    wires.append(LoopWire(name: name, value: value, location: SourceLocation(file, line)))
+    wires.append(LoopWire(name: name, type: value.type, value: value, location: SourceLocation(file, line)))
     return .local(wires.count - 1, value.type)
   }
 
@@ -108,20 +122,29 @@ public final class GenerateBuilder {
   ///
   /// A shared input driven by a computed expression is routed through a
   /// parent wire named after the loop and port, as `ModuleBuilder.instance`
-  /// does for Yosys 0.23.
+  /// does for Yosys 0.23. A signed output connected to a slice goes through
+  /// a wire of the block named after the port (`result`), assigned to the
+  /// slice with `$unsigned`: a slice is unsigned, and slang warns about the
+  /// signedness conversion a direct connection would make.
   public func instance(
     _ module: Module, _ name: String, _ connections: [(String, LoopValueConvertible)],
     file: StaticString = #fileID, line: UInt = #line
   ) {
     let routed = connections.map { port, convertible -> LoopConnection in
       let value = convertible.loopValue
+      let base = port.hasSuffix("_i") || port.hasSuffix("_o") ? String(port.dropLast(2)) : port
+      if let p = module.port(named: port), p.kind == .output, p.type.signed, case .slice(let vector, let width) = value {
+        wires.append(LoopWire(name: base, type: p.type, value: nil, location: SourceLocation(file, line)))
+        let local = LoopValue.local(wires.count - 1, p.type)
+        assigns.append(LoopAssign(vector: vector, width: width, value: local.asUnsigned, location: SourceLocation(file, line)))
+        return LoopConnection(port: port, value: local)
+      }
       guard module.port(named: port)?.kind == .input, case .shared(let expr) = value else {
         return LoopConnection(port: port, value: value)
       }
       switch expr.node {
       case .signal, .slice, .literal, .concat, .parameter: return LoopConnection(port: port, value: value)
       default:
-        let base = port.hasSuffix("_i") ? String(port.dropLast(2)) : port
         let wire = parent.wire("\(label.hasPrefix("gen_") ? String(label.dropFirst(4)) : label)_\(base)", expr, file: file, line: line)
         return LoopConnection(port: port, value: .shared(wire))
       }
@@ -141,7 +164,7 @@ extension ModuleBuilder {
     let g = GenerateBuilder(parent: self, label: label, count: count)
     body(g)
     addGenerateLoop(GenerateLoop(
-      label: label, genvar: genvar, count: count, wires: g.wires, instances: g.instances,
+      label: label, genvar: genvar, count: count, wires: g.wires, assigns: g.assigns, instances: g.instances,
       location: SourceLocation(file, line)))
   }
 }

@@ -99,10 +99,11 @@ extension ModuleText {
       line(0, "")
       line(1, "for (genvar \(genvar) = 0; \(genvar) < \(loop.count); \(genvar)++) begin : \(loop.label)")
       if !loop.wires.isEmpty {
-        let width = loop.wires.map { typeText($0.value.type).count }.max() ?? 0
-        for (i, w) in loop.wires.enumerated() { line(2, typeText(w.value.type).rightPadded(to: width) + " " + locals[i] + ";") }
+        let width = loop.wires.map { typeText($0.type).count }.max() ?? 0
+        for (i, w) in loop.wires.enumerated() { line(2, typeText(w.type).rightPadded(to: width) + " " + locals[i] + ";") }
         for (i, w) in loop.wires.enumerated() {
-          line(2, .seq([.text("assign \(locals[i]) = "), continued([value(w.value)]), .text(";")]))
+          guard let v = w.value else { continue }
+          line(2, .seq([.text("assign \(locals[i]) = "), continued([value(v)]), .text(";")]))
         }
       }
       for (n, instance) in loop.instances.enumerated() {
@@ -116,6 +117,11 @@ extension ModuleText {
           line(3, .seq([.text(".\(p.name.rightPadded(to: width)) ("), continued([value(byPort[p.name]!)]), .text(")\(comma)")]))
         }
         line(2, ");")
+      }
+      if !loop.assigns.isEmpty { line(0, "") }
+      for a in loop.assigns {
+        let target = value(.slice(a.vector, width: a.width))
+        line(2, .seq([.text("assign "), target, .text(" = "), continued([value(a.value)]), .text(";")]))
       }
       line(1, "end")
     }
