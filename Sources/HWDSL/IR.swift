@@ -255,7 +255,8 @@ public struct Instance: Hashable, Sendable {
 
 /// One hardware module, complete and checked (see `ModuleBuilder.finish`).
 public struct Module: Hashable, Sendable {
-  public let name: String
+  /// Settable inside HWDSL so `DesignSet` can give a module its configuration's name.
+  public internal(set) var name: String
   public let comment: [String]
   public let parameters: [Parameter]
   public let signals: [Signal]
@@ -264,7 +265,7 @@ public struct Module: Hashable, Sendable {
   public let memoryWrites: [MemoryWrite]
   public let assigns: [ContinuousAssign]
   public let combBlocks: [CombBlock]
-  public let instances: [Instance]
+  public internal(set) var instances: [Instance]
   public let clock: SignalID?
   public let reset: SignalID?
   /// For each output, the inputs it depends on combinationally: the summary a

@@ -1,11 +1,16 @@
 /// Constant tables: a ROM is printed as one `localparam` bit vector holding
 /// every entry, and read with an indexed part-select:
 ///
-///     localparam int SigmoidTableBits = 29;
-///     localparam logic [256*SigmoidTableBits-1:0] SigmoidTable = {
-///       29'h0000_8000, ...  // entries 255:250
+///     localparam int SigmoidTableBits = 28;
+///     localparam int SigmoidTableStride = 32;
+///     localparam logic [256*SigmoidTableStride-1:0] SigmoidTable = {
+///       {67{32'h00010000}}, 32'h0002ffff, ...  // 255:163
 ///     };
-///     assign rom_entry = SigmoidTable[index*SigmoidTableBits +: SigmoidTableBits];
+///     assign rom_entry = SigmoidTable[index*SigmoidTableStride +: SigmoidTableBits];
+///
+/// Entries sit a power of two apart (the stride), so the index scales by a
+/// shift: with a stride of 28, Yosys would see `index * 28` as a multiplier
+/// (the multiplier gates count it, and an FPGA flow may give it a DSP block).
 ///
 /// Why this spelling: it is the one form Verilator 5.006, Icarus 11 and
 /// Yosys 0.23 all accept (tried with `verilator --lint-only -Wall`,
@@ -34,6 +39,10 @@ public struct ROM: Hashable, Sendable {
   public var addressWidth: Int { max(1, ceilLog2(entries.count)) }
   /// The `localparam int` naming the entry width.
   public var widthName: String { name + "Bits" }
+  /// Bits from one entry to the next: the width rounded up to a power of two.
+  public var stride: Int { 1 << ceilLog2(type.width) }
+  /// The `localparam int` naming the stride, when it differs from the width.
+  public var strideName: String { stride == type.width ? widthName : name + "Stride" }
 }
 
 /// `assign target = Table[address*TableBits +: TableBits];`

@@ -8,7 +8,8 @@ extension ModuleText {
       if let comment = rom.comment { self.comment(1, comment) }
       let w = rom.type.width
       line(1, "localparam int \(rom.widthName) = \(w);")
-      line(1, "localparam logic [\(rom.entries.count)*\(rom.widthName)-1:0] \(rom.name) = {")
+      if rom.stride != w { line(1, "localparam int \(rom.strideName) = \(rom.stride);") }
+      line(1, "localparam logic [\(rom.entries.count)*\(rom.strideName)-1:0] \(rom.name) = {")
       // Entries from the highest address down (a concatenation lists its MSBs
       // first), runs of four or more equal entries as one replication, each
       // line with the address range it holds.
@@ -18,7 +19,7 @@ extension ModuleText {
         var low = k
         while low > 0 && rom.entries[low - 1] == rom.entries[k] { low -= 1 }
         let run = k - low + 1
-        let value = romLiteral(rom.entries[k])
+        let value = romLiteral(rom.entries[k], width: rom.stride)
         if run >= 4 {
           tokens.append(("{\(run){\(value)}}", k, low))
           k = low - 1
@@ -48,14 +49,15 @@ extension ModuleText {
 
   /// An entry in hex with every digit, so the columns of a table line up;
   /// grouped by four from the right beyond eight digits, like other literals.
-  func romLiteral(_ l: Literal) -> String {
-    let digits = (l.type.width + 3) / 4
+  func romLiteral(_ l: Literal, width: Int) -> String {
+    let digits = (width + 3) / 4
     var s = ""
     for i in stride(from: digits - 1, through: 0, by: -1) {
-      s += String((l.words[(i * 4) / 64] >> UInt64((i * 4) % 64)) & 0xF, radix: 16)
+      let word = (i * 4) / 64
+      s += String(word < l.words.count ? (l.words[word] >> UInt64((i * 4) % 64)) & 0xF : 0, radix: 16)
       if i > 0 && i % 4 == 0 && digits > 8 { s += "_" }
     }
-    return "\(l.type.width)'h" + s
+    return "\(width)'h" + s
   }
 
   mutating func emitROMReads() {
@@ -64,7 +66,7 @@ extension ModuleText {
     for read in module.romReads {
       let rom = module.roms[read.rom]
       let select = Doc.seq([
-        .text("\(rom.name)["), expr(read.address, context: 81), .text("*\(rom.widthName) +: \(rom.widthName)]"),
+        .text("\(rom.name)["), expr(read.address, context: 81), .text("*\(rom.strideName) +: \(rom.widthName)]"),
       ])
       line(1, .seq([.text("assign \(names.signals[read.target.index]) = "), continued([select]), .text(";")]))
     }

@@ -246,6 +246,11 @@ import Testing
     let rom = m.rom("WideTable", .uint(31), entries: (0..<64).map { $0 * 0x1234567 })
     m.assign(value, m.wire("entry", reading: rom, at: address))
     let wide = SystemVerilogPrinter().print(try m.finish())
+    // 31-bit entries sit 32 bits apart, so the index scales by a shift, not a multiplier.
+    #expect(wide.contains("localparam int WideTableStride = 32;"))
+    #expect(wide.contains("localparam logic [64*WideTableStride-1:0] WideTable = {"))
+    #expect(wide.contains("assign entry = WideTable[address_i*WideTableStride +: WideTableBits];"))
+    #expect(wide.contains("32'h47ae1459"))  // entry 63 = 63 * 0x1234567, zero-padded to the stride
     let lines = wide.split(separator: "\n")
     #expect(lines.allSatisfy { $0.count <= 100 })
     #expect(lines.contains { $0.hasSuffix("// 63:58") })
