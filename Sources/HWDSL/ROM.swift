@@ -1,34 +1,38 @@
-/// Constant tables: a ROM is printed as one `localparam` bit vector holding
-/// every entry, and read with an indexed part-select:
+/// Constant tables. A ROM is built once (`rom`), read through wires
+/// (`wire(_:reading:at:)`), checked like any other driver, and printed as a
+/// case table, one arm a line, the addresses that hold the same entry sharing
+/// an arm:
 ///
-///     localparam int SigmoidTableBits = 28;
-///     localparam int SigmoidTableStride = 32;
-///     localparam logic [256*SigmoidTableStride-1:0] SigmoidTable = {
-///       {67{32'h00010000}}, 32'h0002ffff, ...  // 255:163
-///     };
-///     assign rom_entry = SigmoidTable[index*SigmoidTableStride +: SigmoidTableBits];
+///     // Entry k: {slope (11 bits), table[k] (17 bits)}, Q15.16.
+///     always_comb begin
+///       unique case (index)
+///         8'd0: rom_entry = 28'h8008000;
+///         ...
+///         8'd189, 8'd190, 8'd191, ..., 8'd255: rom_entry = 28'h0010000;
+///         default: rom_entry = 28'd0;
+///       endcase
+///     end
 ///
-/// Entries sit a power of two apart (the stride), so the index scales by a
-/// shift: with a stride of 28, Yosys would see `index * 28` as a multiplier
-/// (the multiplier gates count it, and an FPGA flow may give it a DSP block).
-///
-/// Why this spelling: it is the one form Verilator 5.006, Icarus 11 and
-/// Yosys 0.23 all accept (tried with `verilator --lint-only -Wall`,
-/// `iverilog -g2012` + `vvp`, `yosys read_verilog -sv; synth`).
-/// - An unpacked array parameter (`localparam logic [28:0] T [256] = '{...}`)
-///   is a syntax error in both Icarus 11 and Yosys 0.23.
-/// - A packed two-dimensional one (`localparam logic [255:0][28:0] T`) is a
+/// Why a case and not a `localparam` array or a hex file, tried on the tools
+/// the gates run (`verilator --lint-only -Wall`, `iverilog -g2012` + `vvp`,
+/// `yosys read_verilog -sv; synth`):
+/// - An unpacked array parameter (`localparam logic [27:0] T [256] = '{...}`)
+///   is a syntax error in Icarus 11 and in Yosys 0.23.
+/// - A packed two-dimensional one (`localparam logic [255:0][27:0] T`) is a
 ///   syntax error in Yosys 0.23 and trips an assertion in Icarus 11
 ///   (`pform_set_localparam: range->size() == 1`).
-/// - `$readmemh` hex files work in all three, but the file is opened relative
-///   to the simulator's or synthesizer's working directory, so every build and
-///   filelist would have to carry a path; a constant in the source needs none.
-/// Yosys turns the part-select into LUT logic (`$shiftx`), the same as the
-/// `case` table it replaces; no latch, no memory.
-///
-/// Runs of four or more equal entries print as a replication (`{64{31'h0}}`).
+/// - A flat vector read by an indexed part-select (`T[k*32 +: 28]`) is
+///   accepted by all three, but Yosys 0.23 lowers it to a `$shiftx` over the
+///   whole constant: synthesizing `mlgru_sigmoid` took 632 s and 400 MB
+///   instead of 7 s (and with a stride that is not a power of two, `k * 28`
+///   is a multiplier). The accelerator has 32 sigmoids.
+/// - `$readmemh` works in all three, but the file is opened relative to the
+///   simulator's or synthesizer's working directory, so the Verilator model,
+///   the Icarus benches, Yosys and every filelist would carry its path.
+/// A case is what Yosys' `proc_rom` recognizes as a ROM, Verilator and
+/// Icarus read without complaint, and a reader scans like a table.
 public struct ROM: Hashable, Sendable {
-  /// The `localparam` name, UpperCamelCase.
+  /// What the checks call it, UpperCamelCase.
   public let name: String
   public let type: HWType
   /// Entry k is read at address k.
@@ -37,15 +41,9 @@ public struct ROM: Hashable, Sendable {
   public let location: SourceLocation
 
   public var addressWidth: Int { max(1, ceilLog2(entries.count)) }
-  /// The `localparam int` naming the entry width.
-  public var widthName: String { name + "Bits" }
-  /// Bits from one entry to the next: the width rounded up to a power of two.
-  public var stride: Int { 1 << ceilLog2(type.width) }
-  /// The `localparam int` naming the stride, when it differs from the width.
-  public var strideName: String { stride == type.width ? widthName : name + "Stride" }
 }
 
-/// `assign target = Table[address*TableBits +: TableBits];`
+/// `target` = the entry at `address`.
 public struct ROMRead: Hashable, Sendable {
   public let rom: Int
   public let target: SignalID

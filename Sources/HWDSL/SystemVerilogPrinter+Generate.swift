@@ -2,73 +2,46 @@
 extension ModuleText {
   // MARK: ROMs
 
-  mutating func emitROMs() {
-    for rom in module.roms {
-      line(0, "")
-      if let comment = rom.comment { self.comment(1, comment) }
-      let w = rom.type.width
-      line(1, "localparam int \(rom.widthName) = \(w);")
-      if rom.stride != w { line(1, "localparam int \(rom.strideName) = \(rom.stride);") }
-      line(1, "localparam logic [\(rom.entries.count)*\(rom.strideName)-1:0] \(rom.name) = {")
-      // Entries from the highest address down (a concatenation lists its MSBs
-      // first), runs of four or more equal entries as one replication, each
-      // line with the address range it holds.
-      var tokens: [(text: String, high: Int, low: Int)] = []
-      var k = rom.entries.count - 1
-      while k >= 0 {
-        var low = k
-        while low > 0 && rom.entries[low - 1] == rom.entries[k] { low -= 1 }
-        let run = k - low + 1
-        let value = romLiteral(rom.entries[k], width: rom.stride)
-        if run >= 4 {
-          tokens.append(("{\(run){\(value)}}", k, low))
-          k = low - 1
-        } else {
-          tokens.append((value, k, k))
-          k -= 1
-        }
-      }
-      let room = options.lineLength - 4 - "  // 255:248".count
-      var i = 0
-      while i < tokens.count {
-        var text = ""
-        var j = i
-        while j < tokens.count {
-          let piece = tokens[j].text + (j == tokens.count - 1 ? "" : ",")
-          if !text.isEmpty && text.count + 1 + piece.count > room { break }
-          text += (text.isEmpty ? "" : " ") + piece
-          j += 1
-        }
-        let range = tokens[i].high == tokens[j - 1].low ? "\(tokens[i].high)" : "\(tokens[i].high):\(tokens[j - 1].low)"
-        line(2, text + "  // " + range)
-        i = j
-      }
-      line(1, "};")
-    }
-  }
-
-  /// An entry in hex with every digit, so the columns of a table line up;
+  /// A table entry in hex with every digit, so the arms of a table line up;
   /// grouped by four from the right beyond eight digits, like other literals.
-  func romLiteral(_ l: Literal, width: Int) -> String {
-    let digits = (width + 3) / 4
+  func romLiteral(_ l: Literal) -> String {
+    let digits = (l.type.width + 3) / 4
     var s = ""
     for i in stride(from: digits - 1, through: 0, by: -1) {
-      let word = (i * 4) / 64
-      s += String(word < l.words.count ? (l.words[word] >> UInt64((i * 4) % 64)) & 0xF : 0, radix: 16)
+      s += String((l.words[(i * 4) / 64] >> UInt64((i * 4) % 64)) & 0xF, radix: 16)
       if i > 0 && i % 4 == 0 && digits > 8 { s += "_" }
     }
-    return "\(width)'h" + s
+    return "\(l.type.width)'h" + s
   }
 
+  /// Each ROM read as an `always_comb` case, one arm a line: every address
+  /// holding the same entry shares one arm, and zero entries fall to the
+  /// default (ROM.swift says why a case).
   mutating func emitROMReads() {
-    guard !module.romReads.isEmpty else { return }
-    line(0, "")
     for read in module.romReads {
       let rom = module.roms[read.rom]
-      let select = Doc.seq([
-        .text("\(rom.name)["), expr(read.address, context: 81), .text("*\(rom.strideName) +: \(rom.widthName)]"),
-      ])
-      line(1, .seq([.text("assign \(names.signals[read.target.index]) = "), continued([select]), .text(";")]))
+      let target = names.signals[read.target.index]
+      let addressType = HWType.uint(rom.addressWidth)
+      var arms: [(labels: [Int], value: Literal)] = []
+      var armOf: [Literal: Int] = [:]
+      for (k, entry) in rom.entries.enumerated() {
+        if let a = armOf[entry] { arms[a].labels.append(k) } else {
+          armOf[entry] = arms.count
+          arms.append(([k], entry))
+        }
+      }
+      line(0, "")
+      if let comment = rom.comment { self.comment(1, comment) }
+      line(1, "always_comb begin")
+      line(2, .seq([.text("unique case ("), continued([expr(read.address, context: 0)]), .text(")")]))
+      // Zero entries are the default's.
+      for arm in arms where !arm.value.isZero {
+        let labels = Doc.fill(arm.labels.map { .text(literal(Literal($0, addressType))) }, separator: ",")
+        line(3, .seq([continued([labels]), .text(": \(target) = \(romLiteral(arm.value));")]))
+      }
+      line(3, "default: \(target) = \(literal(Literal(0, rom.type)));")
+      line(2, "endcase")
+      line(1, "end")
     }
   }
 

@@ -7,8 +7,8 @@ import HWSupport
 ///
 /// The printer is where Verilator 5.006's limits are handled, so generators
 /// never see them: the only loops are generate loops of instances
-/// (`Generate.swift`; no procedural loops), ROMs are flat `localparam`
-/// vectors (`ROM.swift` says why), every
+/// (`Generate.swift`; no procedural loops), ROMs are one-line-an-arm case
+/// tables (`ROM.swift` says why), every
 /// memory write sits in its own clocked block with a scalar index, and
 /// sign extension uses a size cast on a plain signal. Layout and spelling
 /// (line length, parentheses, casts) are `PrinterOptions`.
@@ -107,7 +107,6 @@ struct ModuleText {
       declaration(1, decls[i].rightPadded(to: declWidth) + " " + names.signals[p.id.index] + comma, comment: p.comment)
     }
     line(0, ");")
-    emitROMs()
     emitDeclarations()
     emitAssigns()
     emitROMReads()

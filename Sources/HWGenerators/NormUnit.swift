@@ -399,7 +399,7 @@ public enum NormUnitGenerator {
     let seedIndex = m.wire("rsqrt_seed_index", mRsqrt.state[30, 23])
     let seedTable = m.rom(
       "RsqrtSeedTable", .uint(31), entries: [Int](repeating: 0, count: 64) + Norms.rsqrtSeeds.map { Int($0) },
-      comment: "Entry k (64 <= k < 256), for m in [k * 2^23, (k + 1) * 2^23): 1 / sqrt((k + 0.5) / 128) in Q2.30.")
+      comment: "Entry k (k >= 64): 1 / sqrt((k + 0.5) / 128) in Q2.30, the seed for m in [k, k + 1) * 2^23.")
     let seed = m.wire("rsqrt_seed", reading: seedTable, at: seedIndex)
     // Newton: t = m y0^2 (Q2.30) is within 1% of 2^30, so 3 * 2^30 - t fits 32 bits.
     let correction = m.wire("newton_correction", .literal(3 << 30, .uint(64)) - product.state.shiftRight(30))

@@ -211,18 +211,23 @@ import Testing
     return try m.finish()
   }
 
-  @Test func aROMPrintsAsALocalparamVectorReadByAnIndexedPartSelect() throws {
+  @Test func aROMPrintsAsACaseTableWithOneArmALineAndSharedArmsForEqualEntries() throws {
     let text = SystemVerilogPrinter().print(try Self.romModule())
     let expected = """
         // Entry k: a test value.
-        localparam int SmallTableBits = 4;
-        localparam logic [8*SmallTableBits-1:0] SmallTable = {
-          4'h8, 4'h7, {4{4'h3}}, 4'h2, 4'h1  // 7:0
-        };
+        always_comb begin
+          unique case (address_i)
+            3'd0: entry = 4'h1;
+            3'd1: entry = 4'h2;
+            3'd2, 3'd3, 3'd4, 3'd5: entry = 4'h3;
+            3'd6: entry = 4'h7;
+            3'd7: entry = 4'h8;
+            default: entry = 4'd0;
+          endcase
+        end
 
       """
     #expect(text.contains(expected), "\(text)")
-    #expect(text.contains("assign entry = SmallTable[address_i*SmallTableBits +: SmallTableBits];"))
   }
 
   @Test func aROMsDepthIsAPowerOfTwoAndItsAddressFits() throws {
@@ -237,23 +242,52 @@ import Testing
     #expect(error?.description.contains("address of SmallTable is 2 bits, expected 3") == true)
   }
 
-  @Test func aLongROMWrapsWithTheAddressRangeOfEachLine() throws {
-    let text = SystemVerilogPrinter().print(try Self.romModule(entries: Array(0..<8).map { $0 * 2 + 1 }))
-    #expect(text.contains("4'hf, 4'hd, 4'hb, 4'h9, 4'h7, 4'h5, 4'h3, 4'h1  // 7:0"))
+  @Test func longArmsWrapAndZeroEntriesFallToTheDefault() throws {
     let m = ModuleBuilder("wide_rom")
     let address = m.input("address", .uint(6))
     let value = m.output("value", .uint(31))
-    let rom = m.rom("WideTable", .uint(31), entries: (0..<64).map { $0 * 0x1234567 })
+    let rom = m.rom("WideTable", .uint(31), entries: (0..<64).map { $0 < 40 ? 5 : $0 * 0x1234567 })
     m.assign(value, m.wire("entry", reading: rom, at: address))
     let wide = SystemVerilogPrinter().print(try m.finish())
-    // 31-bit entries sit 32 bits apart, so the index scales by a shift, not a multiplier.
-    #expect(wide.contains("localparam int WideTableStride = 32;"))
-    #expect(wide.contains("localparam logic [64*WideTableStride-1:0] WideTable = {"))
-    #expect(wide.contains("assign entry = WideTable[address_i*WideTableStride +: WideTableBits];"))
-    #expect(wide.contains("32'h47ae1459"))  // entry 63 = 63 * 0x1234567, zero-padded to the stride
     let lines = wide.split(separator: "\n")
     #expect(lines.allSatisfy { $0.count <= 100 })
-    #expect(lines.contains { $0.hasSuffix("// 63:58") })
-    #expect(lines.contains { $0.hasSuffix("// 3:0") })
+    #expect(wide.contains("      6'd63: entry = 31'h47ae1459;"))
+    // 40 addresses share one arm, broken at its commas with a continuation indent.
+    #expect(wide.contains("      6'd0, 6'd1, 6'd2,"))
+    #expect(wide.contains("          6'd39: entry = 31'h00000005;"))
+    let zeros = SystemVerilogPrinter().print(try Self.romModule(entries: [0, 0, 0, 3, 0, 0, 0, 0]))
+    #expect(zeros.contains("      3'd3: entry = 4'h3;\n      default: entry = 4'd0;"))
+  }
+}
+
+/// Multiplier counts come from the IR: each `*` by its operand widths, a loop counting once per iteration.
+@Suite struct CensusTests {
+  @Test func multipliersAreCountedThroughInstancesAndLoops() throws {
+    let leaf = ModuleBuilder("mul_leaf")
+    let a = leaf.input("a", .uint(8))
+    let b = leaf.input("b", .uint(4))
+    let p = leaf.output("p", .uint(12))
+    leaf.assign(p, a.times(b))
+    let mulLeaf = try leaf.finish()
+    #expect(mulLeaf.multipliers.count(8, 4) == 1)
+
+    let m = ModuleBuilder("mul_top")
+    let xs = m.input("xs", .uint(32))
+    let k = m.input("k", .uint(4))
+    let ps = m.output("ps", .uint(48))
+    let q = m.output("q", .uint(32))
+    m.generate("gen_lane", count: 4) { g in
+      g.instance(mulLeaf, "u_mul", [("a_i", g.slice(xs)), ("b_i", k), ("p_o", g.slice(ps))])
+    }
+    let single = m.wire("single", .uint(12))
+    m.instance(mulLeaf, "u_single", [("a_i", xs[7, 0]), ("b_i", k), ("p_o", single)])
+    m.assign(q, xs[15, 0].times(xs[31, 16]))
+    let unusedSingle = m.wire("unused_single", single.reduceXor())
+    _ = unusedSingle
+    let census = try m.finish().multipliers
+    #expect(census.count(8, 4) == 5)
+    #expect(census.count(16, 16) == 1)
+    #expect(census.total == 6)
+    #expect(census.description == "1 x 16x16, 5 x 8x4")
   }
 }
