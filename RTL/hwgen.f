@@ -1,3 +1,4 @@
+mmfree_pkg.sv
 ternary_lane.sv
 ternary_core.sv
 norm_lane.sv

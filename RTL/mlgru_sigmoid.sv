@@ -70,779 +70,178 @@ module mlgru_sigmoid (
   assign sig_s4_d = en_i ? result : sig_s4_q;
   assign sig_o = sig_s4_q;
 
+  // Entry k: {slope table[k+1] - table[k] (11 bits), table[k] (17 bits)}, Q15.16.
   always_comb begin
     unique case (index)
-      8'd0: begin
-        rom_entry = 28'h8008000;
-      end
-      8'd1: begin
-        rom_entry = 28'h7fa8400;
-      end
-      8'd2: begin
-        rom_entry = 28'h7f487fd;
-      end
-      8'd3: begin
-        rom_entry = 28'h7e88bf7;
-      end
-      8'd4: begin
-        rom_entry = 28'h7d88feb;
-      end
-      8'd5: begin
-        rom_entry = 28'h7c493d7;
-      end
-      8'd6: begin
-        rom_entry = 28'h7ae97b9;
-      end
-      8'd7: begin
-        rom_entry = 28'h7929b90;
-      end
-      8'd8: begin
-        rom_entry = 28'h7769f59;
-      end
-      8'd9: begin
-        rom_entry = 28'h756a314;
-      end
-      8'd10: begin
-        rom_entry = 28'h732a6bf;
-      end
-      8'd11: begin
-        rom_entry = 28'h70eaa58;
-      end
-      8'd12: begin
-        rom_entry = 28'h6e4addf;
-      end
-      8'd13: begin
-        rom_entry = 28'h6bab151;
-      end
-      8'd14: begin
-        rom_entry = 28'h690b4ae;
-      end
-      8'd15: begin
-        rom_entry = 28'h662b7f6;
-      end
-      8'd16: begin
-        rom_entry = 28'h632bb27;
-      end
-      8'd17: begin
-        rom_entry = 28'h604be40;
-      end
-      8'd18: begin
-        rom_entry = 28'h5d4c142;
-      end
-      8'd19: begin
-        rom_entry = 28'h5a2c42c;
-      end
-      8'd20: begin
-        rom_entry = 28'h572c6fd;
-      end
-      8'd21: begin
-        rom_entry = 28'h540c9b6;
-      end
-      8'd22: begin
-        rom_entry = 28'h50ecc56;
-      end
-      8'd23: begin
-        rom_entry = 28'h4e0cedd;
-      end
-      8'd24: begin
-        rom_entry = 28'h4acd14d;
-      end
-      8'd25: begin
-        rom_entry = 28'h47ed3a3;
-      end
-      8'd26: begin
-        rom_entry = 28'h450d5e2;
-      end
-      8'd27: begin
-        rom_entry = 28'h420d80a;
-      end
-      8'd28: begin
-        rom_entry = 28'h3f2da1a;
-      end
-      8'd29: begin
-        rom_entry = 28'h3c6dc13;
-      end
-      8'd30: begin
-        rom_entry = 28'h39cddf6;
-      end
-      8'd31: begin
-        rom_entry = 28'h370dfc4;
-      end
-      8'd32: begin
-        rom_entry = 28'h348e17c;
-      end
-      8'd33: begin
-        rom_entry = 28'h320e320;
-      end
-      8'd34: begin
-        rom_entry = 28'h2fae4b0;
-      end
-      8'd35: begin
-        rom_entry = 28'h2d4e62d;
-      end
-      8'd36: begin
-        rom_entry = 28'h2b2e797;
-      end
-      8'd37: begin
-        rom_entry = 28'h28ee8f0;
-      end
-      8'd38: begin
-        rom_entry = 28'h26eea37;
-      end
-      8'd39: begin
-        rom_entry = 28'h24eeb6e;
-      end
-      8'd40: begin
-        rom_entry = 28'h22eec95;
-      end
-      8'd41: begin
-        rom_entry = 28'h212edac;
-      end
-      8'd42: begin
-        rom_entry = 28'h1f6eeb5;
-      end
-      8'd43: begin
-        rom_entry = 28'h1dcefb0;
-      end
-      8'd44: begin
-        rom_entry = 28'h1c2f09e;
-      end
-      8'd45: begin
-        rom_entry = 28'h1aaf17f;
-      end
-      8'd46: begin
-        rom_entry = 28'h194f254;
-      end
-      8'd47: begin
-        rom_entry = 28'h17cf31e;
-      end
-      8'd48: begin
-        rom_entry = 28'h168f3dc;
-      end
-      8'd49: begin
-        rom_entry = 28'h154f490;
-      end
-      8'd50: begin
-        rom_entry = 28'h140f53a;
-      end
-      8'd51: begin
-        rom_entry = 28'h130f5da;
-      end
-      8'd52: begin
-        rom_entry = 28'h11ef672;
-      end
-      8'd53: begin
-        rom_entry = 28'h10ef701;
-      end
-      8'd54: begin
-        rom_entry = 28'h0fef788;
-      end
-      8'd55: begin
-        rom_entry = 28'h0f0f807;
-      end
-      8'd56: begin
-        rom_entry = 28'h0e2f87f;
-      end
-      8'd57: begin
-        rom_entry = 28'h0d6f8f0;
-      end
-      8'd58: begin
-        rom_entry = 28'h0c8f95b;
-      end
-      8'd59: begin
-        rom_entry = 28'h0bef9bf;
-      end
-      8'd60: begin
-        rom_entry = 28'h0b2fa1e;
-      end
-      8'd61: begin
-        rom_entry = 28'h0a8fa77;
-      end
-      8'd62: begin
-        rom_entry = 28'h0a0facb;
-      end
-      8'd63: begin
-        rom_entry = 28'h094fb1b;
-      end
-      8'd64: begin
-        rom_entry = 28'h08cfb65;
-      end
-      8'd65: begin
-        rom_entry = 28'h086fbab;
-      end
-      8'd66: begin
-        rom_entry = 28'h07cfbee;
-      end
-      8'd67: begin
-        rom_entry = 28'h074fc2c;
-      end
-      8'd68: begin
-        rom_entry = 28'h06efc66;
-      end
-      8'd69: begin
-        rom_entry = 28'h068fc9d;
-      end
-      8'd70: begin
-        rom_entry = 28'h062fcd1;
-      end
-      8'd71: begin
-        rom_entry = 28'h05cfd02;
-      end
-      8'd72: begin
-        rom_entry = 28'h056fd30;
-      end
-      8'd73: begin
-        rom_entry = 28'h052fd5b;
-      end
-      8'd74: begin
-        rom_entry = 28'h04cfd84;
-      end
-      8'd75: begin
-        rom_entry = 28'h048fdaa;
-      end
-      8'd76: begin
-        rom_entry = 28'h044fdce;
-      end
-      8'd77: begin
-        rom_entry = 28'h03efdf0;
-      end
-      8'd78: begin
-        rom_entry = 28'h03cfe0f;
-      end
-      8'd79: begin
-        rom_entry = 28'h038fe2d;
-      end
-      8'd80: begin
-        rom_entry = 28'h036fe49;
-      end
-      8'd81: begin
-        rom_entry = 28'h032fe64;
-      end
-      8'd82: begin
-        rom_entry = 28'h02efe7d;
-      end
-      8'd83: begin
-        rom_entry = 28'h02cfe94;
-      end
-      8'd84: begin
-        rom_entry = 28'h02afeaa;
-      end
-      8'd85: begin
-        rom_entry = 28'h026febf;
-      end
-      8'd86: begin
-        rom_entry = 28'h024fed2;
-      end
-      8'd87: begin
-        rom_entry = 28'h022fee4;
-      end
-      8'd88: begin
-        rom_entry = 28'h020fef5;
-      end
-      8'd89: begin
-        rom_entry = 28'h01eff05;
-      end
-      8'd90: begin
-        rom_entry = 28'h01eff14;
-      end
-      8'd91: begin
-        rom_entry = 28'h01aff23;
-      end
-      8'd92: begin
-        rom_entry = 28'h01aff30;
-      end
-      8'd93: begin
-        rom_entry = 28'h016ff3d;
-      end
-      8'd94: begin
-        rom_entry = 28'h018ff48;
-      end
-      8'd95: begin
-        rom_entry = 28'h014ff54;
-      end
-      8'd96: begin
-        rom_entry = 28'h014ff5e;
-      end
-      8'd97: begin
-        rom_entry = 28'h012ff68;
-      end
-      8'd98: begin
-        rom_entry = 28'h012ff71;
-      end
-      8'd99: begin
-        rom_entry = 28'h010ff7a;
-      end
-      8'd100: begin
-        rom_entry = 28'h00eff82;
-      end
-      8'd101: begin
-        rom_entry = 28'h010ff89;
-      end
-      8'd102: begin
-        rom_entry = 28'h00cff91;
-      end
-      8'd103: begin
-        rom_entry = 28'h00eff97;
-      end
-      8'd104: begin
-        rom_entry = 28'h00cff9e;
-      end
-      8'd105: begin
-        rom_entry = 28'h00affa4;
-      end
-      8'd106: begin
-        rom_entry = 28'h00affa9;
-      end
-      8'd107: begin
-        rom_entry = 28'h00affae;
-      end
-      8'd108: begin
-        rom_entry = 28'h00affb3;
-      end
-      8'd109: begin
-        rom_entry = 28'h008ffb8;
-      end
-      8'd110: begin
-        rom_entry = 28'h008ffbc;
-      end
-      8'd111: begin
-        rom_entry = 28'h008ffc0;
-      end
-      8'd112: begin
-        rom_entry = 28'h008ffc4;
-      end
-      8'd113: begin
-        rom_entry = 28'h006ffc8;
-      end
-      8'd114: begin
-        rom_entry = 28'h006ffcb;
-      end
-      8'd115: begin
-        rom_entry = 28'h006ffce;
-      end
-      8'd116: begin
-        rom_entry = 28'h006ffd1;
-      end
-      8'd117: begin
-        rom_entry = 28'h006ffd4;
-      end
-      8'd118: begin
-        rom_entry = 28'h004ffd7;
-      end
-      8'd119: begin
-        rom_entry = 28'h006ffd9;
-      end
-      8'd120: begin
-        rom_entry = 28'h004ffdc;
-      end
-      8'd121: begin
-        rom_entry = 28'h004ffde;
-      end
-      8'd122: begin
-        rom_entry = 28'h004ffe0;
-      end
-      8'd123: begin
-        rom_entry = 28'h004ffe2;
-      end
-      8'd124: begin
-        rom_entry = 28'h002ffe4;
-      end
-      8'd125: begin
-        rom_entry = 28'h004ffe5;
-      end
-      8'd126: begin
-        rom_entry = 28'h004ffe7;
-      end
-      8'd127: begin
-        rom_entry = 28'h002ffe9;
-      end
-      8'd128: begin
-        rom_entry = 28'h002ffea;
-      end
-      8'd129: begin
-        rom_entry = 28'h004ffeb;
-      end
-      8'd130: begin
-        rom_entry = 28'h002ffed;
-      end
-      8'd131: begin
-        rom_entry = 28'h002ffee;
-      end
-      8'd132: begin
-        rom_entry = 28'h002ffef;
-      end
-      8'd133: begin
-        rom_entry = 28'h002fff0;
-      end
-      8'd134: begin
-        rom_entry = 28'h002fff1;
-      end
-      8'd135: begin
-        rom_entry = 28'h002fff2;
-      end
-      8'd136: begin
-        rom_entry = 28'h000fff3;
-      end
-      8'd137: begin
-        rom_entry = 28'h002fff3;
-      end
-      8'd138: begin
-        rom_entry = 28'h002fff4;
-      end
-      8'd139: begin
-        rom_entry = 28'h002fff5;
-      end
-      8'd140: begin
-        rom_entry = 28'h000fff6;
-      end
-      8'd141: begin
-        rom_entry = 28'h002fff6;
-      end
-      8'd142: begin
-        rom_entry = 28'h000fff7;
-      end
-      8'd143: begin
-        rom_entry = 28'h002fff7;
-      end
-      8'd144: begin
-        rom_entry = 28'h000fff8;
-      end
-      8'd145: begin
-        rom_entry = 28'h002fff8;
-      end
-      8'd146: begin
-        rom_entry = 28'h000fff9;
-      end
-      8'd147: begin
-        rom_entry = 28'h002fff9;
-      end
-      8'd148: begin
-        rom_entry = 28'h000fffa;
-      end
-      8'd149: begin
-        rom_entry = 28'h000fffa;
-      end
-      8'd150: begin
-        rom_entry = 28'h002fffa;
-      end
-      8'd151: begin
-        rom_entry = 28'h000fffb;
-      end
-      8'd152: begin
-        rom_entry = 28'h000fffb;
-      end
-      8'd153: begin
-        rom_entry = 28'h002fffb;
-      end
-      8'd154: begin
-        rom_entry = 28'h000fffc;
-      end
-      8'd155: begin
-        rom_entry = 28'h000fffc;
-      end
-      8'd156: begin
-        rom_entry = 28'h000fffc;
-      end
-      8'd157: begin
-        rom_entry = 28'h002fffc;
-      end
-      8'd158: begin
-        rom_entry = 28'h000fffd;
-      end
-      8'd159: begin
-        rom_entry = 28'h000fffd;
-      end
-      8'd160: begin
-        rom_entry = 28'h000fffd;
-      end
-      8'd161: begin
-        rom_entry = 28'h000fffd;
-      end
-      8'd162: begin
-        rom_entry = 28'h002fffd;
-      end
-      8'd163: begin
-        rom_entry = 28'h000fffe;
-      end
-      8'd164: begin
-        rom_entry = 28'h000fffe;
-      end
-      8'd165: begin
-        rom_entry = 28'h000fffe;
-      end
-      8'd166: begin
-        rom_entry = 28'h000fffe;
-      end
-      8'd167: begin
-        rom_entry = 28'h000fffe;
-      end
-      8'd168: begin
-        rom_entry = 28'h000fffe;
-      end
-      8'd169: begin
-        rom_entry = 28'h000fffe;
-      end
-      8'd170: begin
-        rom_entry = 28'h002fffe;
-      end
-      8'd171: begin
-        rom_entry = 28'h000ffff;
-      end
-      8'd172: begin
-        rom_entry = 28'h000ffff;
-      end
-      8'd173: begin
-        rom_entry = 28'h000ffff;
-      end
-      8'd174: begin
-        rom_entry = 28'h000ffff;
-      end
-      8'd175: begin
-        rom_entry = 28'h000ffff;
-      end
-      8'd176: begin
-        rom_entry = 28'h000ffff;
-      end
-      8'd177: begin
-        rom_entry = 28'h000ffff;
-      end
-      8'd178: begin
-        rom_entry = 28'h000ffff;
-      end
-      8'd179: begin
-        rom_entry = 28'h000ffff;
-      end
-      8'd180: begin
-        rom_entry = 28'h000ffff;
-      end
-      8'd181: begin
-        rom_entry = 28'h000ffff;
-      end
-      8'd182: begin
-        rom_entry = 28'h000ffff;
-      end
-      8'd183: begin
-        rom_entry = 28'h000ffff;
-      end
-      8'd184: begin
-        rom_entry = 28'h000ffff;
-      end
-      8'd185: begin
-        rom_entry = 28'h000ffff;
-      end
-      8'd186: begin
-        rom_entry = 28'h000ffff;
-      end
-      8'd187: begin
-        rom_entry = 28'h000ffff;
-      end
-      8'd188: begin
-        rom_entry = 28'h002ffff;
-      end
-      8'd189: begin
-        rom_entry = 28'h0010000;
-      end
-      8'd190: begin
-        rom_entry = 28'h0010000;
-      end
-      8'd191: begin
-        rom_entry = 28'h0010000;
-      end
-      8'd192: begin
-        rom_entry = 28'h0010000;
-      end
-      8'd193: begin
-        rom_entry = 28'h0010000;
-      end
-      8'd194: begin
-        rom_entry = 28'h0010000;
-      end
-      8'd195: begin
-        rom_entry = 28'h0010000;
-      end
-      8'd196: begin
-        rom_entry = 28'h0010000;
-      end
-      8'd197: begin
-        rom_entry = 28'h0010000;
-      end
-      8'd198: begin
-        rom_entry = 28'h0010000;
-      end
-      8'd199: begin
-        rom_entry = 28'h0010000;
-      end
-      8'd200: begin
-        rom_entry = 28'h0010000;
-      end
-      8'd201: begin
-        rom_entry = 28'h0010000;
-      end
-      8'd202: begin
-        rom_entry = 28'h0010000;
-      end
-      8'd203: begin
-        rom_entry = 28'h0010000;
-      end
-      8'd204: begin
-        rom_entry = 28'h0010000;
-      end
-      8'd205: begin
-        rom_entry = 28'h0010000;
-      end
-      8'd206: begin
-        rom_entry = 28'h0010000;
-      end
-      8'd207: begin
-        rom_entry = 28'h0010000;
-      end
-      8'd208: begin
-        rom_entry = 28'h0010000;
-      end
-      8'd209: begin
-        rom_entry = 28'h0010000;
-      end
-      8'd210: begin
-        rom_entry = 28'h0010000;
-      end
-      8'd211: begin
-        rom_entry = 28'h0010000;
-      end
-      8'd212: begin
-        rom_entry = 28'h0010000;
-      end
-      8'd213: begin
-        rom_entry = 28'h0010000;
-      end
-      8'd214: begin
-        rom_entry = 28'h0010000;
-      end
-      8'd215: begin
-        rom_entry = 28'h0010000;
-      end
-      8'd216: begin
-        rom_entry = 28'h0010000;
-      end
-      8'd217: begin
-        rom_entry = 28'h0010000;
-      end
-      8'd218: begin
-        rom_entry = 28'h0010000;
-      end
-      8'd219: begin
-        rom_entry = 28'h0010000;
-      end
-      8'd220: begin
-        rom_entry = 28'h0010000;
-      end
-      8'd221: begin
-        rom_entry = 28'h0010000;
-      end
-      8'd222: begin
-        rom_entry = 28'h0010000;
-      end
-      8'd223: begin
-        rom_entry = 28'h0010000;
-      end
-      8'd224: begin
-        rom_entry = 28'h0010000;
-      end
-      8'd225: begin
-        rom_entry = 28'h0010000;
-      end
-      8'd226: begin
-        rom_entry = 28'h0010000;
-      end
-      8'd227: begin
-        rom_entry = 28'h0010000;
-      end
-      8'd228: begin
-        rom_entry = 28'h0010000;
-      end
-      8'd229: begin
-        rom_entry = 28'h0010000;
-      end
-      8'd230: begin
-        rom_entry = 28'h0010000;
-      end
-      8'd231: begin
-        rom_entry = 28'h0010000;
-      end
-      8'd232: begin
-        rom_entry = 28'h0010000;
-      end
-      8'd233: begin
-        rom_entry = 28'h0010000;
-      end
-      8'd234: begin
-        rom_entry = 28'h0010000;
-      end
-      8'd235: begin
-        rom_entry = 28'h0010000;
-      end
-      8'd236: begin
-        rom_entry = 28'h0010000;
-      end
-      8'd237: begin
-        rom_entry = 28'h0010000;
-      end
-      8'd238: begin
-        rom_entry = 28'h0010000;
-      end
-      8'd239: begin
-        rom_entry = 28'h0010000;
-      end
-      8'd240: begin
-        rom_entry = 28'h0010000;
-      end
-      8'd241: begin
-        rom_entry = 28'h0010000;
-      end
-      8'd242: begin
-        rom_entry = 28'h0010000;
-      end
-      8'd243: begin
-        rom_entry = 28'h0010000;
-      end
-      8'd244: begin
-        rom_entry = 28'h0010000;
-      end
-      8'd245: begin
-        rom_entry = 28'h0010000;
-      end
-      8'd246: begin
-        rom_entry = 28'h0010000;
-      end
-      8'd247: begin
-        rom_entry = 28'h0010000;
-      end
-      8'd248: begin
-        rom_entry = 28'h0010000;
-      end
-      8'd249: begin
-        rom_entry = 28'h0010000;
-      end
-      8'd250: begin
-        rom_entry = 28'h0010000;
-      end
-      8'd251: begin
-        rom_entry = 28'h0010000;
-      end
-      8'd252: begin
-        rom_entry = 28'h0010000;
-      end
-      8'd253: begin
-        rom_entry = 28'h0010000;
-      end
-      8'd254: begin
-        rom_entry = 28'h0010000;
-      end
-      8'd255: begin
-        rom_entry = 28'h0010000;
-      end
-      default: begin
-        rom_entry = 28'd0;
-      end
+      8'd0: rom_entry = 28'h8008000;
+      8'd1: rom_entry = 28'h7fa8400;
+      8'd2: rom_entry = 28'h7f487fd;
+      8'd3: rom_entry = 28'h7e88bf7;
+      8'd4: rom_entry = 28'h7d88feb;
+      8'd5: rom_entry = 28'h7c493d7;
+      8'd6: rom_entry = 28'h7ae97b9;
+      8'd7: rom_entry = 28'h7929b90;
+      8'd8: rom_entry = 28'h7769f59;
+      8'd9: rom_entry = 28'h756a314;
+      8'd10: rom_entry = 28'h732a6bf;
+      8'd11: rom_entry = 28'h70eaa58;
+      8'd12: rom_entry = 28'h6e4addf;
+      8'd13: rom_entry = 28'h6bab151;
+      8'd14: rom_entry = 28'h690b4ae;
+      8'd15: rom_entry = 28'h662b7f6;
+      8'd16: rom_entry = 28'h632bb27;
+      8'd17: rom_entry = 28'h604be40;
+      8'd18: rom_entry = 28'h5d4c142;
+      8'd19: rom_entry = 28'h5a2c42c;
+      8'd20: rom_entry = 28'h572c6fd;
+      8'd21: rom_entry = 28'h540c9b6;
+      8'd22: rom_entry = 28'h50ecc56;
+      8'd23: rom_entry = 28'h4e0cedd;
+      8'd24: rom_entry = 28'h4acd14d;
+      8'd25: rom_entry = 28'h47ed3a3;
+      8'd26: rom_entry = 28'h450d5e2;
+      8'd27: rom_entry = 28'h420d80a;
+      8'd28: rom_entry = 28'h3f2da1a;
+      8'd29: rom_entry = 28'h3c6dc13;
+      8'd30: rom_entry = 28'h39cddf6;
+      8'd31: rom_entry = 28'h370dfc4;
+      8'd32: rom_entry = 28'h348e17c;
+      8'd33: rom_entry = 28'h320e320;
+      8'd34: rom_entry = 28'h2fae4b0;
+      8'd35: rom_entry = 28'h2d4e62d;
+      8'd36: rom_entry = 28'h2b2e797;
+      8'd37: rom_entry = 28'h28ee8f0;
+      8'd38: rom_entry = 28'h26eea37;
+      8'd39: rom_entry = 28'h24eeb6e;
+      8'd40: rom_entry = 28'h22eec95;
+      8'd41: rom_entry = 28'h212edac;
+      8'd42: rom_entry = 28'h1f6eeb5;
+      8'd43: rom_entry = 28'h1dcefb0;
+      8'd44: rom_entry = 28'h1c2f09e;
+      8'd45: rom_entry = 28'h1aaf17f;
+      8'd46: rom_entry = 28'h194f254;
+      8'd47: rom_entry = 28'h17cf31e;
+      8'd48: rom_entry = 28'h168f3dc;
+      8'd49: rom_entry = 28'h154f490;
+      8'd50: rom_entry = 28'h140f53a;
+      8'd51: rom_entry = 28'h130f5da;
+      8'd52: rom_entry = 28'h11ef672;
+      8'd53: rom_entry = 28'h10ef701;
+      8'd54: rom_entry = 28'h0fef788;
+      8'd55: rom_entry = 28'h0f0f807;
+      8'd56: rom_entry = 28'h0e2f87f;
+      8'd57: rom_entry = 28'h0d6f8f0;
+      8'd58: rom_entry = 28'h0c8f95b;
+      8'd59: rom_entry = 28'h0bef9bf;
+      8'd60: rom_entry = 28'h0b2fa1e;
+      8'd61: rom_entry = 28'h0a8fa77;
+      8'd62: rom_entry = 28'h0a0facb;
+      8'd63: rom_entry = 28'h094fb1b;
+      8'd64: rom_entry = 28'h08cfb65;
+      8'd65: rom_entry = 28'h086fbab;
+      8'd66: rom_entry = 28'h07cfbee;
+      8'd67: rom_entry = 28'h074fc2c;
+      8'd68: rom_entry = 28'h06efc66;
+      8'd69: rom_entry = 28'h068fc9d;
+      8'd70: rom_entry = 28'h062fcd1;
+      8'd71: rom_entry = 28'h05cfd02;
+      8'd72: rom_entry = 28'h056fd30;
+      8'd73: rom_entry = 28'h052fd5b;
+      8'd74: rom_entry = 28'h04cfd84;
+      8'd75: rom_entry = 28'h048fdaa;
+      8'd76: rom_entry = 28'h044fdce;
+      8'd77: rom_entry = 28'h03efdf0;
+      8'd78: rom_entry = 28'h03cfe0f;
+      8'd79: rom_entry = 28'h038fe2d;
+      8'd80: rom_entry = 28'h036fe49;
+      8'd81: rom_entry = 28'h032fe64;
+      8'd82: rom_entry = 28'h02efe7d;
+      8'd83: rom_entry = 28'h02cfe94;
+      8'd84: rom_entry = 28'h02afeaa;
+      8'd85: rom_entry = 28'h026febf;
+      8'd86: rom_entry = 28'h024fed2;
+      8'd87: rom_entry = 28'h022fee4;
+      8'd88: rom_entry = 28'h020fef5;
+      8'd89: rom_entry = 28'h01eff05;
+      8'd90: rom_entry = 28'h01eff14;
+      8'd91: rom_entry = 28'h01aff23;
+      8'd92: rom_entry = 28'h01aff30;
+      8'd93: rom_entry = 28'h016ff3d;
+      8'd94: rom_entry = 28'h018ff48;
+      8'd95: rom_entry = 28'h014ff54;
+      8'd96: rom_entry = 28'h014ff5e;
+      8'd97: rom_entry = 28'h012ff68;
+      8'd98: rom_entry = 28'h012ff71;
+      8'd99: rom_entry = 28'h010ff7a;
+      8'd100: rom_entry = 28'h00eff82;
+      8'd101: rom_entry = 28'h010ff89;
+      8'd102: rom_entry = 28'h00cff91;
+      8'd103: rom_entry = 28'h00eff97;
+      8'd104: rom_entry = 28'h00cff9e;
+      8'd105: rom_entry = 28'h00affa4;
+      8'd106: rom_entry = 28'h00affa9;
+      8'd107: rom_entry = 28'h00affae;
+      8'd108: rom_entry = 28'h00affb3;
+      8'd109: rom_entry = 28'h008ffb8;
+      8'd110: rom_entry = 28'h008ffbc;
+      8'd111: rom_entry = 28'h008ffc0;
+      8'd112: rom_entry = 28'h008ffc4;
+      8'd113: rom_entry = 28'h006ffc8;
+      8'd114: rom_entry = 28'h006ffcb;
+      8'd115: rom_entry = 28'h006ffce;
+      8'd116: rom_entry = 28'h006ffd1;
+      8'd117: rom_entry = 28'h006ffd4;
+      8'd118: rom_entry = 28'h004ffd7;
+      8'd119: rom_entry = 28'h006ffd9;
+      8'd120: rom_entry = 28'h004ffdc;
+      8'd121: rom_entry = 28'h004ffde;
+      8'd122: rom_entry = 28'h004ffe0;
+      8'd123: rom_entry = 28'h004ffe2;
+      8'd124: rom_entry = 28'h002ffe4;
+      8'd125: rom_entry = 28'h004ffe5;
+      8'd126: rom_entry = 28'h004ffe7;
+      8'd127: rom_entry = 28'h002ffe9;
+      8'd128: rom_entry = 28'h002ffea;
+      8'd129: rom_entry = 28'h004ffeb;
+      8'd130: rom_entry = 28'h002ffed;
+      8'd131: rom_entry = 28'h002ffee;
+      8'd132: rom_entry = 28'h002ffef;
+      8'd133: rom_entry = 28'h002fff0;
+      8'd134: rom_entry = 28'h002fff1;
+      8'd135: rom_entry = 28'h002fff2;
+      8'd136: rom_entry = 28'h000fff3;
+      8'd137: rom_entry = 28'h002fff3;
+      8'd138: rom_entry = 28'h002fff4;
+      8'd139: rom_entry = 28'h002fff5;
+      8'd140: rom_entry = 28'h000fff6;
+      8'd141: rom_entry = 28'h002fff6;
+      8'd142: rom_entry = 28'h000fff7;
+      8'd143: rom_entry = 28'h002fff7;
+      8'd144: rom_entry = 28'h000fff8;
+      8'd145: rom_entry = 28'h002fff8;
+      8'd146: rom_entry = 28'h000fff9;
+      8'd147: rom_entry = 28'h002fff9;
+      8'd148, 8'd149: rom_entry = 28'h000fffa;
+      8'd150: rom_entry = 28'h002fffa;
+      8'd151, 8'd152: rom_entry = 28'h000fffb;
+      8'd153: rom_entry = 28'h002fffb;
+      8'd154, 8'd155, 8'd156: rom_entry = 28'h000fffc;
+      8'd157: rom_entry = 28'h002fffc;
+      8'd158, 8'd159, 8'd160, 8'd161: rom_entry = 28'h000fffd;
+      8'd162: rom_entry = 28'h002fffd;
+      8'd163, 8'd164, 8'd165, 8'd166, 8'd167, 8'd168, 8'd169: rom_entry = 28'h000fffe;
+      8'd170: rom_entry = 28'h002fffe;
+      8'd171, 8'd172, 8'd173, 8'd174, 8'd175, 8'd176, 8'd177, 8'd178, 8'd179, 8'd180, 8'd181,
+          8'd182, 8'd183, 8'd184, 8'd185, 8'd186, 8'd187: rom_entry = 28'h000ffff;
+      8'd188: rom_entry = 28'h002ffff;
+      8'd189, 8'd190, 8'd191, 8'd192, 8'd193, 8'd194, 8'd195, 8'd196, 8'd197, 8'd198, 8'd199,
+          8'd200, 8'd201, 8'd202, 8'd203, 8'd204, 8'd205, 8'd206, 8'd207, 8'd208, 8'd209, 8'd210,
+          8'd211, 8'd212, 8'd213, 8'd214, 8'd215, 8'd216, 8'd217, 8'd218, 8'd219, 8'd220, 8'd221,
+          8'd222, 8'd223, 8'd224, 8'd225, 8'd226, 8'd227, 8'd228, 8'd229, 8'd230, 8'd231, 8'd232,
+          8'd233, 8'd234, 8'd235, 8'd236, 8'd237, 8'd238, 8'd239, 8'd240, 8'd241, 8'd242, 8'd243,
+          8'd244, 8'd245, 8'd246, 8'd247, 8'd248, 8'd249, 8'd250, 8'd251, 8'd252, 8'd253, 8'd254,
+          8'd255: rom_entry = 28'h0010000;
+      default: rom_entry = 28'd0;
     endcase
   end
 

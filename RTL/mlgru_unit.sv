@@ -26,252 +26,173 @@ module mlgru_unit (
   output logic         err_o  // sticky protocol error
 );
 
-  logic               busy_d;
-  logic               busy_q;  // inside a vector: the next beat is not a first beat
-  logic [1:0]         vec_op_d;
-  logic [1:0]         vec_op_q;  // op of the vector in progress
-  logic [13:0]        vec_addr_d;
-  logic [13:0]        vec_addr_q;  // h address of its next beat
-  logic [13:0]        vec_left_d;
-  logic [13:0]        vec_left_q;  // elements left, from its next beat on
-  logic               vec_layer_ok_d;
-  logic               vec_layer_ok_q;  // its layer index is in range
-  logic               err_state_d;
-  logic               err_state_q;  // a protocol error was seen
-  logic               first;  // the beat on the input is a vector's first
-  logic               too_long;
-  logic [13:0]        length_in;
-  logic [13:0]        layer_base;  // in_layer_i * 432 beats
-  logic [1:0]         op;
-  logic [13:0]        left;  // elements in this beat and after
-  logic               layer_ok;
-  logic [13:0]        addr;
-  logic               beat_last;
-  logic [15:0]        mask;  // lane j holds an element: j < left
-  logic               bad_header;
-  logic               valid_s1_d;
-  logic               valid_s1_q;  // a beat is in the input registers
-  logic               valid_s2_d;
-  logic               valid_s2_q;
-  logic               valid_s3_d;
-  logic               valid_s3_q;
-  logic               valid_s4_d;
-  logic               valid_s4_q;
-  logic               valid_s5_d;
-  logic               valid_s5_q;
-  logic               valid_s6_d;
-  logic               valid_s6_q;
-  logic               valid_s7_d;
-  logic               valid_s7_q;
-  logic               valid_s8_d;
-  logic               valid_s8_q;
-  logic               valid_s9_d;
-  logic               valid_s9_q;
-  logic               hazard;  // stage 1 would read h that an earlier beat has yet to write
-  logic               advance;  // stages 2-9 move this cycle
-  logic               front;  // stage 1 moves this cycle
-  logic               fire;  // an input beat is taken
-  logic               is_silu_mul;
-  logic               reads;  // the beat reads h
-  logic               writes;  // the beat writes h
-  logic               is_clear;
-  logic               reads_s1_d;
-  logic               reads_s1_q;
-  logic               reads_s2_d;
-  logic               reads_s2_q;
-  logic               reads_s3_d;
-  logic               reads_s3_q;
-  logic               reads_s4_d;
-  logic               reads_s4_q;
-  logic               reads_s5_d;
-  logic               reads_s5_q;
-  logic               reads_s6_d;
-  logic               reads_s6_q;
-  logic               writes_s1_d;
-  logic               writes_s1_q;
-  logic               writes_s2_d;
-  logic               writes_s2_q;
-  logic               writes_s3_d;
-  logic               writes_s3_q;
-  logic               writes_s4_d;
-  logic               writes_s4_q;
-  logic               writes_s5_d;
-  logic               writes_s5_q;
-  logic               writes_s6_d;
-  logic               writes_s6_q;
-  logic               writes_s7_d;
-  logic               writes_s7_q;
-  logic               writes_s8_d;
-  logic               writes_s8_q;
-  logic               silu_mul_s1_d;
-  logic               silu_mul_s1_q;
-  logic               silu_mul_s2_d;
-  logic               silu_mul_s2_q;
-  logic               silu_mul_s3_d;
-  logic               silu_mul_s3_q;
-  logic               silu_mul_s4_d;
-  logic               silu_mul_s4_q;
-  logic               silu_mul_s5_d;
-  logic               silu_mul_s5_q;
-  logic               silu_mul_s6_d;
-  logic               silu_mul_s6_q;
-  logic               silu_mul_s7_d;
-  logic               silu_mul_s7_q;
-  logic               silu_mul_s8_d;
-  logic               silu_mul_s8_q;
-  logic               clear_s1_d;
-  logic               clear_s1_q;
-  logic               clear_s2_d;
-  logic               clear_s2_q;
-  logic               clear_s3_d;
-  logic               clear_s3_q;
-  logic               clear_s4_d;
-  logic               clear_s4_q;
-  logic               clear_s5_d;
-  logic               clear_s5_q;
-  logic               clear_s6_d;
-  logic               clear_s6_q;
-  logic               clear_s7_d;
-  logic               clear_s7_q;
-  logic               clear_s8_d;
-  logic               clear_s8_q;
-  logic               last_s1_d;
-  logic               last_s1_q;
-  logic               last_s2_d;
-  logic               last_s2_q;
-  logic               last_s3_d;
-  logic               last_s3_q;
-  logic               last_s4_d;
-  logic               last_s4_q;
-  logic               last_s5_d;
-  logic               last_s5_q;
-  logic               last_s6_d;
-  logic               last_s6_q;
-  logic               last_s7_d;
-  logic               last_s7_q;
-  logic               last_s8_d;
-  logic               last_s8_q;
-  logic               last_s9_d;
-  logic               last_s9_q;
-  logic [15:0]        mask_s1_d;
-  logic [15:0]        mask_s1_q;
-  logic [15:0]        mask_s2_d;
-  logic [15:0]        mask_s2_q;
-  logic [15:0]        mask_s3_d;
-  logic [15:0]        mask_s3_q;
-  logic [15:0]        mask_s4_d;
-  logic [15:0]        mask_s4_q;
-  logic [15:0]        mask_s5_d;
-  logic [15:0]        mask_s5_q;
-  logic [15:0]        mask_s6_d;
-  logic [15:0]        mask_s6_q;
-  logic [15:0]        mask_s7_d;
-  logic [15:0]        mask_s7_q;
-  logic [15:0]        mask_s8_d;
-  logic [15:0]        mask_s8_q;
-  logic [13:0]        addr_s1_d;
-  logic [13:0]        addr_s1_q;
-  logic [13:0]        addr_s2_d;
-  logic [13:0]        addr_s2_q;
-  logic [13:0]        addr_s3_d;
-  logic [13:0]        addr_s3_q;
-  logic [13:0]        addr_s4_d;
-  logic [13:0]        addr_s4_q;
-  logic [13:0]        addr_s5_d;
-  logic [13:0]        addr_s5_q;
-  logic [13:0]        addr_s6_d;
-  logic [13:0]        addr_s6_q;
-  logic [13:0]        addr_s7_d;
-  logic [13:0]        addr_s7_q;
-  logic [13:0]        addr_s8_d;
-  logic [13:0]        addr_s8_q;
-  logic [511:0]       x_s1_d;
-  logic [511:0]       x_s1_q;
-  logic [511:0]       y_s1_d;
-  logic [511:0]       y_s1_q;
-  logic [511:0]       lb_s1_d;
-  logic [511:0]       lb_s1_q;
-  logic               write;  // stage 8 writes h this cycle
-  logic signed [31:0] res_0;
-  logic signed [31:0] u_lane_0_x;
-  logic signed [31:0] u_lane_0_y;
-  logic signed [31:0] u_lane_0_lb;
-  logic               u_lane_0_we;
-  logic signed [31:0] res_1;
-  logic signed [31:0] u_lane_1_x;
-  logic signed [31:0] u_lane_1_y;
-  logic signed [31:0] u_lane_1_lb;
-  logic               u_lane_1_we;
-  logic signed [31:0] res_2;
-  logic signed [31:0] u_lane_2_x;
-  logic signed [31:0] u_lane_2_y;
-  logic signed [31:0] u_lane_2_lb;
-  logic               u_lane_2_we;
-  logic signed [31:0] res_3;
-  logic signed [31:0] u_lane_3_x;
-  logic signed [31:0] u_lane_3_y;
-  logic signed [31:0] u_lane_3_lb;
-  logic               u_lane_3_we;
-  logic signed [31:0] res_4;
-  logic signed [31:0] u_lane_4_x;
-  logic signed [31:0] u_lane_4_y;
-  logic signed [31:0] u_lane_4_lb;
-  logic               u_lane_4_we;
-  logic signed [31:0] res_5;
-  logic signed [31:0] u_lane_5_x;
-  logic signed [31:0] u_lane_5_y;
-  logic signed [31:0] u_lane_5_lb;
-  logic               u_lane_5_we;
-  logic signed [31:0] res_6;
-  logic signed [31:0] u_lane_6_x;
-  logic signed [31:0] u_lane_6_y;
-  logic signed [31:0] u_lane_6_lb;
-  logic               u_lane_6_we;
-  logic signed [31:0] res_7;
-  logic signed [31:0] u_lane_7_x;
-  logic signed [31:0] u_lane_7_y;
-  logic signed [31:0] u_lane_7_lb;
-  logic               u_lane_7_we;
-  logic signed [31:0] res_8;
-  logic signed [31:0] u_lane_8_x;
-  logic signed [31:0] u_lane_8_y;
-  logic signed [31:0] u_lane_8_lb;
-  logic               u_lane_8_we;
-  logic signed [31:0] res_9;
-  logic signed [31:0] u_lane_9_x;
-  logic signed [31:0] u_lane_9_y;
-  logic signed [31:0] u_lane_9_lb;
-  logic               u_lane_9_we;
-  logic signed [31:0] res_10;
-  logic signed [31:0] u_lane_10_x;
-  logic signed [31:0] u_lane_10_y;
-  logic signed [31:0] u_lane_10_lb;
-  logic               u_lane_10_we;
-  logic signed [31:0] res_11;
-  logic signed [31:0] u_lane_11_x;
-  logic signed [31:0] u_lane_11_y;
-  logic signed [31:0] u_lane_11_lb;
-  logic               u_lane_11_we;
-  logic signed [31:0] res_12;
-  logic signed [31:0] u_lane_12_x;
-  logic signed [31:0] u_lane_12_y;
-  logic signed [31:0] u_lane_12_lb;
-  logic               u_lane_12_we;
-  logic signed [31:0] res_13;
-  logic signed [31:0] u_lane_13_x;
-  logic signed [31:0] u_lane_13_y;
-  logic signed [31:0] u_lane_13_lb;
-  logic               u_lane_13_we;
-  logic signed [31:0] res_14;
-  logic signed [31:0] u_lane_14_x;
-  logic signed [31:0] u_lane_14_y;
-  logic signed [31:0] u_lane_14_lb;
-  logic               u_lane_14_we;
-  logic signed [31:0] res_15;
-  logic signed [31:0] u_lane_15_x;
-  logic signed [31:0] u_lane_15_y;
-  logic signed [31:0] u_lane_15_lb;
-  logic               u_lane_15_we;
+  logic         busy_d;
+  logic         busy_q;  // inside a vector: the next beat is not a first beat
+  logic [1:0]   vec_op_d;
+  logic [1:0]   vec_op_q;  // op of the vector in progress
+  logic [13:0]  vec_addr_d;
+  logic [13:0]  vec_addr_q;  // h address of its next beat
+  logic [13:0]  vec_left_d;
+  logic [13:0]  vec_left_q;  // elements left, from its next beat on
+  logic         vec_layer_ok_d;
+  logic         vec_layer_ok_q;  // its layer index is in range
+  logic         err_state_d;
+  logic         err_state_q;  // a protocol error was seen
+  logic         first;  // the beat on the input is a vector's first
+  logic         too_long;
+  logic [13:0]  length_in;
+  logic [13:0]  layer_base;  // in_layer_i * 432 beats
+  logic [1:0]   op;
+  logic [13:0]  left;  // elements in this beat and after
+  logic         layer_ok;
+  logic [13:0]  addr;
+  logic         beat_last;
+  logic [15:0]  mask;  // lane j holds an element: j < left
+  logic         bad_header;
+  logic         valid_s1_d;
+  logic         valid_s1_q;  // a beat is in the input registers
+  logic         valid_s2_d;
+  logic         valid_s2_q;
+  logic         valid_s3_d;
+  logic         valid_s3_q;
+  logic         valid_s4_d;
+  logic         valid_s4_q;
+  logic         valid_s5_d;
+  logic         valid_s5_q;
+  logic         valid_s6_d;
+  logic         valid_s6_q;
+  logic         valid_s7_d;
+  logic         valid_s7_q;
+  logic         valid_s8_d;
+  logic         valid_s8_q;
+  logic         valid_s9_d;
+  logic         valid_s9_q;
+  logic         hazard;  // stage 1 would read h that an earlier beat has yet to write
+  logic         advance;  // stages 2-9 move this cycle
+  logic         front;  // stage 1 moves this cycle
+  logic         fire;  // an input beat is taken
+  logic         is_silu_mul;
+  logic         reads;  // the beat reads h
+  logic         writes;  // the beat writes h
+  logic         is_clear;
+  logic         reads_s1_d;
+  logic         reads_s1_q;
+  logic         reads_s2_d;
+  logic         reads_s2_q;
+  logic         reads_s3_d;
+  logic         reads_s3_q;
+  logic         reads_s4_d;
+  logic         reads_s4_q;
+  logic         reads_s5_d;
+  logic         reads_s5_q;
+  logic         reads_s6_d;
+  logic         reads_s6_q;
+  logic         writes_s1_d;
+  logic         writes_s1_q;
+  logic         writes_s2_d;
+  logic         writes_s2_q;
+  logic         writes_s3_d;
+  logic         writes_s3_q;
+  logic         writes_s4_d;
+  logic         writes_s4_q;
+  logic         writes_s5_d;
+  logic         writes_s5_q;
+  logic         writes_s6_d;
+  logic         writes_s6_q;
+  logic         writes_s7_d;
+  logic         writes_s7_q;
+  logic         writes_s8_d;
+  logic         writes_s8_q;
+  logic         silu_mul_s1_d;
+  logic         silu_mul_s1_q;
+  logic         silu_mul_s2_d;
+  logic         silu_mul_s2_q;
+  logic         silu_mul_s3_d;
+  logic         silu_mul_s3_q;
+  logic         silu_mul_s4_d;
+  logic         silu_mul_s4_q;
+  logic         silu_mul_s5_d;
+  logic         silu_mul_s5_q;
+  logic         silu_mul_s6_d;
+  logic         silu_mul_s6_q;
+  logic         silu_mul_s7_d;
+  logic         silu_mul_s7_q;
+  logic         silu_mul_s8_d;
+  logic         silu_mul_s8_q;
+  logic         clear_s1_d;
+  logic         clear_s1_q;
+  logic         clear_s2_d;
+  logic         clear_s2_q;
+  logic         clear_s3_d;
+  logic         clear_s3_q;
+  logic         clear_s4_d;
+  logic         clear_s4_q;
+  logic         clear_s5_d;
+  logic         clear_s5_q;
+  logic         clear_s6_d;
+  logic         clear_s6_q;
+  logic         clear_s7_d;
+  logic         clear_s7_q;
+  logic         clear_s8_d;
+  logic         clear_s8_q;
+  logic         last_s1_d;
+  logic         last_s1_q;
+  logic         last_s2_d;
+  logic         last_s2_q;
+  logic         last_s3_d;
+  logic         last_s3_q;
+  logic         last_s4_d;
+  logic         last_s4_q;
+  logic         last_s5_d;
+  logic         last_s5_q;
+  logic         last_s6_d;
+  logic         last_s6_q;
+  logic         last_s7_d;
+  logic         last_s7_q;
+  logic         last_s8_d;
+  logic         last_s8_q;
+  logic         last_s9_d;
+  logic         last_s9_q;
+  logic [15:0]  mask_s1_d;
+  logic [15:0]  mask_s1_q;
+  logic [15:0]  mask_s2_d;
+  logic [15:0]  mask_s2_q;
+  logic [15:0]  mask_s3_d;
+  logic [15:0]  mask_s3_q;
+  logic [15:0]  mask_s4_d;
+  logic [15:0]  mask_s4_q;
+  logic [15:0]  mask_s5_d;
+  logic [15:0]  mask_s5_q;
+  logic [15:0]  mask_s6_d;
+  logic [15:0]  mask_s6_q;
+  logic [15:0]  mask_s7_d;
+  logic [15:0]  mask_s7_q;
+  logic [15:0]  mask_s8_d;
+  logic [15:0]  mask_s8_q;
+  logic [13:0]  addr_s1_d;
+  logic [13:0]  addr_s1_q;
+  logic [13:0]  addr_s2_d;
+  logic [13:0]  addr_s2_q;
+  logic [13:0]  addr_s3_d;
+  logic [13:0]  addr_s3_q;
+  logic [13:0]  addr_s4_d;
+  logic [13:0]  addr_s4_q;
+  logic [13:0]  addr_s5_d;
+  logic [13:0]  addr_s5_q;
+  logic [13:0]  addr_s6_d;
+  logic [13:0]  addr_s6_q;
+  logic [13:0]  addr_s7_d;
+  logic [13:0]  addr_s7_q;
+  logic [13:0]  addr_s8_d;
+  logic [13:0]  addr_s8_q;
+  logic [511:0] x_s1_d;
+  logic [511:0] x_s1_q;
+  logic [511:0] y_s1_d;
+  logic [511:0] y_s1_q;
+  logic [511:0] lb_s1_d;
+  logic [511:0] lb_s1_q;
+  logic         write;  // stage 8 writes h this cycle
+  logic [15:0]  write_lanes;  // lane j writes its h
 
   assign first = !busy_q;
   assign too_long = in_len_i > 13'h1b00;
@@ -358,72 +279,7 @@ module mlgru_unit (
   assign y_s1_d = fire ? in_y_i : y_s1_q;
   assign lb_s1_d = fire ? in_lb_i : lb_s1_q;
   assign write = advance && valid_s8_q && writes_s8_q;
-  assign u_lane_0_x = $signed(x_s1_q[31:0]);
-  assign u_lane_0_y = $signed(y_s1_q[31:0]);
-  assign u_lane_0_lb = $signed(lb_s1_q[31:0]);
-  assign u_lane_0_we = write && mask_s8_q[0];
-  assign u_lane_1_x = $signed(x_s1_q[63:32]);
-  assign u_lane_1_y = $signed(y_s1_q[63:32]);
-  assign u_lane_1_lb = $signed(lb_s1_q[63:32]);
-  assign u_lane_1_we = write && mask_s8_q[1];
-  assign u_lane_2_x = $signed(x_s1_q[95:64]);
-  assign u_lane_2_y = $signed(y_s1_q[95:64]);
-  assign u_lane_2_lb = $signed(lb_s1_q[95:64]);
-  assign u_lane_2_we = write && mask_s8_q[2];
-  assign u_lane_3_x = $signed(x_s1_q[127:96]);
-  assign u_lane_3_y = $signed(y_s1_q[127:96]);
-  assign u_lane_3_lb = $signed(lb_s1_q[127:96]);
-  assign u_lane_3_we = write && mask_s8_q[3];
-  assign u_lane_4_x = $signed(x_s1_q[159:128]);
-  assign u_lane_4_y = $signed(y_s1_q[159:128]);
-  assign u_lane_4_lb = $signed(lb_s1_q[159:128]);
-  assign u_lane_4_we = write && mask_s8_q[4];
-  assign u_lane_5_x = $signed(x_s1_q[191:160]);
-  assign u_lane_5_y = $signed(y_s1_q[191:160]);
-  assign u_lane_5_lb = $signed(lb_s1_q[191:160]);
-  assign u_lane_5_we = write && mask_s8_q[5];
-  assign u_lane_6_x = $signed(x_s1_q[223:192]);
-  assign u_lane_6_y = $signed(y_s1_q[223:192]);
-  assign u_lane_6_lb = $signed(lb_s1_q[223:192]);
-  assign u_lane_6_we = write && mask_s8_q[6];
-  assign u_lane_7_x = $signed(x_s1_q[255:224]);
-  assign u_lane_7_y = $signed(y_s1_q[255:224]);
-  assign u_lane_7_lb = $signed(lb_s1_q[255:224]);
-  assign u_lane_7_we = write && mask_s8_q[7];
-  assign u_lane_8_x = $signed(x_s1_q[287:256]);
-  assign u_lane_8_y = $signed(y_s1_q[287:256]);
-  assign u_lane_8_lb = $signed(lb_s1_q[287:256]);
-  assign u_lane_8_we = write && mask_s8_q[8];
-  assign u_lane_9_x = $signed(x_s1_q[319:288]);
-  assign u_lane_9_y = $signed(y_s1_q[319:288]);
-  assign u_lane_9_lb = $signed(lb_s1_q[319:288]);
-  assign u_lane_9_we = write && mask_s8_q[9];
-  assign u_lane_10_x = $signed(x_s1_q[351:320]);
-  assign u_lane_10_y = $signed(y_s1_q[351:320]);
-  assign u_lane_10_lb = $signed(lb_s1_q[351:320]);
-  assign u_lane_10_we = write && mask_s8_q[10];
-  assign u_lane_11_x = $signed(x_s1_q[383:352]);
-  assign u_lane_11_y = $signed(y_s1_q[383:352]);
-  assign u_lane_11_lb = $signed(lb_s1_q[383:352]);
-  assign u_lane_11_we = write && mask_s8_q[11];
-  assign u_lane_12_x = $signed(x_s1_q[415:384]);
-  assign u_lane_12_y = $signed(y_s1_q[415:384]);
-  assign u_lane_12_lb = $signed(lb_s1_q[415:384]);
-  assign u_lane_12_we = write && mask_s8_q[12];
-  assign u_lane_13_x = $signed(x_s1_q[447:416]);
-  assign u_lane_13_y = $signed(y_s1_q[447:416]);
-  assign u_lane_13_lb = $signed(lb_s1_q[447:416]);
-  assign u_lane_13_we = write && mask_s8_q[13];
-  assign u_lane_14_x = $signed(x_s1_q[479:448]);
-  assign u_lane_14_y = $signed(y_s1_q[479:448]);
-  assign u_lane_14_lb = $signed(lb_s1_q[479:448]);
-  assign u_lane_14_we = write && mask_s8_q[14];
-  assign u_lane_15_x = $signed(x_s1_q[511:480]);
-  assign u_lane_15_y = $signed(y_s1_q[511:480]);
-  assign u_lane_15_lb = $signed(lb_s1_q[511:480]);
-  assign u_lane_15_we = write && mask_s8_q[15];
-  assign out_data_o = {res_15, res_14, res_13, res_12, res_11, res_10, res_9, res_8, res_7, res_6,
-        res_5, res_4, res_3, res_2, res_1, res_0};
+  assign write_lanes = {16{write}} & mask_s8_q;
   assign out_valid_o = valid_s9_q;
   assign out_last_o = last_s9_q;
   assign err_o = err_state_q;
@@ -562,276 +418,33 @@ module mlgru_unit (
     lb_s1_q <= lb_s1_d;
   end
 
-  mlgru_lane u_lane_0 (
-    .clk_i      (clk_i),
-    .en_i       (advance),
-    .x_i        (u_lane_0_x),
-    .y_i        (u_lane_0_y),
-    .lb_i       (u_lane_0_lb),
-    .raddr_i    (addr_s5_q),
-    .use_prev_i (reads_s6_q),
-    .sel_b_i    (silu_mul_s6_q),
-    .pass_c_i   (silu_mul_s8_q),
-    .zero_i     (clear_s8_q),
-    .keep_i     (mask_s8_q[0]),
-    .we_i       (u_lane_0_we),
-    .waddr_i    (addr_s8_q),
-    .res_o      (res_0)
-  );
+  for (genvar i = 0; i < 16; i++) begin : gen_lane
+    logic signed [31:0] x;
+    logic signed [31:0] y;
+    logic signed [31:0] lb;
+    logic signed [31:0] res;
+    assign x = $signed(x_s1_q[i*32 +: 32]);
+    assign y = $signed(y_s1_q[i*32 +: 32]);
+    assign lb = $signed(lb_s1_q[i*32 +: 32]);
 
-  mlgru_lane u_lane_1 (
-    .clk_i      (clk_i),
-    .en_i       (advance),
-    .x_i        (u_lane_1_x),
-    .y_i        (u_lane_1_y),
-    .lb_i       (u_lane_1_lb),
-    .raddr_i    (addr_s5_q),
-    .use_prev_i (reads_s6_q),
-    .sel_b_i    (silu_mul_s6_q),
-    .pass_c_i   (silu_mul_s8_q),
-    .zero_i     (clear_s8_q),
-    .keep_i     (mask_s8_q[1]),
-    .we_i       (u_lane_1_we),
-    .waddr_i    (addr_s8_q),
-    .res_o      (res_1)
-  );
+    mlgru_lane u_lane (
+      .clk_i      (clk_i),
+      .en_i       (advance),
+      .x_i        (x),
+      .y_i        (y),
+      .lb_i       (lb),
+      .raddr_i    (addr_s5_q),
+      .use_prev_i (reads_s6_q),
+      .sel_b_i    (silu_mul_s6_q),
+      .pass_c_i   (silu_mul_s8_q),
+      .zero_i     (clear_s8_q),
+      .keep_i     (mask_s8_q[i]),
+      .we_i       (write_lanes[i]),
+      .waddr_i    (addr_s8_q),
+      .res_o      (res)
+    );
 
-  mlgru_lane u_lane_2 (
-    .clk_i      (clk_i),
-    .en_i       (advance),
-    .x_i        (u_lane_2_x),
-    .y_i        (u_lane_2_y),
-    .lb_i       (u_lane_2_lb),
-    .raddr_i    (addr_s5_q),
-    .use_prev_i (reads_s6_q),
-    .sel_b_i    (silu_mul_s6_q),
-    .pass_c_i   (silu_mul_s8_q),
-    .zero_i     (clear_s8_q),
-    .keep_i     (mask_s8_q[2]),
-    .we_i       (u_lane_2_we),
-    .waddr_i    (addr_s8_q),
-    .res_o      (res_2)
-  );
-
-  mlgru_lane u_lane_3 (
-    .clk_i      (clk_i),
-    .en_i       (advance),
-    .x_i        (u_lane_3_x),
-    .y_i        (u_lane_3_y),
-    .lb_i       (u_lane_3_lb),
-    .raddr_i    (addr_s5_q),
-    .use_prev_i (reads_s6_q),
-    .sel_b_i    (silu_mul_s6_q),
-    .pass_c_i   (silu_mul_s8_q),
-    .zero_i     (clear_s8_q),
-    .keep_i     (mask_s8_q[3]),
-    .we_i       (u_lane_3_we),
-    .waddr_i    (addr_s8_q),
-    .res_o      (res_3)
-  );
-
-  mlgru_lane u_lane_4 (
-    .clk_i      (clk_i),
-    .en_i       (advance),
-    .x_i        (u_lane_4_x),
-    .y_i        (u_lane_4_y),
-    .lb_i       (u_lane_4_lb),
-    .raddr_i    (addr_s5_q),
-    .use_prev_i (reads_s6_q),
-    .sel_b_i    (silu_mul_s6_q),
-    .pass_c_i   (silu_mul_s8_q),
-    .zero_i     (clear_s8_q),
-    .keep_i     (mask_s8_q[4]),
-    .we_i       (u_lane_4_we),
-    .waddr_i    (addr_s8_q),
-    .res_o      (res_4)
-  );
-
-  mlgru_lane u_lane_5 (
-    .clk_i      (clk_i),
-    .en_i       (advance),
-    .x_i        (u_lane_5_x),
-    .y_i        (u_lane_5_y),
-    .lb_i       (u_lane_5_lb),
-    .raddr_i    (addr_s5_q),
-    .use_prev_i (reads_s6_q),
-    .sel_b_i    (silu_mul_s6_q),
-    .pass_c_i   (silu_mul_s8_q),
-    .zero_i     (clear_s8_q),
-    .keep_i     (mask_s8_q[5]),
-    .we_i       (u_lane_5_we),
-    .waddr_i    (addr_s8_q),
-    .res_o      (res_5)
-  );
-
-  mlgru_lane u_lane_6 (
-    .clk_i      (clk_i),
-    .en_i       (advance),
-    .x_i        (u_lane_6_x),
-    .y_i        (u_lane_6_y),
-    .lb_i       (u_lane_6_lb),
-    .raddr_i    (addr_s5_q),
-    .use_prev_i (reads_s6_q),
-    .sel_b_i    (silu_mul_s6_q),
-    .pass_c_i   (silu_mul_s8_q),
-    .zero_i     (clear_s8_q),
-    .keep_i     (mask_s8_q[6]),
-    .we_i       (u_lane_6_we),
-    .waddr_i    (addr_s8_q),
-    .res_o      (res_6)
-  );
-
-  mlgru_lane u_lane_7 (
-    .clk_i      (clk_i),
-    .en_i       (advance),
-    .x_i        (u_lane_7_x),
-    .y_i        (u_lane_7_y),
-    .lb_i       (u_lane_7_lb),
-    .raddr_i    (addr_s5_q),
-    .use_prev_i (reads_s6_q),
-    .sel_b_i    (silu_mul_s6_q),
-    .pass_c_i   (silu_mul_s8_q),
-    .zero_i     (clear_s8_q),
-    .keep_i     (mask_s8_q[7]),
-    .we_i       (u_lane_7_we),
-    .waddr_i    (addr_s8_q),
-    .res_o      (res_7)
-  );
-
-  mlgru_lane u_lane_8 (
-    .clk_i      (clk_i),
-    .en_i       (advance),
-    .x_i        (u_lane_8_x),
-    .y_i        (u_lane_8_y),
-    .lb_i       (u_lane_8_lb),
-    .raddr_i    (addr_s5_q),
-    .use_prev_i (reads_s6_q),
-    .sel_b_i    (silu_mul_s6_q),
-    .pass_c_i   (silu_mul_s8_q),
-    .zero_i     (clear_s8_q),
-    .keep_i     (mask_s8_q[8]),
-    .we_i       (u_lane_8_we),
-    .waddr_i    (addr_s8_q),
-    .res_o      (res_8)
-  );
-
-  mlgru_lane u_lane_9 (
-    .clk_i      (clk_i),
-    .en_i       (advance),
-    .x_i        (u_lane_9_x),
-    .y_i        (u_lane_9_y),
-    .lb_i       (u_lane_9_lb),
-    .raddr_i    (addr_s5_q),
-    .use_prev_i (reads_s6_q),
-    .sel_b_i    (silu_mul_s6_q),
-    .pass_c_i   (silu_mul_s8_q),
-    .zero_i     (clear_s8_q),
-    .keep_i     (mask_s8_q[9]),
-    .we_i       (u_lane_9_we),
-    .waddr_i    (addr_s8_q),
-    .res_o      (res_9)
-  );
-
-  mlgru_lane u_lane_10 (
-    .clk_i      (clk_i),
-    .en_i       (advance),
-    .x_i        (u_lane_10_x),
-    .y_i        (u_lane_10_y),
-    .lb_i       (u_lane_10_lb),
-    .raddr_i    (addr_s5_q),
-    .use_prev_i (reads_s6_q),
-    .sel_b_i    (silu_mul_s6_q),
-    .pass_c_i   (silu_mul_s8_q),
-    .zero_i     (clear_s8_q),
-    .keep_i     (mask_s8_q[10]),
-    .we_i       (u_lane_10_we),
-    .waddr_i    (addr_s8_q),
-    .res_o      (res_10)
-  );
-
-  mlgru_lane u_lane_11 (
-    .clk_i      (clk_i),
-    .en_i       (advance),
-    .x_i        (u_lane_11_x),
-    .y_i        (u_lane_11_y),
-    .lb_i       (u_lane_11_lb),
-    .raddr_i    (addr_s5_q),
-    .use_prev_i (reads_s6_q),
-    .sel_b_i    (silu_mul_s6_q),
-    .pass_c_i   (silu_mul_s8_q),
-    .zero_i     (clear_s8_q),
-    .keep_i     (mask_s8_q[11]),
-    .we_i       (u_lane_11_we),
-    .waddr_i    (addr_s8_q),
-    .res_o      (res_11)
-  );
-
-  mlgru_lane u_lane_12 (
-    .clk_i      (clk_i),
-    .en_i       (advance),
-    .x_i        (u_lane_12_x),
-    .y_i        (u_lane_12_y),
-    .lb_i       (u_lane_12_lb),
-    .raddr_i    (addr_s5_q),
-    .use_prev_i (reads_s6_q),
-    .sel_b_i    (silu_mul_s6_q),
-    .pass_c_i   (silu_mul_s8_q),
-    .zero_i     (clear_s8_q),
-    .keep_i     (mask_s8_q[12]),
-    .we_i       (u_lane_12_we),
-    .waddr_i    (addr_s8_q),
-    .res_o      (res_12)
-  );
-
-  mlgru_lane u_lane_13 (
-    .clk_i      (clk_i),
-    .en_i       (advance),
-    .x_i        (u_lane_13_x),
-    .y_i        (u_lane_13_y),
-    .lb_i       (u_lane_13_lb),
-    .raddr_i    (addr_s5_q),
-    .use_prev_i (reads_s6_q),
-    .sel_b_i    (silu_mul_s6_q),
-    .pass_c_i   (silu_mul_s8_q),
-    .zero_i     (clear_s8_q),
-    .keep_i     (mask_s8_q[13]),
-    .we_i       (u_lane_13_we),
-    .waddr_i    (addr_s8_q),
-    .res_o      (res_13)
-  );
-
-  mlgru_lane u_lane_14 (
-    .clk_i      (clk_i),
-    .en_i       (advance),
-    .x_i        (u_lane_14_x),
-    .y_i        (u_lane_14_y),
-    .lb_i       (u_lane_14_lb),
-    .raddr_i    (addr_s5_q),
-    .use_prev_i (reads_s6_q),
-    .sel_b_i    (silu_mul_s6_q),
-    .pass_c_i   (silu_mul_s8_q),
-    .zero_i     (clear_s8_q),
-    .keep_i     (mask_s8_q[14]),
-    .we_i       (u_lane_14_we),
-    .waddr_i    (addr_s8_q),
-    .res_o      (res_14)
-  );
-
-  mlgru_lane u_lane_15 (
-    .clk_i      (clk_i),
-    .en_i       (advance),
-    .x_i        (u_lane_15_x),
-    .y_i        (u_lane_15_y),
-    .lb_i       (u_lane_15_lb),
-    .raddr_i    (addr_s5_q),
-    .use_prev_i (reads_s6_q),
-    .sel_b_i    (silu_mul_s6_q),
-    .pass_c_i   (silu_mul_s8_q),
-    .zero_i     (clear_s8_q),
-    .keep_i     (mask_s8_q[15]),
-    .we_i       (u_lane_15_we),
-    .waddr_i    (addr_s8_q),
-    .res_o      (res_15)
-  );
+    assign out_data_o[i*32 +: 32] = $unsigned(res);
+  end
 
 endmodule

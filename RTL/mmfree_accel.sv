@@ -39,8 +39,15 @@ module mmfree_accel (
   output logic          err_o  // sticky: unknown opcode or an MLGRU protocol error
 );
 
-  logic [1:0]         state_d;
-  logic [1:0]         state_q;
+  typedef enum logic [1:0] {
+    StIdle  = 2'd0,
+    StFetch = 2'd1,
+    StIssue = 2'd2,
+    StBusy  = 2'd3
+  } state_e;
+
+  state_e             state_d;
+  state_e             state_q;
   logic [10:0]        pc_d;
   logic [10:0]        pc_q;
   logic [127:0]       next_instr_d;
@@ -62,10 +69,14 @@ module mmfree_accel (
   logic               mv_y_valid;
   logic [3:0]         opcode;
   logic [15:0]        length;
-  logic [11:0]        field_a;
+  logic [15:0]        field_a_word;
   logic [15:0]        field_b;
-  logic [11:0]        field_dst;
+  logic [15:0]        field_dst_word;
   logic [59:0]        immediate;
+  logic [11:0]        field_a;
+  logic [11:0]        field_dst;
+  logic               unused_field_a_high;
+  logic               unused_field_dst_high;
   logic [11:0]        lb_addr;  // RECUR: immediate[15:0]
   logic [4:0]         layer_field;  // RECUR: immediate[31:16]
   logic               issuing;
@@ -288,8 +299,8 @@ module mmfree_accel (
   logic [47:0]        perf_activation_word_writes_q;
   logic [47:0]        perf_activation_word_reads_d;
   logic [47:0]        perf_activation_word_reads_q;
-  logic [47:0]        perf_weight_f_i_f_o_writes_d;
-  logic [47:0]        perf_weight_f_i_f_o_writes_q;
+  logic [47:0]        perf_weight_fifo_writes_d;
+  logic [47:0]        perf_weight_fifo_writes_q;
   logic [47:0]        perf_instructions_d;
   logic [47:0]        perf_instructions_q;
   logic [47:0]        perf_checkpoint_cycles_d;
@@ -305,30 +316,34 @@ module mmfree_accel (
   logic [511:0] act_buf_0 [176];
   logic [511:0] act_buf_1 [176];
 
-  assign opcode = instr_q[3:0];
-  assign length = instr_q[19:4];
-  assign field_a = instr_q[31:20];
-  assign field_b = instr_q[51:36];
-  assign field_dst = instr_q[63:52];
-  assign immediate = instr_q[127:68];
-  assign lb_addr = instr_q[79:68];
-  assign layer_field = instr_q[88:84];
-  assign issuing = state_q == 2'd2;
-  assign in_busy = state_q == 2'd3;
-  assign op_norm = opcode == 4'd5;
-  assign op_quant = opcode == 4'd6;
-  assign op_matvec = opcode == 4'd7;
-  assign op_recur = opcode == 4'd8;
-  assign op_silu_mul = opcode == 4'd9;
-  assign op_add = opcode == 4'd10;
-  assign op_argmax = opcode == 4'd11;
-  assign op_ckpt = opcode == 4'd12;
-  assign op_load = opcode == 4'd1;
-  assign op_embed = opcode == 4'd2;
-  assign op_wait = opcode == 4'd3;
-  assign op_set = opcode == 4'd4;
-  assign op_end = opcode == 4'd0;
-  assign op_wait_matvec = opcode == 4'd13;
+  assign opcode = instr_q[mmfree_pkg::InstrOpcodeLsb +: mmfree_pkg::InstrOpcodeWidth];
+  assign length = instr_q[mmfree_pkg::InstrLengthLsb +: mmfree_pkg::InstrLengthWidth];
+  assign field_a_word = instr_q[mmfree_pkg::InstrALsb +: mmfree_pkg::InstrAWidth];
+  assign field_b = instr_q[mmfree_pkg::InstrBLsb +: mmfree_pkg::InstrBWidth];
+  assign field_dst_word = instr_q[mmfree_pkg::InstrDstLsb +: mmfree_pkg::InstrDstWidth];
+  assign immediate = instr_q[mmfree_pkg::InstrImmediateLsb +: mmfree_pkg::InstrImmediateWidth];
+  assign field_a = field_a_word[11:0];
+  assign field_dst = field_dst_word[11:0];
+  assign unused_field_a_high = ^field_a_word[15:12];
+  assign unused_field_dst_high = ^field_dst_word[15:12];
+  assign lb_addr = immediate[11:0];
+  assign layer_field = immediate[20:16];
+  assign issuing = state_q == StIssue;
+  assign in_busy = state_q == StBusy;
+  assign op_norm = opcode == mmfree_pkg::OpNorm;
+  assign op_quant = opcode == mmfree_pkg::OpQuantize;
+  assign op_matvec = opcode == mmfree_pkg::OpMatVec;
+  assign op_recur = opcode == mmfree_pkg::OpRecur;
+  assign op_silu_mul = opcode == mmfree_pkg::OpSiluMul;
+  assign op_add = opcode == mmfree_pkg::OpAdd;
+  assign op_argmax = opcode == mmfree_pkg::OpArgmax;
+  assign op_ckpt = opcode == mmfree_pkg::OpCheckpoint;
+  assign op_load = opcode == mmfree_pkg::OpLoadVector;
+  assign op_embed = opcode == mmfree_pkg::OpEmbed;
+  assign op_wait = opcode == mmfree_pkg::OpWaitLoads;
+  assign op_set = opcode == mmfree_pkg::OpSetConstant;
+  assign op_end = opcode == mmfree_pkg::OpEnd;
+  assign op_wait_matvec = opcode == mmfree_pkg::OpWaitMatVec;
   assign uses_norm = op_norm || op_quant;
   assign uses_mlgru = op_recur || op_silu_mul;
   assign uses_vector = op_add || op_argmax;
@@ -441,9 +456,9 @@ module mmfree_accel (
       && (op_set || op_end || ((op_load || op_embed) && requested) || (op_wait && wait_satisfied)
         || ((op_matvec || op_wait_matvec) && !mv_busy_q) || !known_op);
   assign finish = stream_done || quick_done;
-  assign running = state_q != 2'd0;
+  assign running = !(state_q == StIdle);
   assign jump = finish && op_end;
-  assign consume = next_valid_q && (state_q == 2'd1 || (finish && !op_end));
+  assign consume = next_valid_q && (state_q == StFetch || (finish && !op_end));
   assign fetch = running && !jump && (!next_valid_q || consume);
   assign busy_o = running;
   assign token_valid_o = token_pulse_q;
@@ -486,8 +501,8 @@ module mmfree_accel (
       ? perf_activation_word_writes_q + {40'd0, 8'd1} : perf_activation_word_writes_q;
   assign perf_activation_word_reads_d = start_matvec || mv_fire
       ? perf_activation_word_reads_q + {40'd0, 8'd1} : perf_activation_word_reads_q;
-  assign perf_weight_f_i_f_o_writes_d = w_valid_i && w_ready_o
-      ? perf_weight_f_i_f_o_writes_q + {40'd0, 8'd1} : perf_weight_f_i_f_o_writes_q;
+  assign perf_weight_fifo_writes_d = w_valid_i && w_ready_o
+      ? perf_weight_fifo_writes_q + {40'd0, 8'd1} : perf_weight_fifo_writes_q;
   assign perf_instructions_d = finish && counted ? perf_instructions_q + {40'd0, 8'd1}
       : perf_instructions_q;
   assign perf_checkpoint_cycles_d = ckpt_active_o ? perf_checkpoint_cycles_q + {40'd0, 8'd1}
@@ -497,17 +512,17 @@ module mmfree_accel (
   assign perf_data_o = {16'd0, perf_selected};
 
   always_comb begin
+    load_count_d = load_count_q;
+    load_beat_d = load_beat_q;
+    load_elems_d = load_elems_q;
     load_tail_d = requested ? load_tail_q + 5'd1 : load_tail_q;
     load_head_d = load_done ? load_head_q + 5'd1 : load_head_q;
-    load_count_d = load_count_q;
     if (requested && !load_done) begin
       load_count_d = load_count_q + 6'd1;
     end
     if (load_done && !requested) begin
       load_count_d = load_count_q - 6'd1;
     end
-    load_beat_d = load_beat_q;
-    load_elems_d = load_elems_q;
     if (vrsp_valid_i) begin
       load_beat_d = load_last_beat ? 12'd0 : load_beat_q + 12'd1;
       load_elems_d = load_last_beat ? 17'd0 : load_elems_q + 17'd16;
@@ -541,8 +556,8 @@ module mmfree_accel (
     operand_a_d = operand_a_q;
     operand_b_d = operand_b_q;
     operand_p_d = operand_p_q;
-    operand_valid_d = operand_valid_q && !operand_pop;
     operand_last_d = operand_last_q;
+    operand_valid_d = operand_valid_q && !operand_pop;
     if (start_stream) begin
       read_a_d = field_a;
       read_b_d = field_b[11:0];
@@ -633,10 +648,10 @@ module mmfree_accel (
     state_d = state_q;
     pc_d = pc_q;
     next_instr_d = next_instr_q;
-    next_valid_d = next_valid_q && !consume;
     instr_d = instr_q;
     fresh_d = fresh_q;
     token_d = token_q;
+    next_valid_d = next_valid_q && !consume;
     token_pulse_d = 1'b0;
     bad_op_d = bad_op_q || (issuing && !known_op);
     if (fetch) begin
@@ -646,29 +661,33 @@ module mmfree_accel (
     end
     if (consume) begin
       instr_d = next_instr_q;
-      state_d = 2'd2;
+      state_d = StIssue;
     end
     if (start_stream) begin
-      state_d = 2'd3;
+      state_d = StBusy;
     end
     if (finish && !op_end && !next_valid_q) begin
-      state_d = 2'd1;
+      state_d = StFetch;
     end
     if (jump) begin
       fresh_d = 1'b0;
       next_valid_d = 1'b0;
       pc_d = immediate[10:0];
-      state_d = run_i ? 2'd1 : 2'd0;
+      if (run_i) begin
+        state_d = StFetch;
+      end else begin
+        state_d = StIdle;
+      end
     end
     if (in_busy && op_argmax && vector_out_valid && vector_out_last) begin
       token_d = vector_out_index;
       token_pulse_d = 1'b1;
     end
-    if (state_q == 2'd0 && start_i) begin
+    if (state_q == StIdle && start_i) begin
       pc_d = 11'd0;
       next_valid_d = 1'b0;
       fresh_d = 1'b1;
-      state_d = 2'd1;
+      state_d = StFetch;
     end
   end
 
@@ -721,7 +740,7 @@ module mmfree_accel (
         perf_selected = perf_activation_word_reads_q;
       end
       5'd15: begin
-        perf_selected = perf_weight_f_i_f_o_writes_q;
+        perf_selected = perf_weight_fifo_writes_q;
       end
       5'd16: begin
         perf_selected = perf_instructions_q;
@@ -740,7 +759,7 @@ module mmfree_accel (
 
   always_ff @(posedge clk_i or negedge rst_ni) begin
     if (!rst_ni) begin
-      state_q <= '0;
+      state_q <= StIdle;
       pc_q <= '0;
       next_valid_q <= '0;
       fresh_q <= '0;
@@ -781,7 +800,7 @@ module mmfree_accel (
       perf_parameter_write_beats_q <= '0;
       perf_activation_word_writes_q <= '0;
       perf_activation_word_reads_q <= '0;
-      perf_weight_f_i_f_o_writes_q <= '0;
+      perf_weight_fifo_writes_q <= '0;
       perf_instructions_q <= '0;
       perf_checkpoint_cycles_q <= '0;
       perf_hidden_elementwise_cycles_q <= '0;
@@ -827,7 +846,7 @@ module mmfree_accel (
       perf_parameter_write_beats_q <= perf_parameter_write_beats_d;
       perf_activation_word_writes_q <= perf_activation_word_writes_d;
       perf_activation_word_reads_q <= perf_activation_word_reads_d;
-      perf_weight_f_i_f_o_writes_q <= perf_weight_f_i_f_o_writes_d;
+      perf_weight_fifo_writes_q <= perf_weight_fifo_writes_d;
       perf_instructions_q <= perf_instructions_d;
       perf_checkpoint_cycles_q <= perf_checkpoint_cycles_d;
       perf_hidden_elementwise_cycles_q <= perf_hidden_elementwise_cycles_d;
@@ -998,5 +1017,16 @@ module mmfree_accel (
     .perf_beats_o     (mv_perf_beats),
     .perf_stalls_o    (mv_perf_stalls)
   );
+
+`ifndef SYNTHESIS
+  always @(posedge clk_i) begin
+    if (rst_ni) begin
+      assert (4'($unsigned($countones({op_norm, op_quant, op_matvec, op_recur, op_silu_mul, op_add,
+                  op_argmax, op_ckpt, op_load, op_embed, op_wait, op_set, op_end, op_wait_matvec})))
+          <= 4'd1)
+        else $error("OpcodeDecodeOneHot_A: more than one bit set");
+    end
+  end
+`endif
 
 endmodule

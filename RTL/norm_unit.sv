@@ -9,10 +9,6 @@
 // are ignored (read as zero) and come out as zero. Results stream out after the whole vector
 // is in; scale_*_o hold the vector's output scale while its results stream (quantize mode).
 // Multipliers: 2 per lane (32 x 32 square, shared 33 x 33) and one 32 x 32 for the scalars.
-// phase_q: 0 input, 1 drain, 2 sum, 3 rsqrtNormalize, 4 seed, 5 square, 6 test, 7 newton,
-//          8 rsqrtScale, 9 rmsMultiply, 10 rms, 11 maxScale, 12 divide, 13 toInt8Multiply,
-//          14 toInt8, 15 outScale1, 16 outScale2Multiply, 17 outScale2, 18 outScale3Multiply,
-//          19 outScale3, 20 output
 module norm_unit (
   input  logic               clk_i,
   input  logic               rst_ni,
@@ -39,8 +35,32 @@ module norm_unit (
   output logic signed [11:0] scale_exponent_o
 );
 
-  logic [4:0]         phase_d;
-  logic [4:0]         phase_q;
+  typedef enum logic [4:0] {
+    StInput             = 5'd0,   // first pass: take beats
+    StDrain             = 5'd1,   // wait for the last beat's square and maximum
+    StSum               = 5'd2,   // v = ss + epsTerm
+    StRsqrtNormalize    = 5'd3,   // m = v shifted evenly into [2^29, 2^31)
+    StSeed              = 5'd4,   // y0 from the ROM
+    StSquare            = 5'd5,   // y0 * y0
+    StTest              = 5'd6,   // m * (y0^2 >> 30)
+    StNewton            = 5'd7,   // y0 * (3 * 2^30 - t)
+    StRsqrtScale        = 5'd8,   // rsqrt(v) = y1 as a scale
+    StRmsMultiply       = 5'd9,   // sqrtLength * rsqrt
+    StRms               = 5'd10,  // r
+    StMaxScale          = 5'd11,  // M as a scale; start the divider
+    StDivide            = 5'd12,  // 32 steps of floor((2^63 - 1) / mantissa)
+    StToInt8Multiply    = 5'd13,  // scale127 * reciprocal
+    StToInt8            = 5'd14,  // 127 / M; beta * r
+    StOutScale1         = 5'd15,  // beta * r as a scale
+    StOutScale2Multiply = 5'd16,  // ... * M
+    StOutScale2         = 5'd17,
+    StOutScale3Multiply = 5'd18,  // ... * inverse127
+    StOutScale3         = 5'd19,
+    StOutput            = 5'd20   // second pass: stream the results
+  } phase_e;
+
+  phase_e             phase_d;
+  phase_e             phase_q;
   logic               first_d;
   logic               first_q;  // the next beat starts a vector
   logic               in_input;
@@ -117,118 +137,9 @@ module norm_unit (
   logic [11:0]        apply_exponent_inverted;  // -exponent - 1
   logic [6:0]         apply_shift;  // -exponent - 1, at most 64
   logic               apply_saturate;  // exponent >= 0: every non-zero input saturates
-  logic [63:0]        lane_square_0;
-  logic signed [31:0] lane_z_0;
-  logic [31:0]        lane_z_magnitude_0;
-  logic signed [31:0] lane_result_0;
-  logic signed [31:0] lane_x_0;
-  logic signed [31:0] lane_gamma_0;
-  logic signed [31:0] lane_stored_z_0;
-  logic [63:0]        lane_square_1;
-  logic signed [31:0] lane_z_1;
-  logic [31:0]        lane_z_magnitude_1;
-  logic signed [31:0] lane_result_1;
-  logic signed [31:0] lane_x_1;
-  logic signed [31:0] lane_gamma_1;
-  logic signed [31:0] lane_stored_z_1;
-  logic [63:0]        lane_square_2;
-  logic signed [31:0] lane_z_2;
-  logic [31:0]        lane_z_magnitude_2;
-  logic signed [31:0] lane_result_2;
-  logic signed [31:0] lane_x_2;
-  logic signed [31:0] lane_gamma_2;
-  logic signed [31:0] lane_stored_z_2;
-  logic [63:0]        lane_square_3;
-  logic signed [31:0] lane_z_3;
-  logic [31:0]        lane_z_magnitude_3;
-  logic signed [31:0] lane_result_3;
-  logic signed [31:0] lane_x_3;
-  logic signed [31:0] lane_gamma_3;
-  logic signed [31:0] lane_stored_z_3;
-  logic [63:0]        lane_square_4;
-  logic signed [31:0] lane_z_4;
-  logic [31:0]        lane_z_magnitude_4;
-  logic signed [31:0] lane_result_4;
-  logic signed [31:0] lane_x_4;
-  logic signed [31:0] lane_gamma_4;
-  logic signed [31:0] lane_stored_z_4;
-  logic [63:0]        lane_square_5;
-  logic signed [31:0] lane_z_5;
-  logic [31:0]        lane_z_magnitude_5;
-  logic signed [31:0] lane_result_5;
-  logic signed [31:0] lane_x_5;
-  logic signed [31:0] lane_gamma_5;
-  logic signed [31:0] lane_stored_z_5;
-  logic [63:0]        lane_square_6;
-  logic signed [31:0] lane_z_6;
-  logic [31:0]        lane_z_magnitude_6;
-  logic signed [31:0] lane_result_6;
-  logic signed [31:0] lane_x_6;
-  logic signed [31:0] lane_gamma_6;
-  logic signed [31:0] lane_stored_z_6;
-  logic [63:0]        lane_square_7;
-  logic signed [31:0] lane_z_7;
-  logic [31:0]        lane_z_magnitude_7;
-  logic signed [31:0] lane_result_7;
-  logic signed [31:0] lane_x_7;
-  logic signed [31:0] lane_gamma_7;
-  logic signed [31:0] lane_stored_z_7;
-  logic [63:0]        lane_square_8;
-  logic signed [31:0] lane_z_8;
-  logic [31:0]        lane_z_magnitude_8;
-  logic signed [31:0] lane_result_8;
-  logic signed [31:0] lane_x_8;
-  logic signed [31:0] lane_gamma_8;
-  logic signed [31:0] lane_stored_z_8;
-  logic [63:0]        lane_square_9;
-  logic signed [31:0] lane_z_9;
-  logic [31:0]        lane_z_magnitude_9;
-  logic signed [31:0] lane_result_9;
-  logic signed [31:0] lane_x_9;
-  logic signed [31:0] lane_gamma_9;
-  logic signed [31:0] lane_stored_z_9;
-  logic [63:0]        lane_square_10;
-  logic signed [31:0] lane_z_10;
-  logic [31:0]        lane_z_magnitude_10;
-  logic signed [31:0] lane_result_10;
-  logic signed [31:0] lane_x_10;
-  logic signed [31:0] lane_gamma_10;
-  logic signed [31:0] lane_stored_z_10;
-  logic [63:0]        lane_square_11;
-  logic signed [31:0] lane_z_11;
-  logic [31:0]        lane_z_magnitude_11;
-  logic signed [31:0] lane_result_11;
-  logic signed [31:0] lane_x_11;
-  logic signed [31:0] lane_gamma_11;
-  logic signed [31:0] lane_stored_z_11;
-  logic [63:0]        lane_square_12;
-  logic signed [31:0] lane_z_12;
-  logic [31:0]        lane_z_magnitude_12;
-  logic signed [31:0] lane_result_12;
-  logic signed [31:0] lane_x_12;
-  logic signed [31:0] lane_gamma_12;
-  logic signed [31:0] lane_stored_z_12;
-  logic [63:0]        lane_square_13;
-  logic signed [31:0] lane_z_13;
-  logic [31:0]        lane_z_magnitude_13;
-  logic signed [31:0] lane_result_13;
-  logic signed [31:0] lane_x_13;
-  logic signed [31:0] lane_gamma_13;
-  logic signed [31:0] lane_stored_z_13;
-  logic [63:0]        lane_square_14;
-  logic signed [31:0] lane_z_14;
-  logic [31:0]        lane_z_magnitude_14;
-  logic signed [31:0] lane_result_14;
-  logic signed [31:0] lane_x_14;
-  logic signed [31:0] lane_gamma_14;
-  logic signed [31:0] lane_stored_z_14;
-  logic [63:0]        lane_square_15;
-  logic signed [31:0] lane_z_15;
-  logic [31:0]        lane_z_magnitude_15;
-  logic signed [31:0] lane_result_15;
-  logic signed [31:0] lane_x_15;
-  logic signed [31:0] lane_gamma_15;
-  logic signed [31:0] lane_stored_z_15;
+  logic [1023:0]      lane_square;  // x^2 of lane i at [64*i +: 64]
+  logic [511:0]       lane_z;  // z of lane i at [32*i +: 32]
+  logic [511:0]       lane_z_magnitude;  // |z| of lane i at [32*i +: 32]
   logic [67:0]        square_sum_l1_0;
   logic [67:0]        square_sum_l1_1;
   logic [67:0]        square_sum_l1_2;
@@ -321,8 +232,8 @@ module norm_unit (
   logic [30:0]        rsqrt_m_next;
   logic [7:0]         rsqrt_half_shift;  // ceil(lz / 2)
   logic signed [11:0] rsqrt_exponent_next;  // -45 - e/2 = -69 + ceil(lz / 2)
-  logic [30:0]        rsqrt_seed;
   logic [7:0]         rsqrt_seed_index;
+  logic [30:0]        rsqrt_seed;
   logic [63:0]        newton_correction;
   logic               unused_newton_correction_high;
   logic [63:0]        rsqrt_y1;  // y0 (3 - m y0^2) / 2, Q2.30
@@ -353,7 +264,7 @@ module norm_unit (
   logic [7:0]         q_15;
   logic [511:0] z_mem [512];
 
-  assign in_input = phase_q == 5'd0;
+  assign in_input = phase_q == StInput;
   assign fire = x_valid_i && g_valid_i && in_input;
   assign x_ready_o = g_valid_i && in_input;
   assign g_ready_o = x_valid_i && in_input;
@@ -374,69 +285,21 @@ module norm_unit (
         length_now > 14'd3 ? x_data_i[127:96] : 32'd0, length_now > 14'd2 ? x_data_i[95:64] : 32'd0,
         length_now > 14'd1 ? x_data_i[63:32] : 32'd0, length_now > 14'd0 ? x_data_i[31:0] : 32'd0};
   assign advance = !out_valid_q || y_ready_i;
-  assign in_output = phase_q == 5'd20;
+  assign in_output = phase_q == StOutput;
   assign issue = in_output && issuing_q && advance;
   assign finish = out_valid_q && y_ready_i && out_last_q;
   assign apply_exponent_inverted = ~$unsigned(apply_exponent_q);
   assign apply_shift = apply_exponent_q[11]
       ? (apply_exponent_inverted > 12'd64 ? 7'd64 : apply_exponent_inverted[6:0]) : 7'd0;
   assign apply_saturate = !apply_exponent_q[11] && apply_mantissa_q != 32'd0;
-  assign lane_x_0 = $signed(x_beat_q[31:0]);
-  assign lane_gamma_0 = $signed(g_beat_q[31:0]);
-  assign lane_stored_z_0 = $signed(read_data_q[31:0]);
-  assign lane_x_1 = $signed(x_beat_q[63:32]);
-  assign lane_gamma_1 = $signed(g_beat_q[63:32]);
-  assign lane_stored_z_1 = $signed(read_data_q[63:32]);
-  assign lane_x_2 = $signed(x_beat_q[95:64]);
-  assign lane_gamma_2 = $signed(g_beat_q[95:64]);
-  assign lane_stored_z_2 = $signed(read_data_q[95:64]);
-  assign lane_x_3 = $signed(x_beat_q[127:96]);
-  assign lane_gamma_3 = $signed(g_beat_q[127:96]);
-  assign lane_stored_z_3 = $signed(read_data_q[127:96]);
-  assign lane_x_4 = $signed(x_beat_q[159:128]);
-  assign lane_gamma_4 = $signed(g_beat_q[159:128]);
-  assign lane_stored_z_4 = $signed(read_data_q[159:128]);
-  assign lane_x_5 = $signed(x_beat_q[191:160]);
-  assign lane_gamma_5 = $signed(g_beat_q[191:160]);
-  assign lane_stored_z_5 = $signed(read_data_q[191:160]);
-  assign lane_x_6 = $signed(x_beat_q[223:192]);
-  assign lane_gamma_6 = $signed(g_beat_q[223:192]);
-  assign lane_stored_z_6 = $signed(read_data_q[223:192]);
-  assign lane_x_7 = $signed(x_beat_q[255:224]);
-  assign lane_gamma_7 = $signed(g_beat_q[255:224]);
-  assign lane_stored_z_7 = $signed(read_data_q[255:224]);
-  assign lane_x_8 = $signed(x_beat_q[287:256]);
-  assign lane_gamma_8 = $signed(g_beat_q[287:256]);
-  assign lane_stored_z_8 = $signed(read_data_q[287:256]);
-  assign lane_x_9 = $signed(x_beat_q[319:288]);
-  assign lane_gamma_9 = $signed(g_beat_q[319:288]);
-  assign lane_stored_z_9 = $signed(read_data_q[319:288]);
-  assign lane_x_10 = $signed(x_beat_q[351:320]);
-  assign lane_gamma_10 = $signed(g_beat_q[351:320]);
-  assign lane_stored_z_10 = $signed(read_data_q[351:320]);
-  assign lane_x_11 = $signed(x_beat_q[383:352]);
-  assign lane_gamma_11 = $signed(g_beat_q[383:352]);
-  assign lane_stored_z_11 = $signed(read_data_q[383:352]);
-  assign lane_x_12 = $signed(x_beat_q[415:384]);
-  assign lane_gamma_12 = $signed(g_beat_q[415:384]);
-  assign lane_stored_z_12 = $signed(read_data_q[415:384]);
-  assign lane_x_13 = $signed(x_beat_q[447:416]);
-  assign lane_gamma_13 = $signed(g_beat_q[447:416]);
-  assign lane_stored_z_13 = $signed(read_data_q[447:416]);
-  assign lane_x_14 = $signed(x_beat_q[479:448]);
-  assign lane_gamma_14 = $signed(g_beat_q[479:448]);
-  assign lane_stored_z_14 = $signed(read_data_q[479:448]);
-  assign lane_x_15 = $signed(x_beat_q[511:480]);
-  assign lane_gamma_15 = $signed(g_beat_q[511:480]);
-  assign lane_stored_z_15 = $signed(read_data_q[511:480]);
-  assign square_sum_l1_0 = {4'd0, lane_square_0} + {4'd0, lane_square_1};
-  assign square_sum_l1_1 = {4'd0, lane_square_2} + {4'd0, lane_square_3};
-  assign square_sum_l1_2 = {4'd0, lane_square_4} + {4'd0, lane_square_5};
-  assign square_sum_l1_3 = {4'd0, lane_square_6} + {4'd0, lane_square_7};
-  assign square_sum_l1_4 = {4'd0, lane_square_8} + {4'd0, lane_square_9};
-  assign square_sum_l1_5 = {4'd0, lane_square_10} + {4'd0, lane_square_11};
-  assign square_sum_l1_6 = {4'd0, lane_square_12} + {4'd0, lane_square_13};
-  assign square_sum_l1_7 = {4'd0, lane_square_14} + {4'd0, lane_square_15};
+  assign square_sum_l1_0 = {4'd0, lane_square[63:0]} + {4'd0, lane_square[127:64]};
+  assign square_sum_l1_1 = {4'd0, lane_square[191:128]} + {4'd0, lane_square[255:192]};
+  assign square_sum_l1_2 = {4'd0, lane_square[319:256]} + {4'd0, lane_square[383:320]};
+  assign square_sum_l1_3 = {4'd0, lane_square[447:384]} + {4'd0, lane_square[511:448]};
+  assign square_sum_l1_4 = {4'd0, lane_square[575:512]} + {4'd0, lane_square[639:576]};
+  assign square_sum_l1_5 = {4'd0, lane_square[703:640]} + {4'd0, lane_square[767:704]};
+  assign square_sum_l1_6 = {4'd0, lane_square[831:768]} + {4'd0, lane_square[895:832]};
+  assign square_sum_l1_7 = {4'd0, lane_square[959:896]} + {4'd0, lane_square[1023:960]};
   assign square_sum_l2_0 = square_sum_l1_0 + square_sum_l1_1;
   assign square_sum_l2_1 = square_sum_l1_2 + square_sum_l1_3;
   assign square_sum_l2_2 = square_sum_l1_4 + square_sum_l1_5;
@@ -444,22 +307,22 @@ module norm_unit (
   assign square_sum_l3_0 = square_sum_l2_0 + square_sum_l2_1;
   assign square_sum_l3_1 = square_sum_l2_2 + square_sum_l2_3;
   assign square_sum_l4_0 = square_sum_l3_0 + square_sum_l3_1;
-  assign beat_max_l1_0 = lane_z_magnitude_0 >= lane_z_magnitude_1 ? lane_z_magnitude_0
-      : lane_z_magnitude_1;
-  assign beat_max_l1_1 = lane_z_magnitude_2 >= lane_z_magnitude_3 ? lane_z_magnitude_2
-      : lane_z_magnitude_3;
-  assign beat_max_l1_2 = lane_z_magnitude_4 >= lane_z_magnitude_5 ? lane_z_magnitude_4
-      : lane_z_magnitude_5;
-  assign beat_max_l1_3 = lane_z_magnitude_6 >= lane_z_magnitude_7 ? lane_z_magnitude_6
-      : lane_z_magnitude_7;
-  assign beat_max_l1_4 = lane_z_magnitude_8 >= lane_z_magnitude_9 ? lane_z_magnitude_8
-      : lane_z_magnitude_9;
-  assign beat_max_l1_5 = lane_z_magnitude_10 >= lane_z_magnitude_11 ? lane_z_magnitude_10
-      : lane_z_magnitude_11;
-  assign beat_max_l1_6 = lane_z_magnitude_12 >= lane_z_magnitude_13 ? lane_z_magnitude_12
-      : lane_z_magnitude_13;
-  assign beat_max_l1_7 = lane_z_magnitude_14 >= lane_z_magnitude_15 ? lane_z_magnitude_14
-      : lane_z_magnitude_15;
+  assign beat_max_l1_0 = lane_z_magnitude[31:0] >= lane_z_magnitude[63:32] ? lane_z_magnitude[31:0]
+      : lane_z_magnitude[63:32];
+  assign beat_max_l1_1 = lane_z_magnitude[95:64] >= lane_z_magnitude[127:96]
+      ? lane_z_magnitude[95:64] : lane_z_magnitude[127:96];
+  assign beat_max_l1_2 = lane_z_magnitude[159:128] >= lane_z_magnitude[191:160]
+      ? lane_z_magnitude[159:128] : lane_z_magnitude[191:160];
+  assign beat_max_l1_3 = lane_z_magnitude[223:192] >= lane_z_magnitude[255:224]
+      ? lane_z_magnitude[223:192] : lane_z_magnitude[255:224];
+  assign beat_max_l1_4 = lane_z_magnitude[287:256] >= lane_z_magnitude[319:288]
+      ? lane_z_magnitude[287:256] : lane_z_magnitude[319:288];
+  assign beat_max_l1_5 = lane_z_magnitude[351:320] >= lane_z_magnitude[383:352]
+      ? lane_z_magnitude[351:320] : lane_z_magnitude[383:352];
+  assign beat_max_l1_6 = lane_z_magnitude[415:384] >= lane_z_magnitude[447:416]
+      ? lane_z_magnitude[415:384] : lane_z_magnitude[447:416];
+  assign beat_max_l1_7 = lane_z_magnitude[479:448] >= lane_z_magnitude[511:480]
+      ? lane_z_magnitude[479:448] : lane_z_magnitude[511:480];
   assign beat_max_l2_0 = beat_max_l1_0 >= beat_max_l1_1 ? beat_max_l1_0 : beat_max_l1_1;
   assign beat_max_l2_1 = beat_max_l1_2 >= beat_max_l1_3 ? beat_max_l1_2 : beat_max_l1_3;
   assign beat_max_l2_2 = beat_max_l1_4 >= beat_max_l1_5 ? beat_max_l1_4 : beat_max_l1_5;
@@ -509,57 +372,249 @@ module norm_unit (
   assign sqrt_len_exponent_wide = 12'(sqrt_len_exponent_q);
   assign beta_exponent_wide = 12'(beta_exponent_q);
   assign max_is_zero = max_magnitude_q == 32'd0;
-  assign q_0 = lane_result_0 > 32'sd127 ? 8'd127
-      : lane_result_0 < -32'sd128 ? 8'd128 : lane_result_0[7:0];
-  assign q_1 = lane_result_1 > 32'sd127 ? 8'd127
-      : lane_result_1 < -32'sd128 ? 8'd128 : lane_result_1[7:0];
-  assign q_2 = lane_result_2 > 32'sd127 ? 8'd127
-      : lane_result_2 < -32'sd128 ? 8'd128 : lane_result_2[7:0];
-  assign q_3 = lane_result_3 > 32'sd127 ? 8'd127
-      : lane_result_3 < -32'sd128 ? 8'd128 : lane_result_3[7:0];
-  assign q_4 = lane_result_4 > 32'sd127 ? 8'd127
-      : lane_result_4 < -32'sd128 ? 8'd128 : lane_result_4[7:0];
-  assign q_5 = lane_result_5 > 32'sd127 ? 8'd127
-      : lane_result_5 < -32'sd128 ? 8'd128 : lane_result_5[7:0];
-  assign q_6 = lane_result_6 > 32'sd127 ? 8'd127
-      : lane_result_6 < -32'sd128 ? 8'd128 : lane_result_6[7:0];
-  assign q_7 = lane_result_7 > 32'sd127 ? 8'd127
-      : lane_result_7 < -32'sd128 ? 8'd128 : lane_result_7[7:0];
-  assign q_8 = lane_result_8 > 32'sd127 ? 8'd127
-      : lane_result_8 < -32'sd128 ? 8'd128 : lane_result_8[7:0];
-  assign q_9 = lane_result_9 > 32'sd127 ? 8'd127
-      : lane_result_9 < -32'sd128 ? 8'd128 : lane_result_9[7:0];
-  assign q_10 = lane_result_10 > 32'sd127 ? 8'd127
-      : lane_result_10 < -32'sd128 ? 8'd128 : lane_result_10[7:0];
-  assign q_11 = lane_result_11 > 32'sd127 ? 8'd127
-      : lane_result_11 < -32'sd128 ? 8'd128 : lane_result_11[7:0];
-  assign q_12 = lane_result_12 > 32'sd127 ? 8'd127
-      : lane_result_12 < -32'sd128 ? 8'd128 : lane_result_12[7:0];
-  assign q_13 = lane_result_13 > 32'sd127 ? 8'd127
-      : lane_result_13 < -32'sd128 ? 8'd128 : lane_result_13[7:0];
-  assign q_14 = lane_result_14 > 32'sd127 ? 8'd127
-      : lane_result_14 < -32'sd128 ? 8'd128 : lane_result_14[7:0];
-  assign q_15 = lane_result_15 > 32'sd127 ? 8'd127
-      : lane_result_15 < -32'sd128 ? 8'd128 : lane_result_15[7:0];
+  assign q_0 = $signed(y_data_o[31:0]) > 32'sd127 ? 8'd127
+      : $signed(y_data_o[31:0]) < -32'sd128 ? 8'd128 : y_data_o[7:0];
+  assign q_1 = $signed(y_data_o[63:32]) > 32'sd127 ? 8'd127
+      : $signed(y_data_o[63:32]) < -32'sd128 ? 8'd128 : y_data_o[39:32];
+  assign q_2 = $signed(y_data_o[95:64]) > 32'sd127 ? 8'd127
+      : $signed(y_data_o[95:64]) < -32'sd128 ? 8'd128 : y_data_o[71:64];
+  assign q_3 = $signed(y_data_o[127:96]) > 32'sd127 ? 8'd127
+      : $signed(y_data_o[127:96]) < -32'sd128 ? 8'd128 : y_data_o[103:96];
+  assign q_4 = $signed(y_data_o[159:128]) > 32'sd127 ? 8'd127
+      : $signed(y_data_o[159:128]) < -32'sd128 ? 8'd128 : y_data_o[135:128];
+  assign q_5 = $signed(y_data_o[191:160]) > 32'sd127 ? 8'd127
+      : $signed(y_data_o[191:160]) < -32'sd128 ? 8'd128 : y_data_o[167:160];
+  assign q_6 = $signed(y_data_o[223:192]) > 32'sd127 ? 8'd127
+      : $signed(y_data_o[223:192]) < -32'sd128 ? 8'd128 : y_data_o[199:192];
+  assign q_7 = $signed(y_data_o[255:224]) > 32'sd127 ? 8'd127
+      : $signed(y_data_o[255:224]) < -32'sd128 ? 8'd128 : y_data_o[231:224];
+  assign q_8 = $signed(y_data_o[287:256]) > 32'sd127 ? 8'd127
+      : $signed(y_data_o[287:256]) < -32'sd128 ? 8'd128 : y_data_o[263:256];
+  assign q_9 = $signed(y_data_o[319:288]) > 32'sd127 ? 8'd127
+      : $signed(y_data_o[319:288]) < -32'sd128 ? 8'd128 : y_data_o[295:288];
+  assign q_10 = $signed(y_data_o[351:320]) > 32'sd127 ? 8'd127
+      : $signed(y_data_o[351:320]) < -32'sd128 ? 8'd128 : y_data_o[327:320];
+  assign q_11 = $signed(y_data_o[383:352]) > 32'sd127 ? 8'd127
+      : $signed(y_data_o[383:352]) < -32'sd128 ? 8'd128 : y_data_o[359:352];
+  assign q_12 = $signed(y_data_o[415:384]) > 32'sd127 ? 8'd127
+      : $signed(y_data_o[415:384]) < -32'sd128 ? 8'd128 : y_data_o[391:384];
+  assign q_13 = $signed(y_data_o[447:416]) > 32'sd127 ? 8'd127
+      : $signed(y_data_o[447:416]) < -32'sd128 ? 8'd128 : y_data_o[423:416];
+  assign q_14 = $signed(y_data_o[479:448]) > 32'sd127 ? 8'd127
+      : $signed(y_data_o[479:448]) < -32'sd128 ? 8'd128 : y_data_o[455:448];
+  assign q_15 = $signed(y_data_o[511:480]) > 32'sd127 ? 8'd127
+      : $signed(y_data_o[511:480]) < -32'sd128 ? 8'd128 : y_data_o[487:480];
   assign y_valid_o = out_valid_q;
   assign y_last_o = out_last_q;
-  assign y_data_o = {lane_result_15, lane_result_14, lane_result_13, lane_result_12, lane_result_11,
-        lane_result_10, lane_result_9, lane_result_8, lane_result_7, lane_result_6, lane_result_5,
-        lane_result_4, lane_result_3, lane_result_2, lane_result_1, lane_result_0};
   assign q_data_o = {q_15, q_14, q_13, q_12, q_11, q_10, q_9, q_8, q_7, q_6, q_5, q_4, q_3, q_2,
         q_1, q_0};
   assign scale_mantissa_o = out_mantissa_q;
   assign scale_exponent_o = out_exponent_q;
 
+  // Entry k (k >= 64): 1 / sqrt((k + 0.5) / 128) in Q2.30, the seed for m in [k, k + 1) * 2^23.
   always_comb begin
-    s0_valid_d = fire;
+    unique case (rsqrt_seed_index)
+      8'd64: rsqrt_seed = 31'h5a287e03;
+      8'd65: rsqrt_seed = 31'h5977a0ac;
+      8'd66: rsqrt_seed = 31'h58cac480;
+      8'd67: rsqrt_seed = 31'h5821c364;
+      8'd68: rsqrt_seed = 31'h577c7930;
+      8'd69: rsqrt_seed = 31'h56dac38e;
+      8'd70: rsqrt_seed = 31'h563c81e0;
+      8'd71: rsqrt_seed = 31'h55a19522;
+      8'd72: rsqrt_seed = 31'h5509dfd0;
+      8'd73: rsqrt_seed = 31'h547545d0;
+      8'd74: rsqrt_seed = 31'h53e3ac5b;
+      8'd75: rsqrt_seed = 31'h5354f9e7;
+      8'd76: rsqrt_seed = 31'h52c91618;
+      8'd77: rsqrt_seed = 31'h523fe9ac;
+      8'd78: rsqrt_seed = 31'h51b95e6b;
+      8'd79: rsqrt_seed = 31'h51355f1a;
+      8'd80: rsqrt_seed = 31'h50b3d768;
+      8'd81: rsqrt_seed = 31'h5034b3e7;
+      8'd82: rsqrt_seed = 31'h4fb7e1fa;
+      8'd83: rsqrt_seed = 31'h4f3d4fcf;
+      8'd84: rsqrt_seed = 31'h4ec4ec4f;
+      8'd85: rsqrt_seed = 31'h4e4ea718;
+      8'd86: rsqrt_seed = 31'h4dda7073;
+      8'd87: rsqrt_seed = 31'h4d683948;
+      8'd88: rsqrt_seed = 31'h4cf7f31b;
+      8'd89: rsqrt_seed = 31'h4c899000;
+      8'd90: rsqrt_seed = 31'h4c1d0294;
+      8'd91: rsqrt_seed = 31'h4bb23df9;
+      8'd92: rsqrt_seed = 31'h4b4935cf;
+      8'd93: rsqrt_seed = 31'h4ae1de2a;
+      8'd94: rsqrt_seed = 31'h4a7c2b93;
+      8'd95: rsqrt_seed = 31'h4a1812fa;
+      8'd96: rsqrt_seed = 31'h49b589bb;
+      8'd97: rsqrt_seed = 31'h49548592;
+      8'd98: rsqrt_seed = 31'h48f4fc97;
+      8'd99: rsqrt_seed = 31'h4896e53d;
+      8'd100: rsqrt_seed = 31'h483a364d;
+      8'd101: rsqrt_seed = 31'h47dee6e1;
+      8'd102: rsqrt_seed = 31'h4784ee60;
+      8'd103: rsqrt_seed = 31'h472c447c;
+      8'd104: rsqrt_seed = 31'h46d4e130;
+      8'd105: rsqrt_seed = 31'h467ebcba;
+      8'd106: rsqrt_seed = 31'h4629cf98;
+      8'd107: rsqrt_seed = 31'h45d6128a;
+      8'd108: rsqrt_seed = 31'h45837e88;
+      8'd109: rsqrt_seed = 31'h45320cc8;
+      8'd110: rsqrt_seed = 31'h44e1b6b4;
+      8'd111: rsqrt_seed = 31'h449275ed;
+      8'd112: rsqrt_seed = 31'h44444444;
+      8'd113: rsqrt_seed = 31'h43f71bbf;
+      8'd114: rsqrt_seed = 31'h43aaf68f;
+      8'd115: rsqrt_seed = 31'h435fcf15;
+      8'd116: rsqrt_seed = 31'h43159fdc;
+      8'd117: rsqrt_seed = 31'h42cc6398;
+      8'd118: rsqrt_seed = 31'h42841527;
+      8'd119: rsqrt_seed = 31'h423caf8d;
+      8'd120: rsqrt_seed = 31'h41f62df2;
+      8'd121: rsqrt_seed = 31'h41b08ba2;
+      8'd122: rsqrt_seed = 31'h416bc40d;
+      8'd123: rsqrt_seed = 31'h4127d2c3;
+      8'd124: rsqrt_seed = 31'h40e4b374;
+      8'd125: rsqrt_seed = 31'h40a261ef;
+      8'd126: rsqrt_seed = 31'h4060da22;
+      8'd127: rsqrt_seed = 31'h40201814;
+      8'd128: rsqrt_seed = 31'h3fe017ec;
+      8'd129: rsqrt_seed = 31'h3fa0d5e9;
+      8'd130: rsqrt_seed = 31'h3f624e66;
+      8'd131: rsqrt_seed = 31'h3f247dd4;
+      8'd132: rsqrt_seed = 31'h3ee760bf;
+      8'd133: rsqrt_seed = 31'h3eaaf3c8;
+      8'd134: rsqrt_seed = 31'h3e6f33a7;
+      8'd135: rsqrt_seed = 31'h3e341d2b;
+      8'd136: rsqrt_seed = 31'h3df9ad38;
+      8'd137: rsqrt_seed = 31'h3dbfe0c3;
+      8'd138: rsqrt_seed = 31'h3d86b4da;
+      8'd139: rsqrt_seed = 31'h3d4e2699;
+      8'd140: rsqrt_seed = 31'h3d163331;
+      8'd141: rsqrt_seed = 31'h3cded7e4;
+      8'd142: rsqrt_seed = 31'h3ca81207;
+      8'd143: rsqrt_seed = 31'h3c71defe;
+      8'd144: rsqrt_seed = 31'h3c3c3c3c;
+      8'd145: rsqrt_seed = 31'h3c072747;
+      8'd146: rsqrt_seed = 31'h3bd29db2;
+      8'd147: rsqrt_seed = 31'h3b9e9d1f;
+      8'd148: rsqrt_seed = 31'h3b6b233f;
+      8'd149: rsqrt_seed = 31'h3b382dd0;
+      8'd150: rsqrt_seed = 31'h3b05ba9e;
+      8'd151: rsqrt_seed = 31'h3ad3c781;
+      8'd152: rsqrt_seed = 31'h3aa25260;
+      8'd153: rsqrt_seed = 31'h3a71592c;
+      8'd154: rsqrt_seed = 31'h3a40d9e3;
+      8'd155: rsqrt_seed = 31'h3a10d28f;
+      8'd156: rsqrt_seed = 31'h39e14144;
+      8'd157: rsqrt_seed = 31'h39b22421;
+      8'd158: rsqrt_seed = 31'h39837952;
+      8'd159: rsqrt_seed = 31'h39553f0a;
+      8'd160: rsqrt_seed = 31'h39277388;
+      8'd161: rsqrt_seed = 31'h38fa1514;
+      8'd162: rsqrt_seed = 31'h38cd2201;
+      8'd163: rsqrt_seed = 31'h38a098a9;
+      8'd164: rsqrt_seed = 31'h38747770;
+      8'd165: rsqrt_seed = 31'h3848bcc3;
+      8'd166: rsqrt_seed = 31'h381d6718;
+      8'd167: rsqrt_seed = 31'h37f274eb;
+      8'd168: rsqrt_seed = 31'h37c7e4c3;
+      8'd169: rsqrt_seed = 31'h379db52c;
+      8'd170: rsqrt_seed = 31'h3773e4bc;
+      8'd171: rsqrt_seed = 31'h374a720f;
+      8'd172: rsqrt_seed = 31'h37215bc9;
+      8'd173: rsqrt_seed = 31'h36f8a094;
+      8'd174: rsqrt_seed = 31'h36d03f22;
+      8'd175: rsqrt_seed = 31'h36a8362a;
+      8'd176: rsqrt_seed = 31'h3680846d;
+      8'd177: rsqrt_seed = 31'h365928ae;
+      8'd178: rsqrt_seed = 31'h363221ba;
+      8'd179: rsqrt_seed = 31'h360b6e60;
+      8'd180: rsqrt_seed = 31'h35e50d79;
+      8'd181: rsqrt_seed = 31'h35befde2;
+      8'd182: rsqrt_seed = 31'h35993e7c;
+      8'd183: rsqrt_seed = 31'h3573ce30;
+      8'd184: rsqrt_seed = 31'h354eabea;
+      8'd185: rsqrt_seed = 31'h3529d69f;
+      8'd186: rsqrt_seed = 31'h35054d44;
+      8'd187: rsqrt_seed = 31'h34e10ed6;
+      8'd188: rsqrt_seed = 31'h34bd1a57;
+      8'd189: rsqrt_seed = 31'h34996ecc;
+      8'd190: rsqrt_seed = 31'h34760b41;
+      8'd191: rsqrt_seed = 31'h3452eec3;
+      8'd192: rsqrt_seed = 31'h34301868;
+      8'd193: rsqrt_seed = 31'h340d8746;
+      8'd194: rsqrt_seed = 31'h33eb3a79;
+      8'd195: rsqrt_seed = 31'h33c93121;
+      8'd196: rsqrt_seed = 31'h33a76a63;
+      8'd197: rsqrt_seed = 31'h3385e566;
+      8'd198: rsqrt_seed = 31'h3364a156;
+      8'd199: rsqrt_seed = 31'h33439d62;
+      8'd200: rsqrt_seed = 31'h3322d8be;
+      8'd201: rsqrt_seed = 31'h330252a1;
+      8'd202: rsqrt_seed = 31'h32e20a43;
+      8'd203: rsqrt_seed = 31'h32c1fee4;
+      8'd204: rsqrt_seed = 31'h32a22fc3;
+      8'd205: rsqrt_seed = 31'h32829c25;
+      8'd206: rsqrt_seed = 31'h32634351;
+      8'd207: rsqrt_seed = 31'h32442492;
+      8'd208: rsqrt_seed = 31'h32253f36;
+      8'd209: rsqrt_seed = 31'h3206928c;
+      8'd210: rsqrt_seed = 31'h31e81de8;
+      8'd211: rsqrt_seed = 31'h31c9e0a0;
+      8'd212: rsqrt_seed = 31'h31abda0e;
+      8'd213: rsqrt_seed = 31'h318e098d;
+      8'd214: rsqrt_seed = 31'h31706e7c;
+      8'd215: rsqrt_seed = 31'h3153083c;
+      8'd216: rsqrt_seed = 31'h3135d631;
+      8'd217: rsqrt_seed = 31'h3118d7c0;
+      8'd218: rsqrt_seed = 31'h30fc0c52;
+      8'd219: rsqrt_seed = 31'h30df7354;
+      8'd220: rsqrt_seed = 31'h30c30c31;
+      8'd221: rsqrt_seed = 31'h30a6d65a;
+      8'd222: rsqrt_seed = 31'h308ad140;
+      8'd223: rsqrt_seed = 31'h306efc59;
+      8'd224: rsqrt_seed = 31'h3053571b;
+      8'd225: rsqrt_seed = 31'h3037e0fd;
+      8'd226: rsqrt_seed = 31'h301c997b;
+      8'd227: rsqrt_seed = 31'h30018012;
+      8'd228: rsqrt_seed = 31'h2fe69440;
+      8'd229: rsqrt_seed = 31'h2fcbd586;
+      8'd230: rsqrt_seed = 31'h2fb14367;
+      8'd231: rsqrt_seed = 31'h2f96dd67;
+      8'd232: rsqrt_seed = 31'h2f7ca30c;
+      8'd233: rsqrt_seed = 31'h2f6293e0;
+      8'd234: rsqrt_seed = 31'h2f48af6b;
+      8'd235: rsqrt_seed = 31'h2f2ef53a;
+      8'd236: rsqrt_seed = 31'h2f1564db;
+      8'd237: rsqrt_seed = 31'h2efbfddb;
+      8'd238: rsqrt_seed = 31'h2ee2bfcd;
+      8'd239: rsqrt_seed = 31'h2ec9aa43;
+      8'd240: rsqrt_seed = 31'h2eb0bcd0;
+      8'd241: rsqrt_seed = 31'h2e97f70b;
+      8'd242: rsqrt_seed = 31'h2e7f588b;
+      8'd243: rsqrt_seed = 31'h2e66e0e7;
+      8'd244: rsqrt_seed = 31'h2e4e8fbb;
+      8'd245: rsqrt_seed = 31'h2e3664a3;
+      8'd246: rsqrt_seed = 31'h2e1e5f3a;
+      8'd247: rsqrt_seed = 31'h2e067f20;
+      8'd248: rsqrt_seed = 31'h2deec3f4;
+      8'd249: rsqrt_seed = 31'h2dd72d58;
+      8'd250: rsqrt_seed = 31'h2dbfbaee;
+      8'd251: rsqrt_seed = 31'h2da86c5a;
+      8'd252: rsqrt_seed = 31'h2d914141;
+      8'd253: rsqrt_seed = 31'h2d7a3949;
+      8'd254: rsqrt_seed = 31'h2d63541a;
+      8'd255: rsqrt_seed = 31'h2d4c915c;
+      default: rsqrt_seed = 31'd0;
+    endcase
+  end
+
+  always_comb begin
+    remaining_d = remaining_q;
     s0_last_d = s0_last_q;
     x_beat_d = x_beat_q;
     g_beat_d = g_beat_q;
-    remaining_d = remaining_q;
-    s1_valid_d = s0_valid_q;
-    s1_last_d = s0_last_q;
-    s2_valid_d = s1_valid_q;
     mode_d = mode_q;
     eps_term_d = eps_term_q;
     sqrt_len_mantissa_d = sqrt_len_mantissa_q;
@@ -568,10 +623,14 @@ module norm_unit (
     beta_exponent_d = beta_exponent_q;
     write_address_d = write_address_q;
     last_address_d = last_address_q;
-    beat_squares_d = square_sum_l4_0;
-    beat_max_d = beat_max_l4_0;
     sum_of_squares_d = sum_of_squares_q;
     max_magnitude_d = max_magnitude_q;
+    s0_valid_d = fire;
+    s1_valid_d = s0_valid_q;
+    s1_last_d = s0_last_q;
+    s2_valid_d = s1_valid_q;
+    beat_squares_d = square_sum_l4_0;
+    beat_max_d = beat_max_l4_0;
     if (s1_valid_q) begin
       write_address_d = write_address_q + 9'd1;
       if (s1_last_q) begin
@@ -602,597 +661,12 @@ module norm_unit (
   end
 
   always_comb begin
-    unique case (rsqrt_seed_index)
-      8'd64: begin
-        rsqrt_seed = 31'h5a287e03;
-      end
-      8'd65: begin
-        rsqrt_seed = 31'h5977a0ac;
-      end
-      8'd66: begin
-        rsqrt_seed = 31'h58cac480;
-      end
-      8'd67: begin
-        rsqrt_seed = 31'h5821c364;
-      end
-      8'd68: begin
-        rsqrt_seed = 31'h577c7930;
-      end
-      8'd69: begin
-        rsqrt_seed = 31'h56dac38e;
-      end
-      8'd70: begin
-        rsqrt_seed = 31'h563c81e0;
-      end
-      8'd71: begin
-        rsqrt_seed = 31'h55a19522;
-      end
-      8'd72: begin
-        rsqrt_seed = 31'h5509dfd0;
-      end
-      8'd73: begin
-        rsqrt_seed = 31'h547545d0;
-      end
-      8'd74: begin
-        rsqrt_seed = 31'h53e3ac5b;
-      end
-      8'd75: begin
-        rsqrt_seed = 31'h5354f9e7;
-      end
-      8'd76: begin
-        rsqrt_seed = 31'h52c91618;
-      end
-      8'd77: begin
-        rsqrt_seed = 31'h523fe9ac;
-      end
-      8'd78: begin
-        rsqrt_seed = 31'h51b95e6b;
-      end
-      8'd79: begin
-        rsqrt_seed = 31'h51355f1a;
-      end
-      8'd80: begin
-        rsqrt_seed = 31'h50b3d768;
-      end
-      8'd81: begin
-        rsqrt_seed = 31'h5034b3e7;
-      end
-      8'd82: begin
-        rsqrt_seed = 31'h4fb7e1fa;
-      end
-      8'd83: begin
-        rsqrt_seed = 31'h4f3d4fcf;
-      end
-      8'd84: begin
-        rsqrt_seed = 31'h4ec4ec4f;
-      end
-      8'd85: begin
-        rsqrt_seed = 31'h4e4ea718;
-      end
-      8'd86: begin
-        rsqrt_seed = 31'h4dda7073;
-      end
-      8'd87: begin
-        rsqrt_seed = 31'h4d683948;
-      end
-      8'd88: begin
-        rsqrt_seed = 31'h4cf7f31b;
-      end
-      8'd89: begin
-        rsqrt_seed = 31'h4c899000;
-      end
-      8'd90: begin
-        rsqrt_seed = 31'h4c1d0294;
-      end
-      8'd91: begin
-        rsqrt_seed = 31'h4bb23df9;
-      end
-      8'd92: begin
-        rsqrt_seed = 31'h4b4935cf;
-      end
-      8'd93: begin
-        rsqrt_seed = 31'h4ae1de2a;
-      end
-      8'd94: begin
-        rsqrt_seed = 31'h4a7c2b93;
-      end
-      8'd95: begin
-        rsqrt_seed = 31'h4a1812fa;
-      end
-      8'd96: begin
-        rsqrt_seed = 31'h49b589bb;
-      end
-      8'd97: begin
-        rsqrt_seed = 31'h49548592;
-      end
-      8'd98: begin
-        rsqrt_seed = 31'h48f4fc97;
-      end
-      8'd99: begin
-        rsqrt_seed = 31'h4896e53d;
-      end
-      8'd100: begin
-        rsqrt_seed = 31'h483a364d;
-      end
-      8'd101: begin
-        rsqrt_seed = 31'h47dee6e1;
-      end
-      8'd102: begin
-        rsqrt_seed = 31'h4784ee60;
-      end
-      8'd103: begin
-        rsqrt_seed = 31'h472c447c;
-      end
-      8'd104: begin
-        rsqrt_seed = 31'h46d4e130;
-      end
-      8'd105: begin
-        rsqrt_seed = 31'h467ebcba;
-      end
-      8'd106: begin
-        rsqrt_seed = 31'h4629cf98;
-      end
-      8'd107: begin
-        rsqrt_seed = 31'h45d6128a;
-      end
-      8'd108: begin
-        rsqrt_seed = 31'h45837e88;
-      end
-      8'd109: begin
-        rsqrt_seed = 31'h45320cc8;
-      end
-      8'd110: begin
-        rsqrt_seed = 31'h44e1b6b4;
-      end
-      8'd111: begin
-        rsqrt_seed = 31'h449275ed;
-      end
-      8'd112: begin
-        rsqrt_seed = 31'h44444444;
-      end
-      8'd113: begin
-        rsqrt_seed = 31'h43f71bbf;
-      end
-      8'd114: begin
-        rsqrt_seed = 31'h43aaf68f;
-      end
-      8'd115: begin
-        rsqrt_seed = 31'h435fcf15;
-      end
-      8'd116: begin
-        rsqrt_seed = 31'h43159fdc;
-      end
-      8'd117: begin
-        rsqrt_seed = 31'h42cc6398;
-      end
-      8'd118: begin
-        rsqrt_seed = 31'h42841527;
-      end
-      8'd119: begin
-        rsqrt_seed = 31'h423caf8d;
-      end
-      8'd120: begin
-        rsqrt_seed = 31'h41f62df2;
-      end
-      8'd121: begin
-        rsqrt_seed = 31'h41b08ba2;
-      end
-      8'd122: begin
-        rsqrt_seed = 31'h416bc40d;
-      end
-      8'd123: begin
-        rsqrt_seed = 31'h4127d2c3;
-      end
-      8'd124: begin
-        rsqrt_seed = 31'h40e4b374;
-      end
-      8'd125: begin
-        rsqrt_seed = 31'h40a261ef;
-      end
-      8'd126: begin
-        rsqrt_seed = 31'h4060da22;
-      end
-      8'd127: begin
-        rsqrt_seed = 31'h40201814;
-      end
-      8'd128: begin
-        rsqrt_seed = 31'h3fe017ec;
-      end
-      8'd129: begin
-        rsqrt_seed = 31'h3fa0d5e9;
-      end
-      8'd130: begin
-        rsqrt_seed = 31'h3f624e66;
-      end
-      8'd131: begin
-        rsqrt_seed = 31'h3f247dd4;
-      end
-      8'd132: begin
-        rsqrt_seed = 31'h3ee760bf;
-      end
-      8'd133: begin
-        rsqrt_seed = 31'h3eaaf3c8;
-      end
-      8'd134: begin
-        rsqrt_seed = 31'h3e6f33a7;
-      end
-      8'd135: begin
-        rsqrt_seed = 31'h3e341d2b;
-      end
-      8'd136: begin
-        rsqrt_seed = 31'h3df9ad38;
-      end
-      8'd137: begin
-        rsqrt_seed = 31'h3dbfe0c3;
-      end
-      8'd138: begin
-        rsqrt_seed = 31'h3d86b4da;
-      end
-      8'd139: begin
-        rsqrt_seed = 31'h3d4e2699;
-      end
-      8'd140: begin
-        rsqrt_seed = 31'h3d163331;
-      end
-      8'd141: begin
-        rsqrt_seed = 31'h3cded7e4;
-      end
-      8'd142: begin
-        rsqrt_seed = 31'h3ca81207;
-      end
-      8'd143: begin
-        rsqrt_seed = 31'h3c71defe;
-      end
-      8'd144: begin
-        rsqrt_seed = 31'h3c3c3c3c;
-      end
-      8'd145: begin
-        rsqrt_seed = 31'h3c072747;
-      end
-      8'd146: begin
-        rsqrt_seed = 31'h3bd29db2;
-      end
-      8'd147: begin
-        rsqrt_seed = 31'h3b9e9d1f;
-      end
-      8'd148: begin
-        rsqrt_seed = 31'h3b6b233f;
-      end
-      8'd149: begin
-        rsqrt_seed = 31'h3b382dd0;
-      end
-      8'd150: begin
-        rsqrt_seed = 31'h3b05ba9e;
-      end
-      8'd151: begin
-        rsqrt_seed = 31'h3ad3c781;
-      end
-      8'd152: begin
-        rsqrt_seed = 31'h3aa25260;
-      end
-      8'd153: begin
-        rsqrt_seed = 31'h3a71592c;
-      end
-      8'd154: begin
-        rsqrt_seed = 31'h3a40d9e3;
-      end
-      8'd155: begin
-        rsqrt_seed = 31'h3a10d28f;
-      end
-      8'd156: begin
-        rsqrt_seed = 31'h39e14144;
-      end
-      8'd157: begin
-        rsqrt_seed = 31'h39b22421;
-      end
-      8'd158: begin
-        rsqrt_seed = 31'h39837952;
-      end
-      8'd159: begin
-        rsqrt_seed = 31'h39553f0a;
-      end
-      8'd160: begin
-        rsqrt_seed = 31'h39277388;
-      end
-      8'd161: begin
-        rsqrt_seed = 31'h38fa1514;
-      end
-      8'd162: begin
-        rsqrt_seed = 31'h38cd2201;
-      end
-      8'd163: begin
-        rsqrt_seed = 31'h38a098a9;
-      end
-      8'd164: begin
-        rsqrt_seed = 31'h38747770;
-      end
-      8'd165: begin
-        rsqrt_seed = 31'h3848bcc3;
-      end
-      8'd166: begin
-        rsqrt_seed = 31'h381d6718;
-      end
-      8'd167: begin
-        rsqrt_seed = 31'h37f274eb;
-      end
-      8'd168: begin
-        rsqrt_seed = 31'h37c7e4c3;
-      end
-      8'd169: begin
-        rsqrt_seed = 31'h379db52c;
-      end
-      8'd170: begin
-        rsqrt_seed = 31'h3773e4bc;
-      end
-      8'd171: begin
-        rsqrt_seed = 31'h374a720f;
-      end
-      8'd172: begin
-        rsqrt_seed = 31'h37215bc9;
-      end
-      8'd173: begin
-        rsqrt_seed = 31'h36f8a094;
-      end
-      8'd174: begin
-        rsqrt_seed = 31'h36d03f22;
-      end
-      8'd175: begin
-        rsqrt_seed = 31'h36a8362a;
-      end
-      8'd176: begin
-        rsqrt_seed = 31'h3680846d;
-      end
-      8'd177: begin
-        rsqrt_seed = 31'h365928ae;
-      end
-      8'd178: begin
-        rsqrt_seed = 31'h363221ba;
-      end
-      8'd179: begin
-        rsqrt_seed = 31'h360b6e60;
-      end
-      8'd180: begin
-        rsqrt_seed = 31'h35e50d79;
-      end
-      8'd181: begin
-        rsqrt_seed = 31'h35befde2;
-      end
-      8'd182: begin
-        rsqrt_seed = 31'h35993e7c;
-      end
-      8'd183: begin
-        rsqrt_seed = 31'h3573ce30;
-      end
-      8'd184: begin
-        rsqrt_seed = 31'h354eabea;
-      end
-      8'd185: begin
-        rsqrt_seed = 31'h3529d69f;
-      end
-      8'd186: begin
-        rsqrt_seed = 31'h35054d44;
-      end
-      8'd187: begin
-        rsqrt_seed = 31'h34e10ed6;
-      end
-      8'd188: begin
-        rsqrt_seed = 31'h34bd1a57;
-      end
-      8'd189: begin
-        rsqrt_seed = 31'h34996ecc;
-      end
-      8'd190: begin
-        rsqrt_seed = 31'h34760b41;
-      end
-      8'd191: begin
-        rsqrt_seed = 31'h3452eec3;
-      end
-      8'd192: begin
-        rsqrt_seed = 31'h34301868;
-      end
-      8'd193: begin
-        rsqrt_seed = 31'h340d8746;
-      end
-      8'd194: begin
-        rsqrt_seed = 31'h33eb3a79;
-      end
-      8'd195: begin
-        rsqrt_seed = 31'h33c93121;
-      end
-      8'd196: begin
-        rsqrt_seed = 31'h33a76a63;
-      end
-      8'd197: begin
-        rsqrt_seed = 31'h3385e566;
-      end
-      8'd198: begin
-        rsqrt_seed = 31'h3364a156;
-      end
-      8'd199: begin
-        rsqrt_seed = 31'h33439d62;
-      end
-      8'd200: begin
-        rsqrt_seed = 31'h3322d8be;
-      end
-      8'd201: begin
-        rsqrt_seed = 31'h330252a1;
-      end
-      8'd202: begin
-        rsqrt_seed = 31'h32e20a43;
-      end
-      8'd203: begin
-        rsqrt_seed = 31'h32c1fee4;
-      end
-      8'd204: begin
-        rsqrt_seed = 31'h32a22fc3;
-      end
-      8'd205: begin
-        rsqrt_seed = 31'h32829c25;
-      end
-      8'd206: begin
-        rsqrt_seed = 31'h32634351;
-      end
-      8'd207: begin
-        rsqrt_seed = 31'h32442492;
-      end
-      8'd208: begin
-        rsqrt_seed = 31'h32253f36;
-      end
-      8'd209: begin
-        rsqrt_seed = 31'h3206928c;
-      end
-      8'd210: begin
-        rsqrt_seed = 31'h31e81de8;
-      end
-      8'd211: begin
-        rsqrt_seed = 31'h31c9e0a0;
-      end
-      8'd212: begin
-        rsqrt_seed = 31'h31abda0e;
-      end
-      8'd213: begin
-        rsqrt_seed = 31'h318e098d;
-      end
-      8'd214: begin
-        rsqrt_seed = 31'h31706e7c;
-      end
-      8'd215: begin
-        rsqrt_seed = 31'h3153083c;
-      end
-      8'd216: begin
-        rsqrt_seed = 31'h3135d631;
-      end
-      8'd217: begin
-        rsqrt_seed = 31'h3118d7c0;
-      end
-      8'd218: begin
-        rsqrt_seed = 31'h30fc0c52;
-      end
-      8'd219: begin
-        rsqrt_seed = 31'h30df7354;
-      end
-      8'd220: begin
-        rsqrt_seed = 31'h30c30c31;
-      end
-      8'd221: begin
-        rsqrt_seed = 31'h30a6d65a;
-      end
-      8'd222: begin
-        rsqrt_seed = 31'h308ad140;
-      end
-      8'd223: begin
-        rsqrt_seed = 31'h306efc59;
-      end
-      8'd224: begin
-        rsqrt_seed = 31'h3053571b;
-      end
-      8'd225: begin
-        rsqrt_seed = 31'h3037e0fd;
-      end
-      8'd226: begin
-        rsqrt_seed = 31'h301c997b;
-      end
-      8'd227: begin
-        rsqrt_seed = 31'h30018012;
-      end
-      8'd228: begin
-        rsqrt_seed = 31'h2fe69440;
-      end
-      8'd229: begin
-        rsqrt_seed = 31'h2fcbd586;
-      end
-      8'd230: begin
-        rsqrt_seed = 31'h2fb14367;
-      end
-      8'd231: begin
-        rsqrt_seed = 31'h2f96dd67;
-      end
-      8'd232: begin
-        rsqrt_seed = 31'h2f7ca30c;
-      end
-      8'd233: begin
-        rsqrt_seed = 31'h2f6293e0;
-      end
-      8'd234: begin
-        rsqrt_seed = 31'h2f48af6b;
-      end
-      8'd235: begin
-        rsqrt_seed = 31'h2f2ef53a;
-      end
-      8'd236: begin
-        rsqrt_seed = 31'h2f1564db;
-      end
-      8'd237: begin
-        rsqrt_seed = 31'h2efbfddb;
-      end
-      8'd238: begin
-        rsqrt_seed = 31'h2ee2bfcd;
-      end
-      8'd239: begin
-        rsqrt_seed = 31'h2ec9aa43;
-      end
-      8'd240: begin
-        rsqrt_seed = 31'h2eb0bcd0;
-      end
-      8'd241: begin
-        rsqrt_seed = 31'h2e97f70b;
-      end
-      8'd242: begin
-        rsqrt_seed = 31'h2e7f588b;
-      end
-      8'd243: begin
-        rsqrt_seed = 31'h2e66e0e7;
-      end
-      8'd244: begin
-        rsqrt_seed = 31'h2e4e8fbb;
-      end
-      8'd245: begin
-        rsqrt_seed = 31'h2e3664a3;
-      end
-      8'd246: begin
-        rsqrt_seed = 31'h2e1e5f3a;
-      end
-      8'd247: begin
-        rsqrt_seed = 31'h2e067f20;
-      end
-      8'd248: begin
-        rsqrt_seed = 31'h2deec3f4;
-      end
-      8'd249: begin
-        rsqrt_seed = 31'h2dd72d58;
-      end
-      8'd250: begin
-        rsqrt_seed = 31'h2dbfbaee;
-      end
-      8'd251: begin
-        rsqrt_seed = 31'h2da86c5a;
-      end
-      8'd252: begin
-        rsqrt_seed = 31'h2d914141;
-      end
-      8'd253: begin
-        rsqrt_seed = 31'h2d7a3949;
-      end
-      8'd254: begin
-        rsqrt_seed = 31'h2d63541a;
-      end
-      8'd255: begin
-        rsqrt_seed = 31'h2d4c915c;
-      end
-      default: begin
-        rsqrt_seed = 31'd0;
-      end
-    endcase
-  end
-
-  always_comb begin
     phase_d = phase_q;
     first_d = first_q;
-    scalar_product_d = scalar_product_next;
-    mul_a = 32'd0;
-    mul_b = 32'd0;
-    norm_in = 78'h0;
-    norm_exponent = 12'sd0;
+    issuing_d = issuing_q;
+    read_address_d = read_address_q;
+    apply_mantissa_d = apply_mantissa_q;
+    apply_exponent_d = apply_exponent_q;
     rsqrt_v_d = rsqrt_v_q;
     rsqrt_m_d = rsqrt_m_q;
     rsqrt_exponent_d = rsqrt_exponent_q;
@@ -1206,68 +680,69 @@ module norm_unit (
     div_remainder_d = div_remainder_q;
     div_quotient_d = div_quotient_q;
     div_count_d = div_count_q;
-    apply_mantissa_d = apply_mantissa_q;
-    apply_exponent_d = apply_exponent_q;
     out_mantissa_d = out_mantissa_q;
     out_exponent_d = out_exponent_q;
-    read_address_d = read_address_q;
-    issuing_d = issuing_q;
+    scalar_product_d = scalar_product_next;
+    mul_a = 32'd0;
+    mul_b = 32'd0;
+    norm_in = 78'h0;
+    norm_exponent = 12'sd0;
     unique case (phase_q)
-      5'd0: begin
+      StInput: begin
         if (fire) begin
           first_d = 1'b0;
           if (x_last_i) begin
-            phase_d = 5'd1;
+            phase_d = StDrain;
           end
         end
       end
-      5'd1: begin
+      StDrain: begin
         if (!s0_valid_q && !s1_valid_q && !s2_valid_q) begin
-          phase_d = 5'd2;
+          phase_d = StSum;
         end
       end
-      5'd2: begin
+      StSum: begin
         rsqrt_v_d = {2'd0, sum_of_squares_q} + {14'd0, eps_term_q};
-        phase_d = 5'd3;
+        phase_d = StRsqrtNormalize;
       end
-      5'd3: begin
+      StRsqrtNormalize: begin
         norm_in = rsqrt_v_q;
         rsqrt_m_d = rsqrt_m_next;
         rsqrt_exponent_d = rsqrt_exponent_next;
-        phase_d = 5'd4;
+        phase_d = StSeed;
       end
-      5'd4: begin
+      StSeed: begin
         rsqrt_y0_d = rsqrt_seed;
-        phase_d = 5'd5;
+        phase_d = StSquare;
       end
-      5'd5: begin
+      StSquare: begin
         mul_a = {1'd0, rsqrt_y0_q};
         mul_b = {1'd0, rsqrt_y0_q};
-        phase_d = 5'd6;
+        phase_d = StTest;
       end
-      5'd6: begin
+      StTest: begin
         mul_a = {1'd0, rsqrt_m_q};
         mul_b = scalar_product_q[61:30];
-        phase_d = 5'd7;
+        phase_d = StNewton;
       end
-      5'd7: begin
+      StNewton: begin
         mul_a = {1'd0, rsqrt_y0_q};
         mul_b = newton_correction[31:0];
-        phase_d = 5'd8;
+        phase_d = StRsqrtScale;
       end
-      5'd8: begin
+      StRsqrtScale: begin
         norm_in = {14'd0, rsqrt_y1};
         norm_exponent = rsqrt_exponent_q;
         rsqrt_mantissa_d = norm_scale_mantissa;
         rsqrt_scale_exponent_d = norm_scale_exponent;
-        phase_d = 5'd9;
+        phase_d = StRmsMultiply;
       end
-      5'd9: begin
+      StRmsMultiply: begin
         mul_a = sqrt_len_mantissa_q;
         mul_b = rsqrt_mantissa_q;
-        phase_d = 5'd10;
+        phase_d = StRms;
       end
-      5'd10: begin
+      StRms: begin
         norm_in = {14'd0, scalar_product_q};
         norm_exponent = sqrt_len_exponent_wide + rsqrt_scale_exponent_q;
         r_mantissa_d = norm_scale_mantissa;
@@ -1275,16 +750,16 @@ module norm_unit (
         apply_mantissa_d = norm_scale_mantissa;
         apply_exponent_d = norm_scale_exponent;
         if (mode_q) begin
-          phase_d = 5'd11;
+          phase_d = StMaxScale;
         end else begin
           out_mantissa_d = 32'd0;
           out_exponent_d = 12'sd0;
-          phase_d = 5'd20;
+          phase_d = StOutput;
           read_address_d = 9'd0;
           issuing_d = 1'b1;
         end
       end
-      5'd11: begin
+      StMaxScale: begin
         norm_in = {46'd0, max_magnitude_q};
         max_mantissa_d = norm_scale_mantissa;
         max_exponent_d = norm_scale_exponent;
@@ -1296,69 +771,69 @@ module norm_unit (
           apply_exponent_d = 12'sd0;
           out_mantissa_d = 32'd0;
           out_exponent_d = 12'sd0;
-          phase_d = 5'd20;
+          phase_d = StOutput;
           read_address_d = 9'd0;
           issuing_d = 1'b1;
         end else begin
-          phase_d = 5'd12;
+          phase_d = StDivide;
         end
       end
-      5'd12: begin
+      StDivide: begin
         div_remainder_d = div_remainder_next[31:0];
         div_quotient_d = {div_quotient_q[30:0], div_fits};
         div_count_d = div_count_q + 5'd1;
         if (div_count_q == 5'd31) begin
-          phase_d = 5'd13;
+          phase_d = StToInt8Multiply;
         end
       end
-      5'd13: begin
+      StToInt8Multiply: begin
         mul_a = 32'hfe000000;
         mul_b = div_quotient_q;
-        phase_d = 5'd14;
+        phase_d = StToInt8;
       end
-      5'd14: begin
+      StToInt8: begin
         norm_in = {14'd0, scalar_product_q};
         norm_exponent = -12'sd88 - max_exponent_q;
         apply_mantissa_d = norm_scale_mantissa;
         apply_exponent_d = norm_scale_exponent;
         mul_a = beta_mantissa_q;
         mul_b = r_mantissa_q;
-        phase_d = 5'd15;
+        phase_d = StOutScale1;
       end
-      5'd15: begin
+      StOutScale1: begin
         norm_in = {14'd0, scalar_product_q};
         norm_exponent = beta_exponent_wide + r_exponent_q;
         out_mantissa_d = norm_scale_mantissa;
         out_exponent_d = norm_scale_exponent;
-        phase_d = 5'd16;
+        phase_d = StOutScale2Multiply;
       end
-      5'd16: begin
+      StOutScale2Multiply: begin
         mul_a = out_mantissa_q;
         mul_b = max_mantissa_q;
-        phase_d = 5'd17;
+        phase_d = StOutScale2;
       end
-      5'd17: begin
+      StOutScale2: begin
         norm_in = {14'd0, scalar_product_q};
         norm_exponent = out_exponent_q + max_exponent_q;
         out_mantissa_d = norm_scale_mantissa;
         out_exponent_d = norm_scale_exponent;
-        phase_d = 5'd18;
+        phase_d = StOutScale3Multiply;
       end
-      5'd18: begin
+      StOutScale3Multiply: begin
         mul_a = out_mantissa_q;
         mul_b = 32'h81020408;
-        phase_d = 5'd19;
+        phase_d = StOutScale3;
       end
-      5'd19: begin
+      StOutScale3: begin
         norm_in = {14'd0, scalar_product_q};
         norm_exponent = out_exponent_q - 12'sd38;
         out_mantissa_d = norm_scale_mantissa;
         out_exponent_d = norm_scale_exponent;
-        phase_d = 5'd20;
+        phase_d = StOutput;
         read_address_d = 9'd0;
         issuing_d = 1'b1;
       end
-      5'd20: begin
+      StOutput: begin
         if (issue) begin
           read_address_d = read_address_q + 9'd1;
           if (read_address_q == last_address_q) begin
@@ -1367,11 +842,11 @@ module norm_unit (
         end
         if (finish) begin
           first_d = 1'b1;
-          phase_d = 5'd0;
+          phase_d = StInput;
         end
       end
       default: begin
-        phase_d = 5'd0;
+        phase_d = StInput;
       end
     endcase
   end
@@ -1397,7 +872,7 @@ module norm_unit (
 
   always_ff @(posedge clk_i or negedge rst_ni) begin
     if (!rst_ni) begin
-      phase_q <= '0;
+      phase_q <= StInput;
       first_q <= 1'b1;
       s0_valid_q <= '0;
       s1_valid_q <= '0;
@@ -1464,266 +939,53 @@ module norm_unit (
 
   always_ff @(posedge clk_i) begin
     if (s1_valid_q) begin
-      z_mem[write_address_q] <= {lane_z_15, lane_z_14, lane_z_13, lane_z_12, lane_z_11, lane_z_10,
-            lane_z_9, lane_z_8, lane_z_7, lane_z_6, lane_z_5, lane_z_4, lane_z_3, lane_z_2,
-            lane_z_1, lane_z_0};
+      z_mem[write_address_q] <= lane_z;
     end
   end
 
-  norm_lane u_lane_0 (
-    .clk_i         (clk_i),
-    .enable_i      (advance),
-    .second_pass_i (in_output),
-    .x_i           (lane_x_0),
-    .gamma_i       (lane_gamma_0),
-    .stored_z_i    (lane_stored_z_0),
-    .mantissa_i    (apply_mantissa_q),
-    .shift_i       (apply_shift),
-    .saturate_i    (apply_saturate),
-    .square_o      (lane_square_0),
-    .z_o           (lane_z_0),
-    .z_magnitude_o (lane_z_magnitude_0),
-    .result_o      (lane_result_0)
-  );
+  for (genvar i = 0; i < 16; i++) begin : gen_lane
+    logic signed [31:0] x;
+    logic signed [31:0] gamma;
+    logic signed [31:0] stored_z;
+    logic signed [31:0] z;
+    logic signed [31:0] result;
+    assign x = $signed(x_beat_q[i*32 +: 32]);
+    assign gamma = $signed(g_beat_q[i*32 +: 32]);
+    assign stored_z = $signed(read_data_q[i*32 +: 32]);
 
-  norm_lane u_lane_1 (
-    .clk_i         (clk_i),
-    .enable_i      (advance),
-    .second_pass_i (in_output),
-    .x_i           (lane_x_1),
-    .gamma_i       (lane_gamma_1),
-    .stored_z_i    (lane_stored_z_1),
-    .mantissa_i    (apply_mantissa_q),
-    .shift_i       (apply_shift),
-    .saturate_i    (apply_saturate),
-    .square_o      (lane_square_1),
-    .z_o           (lane_z_1),
-    .z_magnitude_o (lane_z_magnitude_1),
-    .result_o      (lane_result_1)
-  );
+    norm_lane u_lane (
+      .clk_i         (clk_i),
+      .enable_i      (advance),
+      .second_pass_i (in_output),
+      .x_i           (x),
+      .gamma_i       (gamma),
+      .stored_z_i    (stored_z),
+      .mantissa_i    (apply_mantissa_q),
+      .shift_i       (apply_shift),
+      .saturate_i    (apply_saturate),
+      .square_o      (lane_square[i*64 +: 64]),
+      .z_o           (z),
+      .z_magnitude_o (lane_z_magnitude[i*32 +: 32]),
+      .result_o      (result)
+    );
 
-  norm_lane u_lane_2 (
-    .clk_i         (clk_i),
-    .enable_i      (advance),
-    .second_pass_i (in_output),
-    .x_i           (lane_x_2),
-    .gamma_i       (lane_gamma_2),
-    .stored_z_i    (lane_stored_z_2),
-    .mantissa_i    (apply_mantissa_q),
-    .shift_i       (apply_shift),
-    .saturate_i    (apply_saturate),
-    .square_o      (lane_square_2),
-    .z_o           (lane_z_2),
-    .z_magnitude_o (lane_z_magnitude_2),
-    .result_o      (lane_result_2)
-  );
+    assign lane_z[i*32 +: 32] = $unsigned(z);
+    assign y_data_o[i*32 +: 32] = $unsigned(result);
+  end
 
-  norm_lane u_lane_3 (
-    .clk_i         (clk_i),
-    .enable_i      (advance),
-    .second_pass_i (in_output),
-    .x_i           (lane_x_3),
-    .gamma_i       (lane_gamma_3),
-    .stored_z_i    (lane_stored_z_3),
-    .mantissa_i    (apply_mantissa_q),
-    .shift_i       (apply_shift),
-    .saturate_i    (apply_saturate),
-    .square_o      (lane_square_3),
-    .z_o           (lane_z_3),
-    .z_magnitude_o (lane_z_magnitude_3),
-    .result_o      (lane_result_3)
-  );
-
-  norm_lane u_lane_4 (
-    .clk_i         (clk_i),
-    .enable_i      (advance),
-    .second_pass_i (in_output),
-    .x_i           (lane_x_4),
-    .gamma_i       (lane_gamma_4),
-    .stored_z_i    (lane_stored_z_4),
-    .mantissa_i    (apply_mantissa_q),
-    .shift_i       (apply_shift),
-    .saturate_i    (apply_saturate),
-    .square_o      (lane_square_4),
-    .z_o           (lane_z_4),
-    .z_magnitude_o (lane_z_magnitude_4),
-    .result_o      (lane_result_4)
-  );
-
-  norm_lane u_lane_5 (
-    .clk_i         (clk_i),
-    .enable_i      (advance),
-    .second_pass_i (in_output),
-    .x_i           (lane_x_5),
-    .gamma_i       (lane_gamma_5),
-    .stored_z_i    (lane_stored_z_5),
-    .mantissa_i    (apply_mantissa_q),
-    .shift_i       (apply_shift),
-    .saturate_i    (apply_saturate),
-    .square_o      (lane_square_5),
-    .z_o           (lane_z_5),
-    .z_magnitude_o (lane_z_magnitude_5),
-    .result_o      (lane_result_5)
-  );
-
-  norm_lane u_lane_6 (
-    .clk_i         (clk_i),
-    .enable_i      (advance),
-    .second_pass_i (in_output),
-    .x_i           (lane_x_6),
-    .gamma_i       (lane_gamma_6),
-    .stored_z_i    (lane_stored_z_6),
-    .mantissa_i    (apply_mantissa_q),
-    .shift_i       (apply_shift),
-    .saturate_i    (apply_saturate),
-    .square_o      (lane_square_6),
-    .z_o           (lane_z_6),
-    .z_magnitude_o (lane_z_magnitude_6),
-    .result_o      (lane_result_6)
-  );
-
-  norm_lane u_lane_7 (
-    .clk_i         (clk_i),
-    .enable_i      (advance),
-    .second_pass_i (in_output),
-    .x_i           (lane_x_7),
-    .gamma_i       (lane_gamma_7),
-    .stored_z_i    (lane_stored_z_7),
-    .mantissa_i    (apply_mantissa_q),
-    .shift_i       (apply_shift),
-    .saturate_i    (apply_saturate),
-    .square_o      (lane_square_7),
-    .z_o           (lane_z_7),
-    .z_magnitude_o (lane_z_magnitude_7),
-    .result_o      (lane_result_7)
-  );
-
-  norm_lane u_lane_8 (
-    .clk_i         (clk_i),
-    .enable_i      (advance),
-    .second_pass_i (in_output),
-    .x_i           (lane_x_8),
-    .gamma_i       (lane_gamma_8),
-    .stored_z_i    (lane_stored_z_8),
-    .mantissa_i    (apply_mantissa_q),
-    .shift_i       (apply_shift),
-    .saturate_i    (apply_saturate),
-    .square_o      (lane_square_8),
-    .z_o           (lane_z_8),
-    .z_magnitude_o (lane_z_magnitude_8),
-    .result_o      (lane_result_8)
-  );
-
-  norm_lane u_lane_9 (
-    .clk_i         (clk_i),
-    .enable_i      (advance),
-    .second_pass_i (in_output),
-    .x_i           (lane_x_9),
-    .gamma_i       (lane_gamma_9),
-    .stored_z_i    (lane_stored_z_9),
-    .mantissa_i    (apply_mantissa_q),
-    .shift_i       (apply_shift),
-    .saturate_i    (apply_saturate),
-    .square_o      (lane_square_9),
-    .z_o           (lane_z_9),
-    .z_magnitude_o (lane_z_magnitude_9),
-    .result_o      (lane_result_9)
-  );
-
-  norm_lane u_lane_10 (
-    .clk_i         (clk_i),
-    .enable_i      (advance),
-    .second_pass_i (in_output),
-    .x_i           (lane_x_10),
-    .gamma_i       (lane_gamma_10),
-    .stored_z_i    (lane_stored_z_10),
-    .mantissa_i    (apply_mantissa_q),
-    .shift_i       (apply_shift),
-    .saturate_i    (apply_saturate),
-    .square_o      (lane_square_10),
-    .z_o           (lane_z_10),
-    .z_magnitude_o (lane_z_magnitude_10),
-    .result_o      (lane_result_10)
-  );
-
-  norm_lane u_lane_11 (
-    .clk_i         (clk_i),
-    .enable_i      (advance),
-    .second_pass_i (in_output),
-    .x_i           (lane_x_11),
-    .gamma_i       (lane_gamma_11),
-    .stored_z_i    (lane_stored_z_11),
-    .mantissa_i    (apply_mantissa_q),
-    .shift_i       (apply_shift),
-    .saturate_i    (apply_saturate),
-    .square_o      (lane_square_11),
-    .z_o           (lane_z_11),
-    .z_magnitude_o (lane_z_magnitude_11),
-    .result_o      (lane_result_11)
-  );
-
-  norm_lane u_lane_12 (
-    .clk_i         (clk_i),
-    .enable_i      (advance),
-    .second_pass_i (in_output),
-    .x_i           (lane_x_12),
-    .gamma_i       (lane_gamma_12),
-    .stored_z_i    (lane_stored_z_12),
-    .mantissa_i    (apply_mantissa_q),
-    .shift_i       (apply_shift),
-    .saturate_i    (apply_saturate),
-    .square_o      (lane_square_12),
-    .z_o           (lane_z_12),
-    .z_magnitude_o (lane_z_magnitude_12),
-    .result_o      (lane_result_12)
-  );
-
-  norm_lane u_lane_13 (
-    .clk_i         (clk_i),
-    .enable_i      (advance),
-    .second_pass_i (in_output),
-    .x_i           (lane_x_13),
-    .gamma_i       (lane_gamma_13),
-    .stored_z_i    (lane_stored_z_13),
-    .mantissa_i    (apply_mantissa_q),
-    .shift_i       (apply_shift),
-    .saturate_i    (apply_saturate),
-    .square_o      (lane_square_13),
-    .z_o           (lane_z_13),
-    .z_magnitude_o (lane_z_magnitude_13),
-    .result_o      (lane_result_13)
-  );
-
-  norm_lane u_lane_14 (
-    .clk_i         (clk_i),
-    .enable_i      (advance),
-    .second_pass_i (in_output),
-    .x_i           (lane_x_14),
-    .gamma_i       (lane_gamma_14),
-    .stored_z_i    (lane_stored_z_14),
-    .mantissa_i    (apply_mantissa_q),
-    .shift_i       (apply_shift),
-    .saturate_i    (apply_saturate),
-    .square_o      (lane_square_14),
-    .z_o           (lane_z_14),
-    .z_magnitude_o (lane_z_magnitude_14),
-    .result_o      (lane_result_14)
-  );
-
-  norm_lane u_lane_15 (
-    .clk_i         (clk_i),
-    .enable_i      (advance),
-    .second_pass_i (in_output),
-    .x_i           (lane_x_15),
-    .gamma_i       (lane_gamma_15),
-    .stored_z_i    (lane_stored_z_15),
-    .mantissa_i    (apply_mantissa_q),
-    .shift_i       (apply_shift),
-    .saturate_i    (apply_saturate),
-    .square_o      (lane_square_15),
-    .z_o           (lane_z_15),
-    .z_magnitude_o (lane_z_magnitude_15),
-    .result_o      (lane_result_15)
-  );
+`ifndef SYNTHESIS
+  always @(posedge clk_i) begin
+    if (rst_ni) begin
+      assert (1'b0 || phase_q == StInput || phase_q == StDrain || phase_q == StSum
+          || phase_q == StRsqrtNormalize || phase_q == StSeed || phase_q == StSquare
+          || phase_q == StTest || phase_q == StNewton || phase_q == StRsqrtScale
+          || phase_q == StRmsMultiply || phase_q == StRms || phase_q == StMaxScale
+          || phase_q == StDivide || phase_q == StToInt8Multiply || phase_q == StToInt8
+          || phase_q == StOutScale1 || phase_q == StOutScale2Multiply || phase_q == StOutScale2
+          || phase_q == StOutScale3Multiply || phase_q == StOutScale3 || phase_q == StOutput)
+        else $error("PhaseLegal_A: 5-bit value names no phase_e value");
+    end
+  end
+`endif
 
 endmodule

@@ -42,38 +42,6 @@ module rescale_unit (
   logic [11:0]        beat_exponent_inverted;  // -exponent - 1
   logic [6:0]         beat_shift;  // -exponent - 1, at most 64
   logic               beat_saturate;  // exponent >= 0: every non-zero input saturates
-  logic signed [21:0] lane_acc_0;
-  logic signed [31:0] lane_result_0;
-  logic signed [21:0] lane_acc_1;
-  logic signed [31:0] lane_result_1;
-  logic signed [21:0] lane_acc_2;
-  logic signed [31:0] lane_result_2;
-  logic signed [21:0] lane_acc_3;
-  logic signed [31:0] lane_result_3;
-  logic signed [21:0] lane_acc_4;
-  logic signed [31:0] lane_result_4;
-  logic signed [21:0] lane_acc_5;
-  logic signed [31:0] lane_result_5;
-  logic signed [21:0] lane_acc_6;
-  logic signed [31:0] lane_result_6;
-  logic signed [21:0] lane_acc_7;
-  logic signed [31:0] lane_result_7;
-  logic signed [21:0] lane_acc_8;
-  logic signed [31:0] lane_result_8;
-  logic signed [21:0] lane_acc_9;
-  logic signed [31:0] lane_result_9;
-  logic signed [21:0] lane_acc_10;
-  logic signed [31:0] lane_result_10;
-  logic signed [21:0] lane_acc_11;
-  logic signed [31:0] lane_result_11;
-  logic signed [21:0] lane_acc_12;
-  logic signed [31:0] lane_result_12;
-  logic signed [21:0] lane_acc_13;
-  logic signed [31:0] lane_result_13;
-  logic signed [21:0] lane_acc_14;
-  logic signed [31:0] lane_result_14;
-  logic signed [21:0] lane_acc_15;
-  logic signed [31:0] lane_result_15;
 
   assign advance = !out_valid_q || y_ready_i;
   assign fire = acc_valid_i && advance;
@@ -82,27 +50,8 @@ module rescale_unit (
   assign beat_shift = exponent_q[11]
       ? (beat_exponent_inverted > 12'd64 ? 7'd64 : beat_exponent_inverted[6:0]) : 7'd0;
   assign beat_saturate = !exponent_q[11] && mantissa_q != 32'd0;
-  assign lane_acc_0 = $signed(acc_beat_q[21:0]);
-  assign lane_acc_1 = $signed(acc_beat_q[43:22]);
-  assign lane_acc_2 = $signed(acc_beat_q[65:44]);
-  assign lane_acc_3 = $signed(acc_beat_q[87:66]);
-  assign lane_acc_4 = $signed(acc_beat_q[109:88]);
-  assign lane_acc_5 = $signed(acc_beat_q[131:110]);
-  assign lane_acc_6 = $signed(acc_beat_q[153:132]);
-  assign lane_acc_7 = $signed(acc_beat_q[175:154]);
-  assign lane_acc_8 = $signed(acc_beat_q[197:176]);
-  assign lane_acc_9 = $signed(acc_beat_q[219:198]);
-  assign lane_acc_10 = $signed(acc_beat_q[241:220]);
-  assign lane_acc_11 = $signed(acc_beat_q[263:242]);
-  assign lane_acc_12 = $signed(acc_beat_q[285:264]);
-  assign lane_acc_13 = $signed(acc_beat_q[307:286]);
-  assign lane_acc_14 = $signed(acc_beat_q[329:308]);
-  assign lane_acc_15 = $signed(acc_beat_q[351:330]);
   assign y_valid_o = out_valid_q;
   assign y_last_o = out_last_q;
-  assign y_data_o = {lane_result_15, lane_result_14, lane_result_13, lane_result_12, lane_result_11,
-        lane_result_10, lane_result_9, lane_result_8, lane_result_7, lane_result_6, lane_result_5,
-        lane_result_4, lane_result_3, lane_result_2, lane_result_1, lane_result_0};
 
   always_comb begin
     s0_valid_d = s0_valid_q;
@@ -150,164 +99,22 @@ module rescale_unit (
     out_last_q <= out_last_d;
   end
 
-  rescale_lane u_lane_0 (
-    .clk_i      (clk_i),
-    .enable_i   (advance),
-    .acc_i      (lane_acc_0),
-    .mantissa_i (mantissa_q),
-    .shift_i    (beat_shift),
-    .saturate_i (beat_saturate),
-    .result_o   (lane_result_0)
-  );
+  for (genvar i = 0; i < 16; i++) begin : gen_lane
+    logic signed [21:0] acc;
+    logic signed [31:0] result;
+    assign acc = $signed(acc_beat_q[i*22 +: 22]);
 
-  rescale_lane u_lane_1 (
-    .clk_i      (clk_i),
-    .enable_i   (advance),
-    .acc_i      (lane_acc_1),
-    .mantissa_i (mantissa_q),
-    .shift_i    (beat_shift),
-    .saturate_i (beat_saturate),
-    .result_o   (lane_result_1)
-  );
+    rescale_lane u_lane (
+      .clk_i      (clk_i),
+      .enable_i   (advance),
+      .acc_i      (acc),
+      .mantissa_i (mantissa_q),
+      .shift_i    (beat_shift),
+      .saturate_i (beat_saturate),
+      .result_o   (result)
+    );
 
-  rescale_lane u_lane_2 (
-    .clk_i      (clk_i),
-    .enable_i   (advance),
-    .acc_i      (lane_acc_2),
-    .mantissa_i (mantissa_q),
-    .shift_i    (beat_shift),
-    .saturate_i (beat_saturate),
-    .result_o   (lane_result_2)
-  );
-
-  rescale_lane u_lane_3 (
-    .clk_i      (clk_i),
-    .enable_i   (advance),
-    .acc_i      (lane_acc_3),
-    .mantissa_i (mantissa_q),
-    .shift_i    (beat_shift),
-    .saturate_i (beat_saturate),
-    .result_o   (lane_result_3)
-  );
-
-  rescale_lane u_lane_4 (
-    .clk_i      (clk_i),
-    .enable_i   (advance),
-    .acc_i      (lane_acc_4),
-    .mantissa_i (mantissa_q),
-    .shift_i    (beat_shift),
-    .saturate_i (beat_saturate),
-    .result_o   (lane_result_4)
-  );
-
-  rescale_lane u_lane_5 (
-    .clk_i      (clk_i),
-    .enable_i   (advance),
-    .acc_i      (lane_acc_5),
-    .mantissa_i (mantissa_q),
-    .shift_i    (beat_shift),
-    .saturate_i (beat_saturate),
-    .result_o   (lane_result_5)
-  );
-
-  rescale_lane u_lane_6 (
-    .clk_i      (clk_i),
-    .enable_i   (advance),
-    .acc_i      (lane_acc_6),
-    .mantissa_i (mantissa_q),
-    .shift_i    (beat_shift),
-    .saturate_i (beat_saturate),
-    .result_o   (lane_result_6)
-  );
-
-  rescale_lane u_lane_7 (
-    .clk_i      (clk_i),
-    .enable_i   (advance),
-    .acc_i      (lane_acc_7),
-    .mantissa_i (mantissa_q),
-    .shift_i    (beat_shift),
-    .saturate_i (beat_saturate),
-    .result_o   (lane_result_7)
-  );
-
-  rescale_lane u_lane_8 (
-    .clk_i      (clk_i),
-    .enable_i   (advance),
-    .acc_i      (lane_acc_8),
-    .mantissa_i (mantissa_q),
-    .shift_i    (beat_shift),
-    .saturate_i (beat_saturate),
-    .result_o   (lane_result_8)
-  );
-
-  rescale_lane u_lane_9 (
-    .clk_i      (clk_i),
-    .enable_i   (advance),
-    .acc_i      (lane_acc_9),
-    .mantissa_i (mantissa_q),
-    .shift_i    (beat_shift),
-    .saturate_i (beat_saturate),
-    .result_o   (lane_result_9)
-  );
-
-  rescale_lane u_lane_10 (
-    .clk_i      (clk_i),
-    .enable_i   (advance),
-    .acc_i      (lane_acc_10),
-    .mantissa_i (mantissa_q),
-    .shift_i    (beat_shift),
-    .saturate_i (beat_saturate),
-    .result_o   (lane_result_10)
-  );
-
-  rescale_lane u_lane_11 (
-    .clk_i      (clk_i),
-    .enable_i   (advance),
-    .acc_i      (lane_acc_11),
-    .mantissa_i (mantissa_q),
-    .shift_i    (beat_shift),
-    .saturate_i (beat_saturate),
-    .result_o   (lane_result_11)
-  );
-
-  rescale_lane u_lane_12 (
-    .clk_i      (clk_i),
-    .enable_i   (advance),
-    .acc_i      (lane_acc_12),
-    .mantissa_i (mantissa_q),
-    .shift_i    (beat_shift),
-    .saturate_i (beat_saturate),
-    .result_o   (lane_result_12)
-  );
-
-  rescale_lane u_lane_13 (
-    .clk_i      (clk_i),
-    .enable_i   (advance),
-    .acc_i      (lane_acc_13),
-    .mantissa_i (mantissa_q),
-    .shift_i    (beat_shift),
-    .saturate_i (beat_saturate),
-    .result_o   (lane_result_13)
-  );
-
-  rescale_lane u_lane_14 (
-    .clk_i      (clk_i),
-    .enable_i   (advance),
-    .acc_i      (lane_acc_14),
-    .mantissa_i (mantissa_q),
-    .shift_i    (beat_shift),
-    .saturate_i (beat_saturate),
-    .result_o   (lane_result_14)
-  );
-
-  rescale_lane u_lane_15 (
-    .clk_i      (clk_i),
-    .enable_i   (advance),
-    .acc_i      (lane_acc_15),
-    .mantissa_i (mantissa_q),
-    .shift_i    (beat_shift),
-    .saturate_i (beat_saturate),
-    .result_o   (lane_result_15)
-  );
+    assign y_data_o[i*32 +: 32] = $unsigned(result);
+  end
 
 endmodule

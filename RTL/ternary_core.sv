@@ -20,41 +20,25 @@ module ternary_core (
   output logic [351:0]  res_data_o  // lane r at [22*r +: 22]
 );
 
-  logic               s0_valid_d;
-  logic               s0_valid_q;  // a joined beat is held in the input registers
-  logic               s0_last_d;
-  logic               s0_last_q;  // that beat ends its row group
-  logic [2047:0]      w_beat_d;
-  logic [2047:0]      w_beat_q;  // weight beat under reduction
-  logic [511:0]       a_beat_d;
-  logic [511:0]       a_beat_q;  // activation beat under reduction
-  logic               s1_valid_d;
-  logic               s1_valid_q;  // a partial sum is held in the lanes
-  logic               s1_last_d;
-  logic               s1_last_q;  // that partial sum ends its row group
-  logic               out_valid_d;
-  logic               out_valid_q;  // the lanes hold a finished row group
-  logic               advance;  // the pipeline moves this cycle
-  logic               fire;  // a weight/activation pair is consumed
-  logic               finish;  // a row group completes
-  logic               load;  // the lanes reduce the held beat
-  logic               accumulate;
-  logic signed [21:0] lane_result_0;
-  logic signed [21:0] lane_result_1;
-  logic signed [21:0] lane_result_2;
-  logic signed [21:0] lane_result_3;
-  logic signed [21:0] lane_result_4;
-  logic signed [21:0] lane_result_5;
-  logic signed [21:0] lane_result_6;
-  logic signed [21:0] lane_result_7;
-  logic signed [21:0] lane_result_8;
-  logic signed [21:0] lane_result_9;
-  logic signed [21:0] lane_result_10;
-  logic signed [21:0] lane_result_11;
-  logic signed [21:0] lane_result_12;
-  logic signed [21:0] lane_result_13;
-  logic signed [21:0] lane_result_14;
-  logic signed [21:0] lane_result_15;
+  logic          s0_valid_d;
+  logic          s0_valid_q;  // a joined beat is held in the input registers
+  logic          s0_last_d;
+  logic          s0_last_q;  // that beat ends its row group
+  logic [2047:0] w_beat_d;
+  logic [2047:0] w_beat_q;  // weight beat under reduction
+  logic [511:0]  a_beat_d;
+  logic [511:0]  a_beat_q;  // activation beat under reduction
+  logic          s1_valid_d;
+  logic          s1_valid_q;  // a partial sum is held in the lanes
+  logic          s1_last_d;
+  logic          s1_last_q;  // that partial sum ends its row group
+  logic          out_valid_d;
+  logic          out_valid_q;  // the lanes hold a finished row group
+  logic          advance;  // the pipeline moves this cycle
+  logic          fire;  // a weight/activation pair is consumed
+  logic          finish;  // a row group completes
+  logic          load;  // the lanes reduce the held beat
+  logic          accumulate;
 
   assign advance = !out_valid_q || res_ready_i;
   assign fire = w_valid_i && a_valid_i && advance;
@@ -63,9 +47,6 @@ module ternary_core (
   assign a_ready_o = w_valid_i && advance;
   assign load = advance && s0_valid_q;
   assign accumulate = advance && s1_valid_q;
-  assign res_data_o = {lane_result_15, lane_result_14, lane_result_13, lane_result_12,
-        lane_result_11, lane_result_10, lane_result_9, lane_result_8, lane_result_7, lane_result_6,
-        lane_result_5, lane_result_4, lane_result_3, lane_result_2, lane_result_1, lane_result_0};
   assign res_valid_o = out_valid_q;
 
   always_comb begin
@@ -110,180 +91,21 @@ module ternary_core (
     s1_last_q <= s1_last_d;
   end
 
-  ternary_lane u_lane_0 (
-    .clk_i        (clk_i),
-    .rst_ni       (rst_ni),
-    .weights_i    (w_beat_q[127:0]),
-    .acts_i       (a_beat_q),
-    .load_i       (load),
-    .accumulate_i (accumulate),
-    .last_i       (s1_last_q),
-    .result_o     (lane_result_0)
-  );
+  for (genvar i = 0; i < 16; i++) begin : gen_lane
+    logic signed [21:0] result;
 
-  ternary_lane u_lane_1 (
-    .clk_i        (clk_i),
-    .rst_ni       (rst_ni),
-    .weights_i    (w_beat_q[255:128]),
-    .acts_i       (a_beat_q),
-    .load_i       (load),
-    .accumulate_i (accumulate),
-    .last_i       (s1_last_q),
-    .result_o     (lane_result_1)
-  );
+    ternary_lane u_lane (
+      .clk_i        (clk_i),
+      .rst_ni       (rst_ni),
+      .weights_i    (w_beat_q[i*128 +: 128]),
+      .acts_i       (a_beat_q),
+      .load_i       (load),
+      .accumulate_i (accumulate),
+      .last_i       (s1_last_q),
+      .result_o     (result)
+    );
 
-  ternary_lane u_lane_2 (
-    .clk_i        (clk_i),
-    .rst_ni       (rst_ni),
-    .weights_i    (w_beat_q[383:256]),
-    .acts_i       (a_beat_q),
-    .load_i       (load),
-    .accumulate_i (accumulate),
-    .last_i       (s1_last_q),
-    .result_o     (lane_result_2)
-  );
-
-  ternary_lane u_lane_3 (
-    .clk_i        (clk_i),
-    .rst_ni       (rst_ni),
-    .weights_i    (w_beat_q[511:384]),
-    .acts_i       (a_beat_q),
-    .load_i       (load),
-    .accumulate_i (accumulate),
-    .last_i       (s1_last_q),
-    .result_o     (lane_result_3)
-  );
-
-  ternary_lane u_lane_4 (
-    .clk_i        (clk_i),
-    .rst_ni       (rst_ni),
-    .weights_i    (w_beat_q[639:512]),
-    .acts_i       (a_beat_q),
-    .load_i       (load),
-    .accumulate_i (accumulate),
-    .last_i       (s1_last_q),
-    .result_o     (lane_result_4)
-  );
-
-  ternary_lane u_lane_5 (
-    .clk_i        (clk_i),
-    .rst_ni       (rst_ni),
-    .weights_i    (w_beat_q[767:640]),
-    .acts_i       (a_beat_q),
-    .load_i       (load),
-    .accumulate_i (accumulate),
-    .last_i       (s1_last_q),
-    .result_o     (lane_result_5)
-  );
-
-  ternary_lane u_lane_6 (
-    .clk_i        (clk_i),
-    .rst_ni       (rst_ni),
-    .weights_i    (w_beat_q[895:768]),
-    .acts_i       (a_beat_q),
-    .load_i       (load),
-    .accumulate_i (accumulate),
-    .last_i       (s1_last_q),
-    .result_o     (lane_result_6)
-  );
-
-  ternary_lane u_lane_7 (
-    .clk_i        (clk_i),
-    .rst_ni       (rst_ni),
-    .weights_i    (w_beat_q[1023:896]),
-    .acts_i       (a_beat_q),
-    .load_i       (load),
-    .accumulate_i (accumulate),
-    .last_i       (s1_last_q),
-    .result_o     (lane_result_7)
-  );
-
-  ternary_lane u_lane_8 (
-    .clk_i        (clk_i),
-    .rst_ni       (rst_ni),
-    .weights_i    (w_beat_q[1151:1024]),
-    .acts_i       (a_beat_q),
-    .load_i       (load),
-    .accumulate_i (accumulate),
-    .last_i       (s1_last_q),
-    .result_o     (lane_result_8)
-  );
-
-  ternary_lane u_lane_9 (
-    .clk_i        (clk_i),
-    .rst_ni       (rst_ni),
-    .weights_i    (w_beat_q[1279:1152]),
-    .acts_i       (a_beat_q),
-    .load_i       (load),
-    .accumulate_i (accumulate),
-    .last_i       (s1_last_q),
-    .result_o     (lane_result_9)
-  );
-
-  ternary_lane u_lane_10 (
-    .clk_i        (clk_i),
-    .rst_ni       (rst_ni),
-    .weights_i    (w_beat_q[1407:1280]),
-    .acts_i       (a_beat_q),
-    .load_i       (load),
-    .accumulate_i (accumulate),
-    .last_i       (s1_last_q),
-    .result_o     (lane_result_10)
-  );
-
-  ternary_lane u_lane_11 (
-    .clk_i        (clk_i),
-    .rst_ni       (rst_ni),
-    .weights_i    (w_beat_q[1535:1408]),
-    .acts_i       (a_beat_q),
-    .load_i       (load),
-    .accumulate_i (accumulate),
-    .last_i       (s1_last_q),
-    .result_o     (lane_result_11)
-  );
-
-  ternary_lane u_lane_12 (
-    .clk_i        (clk_i),
-    .rst_ni       (rst_ni),
-    .weights_i    (w_beat_q[1663:1536]),
-    .acts_i       (a_beat_q),
-    .load_i       (load),
-    .accumulate_i (accumulate),
-    .last_i       (s1_last_q),
-    .result_o     (lane_result_12)
-  );
-
-  ternary_lane u_lane_13 (
-    .clk_i        (clk_i),
-    .rst_ni       (rst_ni),
-    .weights_i    (w_beat_q[1791:1664]),
-    .acts_i       (a_beat_q),
-    .load_i       (load),
-    .accumulate_i (accumulate),
-    .last_i       (s1_last_q),
-    .result_o     (lane_result_13)
-  );
-
-  ternary_lane u_lane_14 (
-    .clk_i        (clk_i),
-    .rst_ni       (rst_ni),
-    .weights_i    (w_beat_q[1919:1792]),
-    .acts_i       (a_beat_q),
-    .load_i       (load),
-    .accumulate_i (accumulate),
-    .last_i       (s1_last_q),
-    .result_o     (lane_result_14)
-  );
-
-  ternary_lane u_lane_15 (
-    .clk_i        (clk_i),
-    .rst_ni       (rst_ni),
-    .weights_i    (w_beat_q[2047:1920]),
-    .acts_i       (a_beat_q),
-    .load_i       (load),
-    .accumulate_i (accumulate),
-    .last_i       (s1_last_q),
-    .result_o     (lane_result_15)
-  );
+    assign res_data_o[i*22 +: 22] = $unsigned(result);
+  end
 
 endmodule

@@ -478,9 +478,9 @@ module vector_unit (
     best_value_d = best_value_q;
     best_index_d = best_index_q;
     has_best_d = has_best_q;
-    o_valid_d = o_valid_q && !out_ready_i;
     o_data_d = o_data_q;
     o_last_d = o_last_q;
+    o_valid_d = o_valid_q && !out_ready_i;
     if (fire) begin
       busy_d = !in_last_i;
       vec_op_d = op;

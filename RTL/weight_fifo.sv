@@ -36,9 +36,9 @@ module weight_fifo (
   assign level_o = count_q + {10'd0, head_valid_q};
 
   always_comb begin
+    count_d = count_q;
     wr_ptr_d = push ? (wr_ptr_q == 10'd1023 ? 10'd0 : wr_ptr_q + 10'd1) : wr_ptr_q;
     rd_ptr_d = load ? (rd_ptr_q == 10'd1023 ? 10'd0 : rd_ptr_q + 10'd1) : rd_ptr_q;
-    count_d = count_q;
     if (push && !load) begin
       count_d = count_q + 11'd1;
     end
@@ -72,5 +72,41 @@ module weight_fifo (
       mem[wr_ptr_q] <= in_data_i;
     end
   end
+
+`ifndef SYNTHESIS
+  // The last edge's values, for the assertions about stability.
+  logic          sva_in_stable_after_q;
+  logic [2048:0] sva_in_stable_value_q;
+  logic          sva_out_stable_after_q;
+  logic [2048:0] sva_out_stable_value_q;
+
+  always_ff @(posedge clk_i or negedge rst_ni) begin
+    if (!rst_ni) begin
+      sva_in_stable_after_q <= 1'b0;
+      sva_out_stable_after_q <= 1'b0;
+    end else begin
+      sva_in_stable_after_q <= in_valid_i && !in_ready_o;
+      sva_out_stable_after_q <= out_valid_o && !out_ready_i;
+    end
+  end
+
+  always_ff @(posedge clk_i) begin
+    sva_in_stable_value_q <= {in_valid_i, in_data_i};
+    sva_out_stable_value_q <= {out_valid_o, out_data_o};
+  end
+
+  always @(posedge clk_i) begin
+    if (rst_ni) begin
+      assert (!sva_in_stable_after_q || ({in_valid_i, in_data_i} == sva_in_stable_value_q))
+        else $error("InStable_A: valid dropped or the payload changed while valid and not ready");
+      assert (!sva_out_stable_after_q || ({out_valid_o, out_data_o} == sva_out_stable_value_q))
+        else $error("OutStable_A: valid dropped or the payload changed while valid and not ready");
+      assert (count_q <= 11'h400)
+        else $error("CountInRange_A: the memory holds more than 1024 beats");
+      assert (!(load && count_q == 11'd0))
+        else $error("NoUnderflow_A: a beat loaded from an empty memory");
+    end
+  end
+`endif
 
 endmodule

@@ -40,7 +40,7 @@ enum DesignChecks {
   }
 }
 
-private struct Checker {
+struct Checker {
   let module: Module
   var issues: [DesignIssue] = []
 
@@ -91,6 +91,7 @@ private struct Checker {
       report(.width, "\(s.name) has width \(s.type.width); widths start at 1", s.location)
     }
     checkInstances()
+    checkGenerateLoopsAndROMs()
   }
 
   mutating func checkInstances() {
@@ -267,6 +268,7 @@ private struct Checker {
         }
       }
     }
+    addGenerateAndROMDrivers(&drivers)
     for s in module.signals {
       let count = drivers[s.id]?.count ?? 0
       switch s.kind {
@@ -398,6 +400,7 @@ private struct Checker {
         add(r, target, instance.location)
       }
     }
+    addGenerateAndROMEdges(&edges)
     return edges
   }
 
@@ -480,6 +483,7 @@ private struct Checker {
         reads(expr, into: &used)
       }
     }
+    addGenerateAndROMReads(&used)
     for r in module.registers { used.insert(r.next) }
     if let clock = module.clock, !module.registers.isEmpty || !module.memoryWrites.isEmpty { used.insert(clock) }
     if let reset = module.reset, module.registers.contains(where: { $0.reset != .none }) { used.insert(reset) }
@@ -518,5 +522,6 @@ private struct Checker {
     }
     return module.assigns.contains { uses($0.value) } || module.combBlocks.contains { inStatements($0.statements) }
       || module.instances.contains { $0.connections.contains { uses($0.expr) } }
+      || generateLoopsAndROMsUse(uses)
   }
 }

@@ -273,7 +273,8 @@ public struct Instance: Hashable, Sendable {
 
 /// One hardware module, complete and checked (see `ModuleBuilder.finish`).
 public struct Module: Hashable, Sendable {
-  public let name: String
+  /// Settable inside HWDSL so `DesignSet` can give a module its configuration's name.
+  public internal(set) var name: String
   public let comment: [String]
   public let parameters: [Parameter]
   public let signals: [Signal]
@@ -282,7 +283,7 @@ public struct Module: Hashable, Sendable {
   public let memoryWrites: [MemoryWrite]
   public let assigns: [ContinuousAssign]
   public let combBlocks: [CombBlock]
-  public let instances: [Instance]
+  public internal(set) var instances: [Instance]
   public let clock: SignalID?
   public let reset: SignalID?
   /// For each output, the inputs it depends on combinationally: the summary a
@@ -291,6 +292,11 @@ public struct Module: Hashable, Sendable {
   public let location: SourceLocation
   /// Simulation-only checks, printed under `` `ifndef SYNTHESIS `` (see `Assertion`).
   public var assertions: [Assertion] = []
+  /// Constant tables (`localparam`) and the wires that read them (ROM.swift).
+  public var roms: [ROM] = []
+  public var romReads: [ROMRead] = []
+  /// Replicated instances, printed as `for (genvar ...)` loops (Generate.swift).
+  public var generateLoops: [GenerateLoop] = []
 
   public func signal(_ id: SignalID) -> Signal { signals[id.index] }
   public var ports: [Signal] { signals.filter { $0.kind == .input || $0.kind == .output } }
@@ -303,6 +309,9 @@ public struct Module: Hashable, Sendable {
     var seen: Set<Module> = []
     func visit(_ module: Module) {
       for instance in module.instances where !seen.contains(instance.module) { visit(instance.module) }
+      for loop in module.generateLoops {
+        for instance in loop.instances where !seen.contains(instance.module) { visit(instance.module) }
+      }
       if seen.insert(module).inserted { order.append(module) }
     }
     visit(self)

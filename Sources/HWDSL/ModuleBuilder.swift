@@ -15,6 +15,9 @@ public final class ModuleBuilder {
   private var assigns: [ContinuousAssign] = []
   private var combBlocks: [CombBlock] = []
   private var instances: [Instance] = []
+  private var roms: [ROM] = []
+  private var romReads: [ROMRead] = []
+  private var generateLoops: [GenerateLoop] = []
   private var clockID: SignalID?
   /// Indices into `registers` of those that hold unless assigned.
   private var holding: [Int] = []
@@ -160,21 +163,36 @@ public final class ModuleBuilder {
     instances.append(Instance(name: name, module: module, connections: routed, location: SourceLocation(file, line)))
   }
 
+  func addROM(_ rom: ROM) -> Int {
+    roms.append(rom)
+    return roms.count - 1
+  }
+
+  func addROMRead(_ read: ROMRead) { romReads.append(read) }
+
+  func addGenerateLoop(_ loop: GenerateLoop) { generateLoops.append(loop) }
+
   /// Runs every check and returns the finished module, or throws the problems
   /// found, each with the generator source line that caused it.
   public func finish() throws -> Module {
     HoldingRegisters.insertHolds(
       holding.map { registers[$0] }, into: &combBlocks, assigns: &assigns, location: location)
     holding = []
-    let draft = Module(
+    var draft = Module(
       name: name, comment: comment, parameters: parameters, signals: signals, registers: registers,
       memories: memories, memoryWrites: memoryWrites, assigns: assigns, combBlocks: combBlocks,
       instances: instances, clock: clockID, reset: resetID, combinationalPaths: [:], location: location)
+    draft.roms = roms
+    draft.romReads = romReads
+    draft.generateLoops = generateLoops
     let paths = try DesignChecks.run(draft)
     var module = Module(
       name: name, comment: comment, parameters: parameters, signals: signals, registers: registers,
       memories: memories, memoryWrites: memoryWrites, assigns: assigns, combBlocks: combBlocks,
       instances: instances, clock: clockID, reset: resetID, combinationalPaths: paths, location: location)
+    module.roms = roms
+    module.romReads = romReads
+    module.generateLoops = generateLoops
     module.assertions = assertions
     try AssertionChecks.check(module)
     try EnumChecks.check(module)

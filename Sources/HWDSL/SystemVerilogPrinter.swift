@@ -6,7 +6,9 @@ import HWSupport
 /// port connections, explicit literal widths, 2-space indent.
 ///
 /// The printer is where Verilator 5.006's limits are handled, so generators
-/// never see them: no loops are printed (replication is done in Swift), every
+/// never see them: the only loops are generate loops of instances
+/// (`Generate.swift`; no procedural loops), ROMs are one-line-an-arm case
+/// tables (`ROM.swift` says why), every
 /// memory write sits in its own clocked block with a scalar index, and
 /// sign extension uses a size cast on a plain signal. Layout and spelling
 /// (line length, parentheses, casts) are `PrinterOptions`.
@@ -26,7 +28,7 @@ public struct SystemVerilogPrinter {
   }
 }
 
-private struct ModuleText {
+struct ModuleText {
   let module: Module
   let names: NameTable
   let options: PrinterOptions
@@ -139,10 +141,12 @@ private struct ModuleText {
     emitEnumTypedefs()
     emitDeclarations()
     emitAssigns()
+    emitROMReads()
     for block in module.combBlocks { emitComb(block) }
     emitRegisters()
     emitMemoryWrites()
     for (i, instance) in module.instances.enumerated() { emitInstance(instance, names.instances[i]) }
+    emitGenerateLoops()
     emitAssertions()
     line(0, "")
     line(0, "endmodule")

@@ -187,26 +187,22 @@ public enum MLGRUUnitGenerator {
     // MARK: Lanes.
     let write = m.wire("write", advance && valid[7].state && ctl["writes"]![8]!, comment: "stage 8 writes h this cycle")
     let mask8 = ctl["mask"]![8]!
-    var results: [Expr] = []
-    for j in 0..<lanes {
-      let keep = lanes == 1 ? mask8 : mask8[j]  // a 1-bit logic has no bit select
-      let res = m.wire("res_\(j)", FixedPointRTL.word)
-      func operand(_ name: String, _ beat: Expr) -> Expr {
-        // Yosys 0.23 asserts on `$signed(w[31:0])` of a 32-bit w at a port; a single lane takes a wire.
-        lanes == 1 ? m.wire("\(name)_lane", beat.asSigned) : beat[32 * j + 31, 32 * j].asSigned
-      }
-      m.instance(lane, "u_lane_\(j)", [
+    let writeLanes = m.wire("write_lanes", write.replicated(lanes) & mask8, comment: "lane j writes its h")
+    m.generate("gen_lane", count: lanes) { g in
+      // Signed lane values go through wires: Yosys 0.23 asserts on `$signed(...)` of a port connection.
+      let x = g.wire("x", g.slice(x1).asSigned)
+      let y = g.wire("y", g.slice(y1).asSigned)
+      let lb = g.wire("lb", g.slice(lb1).asSigned)
+      g.instance(lane, "u_lane", [
         ("clk_i", clk), ("en_i", advance),
-        ("x_i", operand("x", x1)), ("y_i", operand("y", y1)), ("lb_i", operand("lb", lb1)),
+        ("x_i", x), ("y_i", y), ("lb_i", lb),
         ("raddr_i", ctl["addr"]![5]!),
         ("use_prev_i", ctl["reads"]![6]!), ("sel_b_i", ctl["silu_mul"]![6]!),
         ("pass_c_i", ctl["silu_mul"]![8]!), ("zero_i", ctl["clear"]![8]!),
-        ("keep_i", keep), ("we_i", write && keep), ("waddr_i", ctl["addr"]![8]!),
-        ("res_o", res),
+        ("keep_i", g.slice(mask8)), ("we_i", g.slice(writeLanes)), ("waddr_i", ctl["addr"]![8]!),
+        ("res_o", g.slice(outData)),
       ])
-      results.append(res)
     }
-    m.assign(outData, .concat(results.reversed()))
     m.assign(outValid, valid[8].state)
     m.assign(outLast, ctl["last"]![9]!)
     m.assign(err, errState.state)

@@ -280,20 +280,15 @@ public enum NormUnitGenerator {
     let controls = NormDatapath.applyControls(m, "apply", mantissa: applyMantissa.state, exponent: applyExponent.state)
 
     // MARK: Lanes
-    var squares: [Expr] = []
-    var zs: [Expr] = []
-    var zMagnitudes: [Expr] = []
-    var results: [Expr] = []
-    for i in 0..<lanes {
-      let square = m.wire("lane_square_\(i)", .uint(64))
-      let z = m.wire("lane_z_\(i)", .sint(32))
-      let zMagnitude = m.wire("lane_z_magnitude_\(i)", .uint(32))
-      let result = m.wire("lane_result_\(i)", .sint(32))
+    let squares = m.wire("lane_square", .uint(64 * lanes), comment: "x^2 of lane i at [64*i +: 64]")
+    let zs = m.wire("lane_z", .uint(config.beatBits), comment: "z of lane i at [32*i +: 32]")
+    let zMagnitudes = m.wire("lane_z_magnitude", .uint(config.beatBits), comment: "|z| of lane i at [32*i +: 32]")
+    m.generate("gen_lane", count: lanes) { g in
       // Signed lane values go through wires: Yosys 0.23 asserts on `$signed(x)` of a whole signal in a port connection.
-      let x = m.wire("lane_x_\(i)", xBeat.state[32 * i + 31, 32 * i].asSigned)
-      let gamma = m.wire("lane_gamma_\(i)", gBeat.state[32 * i + 31, 32 * i].asSigned)
-      let stored = m.wire("lane_stored_z_\(i)", readData.state[32 * i + 31, 32 * i].asSigned)
-      m.instance(lane, "u_lane_\(i)", [
+      let x = g.wire("x", g.slice(xBeat.state).asSigned)
+      let gamma = g.wire("gamma", g.slice(gBeat.state).asSigned)
+      let stored = g.wire("stored_z", g.slice(readData.state).asSigned)
+      g.instance(lane, "u_lane", [
         ("clk_i", clk),
         ("enable_i", advance),
         ("second_pass_i", inOutput),
@@ -303,19 +298,17 @@ public enum NormUnitGenerator {
         ("mantissa_i", applyMantissa.state),
         ("shift_i", controls.shift),
         ("saturate_i", controls.saturate),
-        ("square_o", square),
-        ("z_o", z),
-        ("z_magnitude_o", zMagnitude),
-        ("result_o", result),
+        ("square_o", g.slice(squares)),
+        ("z_o", g.slice(zs)),
+        ("z_magnitude_o", g.slice(zMagnitudes)),
+        ("result_o", g.slice(yData)),
       ])
-      squares.append(square)
-      zs.append(z)
-      zMagnitudes.append(zMagnitude)
-      results.append(result)
     }
-    m.write(memory, enable: s1Valid.state, address: writeAddress.state, data: .concat(zs.reversed()))
-    let squareSum = NormDatapath.tree(m, "square_sum", squares.map { $0.extended(to: beatSumBits) }) { $0 + $1 }
-    let beatMaxNext = NormDatapath.tree(m, "beat_max", zMagnitudes) { .mux($0.ge($1), $0, $1) }
+    m.write(memory, enable: s1Valid.state, address: writeAddress.state, data: zs)
+    let squareLeaves = (0..<lanes).map { i in squares[64 * i + 63, 64 * i].extended(to: beatSumBits) }
+    let squareSum = NormDatapath.tree(m, "square_sum", squareLeaves) { $0 + $1 }
+    let magnitudeLeaves = (0..<lanes).map { i in zMagnitudes[32 * i + 31, 32 * i] }
+    let beatMaxNext = NormDatapath.tree(m, "beat_max", magnitudeLeaves) { .mux($0.ge($1), $0, $1) }
 
     m.comb {
       Assign(s0Valid.next, fire)
@@ -396,14 +389,12 @@ public enum NormUnitGenerator {
       .literal(-45 - (normBits / 2 - 15), expType) + Expr.concat([.zeros(.uint(expBits - halfShift.width)), halfShift]).asSigned,
       comment: "-45 - e/2 = \(-45 - (normBits / 2 - 15)) + ceil(lz / 2)")
     // The seed ROM: Norms.rsqrtSeeds, indexed by m >> 23.
-    let seed = m.wire("rsqrt_seed", .uint(31))
+    // m >= 2^29, so the index is at least 64; entries 0-63 are never read and hold 0.
     let seedIndex = m.wire("rsqrt_seed_index", mRsqrt.state[30, 23])
-    let seedCases: [(values: [Int], body: [Statement])] = Norms.rsqrtSeeds.enumerated().map { k, value in
-      (values: [k + 64], body: Statements { Assign(seed, .literal(Int(value), .uint(31))) })
-    }
-    m.comb {
-      Switch(seedIndex, cases: seedCases, default: Statements { Assign(seed, .zeros(.uint(31))) })
-    }
+    let seedTable = m.rom(
+      "RsqrtSeedTable", .uint(31), entries: [Int](repeating: 0, count: 64) + Norms.rsqrtSeeds.map { Int($0) },
+      comment: "Entry k (k >= 64): 1 / sqrt((k + 0.5) / 128) in Q2.30, the seed for m in [k, k + 1) * 2^23.")
+    let seed = m.wire("rsqrt_seed", reading: seedTable, at: seedIndex)
     // Newton: t = m y0^2 (Q2.30) is within 1% of 2^30, so 3 * 2^30 - t fits 32 bits.
     let correction = m.wire("newton_correction", .literal(3 << 30, .uint(64)) - product.state.shiftRight(30))
     NormDatapath.discard(m, "newton_correction_high", correction[63, 32])
@@ -607,15 +598,15 @@ public enum NormUnitGenerator {
     }
 
     // int8 outputs: the scaled element clamped to [-128, 127].
-    let quantized: [Expr] = results.enumerated().map { i, r in
-      m.wire(
+    let quantized: [Expr] = (0..<lanes).map { i in
+      let r = yData[32 * i + 31, 32 * i].asSigned
+      return m.wire(
         "q_\(i)",
         .mux(r.gt(.literal(127, .sint(32))), .literal(127, .uint(8)),
-             .mux(r.lt(.literal(-128, .sint(32))), .literal(128, .uint(8)), r[7, 0])))
+             .mux(r.lt(.literal(-128, .sint(32))), .literal(128, .uint(8)), yData[32 * i + 7, 32 * i])))
     }
     m.assign(yValid, outValid.state)
     m.assign(yLast, outLast.state)
-    m.assign(yData, .concat(results.reversed()))
     m.assign(qData, .concat(quantized.reversed()))
     m.assign(scaleMantissa, outMantissa.state)
     m.assign(scaleExponent, outExponent.state)

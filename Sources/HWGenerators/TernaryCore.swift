@@ -181,21 +181,17 @@ public enum TernaryCoreGenerator {
     }
     let load = m.wire("load", advance && s0Valid.state, comment: "the lanes reduce the held beat")
     let accumulate = m.wire("accumulate", advance && s1Valid.state)
-    var results: [Expr] = []
-    for r in 0..<config.lanes {
-      let result = m.wire("lane_result_\(r)", .sint(config.accumulatorWidth))
-      m.instance(lane, "u_lane_\(r)", [
+    m.generate("gen_lane", count: config.lanes) { g in
+      g.instance(lane, "u_lane", [
         ("clk_i", clk), ("rst_ni", rst),
-        ("weights_i", wBeat.state[2 * w * (r + 1) - 1, 2 * w * r]),
+        ("weights_i", g.slice(wBeat.state)),
         ("acts_i", aBeat.state),
         ("load_i", load),
         ("accumulate_i", accumulate),
         ("last_i", s1Last.state),
-        ("result_o", result),
+        ("result_o", g.slice(resData)),
       ])
-      results.append(result)
     }
-    m.assign(resData, .concat(results.reversed()))
     m.assign(resValid, outValid.state)
     return try m.finish()
   }

@@ -54,12 +54,10 @@ enum MLGRULaneGenerator {
     let fraction = m.wire("fraction", clamped[fractionBits - 1, 0], comment: "position inside it, 12 bits")
 
     let entryType = HWType.uint(slopeBits + lowBits)
-    let entry = m.wire("rom_entry", entryType, comment: "{slope[\(slopeBits - 1):0], table value[\(lowBits - 1):0]}")
-    m.comb {
-      Switch(index, cases: (0..<256).map { k in
-        (values: [k], body: Statements { Assign(entry, .literal(slopes[k] << lowBits | Int(table[k]), entryType)) })
-      }, default: Statements { Assign(entry, .zeros(entryType)) })
-    }
+    let rom = m.rom(
+      "SigmoidTable", entryType, entries: (0..<256).map { k in slopes[k] << lowBits | Int(table[k]) },
+      comment: "Entry k: {slope table[k+1] - table[k] (\(slopeBits) bits), table[k] (\(lowBits) bits)}, Q15.16.")
+    let entry = m.wire("rom_entry", reading: rom, at: index, comment: "{slope[\(slopeBits - 1):0], table value[\(lowBits - 1):0]}")
 
     let low2 = FixedPointRTL.stage(m, "low_s2", entry[lowBits - 1, 0], enable: en, comment: "table[k]")
     let slope2 = FixedPointRTL.stage(m, "slope_s2", entry[entryType.width - 1, lowBits], enable: en, comment: "table[k+1] - table[k]")

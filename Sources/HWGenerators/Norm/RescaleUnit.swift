@@ -109,25 +109,21 @@ public enum RescaleUnitGenerator {
         Assign(exponent.next, scaleExponent)
       }
     }
-    var results: [Expr] = []
-    for i in 0..<lanes {
+    m.generate("gen_lane", count: lanes) { g in
       // Signed lane values go through wires: Yosys 0.23 asserts on `$signed(x)` of a whole signal in a port connection.
-      let accLane = m.wire("lane_acc_\(i)", accBeat.state[w * i + w - 1, w * i].asSigned)
-      let result = m.wire("lane_result_\(i)", .sint(32))
-      m.instance(lane, "u_lane_\(i)", [
+      let acc = g.wire("acc", g.slice(accBeat.state).asSigned)
+      g.instance(lane, "u_lane", [
         ("clk_i", clk),
         ("enable_i", advance),
-        ("acc_i", accLane),
+        ("acc_i", acc),
         ("mantissa_i", mantissa.state),
         ("shift_i", controls.shift),
         ("saturate_i", controls.saturate),
-        ("result_o", result),
+        ("result_o", g.slice(yData)),
       ])
-      results.append(result)
     }
     m.assign(yValid, outValid.state)
     m.assign(yLast, outLast.state)
-    m.assign(yData, .concat(results.reversed()))
     return try m.finish()
   }
 }

@@ -1,0 +1,77 @@
+import HWDSL
+import HWGenerators
+import HWSim
+import HWSpec
+import Testing
+
+/// Two configurations of the accelerator in one file set: modules whose text
+/// depends on the configuration carry its tag, the rest are shared, and both
+/// tops elaborate together from one filelist.
+@Suite struct DesignSetTests {
+  @Test func twoCoreSizesElaborateFromOneFilelist() throws {
+    let small = try AcceleratorGenerator.generate(AcceleratorConfig(lanes: 8, weightFIFOKiB: 64))
+    let large = try AcceleratorGenerator.generate(AcceleratorConfig(lanes: 16, weightFIFOKiB: 64))
+    // Written side by side as they are, the two would define modules of the same name twice.
+    let clashing = Set(small.modules.map(\.name)).intersection(large.modules.map(\.name)).filter { name in
+      small.modules.first { $0.name == name } != large.modules.first { $0.name == name }
+    }
+    #expect(clashing.contains("mmfree_accel") && clashing.contains("ternary_core"))
+
+    let set = try DesignSet([(tag: "l8", design: small), (tag: "l16", design: large)])
+    #expect(set.tops.map(\.name) == ["mmfree_accel_l8", "mmfree_accel_l16"])
+    let names = set.modules.map(\.name)
+    #expect(Set(names).count == names.count)
+    #expect(names.contains("ternary_core_l8") && names.contains("ternary_core_l16"))
+    // The sigmoid does not depend on the lane count: one file for both.
+    #expect(names.contains("mlgru_sigmoid"))
+    #expect(!names.contains { $0.hasPrefix("mlgru_sigmoid_") })
+    #expect(set.fileList.hasSuffix("mmfree_accel_l16.sv\n"))
+
+    let sources = set.files()
+    for top in set.tops.map(\.name) {
+      let files = RTLGates.Files(top: top, sources: sources)
+      let lint = try RTLGates.verilatorLint(files)
+      #expect(lint == [], "\(top): \(lint.prefix(10).joined(separator: "\n"))")
+      let icarus = try RTLGates.iverilogCompile(files).filter { !$0.contains("sorry:") }
+      #expect(icarus == [], "\(top): \(icarus.prefix(10).joined(separator: "\n"))")
+    }
+  }
+
+  @Test func identicalDesignsShareEveryModule() throws {
+    let a = try TernaryCoreGenerator.generate(TernaryCoreConfig(lanes: 4, laneWidth: 8))
+    let b = try TernaryCoreGenerator.generate(TernaryCoreConfig(lanes: 4, laneWidth: 8))
+    let set = try DesignSet([(tag: "a", design: a), (tag: "b", design: b)])
+    #expect(set.modules.map(\.name) == ["ternary_lane", "ternary_core"])
+    // Different lane counts, same lanes: only the core is renamed.
+    let c = try TernaryCoreGenerator.generate(TernaryCoreConfig(lanes: 2, laneWidth: 8))
+    let mixed = try DesignSet([(tag: "l4", design: a), (tag: "l2", design: c)])
+    #expect(mixed.modules.map(\.name) == ["ternary_lane", "ternary_core_l4", "ternary_core_l2"])
+  }
+}
+
+/// The multiplier budgets the regression's Yosys gate allows are the IR's own counts.
+@Suite struct MultiplierCensusTests {
+  @Test(arguments: RegressMatrix.full)
+  func theRegressBudgetIsTheIRsCount(target: RegressTarget) throws {
+    let design: Design
+    switch target {
+    case .ternaryCore(let config): design = try TernaryCoreGenerator.generate(config)
+    case .mlgru(let config): design = try MLGRUUnitGenerator.generate(config)
+    case .norm(let config): design = try NormUnitGenerator.generate(config)
+    case .rescale(let config): design = try RescaleUnitGenerator.generate(config)
+    case .accelerator(let config): design = try AcceleratorGenerator.generate(config)
+    }
+    #expect(design.top.multipliers.total == target.allowedMultipliers, "\(target): \(design.top.multipliers)")
+  }
+
+  @Test func anMLGRULaneHasTheSixMultipliersItsDocumentationLists() throws {
+    let design = try MLGRUUnitGenerator.generate(MLGRUUnitConfig(lanes: 2, maxLayers: 2, maxHidden: 5))
+    let lane = try #require(design.modules.first { $0.name == "mlgru_lane" })
+    // Two 11 x 12 interpolations (one per sigmoid), two 32 x 18, two 32 x 32.
+    #expect(lane.multipliers.total == MLGRUUnitGenerator.multipliersPerLane)
+    #expect(lane.multipliers.count(12, 11) == 2)
+    #expect(lane.multipliers.count(32, 18) == 2)
+    #expect(lane.multipliers.count(32, 32) == 2)
+    #expect(design.top.multipliers.total == 2 * MLGRUUnitGenerator.multipliersPerLane)
+  }
+}
