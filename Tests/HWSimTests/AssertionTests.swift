@@ -3,6 +3,7 @@ import HWDSL
 import HWGenerators
 import HWSim
 import HWSupport
+import HWVerilator
 import Testing
 
 /// The DSL's assertions are live in Verilator builds (`--assert`): a design

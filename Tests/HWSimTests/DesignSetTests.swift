@@ -2,6 +2,7 @@ import HWDSL
 import HWGenerators
 import HWSim
 import HWSpec
+import HWTools
 import Testing
 
 /// Two configurations of the accelerator in one file set: modules whose text
