@@ -16,6 +16,8 @@ public struct DesignSet: Sendable {
   public let tops: [Module]
   /// Every distinct module, children first.
   public let modules: [Module]
+  /// The packages the designs import, each once (written before any module).
+  public let packages: [Package]
 
   /// `variants` pairs a short tag (`"l8"`) with each design; tags must differ.
   public init(_ variants: [(tag: String, design: Design)]) throws {
@@ -39,12 +41,27 @@ public struct DesignSet: Sendable {
         }
       }
     }
+    var packages: [Package] = []
+    for variant in variants {
+      for p in variant.design.packages {
+        if let existing = packages.first(where: { $0.name == p.name }) {
+          guard existing == p else {
+            throw DesignError(issues: [DesignIssue(
+              kind: .structure, module: p.name,
+              message: "the designs give two different packages named \(p.name)", location: variant.design.top.location)])
+          }
+        } else {
+          packages.append(p)
+        }
+      }
+    }
     var seen: Set<Module> = []
     var order: [Module] = []
     for top in tops {
-      for m in try Design(top: top).modules where seen.insert(m).inserted { order.append(m) }
+      for m in try Design(top: top, packages: packages).modules where seen.insert(m).inserted { order.append(m) }
     }
     self.tops = tops
+    self.packages = packages
     modules = order
   }
 
@@ -73,9 +90,10 @@ public struct DesignSet: Sendable {
   /// `(file name, text)` for every module, children first.
   public func files(header: [String] = [], options: PrinterOptions = .standard) -> [(name: String, contents: String)] {
     let printer = SystemVerilogPrinter(header: header, options: options)
-    return modules.map { (name: "\($0.name).sv", contents: printer.print($0)) }
+    return packages.map { (name: "\($0.name).sv", contents: printer.print($0)) }
+      + modules.map { (name: "\($0.name).sv", contents: printer.print($0)) }
   }
 
-  /// One filelist for all the designs.
-  public var fileList: String { modules.map { "\($0.name).sv\n" }.joined() }
+  /// One filelist for all the designs, packages first.
+  public var fileList: String { (packages.map(\.name) + modules.map(\.name)).map { "\($0).sv\n" }.joined() }
 }

@@ -27,6 +27,8 @@ import Testing
     #expect(names.contains("mlgru_sigmoid"))
     #expect(!names.contains { $0.hasPrefix("mlgru_sigmoid_") })
     #expect(set.fileList.hasSuffix("mmfree_accel_l16.sv\n"))
+    // The package both import comes once, before any module.
+    #expect(set.packages.map(\.name) == ["mmfree_pkg"] && set.fileList.hasPrefix("mmfree_pkg.sv\n"))
 
     let sources = set.files()
     for top in set.tops.map(\.name) {
