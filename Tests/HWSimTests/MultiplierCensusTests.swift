@@ -28,6 +28,17 @@ import Testing
     #expect(report.multipliers == census.total, "\(target): Yosys \(report.multipliers), IR \(census)")
   }
 
+  /// `hwgen lint`'s Yosys gate holds each unit to its census, not to a budget.
+  @Test(arguments: ["rescale:3x7", "norm:1x4", "mlgru:1x1x1"])
+  func theLintGatePassesAUnitOnItsCensus(spec: String) throws {
+    let target = try RegressTarget.parse(spec)
+    let census = try target.multiplierCensus()
+    let result = LintGate.check(target)
+    #expect(result.yosysProblems.isEmpty, "\(target): \(result.yosysProblems.joined(separator: "\n"))")
+    #expect(result.synthesis?.multipliers == census.total, "\(target): IR \(census)")
+    #expect(census.total > 0)
+  }
+
   @Test(arguments: RegressMatrix.full)
   func eachUnitsCensusIsItsLanesTimesTheLaneModule(target: RegressTarget) throws {
     let top = try target.design().top
