@@ -1,6 +1,7 @@
-/// Counts read from the IR rather than kept by hand: multipliers (each `*`
-/// operator, by operand widths) and ports, over a module and everything it
-/// instantiates, an instance array counting once per iteration.
+/// Multipliers read from the IR rather than kept by hand: each `*` operator,
+/// by operand widths, over a module and everything it instantiates, an
+/// instance array counting once per iteration. (Port lists need no census:
+/// `Module.ports` is what simulators and benches bind to.)
 public struct MultiplierCensus: Hashable, Sendable, CustomStringConvertible {
   /// Operand widths (wider first) to how many multipliers of that shape.
   public internal(set) var shapes: [Shape: Int] = [:]

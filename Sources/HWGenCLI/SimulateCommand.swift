@@ -210,7 +210,8 @@ struct Simulate: ParsableCommand {
     let line = "resources (Yosys \(flow.command), \(origin)): \(x.luts) \(short(flow.lutUnit)), \(x.flipFlops) FFs, \(Format.significant(x.blockRAMBlocks, 4)) \(short(flow.blockRAMUnit)), \(x.dsps) DSPs"
     let scale = Double(r.cycles.total) / Double(max(1, r.measuredCycles.total))
     var counts = r.activity.counts(
-      config: config, tokens: r.tokens, rescaledRows: sim.program.rescaledRowsPerToken * r.tokens, scale: scale)
+      config: config, tokens: r.tokens, rescaledRows: sim.program.rescaledRowsPerToken * r.tokens,
+      multiplies: try ElementMultiplies(config), scale: scale)
     // Cycles and off-chip bytes are known exactly, extrapolated layers included.
     counts.cycles = r.cycles.total
     counts.offChipReadBytes = r.bytes

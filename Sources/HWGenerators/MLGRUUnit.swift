@@ -44,8 +44,6 @@ import HWSpec
 public enum MLGRUUnitGenerator {
   /// Cycles from an input handshake to the corresponding output beat.
   public static let latency = 1 + MLGRULaneGenerator.stages
-  /// Multipliers in each lane.
-  public static let multipliersPerLane = 6
 
   public static func generate(_ config: MLGRUUnitConfig) throws -> Design {
     try config.validate()

@@ -27,7 +27,8 @@ struct AcceleratorPowerTests {
     let runs = try sim.run(prompt: [7], tokens: 2)
     #expect(runs.allSatisfy { $0.mismatch == nil })
     let activity = runs.map(\.activity).reduce(AcceleratorActivity(), +)
-    let counts = activity.counts(config: config, tokens: runs.count, rescaledRows: sim.program.rescaledRowsPerToken * runs.count)
+    let counts = activity.counts(config: config, tokens: runs.count, rescaledRows: sim.program.rescaledRowsPerToken * runs.count,
+      multiplies: try ElementMultiplies(config))
     let runner = SynthesisRunner(flow: try SynthesisFlow.forFamily(profile.family))
     let resources = try AcceleratorModels.locked {
       try runner.synthesize(try SynthesisJob.accelerator(config), yosys: try SynthesisRunner.yosysVersion()).resources

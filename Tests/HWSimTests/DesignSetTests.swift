@@ -51,30 +51,3 @@ import Testing
     #expect(mixed.modules.map(\.name) == ["ternary_lane", "ternary_core_l4", "ternary_core_l2"])
   }
 }
-
-/// The multiplier budgets the regression's Yosys gate allows are the IR's own counts.
-@Suite struct MultiplierCensusTests {
-  @Test(arguments: RegressMatrix.full)
-  func theRegressBudgetIsTheIRsCount(target: RegressTarget) throws {
-    let design: Design
-    switch target {
-    case .ternaryCore(let config): design = try TernaryCoreGenerator.generate(config)
-    case .mlgru(let config): design = try MLGRUUnitGenerator.generate(config)
-    case .norm(let config): design = try NormUnitGenerator.generate(config)
-    case .rescale(let config): design = try RescaleUnitGenerator.generate(config)
-    case .accelerator(let config): design = try AcceleratorGenerator.generate(config)
-    }
-    #expect(design.top.multipliers.total == target.allowedMultipliers, "\(target): \(design.top.multipliers)")
-  }
-
-  @Test func anMLGRULaneHasTheSixMultipliersItsDocumentationLists() throws {
-    let design = try MLGRUUnitGenerator.generate(MLGRUUnitConfig(lanes: 2, maxLayers: 2, maxHidden: 5))
-    let lane = try #require(design.modules.first { $0.name == "mlgru_lane" })
-    // Two 11 x 12 interpolations (one per sigmoid), two 32 x 18, two 32 x 32.
-    #expect(lane.multipliers.total == MLGRUUnitGenerator.multipliersPerLane)
-    #expect(lane.multipliers.count(12, 11) == 2)
-    #expect(lane.multipliers.count(32, 18) == 2)
-    #expect(lane.multipliers.count(32, 32) == 2)
-    #expect(design.top.multipliers.total == 2 * MLGRUUnitGenerator.multipliersPerLane)
-  }
-}

@@ -343,9 +343,11 @@ let normSynthesisConfigs = [
     let norm = try RTLGates.yosysSynthesize(try Self.files(norm: config))
     #expect(norm.latches == 0)
     #expect(norm.multipliers == 2 * config.lanes + 1, "norm unit: two multipliers a lane and one for the scalars")
+    #expect(norm.multipliers == (try NormUnitGenerator.generate(config).top.multipliers.total), "norm unit: Yosys and the IR")
     let rescale = try RTLGates.yosysSynthesize(try Self.files(rescale: config))
     #expect(rescale.latches == 0)
     #expect(rescale.multipliers == config.lanes, "rescale unit: one multiplier a lane")
+    #expect(rescale.multipliers == (try RescaleUnitGenerator.generate(config).top.multipliers.total), "rescale unit: Yosys and the IR")
   }
 
   @Test func moduleNamesDoNotCollideWithTheCore() throws {

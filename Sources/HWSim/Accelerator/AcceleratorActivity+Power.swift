@@ -11,15 +11,20 @@ extension AcceleratorActivity {
   /// activation words as counted; each weight beat written into and read out
   /// of the weight FIFO; the norm unit's z memory written and read once per
   /// input beat; the MLGRU unit's h read and written once per input beat (an
-  /// upper bound: SILUMUL beats do not touch h). Multiplies: 2 per lane per
-  /// norm beat (the square and x * gamma, then |z| * scale on the way out),
-  /// 6 per lane per MLGRU beat, 1 per result row of every MATVEC (`rows`).
+  /// upper bound: SILUMUL beats do not touch h). Multiplies: per lane per
+  /// norm beat and per MLGRU beat, and per result row of every MATVEC
+  /// (`rows`), the multipliers of the unit's lane module as the generated IR
+  /// counts them (`multiplies`; today 2, 6 and 1).
   ///
   /// - Parameters:
   ///   - tokens: tokens the activity covers.
   ///   - rescaledRows: rows the MATVECs of those tokens rescaled.
+  ///   - multiplies: the lane multipliers of the element-wise units, the
+  ///     census of the units `config` generates (`ElementMultiplies(config)`).
   ///   - scale: multiplies every count (extrapolating unsimulated layers).
-  public func counts(config: AcceleratorConfig, tokens: Int, rescaledRows: Int, scale: Double = 1) -> ActivityCounts {
+  public func counts(
+    config: AcceleratorConfig, tokens: Int, rescaledRows: Int, multiplies: ElementMultiplies, scale: Double = 1
+  ) -> ActivityCounts {
     let beatBits = 32 * config.elementLanes
     let weightBeatBits = config.core.weightBeatBits
     let wordBits = config.core.activationBeatBits
@@ -29,12 +34,13 @@ extension AcceleratorActivity {
     let writes = self[.scratchpadWriteBeats] * beatBits + self[.parameterWriteBeats] * beatBits
       + self[.activationWordWrites] * wordBits + self[.weightFIFOWrites] * weightBeatBits
       + self[.normBeats] * beatBits + self[.mlgruBeats] * beatBits
-    let multiplies = self[.normBeats] * config.elementLanes * 2 + self[.mlgruBeats] * config.elementLanes * 6 + rescaledRows
+    let elementMultiplies = self[.normBeats] * config.elementLanes * multiplies.normLane
+      + self[.mlgruBeats] * config.elementLanes * multiplies.mlgruLane + rescaledRows * multiplies.rescaleLane
     func s(_ v: Int) -> Int { Int((Double(v) * scale).rounded()) }
     return ActivityCounts(
       tokens: tokens, cycles: s(self[.cycles]), ternaryAdds: s(nonZeroWeights),
       accumulatorUpdates: s(self[.weightBeats] * config.lanes), onChipReadBits: s(reads), onChipWriteBits: s(writes),
-      multiplies: s(multiplies), offChipReadBytes: s(weightBytes + vectorBytes), offChipWriteBytes: 0,
+      multiplies: s(elementMultiplies), offChipReadBytes: s(weightBytes + vectorBytes), offChipWriteBytes: 0,
       busy: [
         .init(unit: "ternary core", busyCycles: s(self[.matVecCycles])),
         .init(unit: "element-wise units", busyCycles: s(self[.elementwiseCycles])),

@@ -1,3 +1,4 @@
+import HWDSL
 import HWGenerators
 import HWSim
 import HWSpec
@@ -5,8 +6,8 @@ import HWSpec
 /// One design under regression: a unit and its configuration.
 ///
 /// Extension point: a unit joins the matrix as a further case here (its spec
-/// syntax in `parse`, its RTL in `sources`, its multiplier budget in
-/// `allowedMultipliers`, its seeded run in `RegressRunner.run`). The ternary
+/// syntax in `parse`, its RTL in `sources` and `design` (whose IR census is
+/// the multiplier count Yosys must match), its seeded run in `RegressRunner.run`). The ternary
 /// core runs on both simulators; the element units and the whole accelerator
 /// on Verilator (their Icarus benches are still to write).
 public enum RegressTarget: Hashable, Sendable, CustomStringConvertible {
@@ -64,18 +65,22 @@ public enum RegressTarget: Hashable, Sendable, CustomStringConvertible {
     }
   }
 
-  /// Multipliers Yosys may find (`$mul`/`$macc` before techmapping).
-  public var allowedMultipliers: Int {
+  /// The generated design, before printing.
+  public func design() throws -> Design {
     switch self {
-    case .ternaryCore: return 0
-    case .mlgru(let config): return MLGRUUnitGenerator.multipliersPerLane * config.lanes
-    case .norm(let config): return 2 * config.lanes + 1  // two a lane, one for the scalars
-    case .rescale(let config): return config.lanes
-    case .accelerator(let config):
-      // The units' own, and the EMBED address (token x row length).
-      let e = config.elementLanes
-      return (2 * e + 1) + MLGRUUnitGenerator.multipliersPerLane * e + e + 1
+    case .ternaryCore(let config): return try TernaryCoreGenerator.generate(config)
+    case .mlgru(let config): return try MLGRUUnitGenerator.generate(config)
+    case .norm(let config): return try NormUnitGenerator.generate(config)
+    case .rescale(let config): return try RescaleUnitGenerator.generate(config)
+    case .accelerator(let config): return try AcceleratorGenerator.generate(config)
     }
+  }
+
+  /// The multipliers Yosys must find (`$mul`/`$macc` before techmapping): the
+  /// IR's own count of `*` operators over the top's hierarchy, so the gate
+  /// compares two independent counts rather than a hand-kept budget.
+  public func multiplierCensus() throws -> MultiplierCensus {
+    try design().top.multipliers
   }
 
   /// Whether the Icarus bench runs this target (an interpreter: small designs only).
