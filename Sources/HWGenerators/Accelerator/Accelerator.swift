@@ -87,43 +87,7 @@ public enum AcceleratorGenerator: UnitGenerator {
         "matvec_datapath (\(c.lanes) x \(c.laneWidth) ternary core + rescale), norm_unit, mlgru_unit, vector_unit.",
         "Instruction word: [3:0] op, [19:4] length, [35:20] a, [51:36] b, [67:52] dst, [127:68] immediate.",
       ])
-    let clk = m.clock()
-    let rst = m.reset()
-    let programMemory = m.memory("prog_mem", depth: config.programDepth, .uint(AcceleratorInstruction.bits))
-    let pcType = HWType.uint(programMemory.addressWidth)
-    let progWe = m.input("prog_we", .bit, comment: "write the program (while idle)")
-    let progAddr = m.input("prog_addr", pcType)
-    let progData = m.input("prog_data", .uint(AcceleratorInstruction.bits))
-    let start = m.input("start", .bit, comment: "run the program from address 0 with fresh state")
-    let run = m.input("run", .bit, comment: "low: halt at the next END")
-    let busy = m.output("busy", .bit)
-    let tokenType = HWType.uint(tokenBits)
-    let promptValid = m.input("prompt_valid", .bit, comment: "a prompt token for the next EMBED")
-    let promptReady = m.output("prompt_ready", .bit)
-    let promptToken = m.input("prompt_token", tokenType)
-    let tokenValid = m.output("token_valid", .bit, comment: "pulse: ARGMAX produced token_o")
-    let tokenOut = m.output("token", tokenType)
-    let wValid = m.input("w_valid", .bit)
-    let wReady = m.output("w_ready", .bit)
-    let wData = m.input("w_data", .uint(c.weightBeatBits))
-    let levelType = HWType.uint(bitsToRepresent(config.weightFIFOBeats + 1))
-    let wLevel = m.output("w_level", levelType, comment: "weight beats held on chip")
-    let vreqReady = m.input("vreq_ready", .bit)
-    let vreqValidOut = m.output("vreq_valid", .bit)
-    let vreqAddr = m.output("vreq_addr", .uint(addressBits), comment: "byte address")
-    let vreqLen = m.output("vreq_len", .uint(AcceleratorInstruction.lengthBits), comment: "Q15.16 elements")
-    let vrspValid = m.input("vrsp_valid", .bit, comment: "a beat of the oldest outstanding load")
-    let vrspData = m.input("vrsp_data", .uint(beatBits))
-    let ckptValid = m.output("ckpt_valid", .bit)
-    let ckptReady = m.input("ckpt_ready", .bit)
-    let ckptData = m.output("ckpt_data", .uint(beatBits))
-    let ckptLast = m.output("ckpt_last", .bit)
-    let ckptTag = m.output("ckpt_tag", .uint(16))
-    let ckptActive = m.output("ckpt_active", .bit, comment: "a CKPT runs: the host excludes this cycle")
-    let perfSel = m.input("perf_sel", .uint(5))
-    let perfData = m.output("perf_data", .uint(64))
-    let err = m.output("err", .bit, comment: "sticky: unknown opcode or an MLGRU protocol error")
-
+    let io = TopPorts(m, config)
     let scratch0 = m.memory("scratch_a", depth: config.scratchpadBeats, .uint(beatBits))
     let scratch1 = m.memory("scratch_b", depth: config.scratchpadBeats, .uint(beatBits))
     let params = m.memory("param_mem", depth: config.parameterBeats, .uint(beatBits))
@@ -134,19 +98,19 @@ public enum AcceleratorGenerator: UnitGenerator {
 
     // MARK: Sequencer: prefetching fetch, issue, busy.
     let state = StateMachine(m, "state", reset: SequencerState.idle)
-    let pc = m.register("pc", pcType, holds: true)
+    let pc = m.register("pc", io.pcType, holds: true)
     let next = m.register("next_instr", .uint(AcceleratorInstruction.bits), reset: .none, holds: true, comment: "prefetched word")
     let nextValid = m.register("next_valid", .bit)
     let ir = m.register("instr", .uint(AcceleratorInstruction.bits), reset: .none, holds: true, comment: "executing word")
     let fresh = m.register("fresh", .bit, holds: true, comment: "the first token: MLGRU h starts at zero")
-    let token = m.register("token", tokenType, holds: true, comment: "the last ARGMAX")
+    let token = m.register("token", io.tokenType, holds: true, comment: "the last ARGMAX")
     let tokenPulse = m.register("token_pulse", .bit)
     let badOp = m.register("bad_op", .bit)
     // MATVEC runs on its own once issued (the sequencer goes on with element-wise
     // work); its results take the scratchpad write port first, the units' wait.
     let mvBusy = m.register("mv_busy", .bit, comment: "a MATVEC is running")
     let mvYValid = m.wire("mv_y_valid", .bit)
-    m.write(programMemory, enable: progWe, address: progAddr, data: progData)
+    m.write(io.programMemory, enable: io.progWe, address: io.progAddr, data: io.progData)
 
     typealias I = AcceleratorInstruction
     /// Field `f` of the executing word, its bounds named by `mmfree_pkg`.
@@ -207,7 +171,7 @@ public enum AcceleratorGenerator: UnitGenerator {
     let qHead = m.register("load_head", queuePtr)
     let qTail = m.register("load_tail", queuePtr)
     let qCount = m.register("load_count", queueCount, holds: true, comment: "loads requested, data not all written")
-    let embedToken = m.wire("embed_token", .mux(promptValid, promptToken, token.state))
+    let embedToken = m.wire("embed_token", .mux(io.promptValid, io.promptToken, token.state))
     let rowOffset = m.wire("row_offset", .uint(32), comment: "token * length elements")
     m.assign(rowOffset, embedToken.times(length))
     let loadAddress = m.wire(
@@ -215,11 +179,11 @@ public enum AcceleratorGenerator: UnitGenerator {
       immediate[addressBits - 1, 0] + .mux(opEmbed, .concat([.zeros(.uint(addressBits - 34)), rowOffset, .zeros(.uint(2))]), .zeros(.uint(addressBits))))
     NormDatapath.discard(m, "immediate_high", immediate[AcceleratorInstruction.immediateBits - 1, addressBits])
     let requesting = m.wire("requesting", issuing && (opLoad || opEmbed) && qCount.state.ne(queueDepth))
-    let requested = m.wire("requested", requesting && vreqReady)
-    m.assign(vreqValidOut, requesting)
-    m.assign(vreqAddr, loadAddress)
-    m.assign(vreqLen, length)
-    m.assign(promptReady, requested && opEmbed)
+    let requested = m.wire("requested", requesting && io.vreqReady)
+    m.assign(io.vreqValidOut, requesting)
+    m.assign(io.vreqAddr, loadAddress)
+    m.assign(io.vreqLen, length)
+    m.assign(io.promptReady, requested && opEmbed)
     m.write(queue, enable: requested, address: qTail.state, data: .concat([opEmbed, fieldDst, length]))
     let head = m.wire("load_entry", queue.read(qHead.state))
     let headToScratch = m.wire("load_to_scratch", head[dstType.width + 16])
@@ -228,7 +192,7 @@ public enum AcceleratorGenerator: UnitGenerator {
     let loadBeat = m.register("load_beat", dstType, holds: true, comment: "beats of the head load written")
     let loadElems = m.register("load_elems", .uint(17), holds: true, comment: "elements of the head load written")
     let loadLastBeat = m.wire("load_last_beat", (loadElems.state + .literal(e, .uint(17))).ge(headLen.extended(to: 17)))
-    let loadDone = m.wire("load_done", vrspValid && loadLastBeat)
+    let loadDone = m.wire("load_done", io.vrspValid && loadLastBeat)
     let loadAddr = m.wire("load_write_addr", headDst + loadBeat.state)
     for (name, t) in [("scratch", sType), ("param", pType)] where t.width < dstType.width {
       NormDatapath.discard(m, "load_addr_\(name)", loadAddr[dstType.width - 1, t.width])
@@ -238,7 +202,7 @@ public enum AcceleratorGenerator: UnitGenerator {
       Assign(qHead.next, .mux(loadDone, qHead.state + .literal(1, queuePtr), qHead.state))
       If(requested && !loadDone) { Assign(qCount.next, qCount.state + .literal(1, queueCount)) }
       If(loadDone && !requested) { Assign(qCount.next, qCount.state - .literal(1, queueCount)) }
-      If(vrspValid) {
+      If(io.vrspValid) {
         Assign(loadBeat.next, .mux(loadLastBeat, .zeros(dstType), loadBeat.state + .literal(1, dstType)))
         Assign(loadElems.next, .mux(loadLastBeat, .zeros(.uint(17)), loadElems.state + .literal(e, .uint(17))))
       }
@@ -316,7 +280,7 @@ public enum AcceleratorGenerator: UnitGenerator {
     let normValid = m.wire("norm_valid", opValid.state && inBusy && usesNorm)
     let normYReady = m.wire("norm_y_ready", !(opNorm && mvYValid), comment: "QUANT's output goes to the packer, never blocked")
     m.instance(norm, "u_norm", [
-      ("clk_i", clk), ("rst_ni", rst),
+      ("clk_i", io.clk), ("rst_ni", io.rst),
       ("x_valid_i", normValid), ("x_ready_o", normReady), ("x_data_i", opA.state), ("x_last_i", opLast.state),
       ("g_valid_i", normValid), ("g_ready_o", normGReady), ("g_data_i", opP.state),
       ("mode_i", opQuant), ("length_i", fit(length, .uint(config.norm.lengthBits))),
@@ -337,7 +301,7 @@ public enum AcceleratorGenerator: UnitGenerator {
       .mux(opRecur, .mux(fresh.state, .literal(MLGRUOp.recurFresh.rawValue, .uint(MLGRUOp.bits)), .literal(MLGRUOp.recur.rawValue, .uint(MLGRUOp.bits))),
            .literal(MLGRUOp.siluMul.rawValue, .uint(MLGRUOp.bits))))
     m.instance(mlgru, "u_mlgru", [
-      ("clk_i", clk), ("rst_ni", rst),
+      ("clk_i", io.clk), ("rst_ni", io.rst),
       ("in_valid_i", opValid.state && inBusy && usesMLGRU), ("in_ready_o", mlgruReady), ("in_op_i", mlgruOp),
       ("in_layer_i", fit(layerField, .uint(config.mlgru.layerWidth))),
       ("in_len_i", fit(length, .uint(config.mlgru.lengthWidth))),
@@ -354,7 +318,7 @@ public enum AcceleratorGenerator: UnitGenerator {
     let vectorMax = m.wire("vector_out_max", .sint(32))
     let vectorOutReady = m.wire("vector_out_ready", !(opAdd && mvYValid), comment: "ARGMAX writes nothing, never blocked")
     m.instance(vector, "u_vector", [
-      ("clk_i", clk), ("rst_ni", rst),
+      ("clk_i", io.clk), ("rst_ni", io.rst),
       ("in_valid_i", opValid.state && inBusy && usesVector), ("in_ready_o", vectorReady), ("in_op_i", opArgmax),
       ("in_len_i", length), ("in_a_i", opA.state), ("in_b_i", opB.state), ("in_last_i", opLast.state),
       ("out_valid_o", vectorOutValid), ("out_ready_i", vectorOutReady), ("out_data_o", vectorOut), ("out_last_o", vectorOutLast),
@@ -364,7 +328,7 @@ public enum AcceleratorGenerator: UnitGenerator {
 
     m.assign(
       consumerReady,
-      .mux(usesNorm, normReady, .mux(usesMLGRU, mlgruReady, .mux(usesVector, vectorReady, ckptReady && opCkpt))))
+      .mux(usesNorm, normReady, .mux(usesMLGRU, mlgruReady, .mux(usesVector, vectorReady, io.ckptReady && opCkpt))))
 
     // MARK: Activation packer: int8 beats -> 64-element bit-plane words.
     let slots = 64 / e
@@ -468,13 +432,13 @@ public enum AcceleratorGenerator: UnitGenerator {
       }
     }
     m.instance(fifo, "u_weight_fifo", [
-      ("clk_i", clk), ("rst_ni", rst),
-      ("in_valid_i", wValid), ("in_ready_o", wReady), ("in_data_i", wData),
+      ("clk_i", io.clk), ("rst_ni", io.rst),
+      ("in_valid_i", io.wValid), ("in_ready_o", io.wReady), ("in_data_i", io.wData),
       ("out_valid_o", fifoValid), ("out_ready_i", fifoReady && mvActValid.state), ("out_data_o", fifoData),
-      ("hold_i", ckptActive), ("level_o", wLevel),
+      ("hold_i", io.ckptActive), ("level_o", io.wLevel),
     ])
     m.instance(datapath, "u_matvec", [
-      ("clk_i", clk), ("rst_ni", rst),
+      ("clk_i", io.clk), ("rst_ni", io.rst),
       ("w_valid_i", fifoValid && mvActValid.state), ("w_ready_o", fifoReady), ("w_data_i", fifoData), ("w_last_i", chunkLast),
       ("a_valid_i", mvActValid.state), ("a_ready_o", aReady), ("a_data_i", mvAct.state),
       ("scale_mantissa_i", mvScaleMantissa.state), ("scale_exponent_i", mvScaleExponent.state), ("groups_i", groups),
@@ -490,15 +454,15 @@ public enum AcceleratorGenerator: UnitGenerator {
     let unitWrite = m.wire("unit_write", normWrite || mlgruWrite || vectorWrite)
     let unitData = m.wire("unit_data", .mux(normWrite, normY, .mux(mlgruWrite, mlgruOut, vectorOut)))
     // The program never overlaps the two: EMBED is followed by WAITV 0 before any unit writes.
-    let loadWrite = m.wire("load_write", vrspValid && headToScratch)
-    let paramWrite = m.wire("param_write", vrspValid && !headToScratch)
+    let loadWrite = m.wire("load_write", io.vrspValid && headToScratch)
+    let paramWrite = m.wire("param_write", io.vrspValid && !headToScratch)
     let scratchWrite = m.wire("scratch_write", mvYValid || unitWrite || loadWrite)
     let scratchAddr = m.wire(
       "scratch_addr", .mux(mvYValid, mvPtr.state, .mux(unitWrite, writePtr.state, fit(loadAddr, sType))))
-    let scratchData = m.wire("scratch_data", .mux(mvYValid, mvY, .mux(unitWrite, unitData, vrspData)))
+    let scratchData = m.wire("scratch_data", .mux(mvYValid, mvY, .mux(unitWrite, unitData, io.vrspData)))
     m.write(scratch0, enable: scratchWrite, address: scratchAddr, data: scratchData)
     m.write(scratch1, enable: scratchWrite, address: scratchAddr, data: scratchData)
-    m.write(params, enable: paramWrite, address: fit(loadAddr, pType), data: vrspData)
+    m.write(params, enable: paramWrite, address: fit(loadAddr, pType), data: io.vrspData)
     m.comb {
       If(issuing) { Assign(writePtr.next, fit(fieldDst, sType)) }
       If(unitWrite) { Assign(writePtr.next, writePtr.state + .literal(1, sType)) }
@@ -528,9 +492,9 @@ public enum AcceleratorGenerator: UnitGenerator {
       Assign(tokenPulse.next, .low)
       Assign(badOp.next, badOp.state || (issuing && !known))
       If(fetch) {
-        Assign(next.next, programMemory.read(pc.state))
+        Assign(next.next, io.programMemory.read(pc.state))
         Assign(nextValid.next, .high)
-        Assign(pc.next, pc.state + .literal(1, pcType))
+        Assign(pc.next, pc.state + .literal(1, io.pcType))
       }
       If(consume) {
         Assign(ir.next, next.state)
@@ -541,32 +505,32 @@ public enum AcceleratorGenerator: UnitGenerator {
       If(jump) {
         Assign(fresh.next, .low)
         Assign(nextValid.next, .low)
-        Assign(pc.next, fit(immediate, pcType))
-        If(run) { state.goTo(.fetch) }.Else { state.goTo(.idle) }
+        Assign(pc.next, fit(immediate, io.pcType))
+        If(io.run) { state.goTo(.fetch) }.Else { state.goTo(.idle) }
       }
       If(inBusy && opArgmax && vectorOutValid && vectorOutLast) {
         Assign(token.next, vectorIndex)
         Assign(tokenPulse.next, .high)
       }
-      If(state.inState(.idle) && start) {
-        Assign(pc.next, .zeros(pcType))
+      If(state.inState(.idle) && io.start) {
+        Assign(pc.next, .zeros(io.pcType))
         Assign(nextValid.next, .low)
         Assign(fresh.next, .high)
         state.goTo(.fetch)
       }
     }
-    m.assign(busy, running)
-    m.assign(tokenValid, tokenPulse.state)
-    m.assign(tokenOut, token.state)
-    m.assign(err, badOp.state || mlgruErr)
-    m.assign(ckptValid, inBusy && opCkpt && opValid.state)
-    m.assign(ckptData, opA.state)
-    m.assign(ckptLast, opLast.state)
-    m.assign(ckptTag, immediate[15, 0])
-    m.assign(ckptActive, (startStream || inBusy) && opCkpt)
+    m.assign(io.busy, running)
+    m.assign(io.tokenValid, tokenPulse.state)
+    m.assign(io.tokenOut, token.state)
+    m.assign(io.err, badOp.state || mlgruErr)
+    m.assign(io.ckptValid, inBusy && opCkpt && opValid.state)
+    m.assign(io.ckptData, opA.state)
+    m.assign(io.ckptLast, opLast.state)
+    m.assign(io.ckptTag, immediate[15, 0])
+    m.assign(io.ckptActive, (startStream || inBusy) && opCkpt)
 
     // MARK: Performance counters (AcceleratorCounter order).
-    let counted = m.wire("counted", running && !ckptActive, comment: "cycles that count: running, not in a checkpoint")
+    let counted = m.wire("counted", running && !io.ckptActive, comment: "cycles that count: running, not in a checkpoint")
     let elementwise = m.wire("in_elementwise", inBusy && (usesNorm || usesMLGRU || usesVector))
     let events: [(AcceleratorCounter, Expr, Expr)] = [
       (.cycles, counted, .literal(1, .uint(8))),
@@ -584,9 +548,9 @@ public enum AcceleratorGenerator: UnitGenerator {
       (.parameterWriteBeats, paramWrite, .literal(1, .uint(8))),
       (.activationWordWrites, wordDone, .literal(1, .uint(8))),
       (.activationWordReads, startMatVec || mvFire, .literal(1, .uint(8))),
-      (.weightFIFOWrites, wValid && wReady, .literal(1, .uint(8))),
+      (.weightFIFOWrites, io.wValid && io.wReady, .literal(1, .uint(8))),
       (.instructions, finish && counted, .literal(1, .uint(8))),
-      (.checkpointCycles, ckptActive, .literal(1, .uint(8))),
+      (.checkpointCycles, io.ckptActive, .literal(1, .uint(8))),
       (.hiddenElementwiseCycles, counted && mvBusy.state && elementwise, .literal(1, .uint(8))),
     ]
     precondition(events.map(\.0) == AcceleratorCounter.allCases, "counter list out of order")
@@ -600,10 +564,10 @@ public enum AcceleratorGenerator: UnitGenerator {
     let selected = m.wire("perf_selected", .uint(counterBits))
     m.comb {
       Assign(selected, .zeros(counterType))
-      Switch(perfSel, cases: values.enumerated().map { item in (values: [item.offset], body: [Assign(selected, item.element)]) },
+      Switch(io.perfSel, cases: values.enumerated().map { item in (values: [item.offset], body: [Assign(selected, item.element)]) },
              default: [Assign(selected, .zeros(counterType))])
     }
-    m.assign(perfData, selected.extended(to: 64))
+    m.assign(io.perfData, selected.extended(to: 64))
     return try m.finish()
   }
 }
@@ -614,4 +578,88 @@ enum SequencerState: Int, CaseIterable, HardwareEnum {
   case idle, fetch, issue, busy
   static let hardwareName = "state"
   static let valuePrefix = "St"
+}
+
+extension AcceleratorGenerator {
+  /// The top's ports (and its program memory), declared in the order the
+  /// module lists them.
+  struct TopPorts {
+    let clk: Expr
+    let rst: Expr
+    let programMemory: ModuleBuilder.MemoryHandle
+    let pcType: HWType
+    let progWe: Expr
+    let progAddr: Expr
+    let progData: Expr
+    let start: Expr
+    let run: Expr
+    let busy: Expr
+    let tokenType: HWType
+    let promptValid: Expr
+    let promptReady: Expr
+    let promptToken: Expr
+    let tokenValid: Expr
+    let tokenOut: Expr
+    let wValid: Expr
+    let wReady: Expr
+    let wData: Expr
+    let levelType: HWType
+    let wLevel: Expr
+    let vreqReady: Expr
+    let vreqValidOut: Expr
+    let vreqAddr: Expr
+    let vreqLen: Expr
+    let vrspValid: Expr
+    let vrspData: Expr
+    let ckptValid: Expr
+    let ckptReady: Expr
+    let ckptData: Expr
+    let ckptLast: Expr
+    let ckptTag: Expr
+    let ckptActive: Expr
+    let perfSel: Expr
+    let perfData: Expr
+    let err: Expr
+
+    init(_ m: ModuleBuilder, _ config: AcceleratorConfig) {
+      let beatBits = 32 * config.elementLanes
+      let c = config.core
+      clk = m.clock()
+      rst = m.reset()
+      programMemory = m.memory("prog_mem", depth: config.programDepth, .uint(AcceleratorInstruction.bits))
+      pcType = HWType.uint(programMemory.addressWidth)
+      progWe = m.input("prog_we", .bit, comment: "write the program (while idle)")
+      progAddr = m.input("prog_addr", pcType)
+      progData = m.input("prog_data", .uint(AcceleratorInstruction.bits))
+      start = m.input("start", .bit, comment: "run the program from address 0 with fresh state")
+      run = m.input("run", .bit, comment: "low: halt at the next END")
+      busy = m.output("busy", .bit)
+      tokenType = HWType.uint(tokenBits)
+      promptValid = m.input("prompt_valid", .bit, comment: "a prompt token for the next EMBED")
+      promptReady = m.output("prompt_ready", .bit)
+      promptToken = m.input("prompt_token", tokenType)
+      tokenValid = m.output("token_valid", .bit, comment: "pulse: ARGMAX produced token_o")
+      tokenOut = m.output("token", tokenType)
+      wValid = m.input("w_valid", .bit)
+      wReady = m.output("w_ready", .bit)
+      wData = m.input("w_data", .uint(c.weightBeatBits))
+      levelType = HWType.uint(bitsToRepresent(config.weightFIFOBeats + 1))
+      wLevel = m.output("w_level", levelType, comment: "weight beats held on chip")
+      vreqReady = m.input("vreq_ready", .bit)
+      vreqValidOut = m.output("vreq_valid", .bit)
+      vreqAddr = m.output("vreq_addr", .uint(addressBits), comment: "byte address")
+      vreqLen = m.output("vreq_len", .uint(AcceleratorInstruction.lengthBits), comment: "Q15.16 elements")
+      vrspValid = m.input("vrsp_valid", .bit, comment: "a beat of the oldest outstanding load")
+      vrspData = m.input("vrsp_data", .uint(beatBits))
+      ckptValid = m.output("ckpt_valid", .bit)
+      ckptReady = m.input("ckpt_ready", .bit)
+      ckptData = m.output("ckpt_data", .uint(beatBits))
+      ckptLast = m.output("ckpt_last", .bit)
+      ckptTag = m.output("ckpt_tag", .uint(16))
+      ckptActive = m.output("ckpt_active", .bit, comment: "a CKPT runs: the host excludes this cycle")
+      perfSel = m.input("perf_sel", .uint(5))
+      perfData = m.output("perf_data", .uint(64))
+      err = m.output("err", .bit, comment: "sticky: unknown opcode or an MLGRU protocol error")
+    }
+  }
 }
