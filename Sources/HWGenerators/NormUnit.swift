@@ -20,7 +20,13 @@ import HWSpec
 /// signed multiplier that forms x * gamma in the first pass and |z| * mantissa
 /// in the second, the passes never overlapping), plus one 32 x 32 for the
 /// scalars: 2 * lanes + 1 in all.
-public enum NormUnitGenerator {
+public enum NormUnitGenerator: UnitGenerator {
+  public static let unitName = "rmsnorm unit"
+
+  public static func manifestParameters(_ config: NormUnitConfig) -> [(key: String, value: String)] {
+    [("lanes", "\(config.lanes)"), ("maxLength", "\(config.maxLength)")]
+  }
+
   public static func generate(_ config: NormUnitConfig) throws -> Design {
     try config.validate()
     let lane = try laneModule(config)
@@ -189,30 +195,7 @@ public enum NormUnitGenerator {
         "is in; scale_*_o hold the vector's output scale while its results stream (quantize mode).",
         "Multipliers: 2 per lane (32 x 32 square, shared 33 x 33) and one 32 x 32 for the scalars.",
       ])
-    let clk = m.clock()
-    _ = m.reset()
-    let xValid = m.input("x_valid", .bit)
-    let xReady = m.output("x_ready", .bit)
-    let xData = m.input("x_data", .uint(config.beatBits), comment: "Q15.16 element i at [32*i +: 32]")
-    let xLast = m.input("x_last", .bit, comment: "last beat of a vector")
-    let gValid = m.input("g_valid", .bit)
-    let gReady = m.output("g_ready", .bit)
-    let gData = m.input("g_data", .uint(config.beatBits), comment: "gamma, Q15.16, same layout")
-    let modeIn = m.input("mode", .bit, comment: "0 norm, 1 quantize; with the first beat")
-    let lengthIn = m.input("length", .uint(lengthBits), comment: "elements in the vector; with the first beat")
-    let epsIn = m.input("eps_term", .uint(64), comment: "LengthConstants.epsTerm")
-    let sqrtMantissaIn = m.input("sqrt_len_mantissa", .uint(32), comment: "LengthConstants.sqrtLength")
-    let sqrtExponentIn = m.input("sqrt_len_exponent", .sint(sqrtExpBits))
-    let betaMantissaIn = m.input("beta_mantissa", .uint(32), comment: "quantize mode: the weights' beta")
-    let betaExponentIn = m.input("beta_exponent", .sint(betaExpBits))
-    let yValid = m.output("y_valid", .bit)
-    let yReady = m.input("y_ready", .bit)
-    let yLast = m.output("y_last", .bit)
-    let yData = m.output("y_data", .uint(config.beatBits), comment: "norm mode: Q15.16 element i at [32*i +: 32]")
-    let qData = m.output("q_data", .uint(config.int8BeatBits), comment: "quantize mode: int8 element i at [8*i +: 8]")
-    let scaleMantissa = m.output("scale_mantissa", .uint(32), comment: "quantize mode: outputScale")
-    let scaleExponent = m.output("scale_exponent", expType)
-
+    let io = NormUnitPorts(m, config)
     let memory = m.memory("z_mem", depth: depth, .uint(config.beatBits))
     let addressBits = memory.addressWidth
 
@@ -221,18 +204,18 @@ public enum NormUnitGenerator {
     func inPhase(_ p: Phase) -> Expr { phase.inState(p) }
     let first = m.register("first", .bit, resetValue: 1, holds: true, comment: "the next beat starts a vector")
     let inInput = m.wire("in_input", inPhase(.input))
-    let fire = m.wire("fire", xValid && gValid && inInput, comment: "an x/gamma pair is consumed")
-    m.assign(xReady, gValid && inInput)
-    m.assign(gReady, xValid && inInput)
+    let fire = m.wire("fire", io.xValid && io.gValid && inInput, comment: "an x/gamma pair is consumed")
+    m.assign(io.xReady, io.gValid && inInput)
+    m.assign(io.gReady, io.xValid && inInput)
 
     let remaining = m.register("remaining", .uint(lengthBits), reset: .none, holds: true, comment: "elements left from this beat on")
-    let lengthNow = m.wire("length_now", .mux(first.state, lengthIn, remaining.state))
+    let lengthNow = m.wire("length_now", .mux(first.state, io.lengthIn, remaining.state))
     let remainingNext = m.wire(
       "remaining_next",
       .mux(lengthNow.gt(.literal(lanes, .uint(lengthBits))), lengthNow - .literal(lanes, .uint(lengthBits)), .zeros(.uint(lengthBits))))
     let maskedLanes: [Expr] = (0..<lanes).map { i in
       let live = lengthNow.gt(.literal(i, .uint(lengthBits)))
-      return Expr.mux(live, xData[32 * i + 31, 32 * i], .zeros(.uint(32)))
+      return Expr.mux(live, io.xData[32 * i + 31, 32 * i], .zeros(.uint(32)))
     }
     let xMasked = m.wire("x_masked", .concat(maskedLanes.reversed()), comment: "elements past the length read as zero")
 
@@ -269,10 +252,10 @@ public enum NormUnitGenerator {
     let outValid = m.register("out_valid", .bit, holds: true)
     let outLast = m.register("out_last", .bit, reset: .none, holds: true)
     // Outside the second pass out_valid is low, so the lanes advance every cycle.
-    let advance = m.wire("advance", !outValid.state || yReady, comment: "the second-pass pipeline moves")
+    let advance = m.wire("advance", !outValid.state || io.yReady, comment: "the second-pass pipeline moves")
     let inOutput = m.wire("in_output", inPhase(.output))
     let issue = m.wire("issue", inOutput && issuing.state && advance)
-    let finish = m.wire("finish", outValid.state && yReady && outLast.state, comment: "the vector's last result leaves")
+    let finish = m.wire("finish", outValid.state && io.yReady && outLast.state, comment: "the vector's last result leaves")
 
     // The apply scale: r in norm mode, 127 / M in quantize mode.
     let applyMantissa = m.register("apply_mantissa", .uint(32), reset: .none, holds: true)
@@ -289,7 +272,7 @@ public enum NormUnitGenerator {
       let gamma = g.wire("gamma", g.slice(gBeat.state).asSigned)
       let stored = g.wire("stored_z", g.slice(readData.state).asSigned)
       g.instance(lane, "u_lane", [
-        ("clk_i", clk),
+        ("clk_i", io.clk),
         ("enable_i", advance),
         ("second_pass_i", inOutput),
         ("x_i", x),
@@ -301,7 +284,7 @@ public enum NormUnitGenerator {
         ("square_o", g.slice(squares)),
         ("z_o", g.slice(zs)),
         ("z_magnitude_o", g.slice(zMagnitudes)),
-        ("result_o", g.slice(yData)),
+        ("result_o", g.slice(io.yData)),
       ])
     }
     m.write(memory, enable: s1Valid.state, address: writeAddress.state, data: zs)
@@ -327,16 +310,16 @@ public enum NormUnitGenerator {
       }
       If(fire) {
         Assign(xBeat.next, xMasked)
-        Assign(gBeat.next, gData)
-        Assign(s0Last.next, xLast)
+        Assign(gBeat.next, io.gData)
+        Assign(s0Last.next, io.xLast)
         Assign(remaining.next, remainingNext)
         If(first.state) {
-          Assign(mode.next, modeIn)
-          Assign(eps.next, epsIn)
-          Assign(sqrtMantissa.next, sqrtMantissaIn)
-          Assign(sqrtExponent.next, sqrtExponentIn)
-          Assign(betaMantissa.next, betaMantissaIn)
-          Assign(betaExponent.next, betaExponentIn)
+          Assign(mode.next, io.modeIn)
+          Assign(eps.next, io.epsIn)
+          Assign(sqrtMantissa.next, io.sqrtMantissaIn)
+          Assign(sqrtExponent.next, io.sqrtExponentIn)
+          Assign(betaMantissa.next, io.betaMantissaIn)
+          Assign(betaExponent.next, io.betaExponentIn)
           Assign(writeAddress.next, .zeros(.uint(addressBits)))
           Assign(sumOfSquares.next, .zeros(.uint(sumBits)))
           Assign(maxMagnitude.next, .zeros(.uint(32)))
@@ -356,21 +339,7 @@ public enum NormUnitGenerator {
     let normZero = m.wire("norm_zero", normIn.eq(0))
     let normScale = NormDatapath.scale(m, "norm_scale", normalized, exponent: normExponent, isZero: normZero)
 
-    let v = m.register("rsqrt_v", .uint(normBits), reset: .none, holds: true, comment: "ss + epsTerm")
-    let mRsqrt = m.register("rsqrt_m", .uint(31), reset: .none, holds: true, comment: "v shifted evenly into [2^29, 2^31)")
-    let rsqrtBase = m.register("rsqrt_exponent", expType, reset: .none, holds: true, comment: "-45 - e/2: the exponent of y1 * 2^-30")
-    let y0 = m.register("rsqrt_y0", .uint(31), reset: .none, holds: true, comment: "seed, Q2.30")
-    let rsqrtMantissa = m.register("rsqrt_mantissa", .uint(32), reset: .none, holds: true)
-    let rsqrtExponent = m.register("rsqrt_scale_exponent", expType, reset: .none, holds: true)
-    let rMantissa = m.register("r_mantissa", .uint(32), reset: .none, holds: true, comment: "r = 1 / RMS")
-    let rExponent = m.register("r_exponent", expType, reset: .none, holds: true)
-    let maxMantissa = m.register("max_mantissa", .uint(32), reset: .none, holds: true, comment: "M as a scale")
-    let maxExponent = m.register("max_exponent", expType, reset: .none, holds: true)
-    let remainder = m.register("div_remainder", .uint(32), reset: .none, holds: true)
-    let quotient = m.register("div_quotient", .uint(32), reset: .none, holds: true, comment: "floor((2^63 - 1) / M's mantissa)")
-    let divCount = m.register("div_count", .uint(5), reset: .none, holds: true)
-    let outMantissa = m.register("out_mantissa", .uint(32), reset: .none, holds: true, comment: "the output scale, built up")
-    let outExponent = m.register("out_exponent", expType, reset: .none, holds: true)
+    let sc = NormScalarRegisters(m, config)
 
     // Norms.rsqrt's even shift. With W = \(normBits) (even) bits, v << lz has
     // its top bit set and v has W - lz bits: m keeps the top 31 for an odd
@@ -390,7 +359,7 @@ public enum NormUnitGenerator {
       comment: "-45 - e/2 = \(-45 - (normBits / 2 - 15)) + ceil(lz / 2)")
     // The seed ROM: Norms.rsqrtSeeds, indexed by m >> 23.
     // m >= 2^29, so the index is at least 64; entries 0-63 are never read and hold 0.
-    let seedIndex = m.wire("rsqrt_seed_index", mRsqrt.state[30, 23])
+    let seedIndex = m.wire("rsqrt_seed_index", sc.mRsqrt.state[30, 23])
     let seedTable = m.rom(
       "RsqrtSeedTable", .uint(31), entries: [Int](repeating: 0, count: 64) + Norms.rsqrtSeeds.map { Int($0) },
       comment: "Entry k (k >= 64): 1 / sqrt((k + 0.5) / 128) in Q2.30, the seed for m in [k, k + 1) * 2^23.")
@@ -401,8 +370,8 @@ public enum NormUnitGenerator {
     let y1 = m.wire("rsqrt_y1", product.state.shiftRight(31), comment: "y0 (3 - m y0^2) / 2, Q2.30")
     // The divider: restoring, one quotient bit a cycle, every dividend bit below
     // the top 31 a one (2^63 - 1).
-    let partial = m.wire("div_partial", .concat([remainder.state, .high]))
-    let divisor = m.wire("div_divisor", Expr.concat([.low, maxMantissa.state]))
+    let partial = m.wire("div_partial", .concat([sc.remainder.state, .high]))
+    let divisor = m.wire("div_divisor", Expr.concat([.low, sc.maxMantissa.state]))
     let fits = m.wire("div_fits", partial.ge(divisor))
     let difference = m.wire("div_difference", partial - divisor)
     let remainderNext = m.wire("div_remainder_next", .mux(fits, difference, partial))
@@ -429,137 +398,137 @@ public enum NormUnitGenerator {
       (state: .input, body: Statements {
         If(fire) {
           Assign(first.next, .low)
-          If(xLast) { go(.drain) }
+          If(io.xLast) { go(.drain) }
         }
       }),
       (state: .drain, body: Statements {
         If(!s0Valid.state && !s1Valid.state && !s2Valid.state) { go(.sum) }
       }),
       (state: .sum, body: Statements {
-        Assign(v.next, sumOfSquares.state.extended(to: normBits) + eps.state.extended(to: normBits))
+        Assign(sc.v.next, sumOfSquares.state.extended(to: normBits) + eps.state.extended(to: normBits))
         go(.rsqrtNormalize)
       }),
       (state: .rsqrtNormalize, body: Statements {
-        Assign(normIn, v.state)
-        Assign(mRsqrt.next, mFromNorm)
-        Assign(rsqrtBase.next, rsqrtBaseNext)
+        Assign(normIn, sc.v.state)
+        Assign(sc.mRsqrt.next, mFromNorm)
+        Assign(sc.rsqrtBase.next, rsqrtBaseNext)
         go(.seed)
       }),
       (state: .seed, body: Statements {
-        Assign(y0.next, seed)
+        Assign(sc.y0.next, seed)
         go(.square)
       }),
       (state: .square, body: Statements {
-        Assign(mulA, y0.state.extended(to: 32))
-        Assign(mulB, y0.state.extended(to: 32))
+        Assign(mulA, sc.y0.state.extended(to: 32))
+        Assign(mulB, sc.y0.state.extended(to: 32))
         go(.test)
       }),
       (state: .test, body: Statements {
-        Assign(mulA, mRsqrt.state.extended(to: 32))
+        Assign(mulA, sc.mRsqrt.state.extended(to: 32))
         Assign(mulB, product.state[61, 30])  // y0^2 >> 30 < 2^31
         go(.newton)
       }),
       (state: .newton, body: Statements {
-        Assign(mulA, y0.state.extended(to: 32))
+        Assign(mulA, sc.y0.state.extended(to: 32))
         Assign(mulB, correction[31, 0])
         go(.rsqrtScale)
       }),
       (state: .rsqrtScale, body: Statements {
         Assign(normIn, y1.extended(to: normBits))
-        Assign(normExponent, rsqrtBase.state)
-        Assign(rsqrtMantissa.next, normScale.mantissa)
-        Assign(rsqrtExponent.next, normScale.exponent)
+        Assign(normExponent, sc.rsqrtBase.state)
+        Assign(sc.rsqrtMantissa.next, normScale.mantissa)
+        Assign(sc.rsqrtExponent.next, normScale.exponent)
         go(.rmsMultiply)
       }),
       (state: .rmsMultiply, body: Statements {
         Assign(mulA, sqrtMantissa.state)
-        Assign(mulB, rsqrtMantissa.state)
+        Assign(mulB, sc.rsqrtMantissa.state)
         go(.rms)
       }),
       (state: .rms, body: Statements {
         Assign(normIn, product.state.extended(to: normBits))
-        Assign(normExponent, sqrtExponentWide + rsqrtExponent.state)
-        Assign(rMantissa.next, normScale.mantissa)
-        Assign(rExponent.next, normScale.exponent)
+        Assign(normExponent, sqrtExponentWide + sc.rsqrtExponent.state)
+        Assign(sc.rMantissa.next, normScale.mantissa)
+        Assign(sc.rExponent.next, normScale.exponent)
         Assign(applyMantissa.next, normScale.mantissa)
         Assign(applyExponent.next, normScale.exponent)
         If(mode.state) {
           go(.maxScale)
         }.Else {
-          Assign(outMantissa.next, .zeros(.uint(32)))
-          Assign(outExponent.next, .zeros(expType))
+          Assign(sc.outMantissa.next, .zeros(.uint(32)))
+          Assign(sc.outExponent.next, .zeros(expType))
           enterOutput()
         }
       }),
       (state: .maxScale, body: Statements {
         Assign(normIn, maxMagnitude.state.extended(to: normBits))
-        Assign(maxMantissa.next, normScale.mantissa)
-        Assign(maxExponent.next, normScale.exponent)
-        Assign(remainder.next, literal32(UInt32(Int32.max)))  // (2^63 - 1) >> 32
-        Assign(quotient.next, .zeros(.uint(32)))
-        Assign(divCount.next, .zeros(.uint(5)))
+        Assign(sc.maxMantissa.next, normScale.mantissa)
+        Assign(sc.maxExponent.next, normScale.exponent)
+        Assign(sc.remainder.next, literal32(UInt32(Int32.max)))  // (2^63 - 1) >> 32
+        Assign(sc.quotient.next, .zeros(.uint(32)))
+        Assign(sc.divCount.next, .zeros(.uint(5)))
         If(maxIsZero) {
           // An all-zero vector: q = 0 and a zero output scale.
           Assign(applyMantissa.next, .zeros(.uint(32)))
           Assign(applyExponent.next, .zeros(expType))
-          Assign(outMantissa.next, .zeros(.uint(32)))
-          Assign(outExponent.next, .zeros(expType))
+          Assign(sc.outMantissa.next, .zeros(.uint(32)))
+          Assign(sc.outExponent.next, .zeros(expType))
           enterOutput()
         }.Else {
           go(.divide)
         }
       }),
       (state: .divide, body: Statements {
-        Assign(remainder.next, remainderNext[31, 0])
-        Assign(quotient.next, .concat([quotient.state[30, 0], fits]))
-        Assign(divCount.next, divCount.state + .literal(1, .uint(5)))
-        If(divCount.state.eq(31)) { go(.toInt8Multiply) }
+        Assign(sc.remainder.next, remainderNext[31, 0])
+        Assign(sc.quotient.next, .concat([sc.quotient.state[30, 0], fits]))
+        Assign(sc.divCount.next, sc.divCount.state + .literal(1, .uint(5)))
+        If(sc.divCount.state.eq(31)) { go(.toInt8Multiply) }
       }),
       (state: .toInt8Multiply, body: Statements {
         // The quotient lies in [2^31, 2^32): already a normalized mantissa.
         Assign(mulA, literal32(scale127.mantissa))
-        Assign(mulB, quotient.state)
+        Assign(mulB, sc.quotient.state)
         go(.toInt8)
       }),
       (state: .toInt8, body: Statements {
         // scale127 * (quotient, -63 - maxExponent)
         Assign(normIn, product.state.extended(to: normBits))
-        Assign(normExponent, exponent(scale127.exponent - 63) - maxExponent.state)
+        Assign(normExponent, exponent(scale127.exponent - 63) - sc.maxExponent.state)
         Assign(applyMantissa.next, normScale.mantissa)
         Assign(applyExponent.next, normScale.exponent)
         Assign(mulA, betaMantissa.state)
-        Assign(mulB, rMantissa.state)
+        Assign(mulB, sc.rMantissa.state)
         go(.outScale1)
       }),
       (state: .outScale1, body: Statements {
         Assign(normIn, product.state.extended(to: normBits))
-        Assign(normExponent, betaExponentWide + rExponent.state)
-        Assign(outMantissa.next, normScale.mantissa)
-        Assign(outExponent.next, normScale.exponent)
+        Assign(normExponent, betaExponentWide + sc.rExponent.state)
+        Assign(sc.outMantissa.next, normScale.mantissa)
+        Assign(sc.outExponent.next, normScale.exponent)
         go(.outScale2Multiply)
       }),
       (state: .outScale2Multiply, body: Statements {
-        Assign(mulA, outMantissa.state)
-        Assign(mulB, maxMantissa.state)
+        Assign(mulA, sc.outMantissa.state)
+        Assign(mulB, sc.maxMantissa.state)
         go(.outScale2)
       }),
       (state: .outScale2, body: Statements {
         Assign(normIn, product.state.extended(to: normBits))
-        Assign(normExponent, outExponent.state + maxExponent.state)
-        Assign(outMantissa.next, normScale.mantissa)
-        Assign(outExponent.next, normScale.exponent)
+        Assign(normExponent, sc.outExponent.state + sc.maxExponent.state)
+        Assign(sc.outMantissa.next, normScale.mantissa)
+        Assign(sc.outExponent.next, normScale.exponent)
         go(.outScale3Multiply)
       }),
       (state: .outScale3Multiply, body: Statements {
-        Assign(mulA, outMantissa.state)
+        Assign(mulA, sc.outMantissa.state)
         Assign(mulB, literal32(inverse127.mantissa))
         go(.outScale3)
       }),
       (state: .outScale3, body: Statements {
         Assign(normIn, product.state.extended(to: normBits))
-        Assign(normExponent, outExponent.state - exponent(-inverse127.exponent))
-        Assign(outMantissa.next, normScale.mantissa)
-        Assign(outExponent.next, normScale.exponent)
+        Assign(normExponent, sc.outExponent.state - exponent(-inverse127.exponent))
+        Assign(sc.outMantissa.next, normScale.mantissa)
+        Assign(sc.outExponent.next, normScale.exponent)
         enterOutput()
       }),
       (state: .output, body: Statements {
@@ -599,33 +568,113 @@ public enum NormUnitGenerator {
 
     // int8 outputs: the scaled element clamped to [-128, 127].
     let quantized: [Expr] = (0..<lanes).map { i in
-      let r = yData[32 * i + 31, 32 * i].asSigned
+      let r = io.yData[32 * i + 31, 32 * i].asSigned
       return m.wire(
         "q_\(i)",
         .mux(r.gt(.literal(127, .sint(32))), .literal(127, .uint(8)),
-             .mux(r.lt(.literal(-128, .sint(32))), .literal(128, .uint(8)), yData[32 * i + 7, 32 * i])))
+             .mux(r.lt(.literal(-128, .sint(32))), .literal(128, .uint(8)), io.yData[32 * i + 7, 32 * i])))
     }
-    m.assign(yValid, outValid.state)
-    m.assign(yLast, outLast.state)
-    m.assign(qData, .concat(quantized.reversed()))
-    m.assign(scaleMantissa, outMantissa.state)
-    m.assign(scaleExponent, outExponent.state)
+    m.assign(io.yValid, outValid.state)
+    m.assign(io.yLast, outLast.state)
+    m.assign(io.qData, .concat(quantized.reversed()))
+    m.assign(io.scaleMantissa, sc.outMantissa.state)
+    m.assign(io.scaleExponent, sc.outExponent.state)
     return try m.finish()
   }
 }
 
-extension NormUnitGenerator {
-  /// One `.sv` file per module of the norm unit, children first, with a header naming the config.
-  public static func sources(_ config: NormUnitConfig) throws -> [(name: String, contents: String)] {
-    try generate(config).files(header: ["Generated by hwgen; do not edit. RMSNorm unit: \(config)."])
+/// The norm unit's ports, declared in the order the module lists them.
+struct NormUnitPorts {
+  let clk: Expr
+  let xValid: Expr
+  let xReady: Expr
+  let xData: Expr
+  let xLast: Expr
+  let gValid: Expr
+  let gReady: Expr
+  let gData: Expr
+  let modeIn: Expr
+  let lengthIn: Expr
+  let epsIn: Expr
+  let sqrtMantissaIn: Expr
+  let sqrtExponentIn: Expr
+  let betaMantissaIn: Expr
+  let betaExponentIn: Expr
+  let yValid: Expr
+  let yReady: Expr
+  let yLast: Expr
+  let yData: Expr
+  let qData: Expr
+  let scaleMantissa: Expr
+  let scaleExponent: Expr
+
+  init(_ m: ModuleBuilder, _ config: NormUnitConfig) {
+    let lengthBits = config.lengthBits
+    let sqrtExpBits = NormUnitConfig.sqrtLengthExponentBits
+    let betaExpBits = NormUnitConfig.betaExponentBits
+    let expType = HWType.sint(NormUnitConfig.scaleExponentBits)
+    clk = m.clock()
+    _ = m.reset()
+    xValid = m.input("x_valid", .bit)
+    xReady = m.output("x_ready", .bit)
+    xData = m.input("x_data", .uint(config.beatBits), comment: "Q15.16 element i at [32*i +: 32]")
+    xLast = m.input("x_last", .bit, comment: "last beat of a vector")
+    gValid = m.input("g_valid", .bit)
+    gReady = m.output("g_ready", .bit)
+    gData = m.input("g_data", .uint(config.beatBits), comment: "gamma, Q15.16, same layout")
+    modeIn = m.input("mode", .bit, comment: "0 norm, 1 quantize; with the first beat")
+    lengthIn = m.input("length", .uint(lengthBits), comment: "elements in the vector; with the first beat")
+    epsIn = m.input("eps_term", .uint(64), comment: "LengthConstants.epsTerm")
+    sqrtMantissaIn = m.input("sqrt_len_mantissa", .uint(32), comment: "LengthConstants.sqrtLength")
+    sqrtExponentIn = m.input("sqrt_len_exponent", .sint(sqrtExpBits))
+    betaMantissaIn = m.input("beta_mantissa", .uint(32), comment: "quantize mode: the weights' beta")
+    betaExponentIn = m.input("beta_exponent", .sint(betaExpBits))
+    yValid = m.output("y_valid", .bit)
+    yReady = m.input("y_ready", .bit)
+    yLast = m.output("y_last", .bit)
+    yData = m.output("y_data", .uint(config.beatBits), comment: "norm mode: Q15.16 element i at [32*i +: 32]")
+    qData = m.output("q_data", .uint(config.int8BeatBits), comment: "quantize mode: int8 element i at [8*i +: 8]")
+    scaleMantissa = m.output("scale_mantissa", .uint(32), comment: "quantize mode: outputScale")
+    scaleExponent = m.output("scale_exponent", expType)
   }
 }
 
-extension RescaleUnitGenerator {
-  /// One `.sv` file per module of the rescale unit, children first.
-  public static func sources(_ config: NormUnitConfig) throws -> [(name: String, contents: String)] {
-    try generate(config).files(header: [
-      "Generated by hwgen; do not edit. Rescale unit: \(config.lanes) lanes, \(config.accumulatorWidth)-bit accumulators."
-    ])
+/// The scalar side's registers (the rsqrt, the divider and the scales it
+/// builds up), declared in the order the module lists them.
+struct NormScalarRegisters {
+  let v: ModuleBuilder.RegisterHandle
+  let mRsqrt: ModuleBuilder.RegisterHandle
+  let rsqrtBase: ModuleBuilder.RegisterHandle
+  let y0: ModuleBuilder.RegisterHandle
+  let rsqrtMantissa: ModuleBuilder.RegisterHandle
+  let rsqrtExponent: ModuleBuilder.RegisterHandle
+  let rMantissa: ModuleBuilder.RegisterHandle
+  let rExponent: ModuleBuilder.RegisterHandle
+  let maxMantissa: ModuleBuilder.RegisterHandle
+  let maxExponent: ModuleBuilder.RegisterHandle
+  let remainder: ModuleBuilder.RegisterHandle
+  let quotient: ModuleBuilder.RegisterHandle
+  let divCount: ModuleBuilder.RegisterHandle
+  let outMantissa: ModuleBuilder.RegisterHandle
+  let outExponent: ModuleBuilder.RegisterHandle
+
+  init(_ m: ModuleBuilder, _ config: NormUnitConfig) {
+    let normBits = config.normalizerBits
+    let expType = HWType.sint(NormUnitConfig.scaleExponentBits)
+    v = m.register("rsqrt_v", .uint(normBits), reset: .none, holds: true, comment: "ss + epsTerm")
+    mRsqrt = m.register("rsqrt_m", .uint(31), reset: .none, holds: true, comment: "v shifted evenly into [2^29, 2^31)")
+    rsqrtBase = m.register("rsqrt_exponent", expType, reset: .none, holds: true, comment: "-45 - e/2: the exponent of y1 * 2^-30")
+    y0 = m.register("rsqrt_y0", .uint(31), reset: .none, holds: true, comment: "seed, Q2.30")
+    rsqrtMantissa = m.register("rsqrt_mantissa", .uint(32), reset: .none, holds: true)
+    rsqrtExponent = m.register("rsqrt_scale_exponent", expType, reset: .none, holds: true)
+    rMantissa = m.register("r_mantissa", .uint(32), reset: .none, holds: true, comment: "r = 1 / RMS")
+    rExponent = m.register("r_exponent", expType, reset: .none, holds: true)
+    maxMantissa = m.register("max_mantissa", .uint(32), reset: .none, holds: true, comment: "M as a scale")
+    maxExponent = m.register("max_exponent", expType, reset: .none, holds: true)
+    remainder = m.register("div_remainder", .uint(32), reset: .none, holds: true)
+    quotient = m.register("div_quotient", .uint(32), reset: .none, holds: true, comment: "floor((2^63 - 1) / M's mantissa)")
+    divCount = m.register("div_count", .uint(5), reset: .none, holds: true)
+    outMantissa = m.register("out_mantissa", .uint(32), reset: .none, holds: true, comment: "the output scale, built up")
+    outExponent = m.register("out_exponent", expType, reset: .none, holds: true)
   }
 }

@@ -12,8 +12,7 @@ public struct RTLBundle: Sendable {
 
   public init(config: TernaryCoreConfig) throws {
     self.config = config
-    design = try TernaryCoreGenerator.generate(config)
-    files = design.files(header: UnitsBundle.header(config))
+    (design, files) = try TernaryCoreGenerator.files(config)
   }
 
   /// The SystemVerilog sources, in filelist order.

@@ -16,7 +16,22 @@ import HWSpec
 /// Pipeline: join -> input registers -> adder tree -> partial-sum register ->
 /// accumulator -> result register. A full result register that the consumer does not take
 /// stalls the whole pipeline (`advance`), so no beat is ever dropped.
-public enum TernaryCoreGenerator {
+public enum TernaryCoreGenerator: UnitGenerator {
+  public static let unitName = "ternary core"
+
+  public static func manifestParameters(_ core: TernaryCoreConfig) -> [(key: String, value: String)] {
+    [
+      ("lanes", "\(core.lanes)"), ("laneWidth", "\(core.laneWidth)"), ("maxInputs", "\(core.maxInputs)"),
+      ("reduction", "\"\(core.reduction.rawValue)\""), ("activationBits", "\(ActivationFormat.bits)"),
+      ("weightBits", "\(TernaryEncoding.bitsPerWeight)"), ("partialSumWidth", "\(core.partialSumWidth)"),
+      ("accumulatorWidth", "\(core.accumulatorWidth)"), ("weightBeatBits", "\(core.weightBeatBits)"),
+      ("activationBeatBits", "\(core.activationBeatBits)"), ("resultBeatBits", "\(core.resultBeatBits)"),
+    ]
+  }
+
+  /// The core's files are the ones `hwgen emit` writes, so they carry its header.
+  public static func header(_ core: TernaryCoreConfig) -> [String] { UnitsBundle.header(core) }
+
   public static func generate(_ config: TernaryCoreConfig) throws -> Design {
     try config.validate()
     let lane = try laneModule(config)

@@ -13,11 +13,18 @@ public struct UnitsBundle: Sendable {
   public let mlgru: MLGRUUnitConfig
   /// The whole accelerator's configuration, when the bundle has it.
   public let accelerator: AcceleratorConfig?
-  /// One unit: its name, its checked design, the parameters the manifest lists.
+  /// One unit: its name, its checked design, the parameters the manifest
+  /// lists; made by `UnitGenerator.unit(_:)`.
   public struct Unit: Sendable {
     public let name: String
     public let design: Design
     public let parameters: [(key: String, value: String)]
+
+    public init(name: String, design: Design, parameters: [(key: String, value: String)]) {
+      self.name = name
+      self.design = design
+      self.parameters = parameters
+    }
   }
 
   /// The units in emission order.
@@ -53,34 +60,16 @@ public struct UnitsBundle: Sendable {
     mlgru = MLGRUUnitConfig(lanes: elementLanes, maxLayers: accelerator.maxLayers, maxHidden: accelerator.maxHidden)
     try norm.validate()
     try mlgru.validate()
+    // Every unit through its generator, in emission order.
     var units: [Unit] = [
-      Unit(name: "ternary core", design: try TernaryCoreGenerator.generate(core), parameters: [
-        ("lanes", "\(core.lanes)"), ("laneWidth", "\(core.laneWidth)"), ("maxInputs", "\(core.maxInputs)"),
-        ("reduction", "\"\(core.reduction.rawValue)\""), ("activationBits", "\(ActivationFormat.bits)"),
-        ("weightBits", "\(TernaryEncoding.bitsPerWeight)"), ("partialSumWidth", "\(core.partialSumWidth)"),
-        ("accumulatorWidth", "\(core.accumulatorWidth)"), ("weightBeatBits", "\(core.weightBeatBits)"),
-        ("activationBeatBits", "\(core.activationBeatBits)"), ("resultBeatBits", "\(core.resultBeatBits)"),
-      ]),
-      Unit(name: "rmsnorm unit", design: try NormUnitGenerator.generate(norm), parameters: [
-        ("lanes", "\(norm.lanes)"), ("maxLength", "\(norm.maxLength)"),
-      ]),
-      Unit(name: "rescale unit", design: try RescaleUnitGenerator.generate(norm), parameters: [
-        ("lanes", "\(norm.lanes)"), ("accumulatorWidth", "\(norm.accumulatorWidth)"),
-      ]),
-      Unit(name: "mlgru unit", design: try MLGRUUnitGenerator.generate(mlgru), parameters: [
-        ("lanes", "\(mlgru.lanes)"), ("maxLayers", "\(mlgru.maxLayers)"), ("maxHidden", "\(mlgru.maxHidden)"),
-      ]),
-      Unit(name: "vector unit", design: try VectorUnitGenerator.generate(lanes: elementLanes), parameters: [
-        ("lanes", "\(norm.lanes)"),
-      ]),
+      try TernaryCoreGenerator.unit(core),
+      try NormUnitGenerator.unit(norm),
+      try RescaleUnitGenerator.unit(norm),
+      try MLGRUUnitGenerator.unit(mlgru),
+      try VectorUnitGenerator.unit(VectorUnitConfig(lanes: elementLanes)),
     ]
     if accelerator.core == core, (try? AcceleratorGenerator.validate(accelerator)) != nil {
-      let a = accelerator
-      units.append(Unit(name: "accelerator", design: try AcceleratorGenerator.generate(a), parameters: [
-        ("lanes", "\(a.lanes)"), ("elementLanes", "\(a.elementLanes)"), ("scratchpadBeats", "\(a.scratchpadBeats)"),
-        ("parameterBeats", "\(a.parameterBeats)"), ("weightFIFOBeats", "\(a.weightFIFOBeats)"),
-        ("programDepth", "\(a.programDepth)"), ("instructionBits", "\(AcceleratorInstruction.bits)"),
-      ]))
+      units.append(try AcceleratorGenerator.unit(accelerator))
       self.accelerator = accelerator
     } else {
       self.accelerator = nil

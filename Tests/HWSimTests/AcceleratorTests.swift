@@ -174,7 +174,7 @@ struct AcceleratorTests {
 
   @Test("vector unit RTL: verilator -Wall clean and iverilog silent", arguments: [16, 3, 1])
   func vectorUnitGates(lanes: Int) throws {
-    let (design, files) = try VectorUnitGenerator.files(lanes: lanes)
+    let (design, files) = try VectorUnitGenerator.files(VectorUnitConfig(lanes: lanes))
     let gate = RTLGates.Files(top: design.top.name, sources: files)
     #expect(try RTLGates.verilatorLint(gate) == [], "lanes \(lanes)")
     #expect(try RTLGates.iverilogCompile(gate).filter { !$0.contains("sorry:") } == [], "lanes \(lanes)")

@@ -4,7 +4,13 @@ import HWSpec
 /// The BitLinear rescale: ternary-core accumulators times the vector's output
 /// scale, `Scale.apply` bit for bit, `lanes` elements a cycle. One
 /// accumulator-width x 32 multiplier per lane.
-public enum RescaleUnitGenerator {
+public enum RescaleUnitGenerator: UnitGenerator {
+  public static let unitName = "rescale unit"
+
+  public static func manifestParameters(_ config: NormUnitConfig) -> [(key: String, value: String)] {
+    [("lanes", "\(config.lanes)"), ("accumulatorWidth", "\(config.accumulatorWidth)")]
+  }
+
   public static func generate(_ config: NormUnitConfig) throws -> Design {
     try config.validate()
     let lane = try laneModule(config)

@@ -11,7 +11,7 @@ public final class VectorUnitSimulation {
 
   public init(lanes: Int, cache: VerilatorBuildCache = VerilatorBuildCache()) throws {
     self.lanes = lanes
-    let (design, files) = try VectorUnitGenerator.files(lanes: lanes)
+    let (design, files) = try VectorUnitGenerator.files(VectorUnitConfig(lanes: lanes))
     let library = try cache.library(for: VerilatorBuildSpec(design: design, sources: files))
     model = try VerilatedModel(library: library)
     rstN = try model.port("rst_ni")
