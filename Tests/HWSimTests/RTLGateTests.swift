@@ -183,8 +183,8 @@ enum DSLCoverage {
 
   static func module() throws -> Module {
     let m = ModuleBuilder("coverage_top", comment: ["Exercises every printer construct."])
-    let clk = m.clock()
-    let rst = m.reset()
+    _ = m.clock()
+    _ = m.reset()
     let depth = m.parameter("Depth", 12)
     let a = m.input("a", .sint(8))
     let sel = m.input("sel", .uint(2))
