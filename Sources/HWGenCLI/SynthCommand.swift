@@ -114,18 +114,16 @@ struct Synth: ParsableCommand {
     let yosys = try SynthesisRunner.yosysVersion()
     let flows: [SynthesisFlow] = [.intelALM, .ultraScalePlus]
     let clock = Stopwatch()
-    let slots = WorkSlots<Result<SynthesisResult, Error>>(count: flows.count)
-    DispatchQueue.concurrentPerform(iterations: min(jobs, flows.count)) { _ in
-      while let i = slots.claim() {
-        let result = Result { try SynthesisRunner(flow: flows[i]).synthesize(job, yosys: yosys) }
-        slots.store(i, result)
+    let results = WorkSlots<Result<SynthesisResult, Error>>.map(
+      flows.count, jobs: jobs,
+      done: { i, result in
         if case .success(let r) = result {
           FileHandle.standardError.write(Data("\(flows[i].kind.rawValue): \(r.fromCache ? "cached" : Format.seconds(r.seconds))\n".utf8))
         }
       }
-    }
-    let entries = try zip(flows, slots.values).map { (flow: SynthesisFlow, slot: Result<SynthesisResult, Error>?) -> RecordedSynthesis.Entry in
-      let r = try slot!.get()
+    ) { i in Result { try SynthesisRunner(flow: flows[i]).synthesize(job, yosys: yosys) } }
+    let entries = try zip(flows, results).map { (flow: SynthesisFlow, slot: Result<SynthesisResult, Error>) -> RecordedSynthesis.Entry in
+      let r = try slot.get()
       print("\(r.top) (lanes \(lanes)), \(flow.command): \(r.resources.luts) \(flow.lutUnit), \(r.resources.flipFlops) FFs, \(Format.significant(r.resources.blockRAMBlocks, 4)) \(flow.blockRAMUnit), \(r.resources.dsps) DSPs")
       return RecordedSynthesis.Entry(flow: flow.kind, yosys: yosys, result: r)
     }

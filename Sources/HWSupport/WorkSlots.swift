@@ -31,4 +31,20 @@ public final class WorkSlots<Result>: @unchecked Sendable {
     defer { lock.unlock() }
     return slots
   }
+
+  /// `body(i)` for every `i` in `0..<count` on up to `jobs` threads; `done`
+  /// hears each result as it finishes (completion order). Results in index order.
+  public static func map(
+    _ count: Int, jobs: Int, done: @Sendable (Int, Result) -> Void = { _, _ in }, _ body: @Sendable (Int) -> Result
+  ) -> [Result] {
+    let slots = WorkSlots(count: count)
+    DispatchQueue.concurrentPerform(iterations: max(1, min(jobs, count))) { _ in
+      while let index = slots.claim() {
+        let result = body(index)
+        slots.store(index, result)
+        done(index, result)
+      }
+    }
+    return slots.values.map { $0! }
+  }
 }

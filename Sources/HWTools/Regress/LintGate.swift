@@ -81,15 +81,7 @@ public enum LintGate {
 
   /// Checks every target on `jobs` threads; results in `targets` order.
   public static func check(_ targets: [RegressTarget], jobs: Int, progress: @Sendable (LintResult) -> Void = { _ in }) -> [LintResult] {
-    let slots = WorkSlots<LintResult>(count: targets.count)
-    DispatchQueue.concurrentPerform(iterations: max(1, min(jobs, targets.count))) { _ in
-      while let index = slots.claim() {
-        let result = check(targets[index])
-        slots.store(index, result)
-        progress(result)
-      }
-    }
-    return slots.values.map { $0! }
+    WorkSlots<LintResult>.map(targets.count, jobs: jobs, done: { progress($1) }) { check(targets[$0]) }
   }
 
   /// Yosys' generic synthesis, hierarchy kept; counts multipliers before

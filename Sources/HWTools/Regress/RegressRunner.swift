@@ -88,15 +88,7 @@ public final class RegressRunner: @unchecked Sendable {
   /// Runs `cases` on `jobs` threads; `progress` hears each outcome as it
   /// finishes (in completion order). The outcomes come back in `cases` order.
   public func run(_ cases: [RegressCase], jobs: Int = 1, progress: @Sendable (RegressOutcome) -> Void = { _ in }) -> [RegressOutcome] {
-    let results = WorkSlots<RegressOutcome>(count: cases.count)
-    DispatchQueue.concurrentPerform(iterations: max(1, min(jobs, cases.count))) { _ in
-      while let index = results.claim() {
-        let outcome = run(cases[index])
-        results.store(index, outcome)
-        progress(outcome)
-      }
-    }
-    return results.values.map { $0! }
+    WorkSlots<RegressOutcome>.map(cases.count, jobs: jobs, done: { progress($1) }) { run(cases[$0]) }
   }
 
   /// Runs one case.

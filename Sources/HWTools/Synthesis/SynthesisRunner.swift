@@ -81,15 +81,10 @@ public struct SynthesisRunner: Sendable {
     throws -> [SynthesisResult]
   {
     let yosys = try Self.yosysVersion()
-    let slots = WorkSlots<Result<SynthesisResult, Error>>(count: list.count)
-    DispatchQueue.concurrentPerform(iterations: max(1, min(jobs, list.count))) { _ in
-      while let index = slots.claim() {
-        let result = Result { try synthesize(list[index], yosys: yosys) }
-        slots.store(index, result)
-        if case .success(let done) = result { progress(done) }
-      }
-    }
-    return try slots.values.map { try $0!.get() }
+    let results = WorkSlots<Result<SynthesisResult, Error>>.map(
+      list.count, jobs: jobs, done: { _, result in if case .success(let done) = result { progress(done) } }
+    ) { index in Result { try synthesize(list[index], yosys: yosys) } }
+    return try results.map { try $0.get() }
   }
 
   /// One job: from the cache, from the committed record when it holds
