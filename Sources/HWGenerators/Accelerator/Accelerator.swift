@@ -279,16 +279,16 @@ public enum AcceleratorGenerator: UnitGenerator {
     let normScaleE = m.wire("norm_scale_exponent", .sint(NormUnitConfig.scaleExponentBits))
     let normValid = m.wire("norm_valid", opValid.state && inBusy && usesNorm)
     let normYReady = m.wire("norm_y_ready", !(opNorm && mvYValid), comment: "QUANT's output goes to the packer, never blocked")
-    m.instance(norm, "u_norm", [
-      ("clk_i", io.clk), ("rst_ni", io.rst),
-      ("x_valid_i", normValid), ("x_ready_o", normReady), ("x_data_i", opA.state), ("x_last_i", opLast.state),
-      ("g_valid_i", normValid), ("g_ready_o", normGReady), ("g_data_i", opP.state),
-      ("mode_i", opQuant), ("length_i", fit(length, .uint(config.norm.lengthBits))),
-      ("eps_term_i", epsTerm.state), ("sqrt_len_mantissa_i", sqrtMantissa.state), ("sqrt_len_exponent_i", sqrtExponent.state),
-      ("beta_mantissa_i", betaMantissa.state), ("beta_exponent_i", betaExponent.state),
-      ("y_valid_o", normYValid), ("y_ready_i", normYReady), ("y_last_o", normYLast), ("y_data_o", normY),
-      ("q_data_o", normQ), ("scale_mantissa_o", normScaleM), ("scale_exponent_o", normScaleE),
-    ])
+    let normPorts = NormUnitBundle(
+      clk: io.clk, rst: io.rst,
+      xValid: normValid, xReady: normReady, xData: opA.state, xLast: opLast.state,
+      gValid: normValid, gReady: normGReady, gData: opP.state,
+      mode: opQuant, length: fit(length, .uint(config.norm.lengthBits)), epsTerm: epsTerm.state,
+      sqrtMantissa: sqrtMantissa.state, sqrtExponent: sqrtExponent.state,
+      betaMantissa: betaMantissa.state, betaExponent: betaExponent.state,
+      yValid: normYValid, yReady: normYReady, yLast: normYLast, yData: normY,
+      qData: normQ, scaleMantissa: normScaleM, scaleExponent: normScaleE)
+    m.instance(norm, "u_norm", normPorts, config.norm)
     NormDatapath.discard(m, "norm_g_ready", normGReady)
 
     let mlgruReady = m.wire("mlgru_in_ready", .bit)
@@ -300,15 +300,13 @@ public enum AcceleratorGenerator: UnitGenerator {
       "mlgru_op",
       .mux(opRecur, .mux(fresh.state, .literal(MLGRUOp.recurFresh.rawValue, .uint(MLGRUOp.bits)), .literal(MLGRUOp.recur.rawValue, .uint(MLGRUOp.bits))),
            .literal(MLGRUOp.siluMul.rawValue, .uint(MLGRUOp.bits))))
-    m.instance(mlgru, "u_mlgru", [
-      ("clk_i", io.clk), ("rst_ni", io.rst),
-      ("in_valid_i", opValid.state && inBusy && usesMLGRU), ("in_ready_o", mlgruReady), ("in_op_i", mlgruOp),
-      ("in_layer_i", fit(layerField, .uint(config.mlgru.layerWidth))),
-      ("in_len_i", fit(length, .uint(config.mlgru.lengthWidth))),
-      ("in_x_i", opA.state), ("in_y_i", opB.state), ("in_lb_i", opP.state), ("in_last_i", opLast.state),
-      ("out_valid_o", mlgruOutValid), ("out_ready_i", !mvYValid), ("out_data_o", mlgruOut), ("out_last_o", mlgruOutLast),
-      ("err_o", mlgruErr),
-    ])
+    let mlgruPorts = MLGRUUnitBundle(
+      clk: io.clk, rst: io.rst,
+      inValid: opValid.state && inBusy && usesMLGRU, inReady: mlgruReady, inOp: mlgruOp,
+      inLayer: fit(layerField, .uint(config.mlgru.layerWidth)), inLen: fit(length, .uint(config.mlgru.lengthWidth)),
+      inX: opA.state, inY: opB.state, inLb: opP.state, inLast: opLast.state,
+      outValid: mlgruOutValid, outReady: !mvYValid, outData: mlgruOut, outLast: mlgruOutLast, err: mlgruErr)
+    m.instance(mlgru, "u_mlgru", mlgruPorts, config.mlgru)
 
     let vectorReady = m.wire("vector_in_ready", .bit)
     let vectorOutValid = m.wire("vector_out_valid", .bit)
@@ -317,13 +315,13 @@ public enum AcceleratorGenerator: UnitGenerator {
     let vectorIndex = m.wire("vector_out_index", .uint(16))
     let vectorMax = m.wire("vector_out_max", .sint(32))
     let vectorOutReady = m.wire("vector_out_ready", !(opAdd && mvYValid), comment: "ARGMAX writes nothing, never blocked")
-    m.instance(vector, "u_vector", [
-      ("clk_i", io.clk), ("rst_ni", io.rst),
-      ("in_valid_i", opValid.state && inBusy && usesVector), ("in_ready_o", vectorReady), ("in_op_i", opArgmax),
-      ("in_len_i", length), ("in_a_i", opA.state), ("in_b_i", opB.state), ("in_last_i", opLast.state),
-      ("out_valid_o", vectorOutValid), ("out_ready_i", vectorOutReady), ("out_data_o", vectorOut), ("out_last_o", vectorOutLast),
-      ("out_index_o", vectorIndex), ("out_max_o", vectorMax),
-    ])
+    let vectorPorts = VectorUnitBundle(
+      clk: io.clk, rst: io.rst,
+      inValid: opValid.state && inBusy && usesVector, inReady: vectorReady, inOp: opArgmax, inLen: length,
+      inA: opA.state, inB: opB.state, inLast: opLast.state,
+      outValid: vectorOutValid, outReady: vectorOutReady, outData: vectorOut, outLast: vectorOutLast,
+      outIndex: vectorIndex, outMax: vectorMax)
+    m.instance(vector, "u_vector", vectorPorts, VectorUnitConfig(lanes: e))
     NormDatapath.discard(m, "vector_max", vectorMax)
 
     m.assign(
@@ -431,20 +429,18 @@ public enum AcceleratorGenerator: UnitGenerator {
         Assign(mvActValid.next, !(chunkLast && groupLast))
       }
     }
-    m.instance(fifo, "u_weight_fifo", [
-      ("clk_i", io.clk), ("rst_ni", io.rst),
-      ("in_valid_i", io.wValid), ("in_ready_o", io.wReady), ("in_data_i", io.wData),
-      ("out_valid_o", fifoValid), ("out_ready_i", fifoReady && mvActValid.state), ("out_data_o", fifoData),
-      ("hold_i", io.ckptActive), ("level_o", io.wLevel),
-    ])
-    m.instance(datapath, "u_matvec", [
-      ("clk_i", io.clk), ("rst_ni", io.rst),
-      ("w_valid_i", fifoValid && mvActValid.state), ("w_ready_o", fifoReady), ("w_data_i", fifoData), ("w_last_i", chunkLast),
-      ("a_valid_i", mvActValid.state), ("a_ready_o", aReady), ("a_data_i", mvAct.state),
-      ("scale_mantissa_i", mvScaleMantissa.state), ("scale_exponent_i", mvScaleExponent.state), ("groups_i", groups),
-      ("y_valid_o", mvYValid), ("y_ready_i", Expr.high), ("y_data_o", mvY), ("y_last_o", mvYLast),
-      ("perf_beats_o", perfBeats), ("perf_stalls_o", perfStalls),
-    ])
+    let fifoPorts = StreamFIFOBundle(
+      clk: io.clk, rst: io.rst, inValid: io.wValid, inReady: io.wReady, inData: io.wData,
+      outValid: fifoValid, outReady: fifoReady && mvActValid.state, outData: fifoData,
+      hold: io.ckptActive, level: io.wLevel)
+    m.instance(fifo, "u_weight_fifo", fifoPorts, StreamFIFOBundle.Shape(width: c.weightBeatBits, depth: config.weightFIFOBeats))
+    let matVecPorts = MatVecDatapathBundle(
+      clk: io.clk, rst: io.rst,
+      wValid: fifoValid && mvActValid.state, wReady: fifoReady, wData: fifoData, wLast: chunkLast,
+      aValid: mvActValid.state, aReady: aReady, aData: mvAct.state,
+      scaleMantissa: mvScaleMantissa.state, scaleExponent: mvScaleExponent.state, groups: groups,
+      yValid: mvYValid, yReady: .high, yData: mvY, yLast: mvYLast, perfBeats: perfBeats, perfStalls: perfStalls)
+    m.instance(datapath, "u_matvec", matVecPorts, config)
 
     // MARK: Scratchpad writes: unit results at dst, or an embedding row from memory.
     let writePtr = m.register("write_ptr", sType, holds: true, comment: "scratchpad beat the next unit result goes to")
