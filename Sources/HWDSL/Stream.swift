@@ -37,6 +37,13 @@ public struct Stream {
     self.fields = fields
   }
 
+  /// A stream over existing signals (a child's ports as the parent wires
+  /// them), each payload field named.
+  public init(valid: Expr, ready: Expr, _ payload: KeyValuePairs<String, Expr>) {
+    self.init(
+      valid: valid, ready: ready, payload: payload.map(\.value), fields: payload.map { Field($0.key, $0.value.type) })
+  }
+
   /// The beat moves at this edge.
   public var fire: Expr { valid && ready }
 
@@ -125,7 +132,13 @@ extension ModuleBuilder {
   /// `$error` line stays within 100 columns for names up to 30 characters.
   public func assertValidReady(_ name: String, _ stream: Stream, file: StaticString = #fileID, line: UInt = #line) {
     assertStable(
-      name, .concat([stream.valid] + stream.payload), after: stream.valid && !stream.ready,
+      name, .concat([stream.valid] + stream.payload), after: stream.valid && Self.inverted(stream.ready),
       "valid or payload changed while stalled", file: file, line: line)
+  }
+
+  /// `!x`, or `y` when `x` is already `!y` (a ready wired as `!busy`).
+  static func inverted(_ x: Expr) -> Expr {
+    if case .unary(.logicalNot, let y) = x.node { return y }
+    return !x
   }
 }

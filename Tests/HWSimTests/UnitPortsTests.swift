@@ -42,4 +42,21 @@ struct UnitPortsTests {
     let datapath = try MatVecDatapathGenerator.generate(config).top
     #expect(Self.rows(MatVecDatapathBundle.self, config) == Self.rows(datapath))
   }
+
+  /// Every stream into and out of the units that can stall carries the valid/ready assertion.
+  @Test func theTopAssertsEveryUnitStreamThatCanStall() throws {
+    let top = try AcceleratorGenerator.generate(AcceleratorConfig()).top
+    let streams = [
+      "NormX", "NormG", "NormY", "MLGRUIn", "MLGRUOut", "VectorIn", "VectorOut", "WeightFIFOIn", "WeightFIFOOut",
+      "MatVecW", "MatVecA",
+    ]
+    let names = top.assertions.map(\.name)
+    #expect(names.filter { $0.hasSuffix("ValidReady") } == streams.map { $0 + "ValidReady" })
+    for a in top.assertions where a.name.hasSuffix("ValidReady") {
+      guard case .stable = a.check else {
+        Issue.record("\(a.name) is not a stability assertion")
+        continue
+      }
+    }
+  }
 }

@@ -77,6 +77,12 @@ extension AcceleratorGenerator {
         scaleMantissa: mvScaleMantissa.state, scaleExponent: mvScaleExponent.state, groups: groups,
         yValid: seq.mvYValid, yReady: .high, yData: mvY, yLast: mvYLast, perfBeats: perfBeats, perfStalls: perfStalls)
       m.instance(units.datapath, "u_matvec", matVecPorts, t.config)
+      m.assertValidReady("WeightFIFOInValidReady", Stream(valid: io.wValid, ready: io.wReady, ["data": io.wData]))
+      let fifoOut = Stream(valid: fifoValid, ready: fifoPorts.outReady, ["data": fifoData])
+      m.assertValidReady("WeightFIFOOutValidReady", fifoOut)
+      let weights = Stream(valid: matVecPorts.wValid, ready: fifoReady, ["data": fifoData, "last": chunkLast])
+      m.assertValidReady("MatVecWValidReady", weights)
+      m.assertValidReady("MatVecAValidReady", Stream(valid: mvActValid.state, ready: aReady, ["data": mvAct.state]))
       (self.mvActValid, self.mvPtr, self.fifoValid, self.fifoReady) = (mvActValid, mvPtr, fifoValid, fifoReady)
       (self.mvY, self.startMatVec, self.mvFire) = (mvY, startMatVec, mvFire)
     }

@@ -29,6 +29,11 @@ extension AcceleratorGenerator {
         yValid: normYValid, yReady: normYReady, yLast: normYLast, yData: normY,
         qData: normQ, scaleMantissa: normScaleM, scaleExponent: normScaleE)
       m.instance(norm, "u_norm", ports, t.config.norm)
+      let x = Stream(valid: normValid, ready: normReady, ["data": f.opA.state, "last": f.opLast.state])
+      m.assertValidReady("NormXValidReady", x)
+      m.assertValidReady("NormGValidReady", Stream(valid: normValid, ready: normGReady, ["data": f.opP.state]))
+      let results = Stream(valid: normYValid, ready: normYReady, ["last": normYLast, "data": normY, "q": normQ])
+      m.assertValidReady("NormYValidReady", results)
       NormDatapath.discard(m, "norm_g_ready", normGReady)
       (ready, yValid, yReady, yLast, y, q) = (normReady, normYValid, normYReady, normYLast, normY, normQ)
       (scaleMantissa, scaleExponent, valid) = (normScaleM, normScaleE, normValid)
@@ -57,6 +62,10 @@ extension AcceleratorGenerator {
         inX: f.opA.state, inY: f.opB.state, inLb: f.opP.state, inLast: f.opLast.state,
         outValid: mlgruOutValid, outReady: !seq.mvYValid, outData: mlgruOut, outLast: mlgruOutLast, err: mlgruErr)
       m.instance(mlgru, "u_mlgru", ports, config)
+      let operands: KeyValuePairs = ["x": f.opA.state, "y": f.opB.state, "lb": f.opP.state, "last": f.opLast.state]
+      m.assertValidReady("MLGRUInValidReady", Stream(valid: ports.inValid, ready: mlgruReady, operands))
+      let results = Stream(valid: mlgruOutValid, ready: ports.outReady, ["data": mlgruOut, "last": mlgruOutLast])
+      m.assertValidReady("MLGRUOutValidReady", results)
       (ready, outValid, out, outLast, err) = (mlgruReady, mlgruOutValid, mlgruOut, mlgruOutLast, mlgruErr)
     }
   }
@@ -82,6 +91,10 @@ extension AcceleratorGenerator {
         outValid: vectorOutValid, outReady: vectorOutReady, outData: vectorOut, outLast: vectorOutLast,
         outIndex: vectorIndex, outMax: vectorMax)
       m.instance(vector, "u_vector", ports, VectorUnitConfig(lanes: t.e))
+      let operands: KeyValuePairs = ["a": f.opA.state, "b": f.opB.state, "last": f.opLast.state]
+      m.assertValidReady("VectorInValidReady", Stream(valid: ports.inValid, ready: vectorReady, operands))
+      let results = Stream(valid: vectorOutValid, ready: vectorOutReady, ["data": vectorOut, "last": vectorOutLast])
+      m.assertValidReady("VectorOutValidReady", results)
       NormDatapath.discard(m, "vector_max", vectorMax)
       (ready, outValid, out, outLast) = (vectorReady, vectorOutValid, vectorOut, vectorOutLast)
       (index, outReady) = (vectorIndex, vectorOutReady)
