@@ -19,7 +19,8 @@ extension AcceleratorGenerator {
   /// `perf_sel_i` / `perf_data_o`.
   static func performanceCounters(_ t: Top, _ s: CounterSources) {
     let m = t.m, io = t.io, d = s.decode, mv = s.matVec, mvBusy = s.seq.mvBusy.state
-    let counted = m.wire("counted", s.control.running && !io.ckptActive, comment: "cycles that count: running, not in a checkpoint")
+    let counted = m.wire(
+      "counted", s.control.running && !io.ckptActive, comment: "cycles that count: running, not in a checkpoint")
     let elementwise = m.wire("in_elementwise", d.inBusy && (d.usesNorm || d.usesMLGRU || d.usesVector))
     let loadWait = ((d.opWait && !s.loads.waitSatisfied) || ((d.opLoad || d.opEmbed) && !s.loads.requested))
     let operand = s.fetch.opValid.state && d.inBusy

@@ -16,9 +16,10 @@ extension AcceleratorGenerator {
       let m = t.m
       state = StateMachine(m, "state", reset: SequencerState.idle)
       pc = m.register("pc", t.io.pcType, holds: true)
-      next = m.register("next_instr", .uint(AcceleratorInstruction.bits), reset: .none, holds: true, comment: "prefetched word")
+      let word = HWType.uint(AcceleratorInstruction.bits)
+      next = m.register("next_instr", word, reset: .none, holds: true, comment: "prefetched word")
       nextValid = m.register("next_valid", .bit)
-      ir = m.register("instr", .uint(AcceleratorInstruction.bits), reset: .none, holds: true, comment: "executing word")
+      ir = m.register("instr", word, reset: .none, holds: true, comment: "executing word")
       fresh = m.register("fresh", .bit, holds: true, comment: "the first token: MLGRU h starts at zero")
       token = m.register("token", t.io.tokenType, holds: true, comment: "the last ARGMAX")
       tokenPulse = m.register("token_pulse", .bit)
