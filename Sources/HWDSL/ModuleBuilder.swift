@@ -24,6 +24,12 @@ public final class ModuleBuilder {
   private var assertions: [Assertion] = []
 
   func addAssertion(_ a: Assertion) { assertions.append(a) }
+  /// Problems found while building (a port bundle's table), thrown by `finish()`.
+  private var buildIssues: [DesignIssue] = []
+
+  func reportStructure(_ message: String, _ file: StaticString, _ line: UInt) {
+    buildIssues.append(DesignIssue(kind: .structure, module: name, message: message, location: SourceLocation(file, line)))
+  }
   private var resetID: SignalID?
 
   public init(_ name: String, comment: [String] = [], file: StaticString = #fileID, line: UInt = #line) {
@@ -175,6 +181,7 @@ public final class ModuleBuilder {
   /// Runs every check and returns the finished module, or throws the problems
   /// found, each with the generator source line that caused it.
   public func finish() throws -> Module {
+    if !buildIssues.isEmpty { throw DesignError(issues: buildIssues) }
     HoldingRegisters.insertHolds(
       holding.map { registers[$0] }, into: &combBlocks, assigns: &assigns, location: location)
     holding = []

@@ -43,24 +43,9 @@ public enum MatVecDatapathGenerator: UnitGenerator {
         "BitLinear back end: ternary_core (\(c.lanes) lanes x \(c.laneWidth)) -> rescale_unit, result stream",
         "wired through. scale_*_i and groups_i are held for the whole vector.",
       ])
-    let clk = m.clock()
-    let rst = m.reset()
-    let wValid = m.input("w_valid", .bit)
-    let wReady = m.output("w_ready", .bit)
-    let wData = m.input("w_data", .uint(c.weightBeatBits))
-    let wLast = m.input("w_last", .bit, comment: "last beat of a row group")
-    let aValid = m.input("a_valid", .bit)
-    let aReady = m.output("a_ready", .bit)
-    let aData = m.input("a_data", .uint(c.activationBeatBits))
-    let mantissa = m.input("scale_mantissa", .uint(32))
-    let exponent = m.input("scale_exponent", .sint(NormUnitConfig.scaleExponentBits))
-    let groups = m.input("groups", .uint(groupWidth), comment: "row groups of the vector (>= 1)")
-    let yValid = m.output("y_valid", .bit)
-    let yReady = m.input("y_ready", .bit)
-    let yData = m.output("y_data", .uint(config.norm.beatBits))
-    let yLast = m.output("y_last", .bit)
-    let perfBeats = m.output("perf_beats", .uint(32), comment: "weight beats taken since reset (wraps)")
-    let perfStalls = m.output("perf_stalls", .uint(32), comment: "cycles an activation beat waited for its weight beat (wraps)")
+    let io = m.ports(MatVecDatapathBundle.self, config)
+    let (clk, rst, wValid, wReady, wData, wLast) = (io.clk, io.rst, io.wValid, io.wReady, io.wData, io.wLast)
+    let (aValid, aReady, aData, groups) = (io.aValid, io.aReady, io.aData, io.groups)
 
     let resValid = m.wire("res_valid", .bit)
     let resReady = m.wire("res_ready", .bit)
@@ -120,13 +105,13 @@ public enum MatVecDatapathGenerator: UnitGenerator {
       If(wValid && wReady) { Assign(beats.next, beats.state + one) }
       If(aValid && !wValid) { Assign(stalls.next, stalls.state + one) }
     }
-    m.assign(perfBeats, beats.state)
-    m.assign(perfStalls, stalls.state)
+    m.assign(io.perfBeats, beats.state)
+    m.assign(io.perfStalls, stalls.state)
     m.instance(rescale, "u_rescale", [
       ("clk_i", clk), ("rst_ni", rst),
       ("acc_valid_i", accValid), ("acc_ready_o", accReady), ("acc_data_i", accData), ("acc_last_i", accLast),
-      ("scale_mantissa_i", mantissa), ("scale_exponent_i", exponent),
-      ("y_valid_o", yValid), ("y_ready_i", yReady), ("y_data_o", yData), ("y_last_o", yLast),
+      ("scale_mantissa_i", io.scaleMantissa), ("scale_exponent_i", io.scaleExponent),
+      ("y_valid_o", io.yValid), ("y_ready_i", io.yReady), ("y_data_o", io.yData), ("y_last_o", io.yLast),
     ])
     return try m.finish()
   }

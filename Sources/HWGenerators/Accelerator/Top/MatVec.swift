@@ -1,0 +1,90 @@
+import HWDSL
+import HWSpec
+
+extension AcceleratorGenerator {
+  /// MATVEC: the activation words of the packed bank against the weight
+  /// stream from `u_weight_fifo`, through `u_matvec`; results go to the
+  /// scratchpad from `mv_ptr` on.
+  struct MatVec {
+    let mvActValid: ModuleBuilder.RegisterHandle
+    let mvPtr: ModuleBuilder.RegisterHandle
+    let fifoValid, fifoReady, mvY, startMatVec, mvFire: Expr
+
+    init(_ t: Top, _ units: (datapath: Module, fifo: Module), _ seq: SequencerRegisters, _ d: Decode, _ p: Packer) {
+      let m = t.m, sType = t.sType, abufType = p.abufType, c = t.config.core
+      let groupType = HWType.uint(MatVecDatapathGenerator.groupWidth)
+      let mvChunk = m.register("mv_chunk", abufType, holds: true)
+      let mvGroup = m.register("mv_group", groupType, holds: true)
+      let mvAct = m.register("mv_act", .uint(c.activationBeatBits), reset: .none, holds: true, comment: "act_buf[mv_chunk]")
+      let mvActValid = m.register("mv_act_valid", .bit, holds: true)
+      let mvChunks = m.register("mv_chunks", abufType, reset: .none, comment: "64-column words of the matrix")
+      let mvGroups = m.register("mv_groups", groupType, reset: .none, comment: "row groups of the matrix")
+      let mvBank = m.register("mv_bank", .bit, reset: .none, comment: "the activation bank it reads")
+      let mvPtr = m.register("mv_ptr", sType, comment: "scratchpad beat its next result goes to")
+      let mvScaleMantissa = m.register("mv_scale_mantissa", .uint(32), reset: .none, comment: "its QUANT's output scale")
+      let mvScaleExponent = m.register("mv_scale_exponent", .sint(NormUnitConfig.scaleExponentBits), reset: .none)
+      let chunks = mvChunks.state, groups = mvGroups.state
+      let fifoValid = m.wire("wf_valid", .bit)
+      let fifoReady = m.wire("wf_ready", .bit)
+      let fifoData = m.wire("wf_data", .uint(c.weightBeatBits))
+      let aReady = m.wire("mv_a_ready", .bit)
+      let mvY = m.wire("mv_y_data", .uint(t.beatBits))
+      let mvYLast = m.wire("mv_y_last", .bit)
+      let perfBeats = m.wire("mv_perf_beats", .uint(32))
+      let perfStalls = m.wire("mv_perf_stalls", .uint(32))
+      NormDatapath.discard(m, "mv_perf", .concat([perfBeats, perfStalls]))
+      let chunkLast = m.wire("mv_chunk_last", mvChunk.state.eq(chunks - .literal(1, abufType)))
+      let groupLast = m.wire("mv_group_last", mvGroup.state.eq(groups - .literal(1, groupType)))
+      let mvFire = m.wire("mv_fire", mvActValid.state && aReady)
+      let startMatVec = m.wire("start_matvec", d.issuing && d.opMatVec && !seq.mvBusy.state)
+      let mvDone = m.wire("mv_done", seq.mvYValid && mvYLast)
+      func actWord(_ bank: Expr, _ chunk: Expr) -> Expr { .mux(bank, p.abuf[1].read(chunk), p.abuf[0].read(chunk)) }
+      let nextChunk = m.wire("mv_next_chunk", .mux(chunkLast, .zeros(abufType), mvChunk.state + .literal(1, abufType)))
+      let started = { (value: Expr, register: ModuleBuilder.RegisterHandle) in Expr.mux(startMatVec, value, register.state) }
+      let nextPtr = Expr.mux(seq.mvYValid, mvPtr.state + .literal(1, sType), mvPtr.state)
+      m.comb {
+        Assign(seq.mvBusy.next, .mux(startMatVec, .high, seq.mvBusy.state && !mvDone))
+        Assign(mvChunks.next, started(t.fit(d.fieldB, abufType), mvChunks))
+        Assign(mvGroups.next, started(t.fit(d.length, groupType), mvGroups))
+        Assign(mvBank.next, started(p.quantBank.state, mvBank))
+        Assign(mvScaleMantissa.next, started(p.scaleMantissa.state, mvScaleMantissa))
+        Assign(mvScaleExponent.next, started(p.scaleExponent.state, mvScaleExponent))
+        Assign(mvPtr.next, .mux(startMatVec, t.fit(d.fieldDst, sType), nextPtr))
+        If(startMatVec) {
+          Assign(mvChunk.next, .zeros(abufType))
+          Assign(mvGroup.next, .zeros(groupType))
+          Assign(mvAct.next, actWord(p.quantBank.state, .zeros(abufType)))
+          Assign(mvActValid.next, .high)
+        }
+        If(mvFire) {
+          Assign(mvChunk.next, nextChunk)
+          Assign(mvGroup.next, .mux(chunkLast, mvGroup.state + .literal(1, groupType), mvGroup.state))
+          Assign(mvAct.next, actWord(mvBank.state, nextChunk))
+          Assign(mvActValid.next, !(chunkLast && groupLast))
+        }
+      }
+      let io = t.io
+      let fifoPorts = StreamFIFOBundle(
+        clk: io.clk, rst: io.rst, inValid: io.wValid, inReady: io.wReady, inData: io.wData,
+        outValid: fifoValid, outReady: fifoReady && mvActValid.state, outData: fifoData,
+        hold: io.ckptActive, level: io.wLevel)
+      let shape = StreamFIFOBundle.Shape(width: c.weightBeatBits, depth: t.config.weightFIFOBeats)
+      m.instance(units.fifo, "u_weight_fifo", fifoPorts, shape)
+      let matVecPorts = MatVecDatapathBundle(
+        clk: io.clk, rst: io.rst,
+        wValid: fifoValid && mvActValid.state, wReady: fifoReady, wData: fifoData, wLast: chunkLast,
+        aValid: mvActValid.state, aReady: aReady, aData: mvAct.state,
+        scaleMantissa: mvScaleMantissa.state, scaleExponent: mvScaleExponent.state, groups: groups,
+        yValid: seq.mvYValid, yReady: .high, yData: mvY, yLast: mvYLast, perfBeats: perfBeats, perfStalls: perfStalls)
+      m.instance(units.datapath, "u_matvec", matVecPorts, t.config)
+      m.assertValidReady("WeightFIFOInValidReady", Stream(valid: io.wValid, ready: io.wReady, ["data": io.wData]))
+      let fifoOut = Stream(valid: fifoValid, ready: fifoPorts.outReady, ["data": fifoData])
+      m.assertValidReady("WeightFIFOOutValidReady", fifoOut)
+      let weights = Stream(valid: matVecPorts.wValid, ready: fifoReady, ["data": fifoData, "last": chunkLast])
+      m.assertValidReady("MatVecWValidReady", weights)
+      m.assertValidReady("MatVecAValidReady", Stream(valid: mvActValid.state, ready: aReady, ["data": mvAct.state]))
+      (self.mvActValid, self.mvPtr, self.fifoValid, self.fifoReady) = (mvActValid, mvPtr, fifoValid, fifoReady)
+      (self.mvY, self.startMatVec, self.mvFire) = (mvY, startMatVec, mvFire)
+    }
+  }
+}
