@@ -119,7 +119,7 @@ public enum NormUnitGenerator: UnitGenerator {
     let resultOut = m.output("result", .sint(32), comment: "second pass: the scaled element")
 
     // x^2 = |x|^2 <= 2^62, as Norms.sumOfSquares squares it.
-    let xMagnitude = NormDatapath.magnitude(m, "x_magnitude", x)
+    let xMagnitude = FixedPointRTL.magnitude(m, "x_magnitude", x)
     let squareNext = m.wire("square_next", xMagnitude.times(xMagnitude))
 
     // The shared multiplier: x * gamma, or |z| * mantissa (both operands non-negative).
@@ -149,10 +149,10 @@ public enum NormUnitGenerator: UnitGenerator {
       .mux(xgRounded.gt(.literal(Int(Int32.max), .sint(66))), .literal(Int(Int32.max), .sint(32)),
            .mux(xgRounded.lt(.literal(Int(Int32.min), .sint(66))), .literal(Int(Int32.min), .sint(32)),
                 xgRounded.truncated(to: 32))))
-    let zMagnitude = NormDatapath.magnitude(m, "z_value_magnitude", z)
+    let zMagnitude = FixedPointRTL.magnitude(m, "z_value_magnitude", z)
 
     // Second pass, from stage 1: Scale.apply.
-    let scaled = NormDatapath.applyResult(
+    let scaled = ScaleRTL.applyResult(
       m, "apply", product: product.state.asUnsigned, shift: shift, saturate: saturate,
       negative: negative.state, nonzero: nonzero.state)
 

@@ -31,9 +31,9 @@ struct NormScalarDatapath {
     let normBits = config.normalizerBits
     normIn = m.wire("norm_in", .uint(normBits), comment: "value to turn into a scale (or, for rsqrt, into m)")
     normExponent = m.wire("norm_exponent", .sint(expBits))
-    let normalized = NormDatapath.normalize(m, "norm", normIn)
+    let normalized = ScaleRTL.normalize(m, "norm", normIn)
     let normZero = m.wire("norm_zero", normIn.eq(0))
-    normScale = NormDatapath.scale(m, "norm_scale", normalized, exponent: normExponent, isZero: normZero)
+    normScale = ScaleRTL.scale(m, "norm_scale", normalized, exponent: normExponent, isZero: normZero)
 
     registers = NormScalarRegisters(m, config)
     rsqrt = NormRsqrtSteps(m, normalized: normalized, registers: registers, product: product.state)
@@ -54,7 +54,7 @@ struct NormRsqrtSteps {
   let y1: Expr
 
   init(
-    _ m: ModuleBuilder, normalized: NormDatapath.Normalized, registers sc: NormScalarRegisters, product: Expr
+    _ m: ModuleBuilder, normalized: ScaleRTL.Normalized, registers sc: NormScalarRegisters, product: Expr
   ) {
     let expBits = NormUnitConfig.scaleExponentBits
     let expType = HWType.sint(expBits)

@@ -205,7 +205,7 @@ struct NormSecondPass {
     let expType = HWType.sint(NormUnitConfig.scaleExponentBits)
     applyMantissa = m.register("apply_mantissa", .uint(32), reset: .none, holds: true)
     applyExponent = m.register("apply_exponent", expType, reset: .none, holds: true)
-    controls = NormDatapath.applyControls(m, "apply", mantissa: applyMantissa.state, exponent: applyExponent.state)
+    controls = ScaleRTL.applyControls(m, "apply", mantissa: applyMantissa.state, exponent: applyExponent.state)
   }
 
   /// The read and valid/last stages; the lanes hold the data of stages a and out.
@@ -225,13 +225,8 @@ struct NormSecondPass {
 
   /// The output ports: the stream, its int8 view (`Norms.quantize`'s clamp) and the scale.
   func drive(_ m: ModuleBuilder, io: NormUnitPorts, lanes: Int, scale: NormScalarRegisters) {
-    // int8 outputs: the scaled element clamped to [-128, 127].
     let quantized: [Expr] = (0..<lanes).map { i in
-      let r = io.yData[32 * i + 31, 32 * i].asSigned
-      return m.wire(
-        "q_\(i)",
-        .mux(r.gt(.literal(127, .sint(32))), .literal(127, .uint(8)),
-             .mux(r.lt(.literal(-128, .sint(32))), .literal(128, .uint(8)), io.yData[32 * i + 7, 32 * i])))
+      FixedPointRTL.clampToInt8(m, "q_\(i)", io.yData[32 * i + 31, 32 * i])
     }
     m.assign(io.yValid, outValid.state)
     m.assign(io.yLast, outLast.state)
