@@ -140,15 +140,7 @@ public enum NormUnitGenerator: UnitGenerator {
     let result = m.register("result", .sint(32), reset: .none, holds: true)
 
     // First pass, from stage 1: Fixed.mul's rounding and saturation.
-    let bias = Expr.mux(product.state.msb, .literal(0x7FFF, .sint(66)), .literal(0x8000, .sint(66)))
-    let xgRounded = m.wire(
-      "xg_rounded", (product.state + bias).shiftRight(16),
-      comment: "(p + 2^15 - [p < 0]) >>> 16 rounds half away from zero")
-    let z = m.wire(
-      "z_value",
-      .mux(xgRounded.gt(.literal(Int(Int32.max), .sint(66))), .literal(Int(Int32.max), .sint(32)),
-           .mux(xgRounded.lt(.literal(Int(Int32.min), .sint(66))), .literal(Int(Int32.min), .sint(32)),
-                xgRounded.truncated(to: 32))))
+    let z = FixedPointRTL.productToFixed(m, "z_value", product.state)
     let zMagnitude = FixedPointRTL.magnitude(m, "z_value_magnitude", z)
 
     // Second pass, from stage 1: Scale.apply.

@@ -47,7 +47,7 @@ enum MLGRULaneGenerator {
 
     // |x| as an unsigned value; -Int32.min wraps to 2^31, which the clamp catches like any large value.
     let negative = m.wire("negative", x.msb)
-    let magnitude = m.wire("magnitude", .mux(negative, -x.asUnsigned, x.asUnsigned))
+    let magnitude = FixedPointRTL.magnitude(m, "magnitude", x)
     let beyond = m.wire("beyond", magnitude[31, 20].reduceOr(), comment: "|x| >= 16: the last table point")
     let clamped = m.wire("clamped", .mux(beyond, .literal((1 << 20) - 1, .uint(20)), magnitude[19, 0]))
     let index = m.wire("index", clamped[19, fractionBits], comment: "segment of width 1/16")
