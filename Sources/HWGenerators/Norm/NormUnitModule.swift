@@ -237,8 +237,8 @@ struct NormSecondPass {
 }
 
 /// The `lanes` norm lanes in one generate loop, the z_mem write of their z,
-/// and the two trees that reduce a beat: the sum of the squares (widened, so
-/// exact) and the maximum |z|.
+/// and the two `ReductionTree`s that reduce a beat: the sum of the squares
+/// (widening a bit a level, so exact) and the maximum |z|.
 struct NormLaneArray {
   let squareSum: Expr
   let maxMagnitude: Expr
@@ -277,10 +277,9 @@ struct NormLaneArray {
       ])
     }
     m.write(memory, enable: input.s1Valid.state, address: input.writeAddress.state, data: zs)
-    let sumBits = Self.beatSumBits(config)
-    let squareLeaves = (0..<lanes).map { i in squares[64 * i + 63, 64 * i].extended(to: sumBits) }
-    squareSum = NormDatapath.tree(m, "square_sum", squareLeaves) { $0 + $1 }
+    let squareLeaves = (0..<lanes).map { i in squares[64 * i + 63, 64 * i] }
+    squareSum = m.reductionTree("square_sum", squareLeaves, .sum()).extended(to: Self.beatSumBits(config))
     let magnitudeLeaves = (0..<lanes).map { i in zMagnitudes[32 * i + 31, 32 * i] }
-    maxMagnitude = NormDatapath.tree(m, "beat_max", magnitudeLeaves) { .mux($0.ge($1), $0, $1) }
+    maxMagnitude = m.reductionTree("beat_max", magnitudeLeaves, .maximum)
   }
 }
