@@ -38,91 +38,131 @@ public enum VectorUnitGenerator: UnitGenerator {
   }
 
   static func unitModule(lanes: Int, lengthWidth: Int) throws -> Module {
-    let word = HWType.sint(32)
-    let beatBits = 32 * lanes
-    let lenType = HWType.uint(lengthWidth)
     let m = ModuleBuilder(
       "vector_unit",
       comment: [
         "Vector unit: saturating Q15.16 add (op 0) and argmax, lowest index on ties (op 1),",
         "\(lanes) elements a cycle. in_op_i and in_len_i are sampled with a vector's first beat.",
       ])
-    _ = m.clock()
-    _ = m.reset()
-    let inValid = m.input("in_valid", .bit)
-    let inReady = m.output("in_ready", .bit)
-    let inOp = m.input("in_op", .bit, comment: "first beat: 0 add, 1 argmax")
-    let inLen = m.input("in_len", lenType, comment: "first beat: vector length n")
-    let inA = m.input("in_a", .uint(beatBits))
-    let inB = m.input("in_b", .uint(beatBits), comment: "add: second operand; argmax: ignored")
-    let inLast = m.input("in_last", .bit)
-    let outValid = m.output("out_valid", .bit)
-    let outReady = m.input("out_ready", .bit)
-    let outData = m.output("out_data", .uint(beatBits))
-    let outLast = m.output("out_last", .bit)
-    let outIndex = m.output("out_index", lenType, comment: "argmax: index of the maximum (valid with the final beat)")
-    let outMax = m.output("out_max", word, comment: "argmax: the maximum")
-
-    let busy = m.register("busy", .bit, holds: true, comment: "inside a vector")
-    let vecOp = m.register("vec_op", .bit, reset: .none, holds: true)
-    let vecLen = m.register("vec_len", lenType, reset: .none, holds: true)
-    let base = m.register("base", lenType, reset: .none, holds: true, comment: "element index of the next beat's lane 0")
-    let bestValue = m.register("best_value", word, reset: .none, holds: true, comment: "largest element so far")
-    let bestIndex = m.register("best_index", lenType, reset: .none, holds: true)
-    let hasBest = m.register("has_best", .bit, reset: .none, holds: true, comment: "bestValue holds an element")
-    let oValid = m.register("o_valid", .bit)
-    let oData = m.register("o_data", .uint(beatBits), reset: .none, holds: true)
-    let oLast = m.register("o_last", .bit, reset: .none, holds: true)
-
-    let first = m.wire("first", !busy.state)
-    let op = m.wire("op", .mux(first, inOp, vecOp.state))
-    let len = m.wire("len", .mux(first, inLen, vecLen.state))
-    let start = m.wire("start", .mux(first, .zeros(lenType), base.state))
-    let fire = m.wire("fire", inValid && (!oValid.state || outReady))
-    m.assign(inReady, !oValid.state || outReady)
-
-    var sums: [Expr] = []
-    var runValue = m.wire("run_value_in", .mux(first, .literal(Int(Int32.min), word), bestValue.state))
-    var runIndex = m.wire("run_index_in", .mux(first, .zeros(lenType), bestIndex.state))
-    var runHas = m.wire("run_has_in", !first && hasBest.state)
-    for j in 0..<lanes {
-      let a = m.wire("a_\(j)", lanes == 1 ? inA.asSigned : inA[32 * j + 31, 32 * j].asSigned)
-      let b = m.wire("b_\(j)", lanes == 1 ? inB.asSigned : inB[32 * j + 31, 32 * j].asSigned)
-      let index = m.wire("index_\(j)", start + .literal(j, lenType))
-      let valid = m.wire("valid_\(j)", index.lt(len))
-      let wide = m.wire("sum_wide_\(j)", a.extended(to: 33) + b.extended(to: 33))
-      let fits = m.wire("sum_fits_\(j)", wide[32].eq(wide[31]))
-      let clamp = Expr.mux(wide.msb, .literal(Int(Int32.min), word), .literal(Int(Int32.max), word))
-      let sat = m.wire("sum_\(j)", .mux(fits, wide[31, 0].asSigned, clamp))
-      sums.append(m.wire("res_\(j)", .mux(valid && !op, sat, .zeros(word))))
-      let better = m.wire("better_\(j)", valid && (!runHas || a.gt(runValue)))
-      runValue = m.wire("run_value_\(j)", .mux(better, a, runValue))
-      runIndex = m.wire("run_index_\(j)", .mux(better, index, runIndex))
-      runHas = m.wire("run_has_\(j)", runHas || valid)
-    }
-    let beatData = m.wire("beat_data", .concat(sums.reversed()))
-    let nextBase = m.wire("next_base", start + .literal(lanes, lenType))
-
+    let io = VectorUnitPorts(m, lanes: lanes, lengthWidth: lengthWidth)
+    let state = VectorUnitState(m, lanes: lanes, lengthType: io.inLen.type)
+    let beat = VectorUnitBeat(m, lanes: lanes, io: io, state: state)
+    let best = beat.runningBest(m, state: state)
+    let nextBase = m.wire("next_base", beat.start + .literal(lanes, io.inLen.type))
     m.comb {
-      Assign(oValid.next, oValid.state && !outReady)
-      If(fire) {
-        Assign(busy.next, !inLast)
-        Assign(vecOp.next, op)
-        Assign(vecLen.next, len)
-        Assign(base.next, nextBase)
-        Assign(bestValue.next, runValue)
-        Assign(bestIndex.next, runIndex)
-        Assign(hasBest.next, runHas)
-        Assign(oValid.next, .high)
-        Assign(oData.next, beatData)
-        Assign(oLast.next, inLast)
+      Assign(state.oValid.next, state.oValid.state && !io.outReady)
+      If(beat.fire) {
+        Assign(state.busy.next, !io.inLast)
+        Assign(state.vecOp.next, beat.op)
+        Assign(state.vecLen.next, beat.len)
+        Assign(state.base.next, nextBase)
+        Assign(state.bestValue.next, best.value)
+        Assign(state.bestIndex.next, best.index)
+        Assign(state.hasBest.next, best.has)
+        Assign(state.oValid.next, .high)
+        Assign(state.oData.next, beat.data)
+        Assign(state.oLast.next, io.inLast)
       }
     }
-    m.assign(outValid, oValid.state)
-    m.assign(outData, oData.state)
-    m.assign(outLast, oLast.state)
-    m.assign(outIndex, bestIndex.state)
-    m.assign(outMax, bestValue.state)
+    m.assign(io.outValid, state.oValid.state)
+    m.assign(io.outData, state.oData.state)
+    m.assign(io.outLast, state.oLast.state)
+    m.assign(io.outIndex, state.bestIndex.state)
+    m.assign(io.outMax, state.bestValue.state)
     return try m.finish()
+  }
+}
+
+/// The vector unit's ports, declared in the order the module lists them.
+struct VectorUnitPorts {
+  let inValid, inReady, inOp, inLen, inA, inB, inLast: Expr
+  let outValid, outReady, outData, outLast, outIndex, outMax: Expr
+
+  init(_ m: ModuleBuilder, lanes: Int, lengthWidth: Int) {
+    let beatBits = 32 * lanes
+    let lenType = HWType.uint(lengthWidth)
+    _ = m.clock()
+    _ = m.reset()
+    inValid = m.input("in_valid", .bit)
+    inReady = m.output("in_ready", .bit)
+    inOp = m.input("in_op", .bit, comment: "first beat: 0 add, 1 argmax")
+    inLen = m.input("in_len", lenType, comment: "first beat: vector length n")
+    inA = m.input("in_a", .uint(beatBits))
+    inB = m.input("in_b", .uint(beatBits), comment: "add: second operand; argmax: ignored")
+    inLast = m.input("in_last", .bit)
+    outValid = m.output("out_valid", .bit)
+    outReady = m.input("out_ready", .bit)
+    outData = m.output("out_data", .uint(beatBits))
+    outLast = m.output("out_last", .bit)
+    outIndex = m.output("out_index", lenType, comment: "argmax: index of the maximum (valid with the final beat)")
+    outMax = m.output("out_max", .sint(32), comment: "argmax: the maximum")
+  }
+}
+
+/// The vector in progress (op, length, the next beat's first index), the
+/// maximum so far and the output register.
+struct VectorUnitState {
+  let busy, vecOp, vecLen, base, bestValue, bestIndex, hasBest, oValid, oData, oLast: ModuleBuilder.RegisterHandle
+
+  init(_ m: ModuleBuilder, lanes: Int, lengthType lenType: HWType) {
+    busy = m.register("busy", .bit, holds: true, comment: "inside a vector")
+    vecOp = m.register("vec_op", .bit, reset: .none, holds: true)
+    vecLen = m.register("vec_len", lenType, reset: .none, holds: true)
+    base = m.register("base", lenType, reset: .none, holds: true, comment: "element index of the next beat's lane 0")
+    bestValue = m.register("best_value", .sint(32), reset: .none, holds: true, comment: "largest element so far")
+    bestIndex = m.register("best_index", lenType, reset: .none, holds: true)
+    hasBest = m.register("has_best", .bit, reset: .none, holds: true, comment: "bestValue holds an element")
+    oValid = m.register("o_valid", .bit)
+    oData = m.register("o_data", .uint(32 * lanes), reset: .none, holds: true)
+    oLast = m.register("o_last", .bit, reset: .none, holds: true)
+  }
+}
+
+/// One input beat: its op and length (from the ports on a first beat), the
+/// handshake, each lane's index, validity and saturating sum (`Fixed.add`),
+/// and the beat's argmax as a `ReductionTree` over the valid lanes.
+struct VectorUnitBeat {
+  let first, op, len, start, fire: Expr
+  let data: Expr
+  /// The beat's (any lane valid, maximum, its index), lowest index on ties.
+  let best: [Expr]
+
+  init(_ m: ModuleBuilder, lanes: Int, io: VectorUnitPorts, state: VectorUnitState) {
+    let word = HWType.sint(32)
+    let lenType = io.inLen.type
+    first = m.wire("first", !state.busy.state)
+    op = m.wire("op", .mux(first, io.inOp, state.vecOp.state))
+    len = m.wire("len", .mux(first, io.inLen, state.vecLen.state))
+    start = m.wire("start", .mux(first, .zeros(lenType), state.base.state))
+    fire = m.wire("fire", io.inValid && (!state.oValid.state || io.outReady))
+    m.assign(io.inReady, !state.oValid.state || io.outReady)
+
+    var sums: [Expr] = []
+    var leaves: [[Expr]] = []
+    for j in 0..<lanes {
+      let a = m.wire("a_\(j)", lanes == 1 ? io.inA.asSigned : io.inA[32 * j + 31, 32 * j].asSigned)
+      let b = m.wire("b_\(j)", lanes == 1 ? io.inB.asSigned : io.inB[32 * j + 31, 32 * j].asSigned)
+      let index = m.wire("index_\(j)", start + .literal(j, lenType))
+      let valid = m.wire("valid_\(j)", index.lt(len))
+      let sum = FixedPointRTL.add(m, "sum_\(j)", a, b)
+      sums.append(m.wire("res_\(j)", .mux(valid && !op, sum, .zeros(word))))
+      leaves.append([valid, a, index])
+    }
+    data = m.wire("beat_data", .concat(sums.reversed()))
+    best = m.reductionTree("beat_best", leaves, .argmax)
+  }
+
+  /// The maximum so far with this beat's: the beat wins only when strictly
+  /// larger (its indices are higher); a first beat starts from nothing.
+  func runningBest(_ m: ModuleBuilder, state: VectorUnitState) -> (value: Expr, index: Expr, has: Expr) {
+    let valueIn = m.wire("run_value_in", .mux(first, .literal(Int(Int32.min), .sint(32)), state.bestValue.state))
+    let indexIn = m.wire("run_index_in", .mux(first, .zeros(start.type), state.bestIndex.state))
+    let hasIn = m.wire("run_has_in", !first && state.hasBest.state)
+    let better = m.wire("better", best[0] && (!hasIn || best[1].gt(valueIn)), comment: "this beat holds a new maximum")
+    return (
+      m.wire("run_value", .mux(better, best[1], valueIn)),
+      m.wire("run_index", .mux(better, best[2], indexIn)),
+      m.wire("run_has", hasIn || best[0])
+    )
   }
 }

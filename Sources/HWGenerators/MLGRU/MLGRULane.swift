@@ -47,7 +47,7 @@ enum MLGRULaneGenerator {
 
     // |x| as an unsigned value; -Int32.min wraps to 2^31, which the clamp catches like any large value.
     let negative = m.wire("negative", x.msb)
-    let magnitude = m.wire("magnitude", .mux(negative, -x.asUnsigned, x.asUnsigned))
+    let magnitude = FixedPointRTL.magnitude(m, "magnitude", x)
     let beyond = m.wire("beyond", magnitude[31, 20].reduceOr(), comment: "|x| >= 16: the last table point")
     let clamped = m.wire("clamped", .mux(beyond, .literal((1 << 20) - 1, .uint(20)), magnitude[19, 0]))
     let index = m.wire("index", clamped[19, fractionBits], comment: "segment of width 1/16")
@@ -82,8 +82,7 @@ enum MLGRULaneGenerator {
   }
 
   static func laneModule(_ config: MLGRUUnitConfig, sigmoid: Module) throws -> Module {
-    typealias R = FixedPointRTL
-    let word = R.word
+    let word = FixedPointRTL.word
     let m = ModuleBuilder(
       "mlgru_lane",
       comment: [
@@ -109,6 +108,21 @@ enum MLGRULaneGenerator {
     let waddr = m.input("waddr", .uint(config.addressWidth), comment: "stage 8: h address to write")
     let res = m.output("res", word, comment: "stage 9: h (recur), SiLU(x) * y (silu-mul) or 0")
 
+    let gate = forgetGateStages(m, config, sigmoid: sigmoid, clk: clk, en: en, x: x, y: y, lb: lb, raddr: raddr)
+    let res9 = recurrenceStages(
+      m, gate, en: en, selectB: selectB, usePrev: usePrev, passC: passC, zero: zero, keep: keep, we: we, waddr: waddr)
+    m.assign(res, res9)
+    return try m.finish()
+  }
+
+  /// Stages 1 -> 6 of a lane: the sigmoids, SiLU(x) and the forget gate
+  /// f = lb + (1 - lb) * sigmoid(y), and the h bank's read register.
+  static func forgetGateStages(
+    _ m: ModuleBuilder, _ config: MLGRUUnitConfig, sigmoid: Module, clk: Expr, en: Expr, x: Expr, y: Expr, lb: Expr,
+    raddr: Expr
+  ) -> MLGRULaneGate {
+    typealias R = FixedPointRTL
+    let word = R.word
     // Stages 2-4: the two sigmoids; the operands travel alongside.
     let sigX = m.wire("sig_x", .sint(18))
     let sigY = m.wire("sig_y", .sint(18))
@@ -139,7 +153,18 @@ enum MLGRULaneGenerator {
     let y6 = R.stage(m, "y_s6", y5, enable: en)
     let bank = m.memory("h_mem", depth: config.memoryDepth, word)
     let hPrev6 = R.stage(m, "h_prev_s6", bank.read(raddr), enable: en, comment: "read register of the h bank")
+    return MLGRULaneGate(silu: silu6, forget: forget6, y: y6, hPrev: hPrev6, bank: bank)
+  }
 
+  /// Stages 6 -> 9 of a lane: c = SiLU(x) * (1 - f) (or SiLU(a) * b),
+  /// h = f * h_prev + c written back to the bank, and the result register.
+  static func recurrenceStages(
+    _ m: ModuleBuilder, _ g: MLGRULaneGate, en: Expr, selectB: Expr, usePrev: Expr, passC: Expr, zero: Expr,
+    keep: Expr, we: Expr, waddr: Expr
+  ) -> Expr {
+    typealias R = FixedPointRTL
+    let word = R.word
+    let (silu6, forget6, y6, hPrev6, bank) = (g.silu, g.forget, g.y, g.hPrev, g.bank)
     // 6 -> 7: the two products of the recurrence (or SiLU(a) * b).
     let oneMinusForget = R.oneMinus(m, "one_minus_forget", forget6)
     let factor = m.wire("factor", .mux(selectB, y6, oneMinusForget), comment: "1 - f (recur) or b (silu-mul)")
@@ -160,7 +185,15 @@ enum MLGRULaneGenerator {
     let value = m.wire("value", .mux(passC, candidate8, .mux(zero, .zeros(word), h)))
     m.write(bank, enable: we, address: waddr, data: value)
     let res9 = R.stage(m, "res_s9", .mux(keep, value, .zeros(word)), enable: en)
-    m.assign(res, res9)
-    return try m.finish()
+    return res9
   }
+}
+
+/// What the lane's first stages hand on at stage 6.
+struct MLGRULaneGate {
+  let silu: Expr
+  let forget: Expr
+  let y: Expr
+  let hPrev: Expr
+  let bank: ModuleBuilder.MemoryHandle
 }

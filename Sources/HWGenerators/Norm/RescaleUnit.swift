@@ -35,7 +35,7 @@ public enum RescaleUnitGenerator: UnitGenerator {
     let saturate = m.input("saturate", .bit)
     let resultOut = m.output("result", .sint(32))
 
-    let magnitude = NormDatapath.magnitude(m, "acc_magnitude", acc)
+    let magnitude = FixedPointRTL.magnitude(m, "acc_magnitude", acc)
     let productNext = m.wire("product_next", magnitude.times(mantissa))
     let product = m.register("product", .uint(w + 32), reset: .none, holds: true, comment: "|acc| * mantissa")
     let negative = m.register("negative", .bit, reset: .none, holds: true)
@@ -43,7 +43,7 @@ public enum RescaleUnitGenerator: UnitGenerator {
     let shiftHeld = m.register("shift", .uint(7), reset: .none, holds: true)
     let saturateHeld = m.register("saturate", .bit, reset: .none, holds: true)
     let result = m.register("result", .sint(32), reset: .none, holds: true)
-    let scaled = NormDatapath.applyResult(
+    let scaled = ScaleRTL.applyResult(
       m, "apply", product: product.state, shift: shiftHeld.state, saturate: saturateHeld.state,
       negative: negative.state, nonzero: nonzero.state)
     m.comb {
@@ -98,7 +98,7 @@ public enum RescaleUnitGenerator: UnitGenerator {
     let advance = m.wire("advance", !outValid.state || yReady, comment: "the pipeline moves this cycle")
     let fire = m.wire("fire", accValid && advance)
     m.assign(accReady, advance)
-    let controls = NormDatapath.applyControls(m, "beat", mantissa: mantissa.state, exponent: exponent.state)
+    let controls = ScaleRTL.applyControls(m, "beat", mantissa: mantissa.state, exponent: exponent.state)
 
     m.comb {
       If(advance) {

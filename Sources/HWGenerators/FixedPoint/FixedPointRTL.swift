@@ -1,9 +1,15 @@
 import HWDSL
 import HWSpec
 
-/// The `Fixed` primitives (Sources/HWSpec/Numerics.swift) as DSL logic: each
-/// function declares the wires of one operator and returns its result, so a
-/// datapath reads like the golden model it reproduces.
+/// The `Fixed` primitives (Sources/HWSpec/Numerics.swift, docs/numerics.md)
+/// as DSL logic, written once for every unit: each function declares the
+/// wires of one operator and returns its result, so a datapath reads like the
+/// golden model it reproduces. The `Scale` operations are in `ScaleRTL`.
+///
+/// Users: `Fixed.mul`'s rounding and saturation in the MLGRU lane and sigmoid
+/// and the norm lane's z; `Fixed.add` in the MLGRU lane and the vector unit's
+/// residual adds; `magnitude` in the norm and rescale lanes and the sigmoid;
+/// `clampToInt8` in the norm unit's quantize outputs.
 ///
 /// Every declared bit is read by something (rounding reads the bits it drops
 /// through its sticky term, saturation reads the bits above 31), so the
@@ -51,6 +57,26 @@ enum FixedPointRTL {
     precondition(a.type == word && b.type == word)
     let sum = m.wire("\(name)_sum", a.extended(to: 33) + b.extended(to: 33))
     return saturate(m, name, sum)
+  }
+
+  /// |x| of a signed value as an unsigned value of the same width (the most
+  /// negative value's magnitude, 2^(w-1), fits): `Int64.magnitude` as
+  /// `Norms.sumOfSquares` and `Scale.apply` take it.
+  static func magnitude(_ m: ModuleBuilder, _ name: String, _ x: Expr) -> Expr {
+    precondition(x.signed)
+    return m.wire(name, .mux(x.msb, (-x).asUnsigned, x.asUnsigned))
+  }
+
+  /// `Norms.quantize`'s clamp: a signed 32-bit value (an element of
+  /// `Scale.apply`'s output) to int8, `max(-128, min(127, r))`, as the 8-bit
+  /// two's complement pattern. In range, the low byte is the value.
+  static func clampToInt8(_ m: ModuleBuilder, _ name: String, _ value: Expr) -> Expr {
+    precondition(value.width == 32)
+    let r = value.asSigned
+    return m.wire(
+      name,
+      .mux(r.gt(.literal(127, .sint(32))), .literal(127, .uint(8)),
+           .mux(r.lt(.literal(-128, .sint(32))), .literal(128, .uint(8)), value[7, 0])))
   }
 
   /// `MLGRUGolden.oneMinus`: 1 - x in Q15.16, saturated.
