@@ -89,6 +89,8 @@ public struct GenerateLoop: Hashable, Sendable {
   public let assigns: [LoopAssign]
   public let instances: [LoopInstance]
   public let location: SourceLocation
+  /// The count's expression in a parameterized module (`Lanes`).
+  public var symbolicCount: ParamExpr? = nil
 }
 
 /// Builds one generate loop's body (see `ModuleBuilder.generate`).

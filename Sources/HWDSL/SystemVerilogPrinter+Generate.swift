@@ -72,7 +72,8 @@ extension ModuleText {
         }
       }
       line(0, "")
-      line(1, "for (genvar \(genvar) = 0; \(genvar) < \(loop.count); \(genvar)++) begin : \(loop.label)")
+      let count = loop.symbolicCount?.description ?? "\(loop.count)"
+      line(1, "for (genvar \(genvar) = 0; \(genvar) < \(count); \(genvar)++) begin : \(loop.label)")
       if !loop.wires.isEmpty {
         let width = loop.wires.map { typeText($0.type).count }.max() ?? 0
         for (i, w) in loop.wires.enumerated() { line(2, typeText(w.type).rightPadded(to: width) + " " + locals[i] + ";") }
@@ -83,7 +84,7 @@ extension ModuleText {
       }
       for (n, instance) in loop.instances.enumerated() {
         if n > 0 || !loop.wires.isEmpty { line(0, "") }
-        line(2, "\(instance.module.name) \(instance.name) (")
+        emitInstanceHeader(instance.module, instance.name, overrides: [:], indent: 2)
         let byPort = Dictionary(instance.connections.map { ($0.port, $0.value) }, uniquingKeysWith: { a, _ in a })
         let ports = instance.module.ports.filter { byPort[$0.name] != nil }
         let width = ports.map(\.name.count).max() ?? 0

@@ -26,6 +26,9 @@ import Testing
     // The sigmoid does not depend on the lane count: one file for both.
     #expect(names.contains("mlgru_sigmoid"))
     #expect(!names.contains { $0.hasPrefix("mlgru_sigmoid_") })
+    // The weight FIFOs differ in width, but the FIFO takes its size as
+    // parameters: one file, each top passing its own.
+    #expect(names.contains("stream_fifo") && !names.contains { $0.hasPrefix("stream_fifo_") })
     #expect(set.fileList.hasSuffix("mmfree_accel_l16.sv\n"))
     // The package both import comes once, before any module.
     #expect(set.packages.map(\.name) == ["mmfree_pkg"] && set.fileList.hasPrefix("mmfree_pkg.sv\n"))
