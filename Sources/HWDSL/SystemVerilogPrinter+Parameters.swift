@@ -75,3 +75,19 @@ extension ModuleText {
     return "(\(w))"
   }
 }
+
+extension ModuleText {
+  /// An operand of a product whose operands differ in width, extended to the
+  /// product's width by a size cast: SystemVerilog extends both to the
+  /// context's width anyway, so the value is the same, and slang sees the
+  /// two operands of one type (no `arith-op-mismatch`). Yosys 0.23 infers the
+  /// same multiplier (DSP blocks) from either spelling.
+  ///
+  /// A signed operand that is not a plain signal stays as it is: the
+  /// printer sign-extends only signals (Verilator 5.006, see `.extend`).
+  func productOperand(_ operand: Expr, _ product: Expr) -> Doc {
+    let doc = expr(operand, context: 81)
+    guard !operand.signed || operand.isSelectable else { return doc }
+    return call("\(product.width)'(", expr(operand, context: 0))
+  }
+}

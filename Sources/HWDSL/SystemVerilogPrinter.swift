@@ -455,6 +455,8 @@ struct ModuleText {
       // operands that print as size casts.
       let operand = expr(a, context: 100)
       return Self.printsAsSizeCast(a) ? call("\(op.rawValue)(", operand) : .seq([.text(op.rawValue), operand])
+    case .binary(.mul, let a, let b) where a.width != b.width:
+      return wrap(.seq([productOperand(a, e), .group([.space, .text("* "), productOperand(b, e)])]), 80)
     case .binary(let op, let a, let b):
       let p = Self.precedence(op)
       // A left-associative chain of one operator prints flat, breaking before an operator.
