@@ -66,14 +66,15 @@ public struct ParamExpr: Hashable, Sendable, CustomStringConvertible {
     }
   }
 
-  /// The text of a `[msb:0]` range of this many bits: `Width-1`, `(A*B)-1`.
+  /// The text of a `[msb:0]` range of this many bits, written tight as
+  /// lowRISC does: `Width-1`, `Lanes*AccumulatorWidth-1`, `Width:0` for `Width + 1`.
   var msbText: String {
     switch node {
     case .constant(let v): return "\(v - 1)"
     case .parameter(let name): return "\(name)-1"
     // `Width + 1` bits are `[Width:0]`.
-    case .add(let a, let b) where b.node == .constant(1): return a.text(context: 0)
-    default: return "\(text(context: 71))-1"
+    case .add(let a, let b) where b.node == .constant(1): return a.text(context: 0).filter { $0 != " " }
+    default: return text(context: 71).filter { $0 != " " } + "-1"
     }
   }
 }

@@ -64,8 +64,9 @@ extension ModuleText {
         case .shared(let e): return expr(e, context: 0)
         case .slice(let e, let width):
           let base = expr(e, context: 100)
-          // One iteration takes the whole vector (a 1-bit logic has no bit select).
-          if loop.count == 1 { return base }
+          // One iteration takes the whole vector (a 1-bit logic has no bit select),
+          // unless the count is a parameter that may be overridden.
+          if loop.count == 1 && loop.symbolicCount == nil { return base }
           return .seq([base, .text(width == 1 ? "[\(genvar)]" : "[\(genvar)*\(width) +: \(width)]")])
         case .local(let i, _): return .text(locals[i])
         case .reinterpret(let inner, let signed): return call(signed ? "$signed(" : "$unsigned(", value(inner))

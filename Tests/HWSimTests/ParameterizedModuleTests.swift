@@ -49,6 +49,27 @@ import Testing
     #expect(printer.genericText(try module(4, leak: true)) != printer.genericText(try module(9, leak: true)))
   }
 
+  @Test func theCorePrintsTheSameTextAtEveryLaneCount() throws {
+    let printer = SystemVerilogPrinter()
+    let cores = try [1, 3, 16].map { try TernaryCoreGenerator.generate(TernaryCoreConfig(lanes: $0, laneWidth: 5)).top }
+    #expect(Set(cores.map(printer.genericText)).count == 1)
+    let text = printer.print(cores[1])
+    #expect(text.contains("parameter  logic [31:0] Lanes = 32'd3"))
+    #expect(text.contains("for (genvar i = 0; i < Lanes; i++) begin : gen_lane"))
+    #expect(text.contains("output logic [Lanes*AccumulatorWidth-1:0]"))
+  }
+
+  @Test func verilatorLintsThePrintedCoreAtOtherLaneCounts() throws {
+    let files = RTLGates.Files(
+      top: "ternary_core", sources: try TernaryCoreGenerator.sources(TernaryCoreConfig(lanes: 4, laneWidth: 5)))
+    for lanes in [1, 7] {
+      let output = try RTLGates.withDirectory(files) { dir, names in
+        try ExternalTool.verilator.run(["--lint-only", "-Wall", "--top-module", "ternary_core", "-GLanes=\(lanes)"] + names, in: dir).output
+      }
+      #expect(!output.contains("%Warning") && !output.contains("%Error"), "Lanes=\(lanes): \(output)")
+    }
+  }
+
   @Test func anInstancePassesItsChildsParameters() throws {
     let accelerator = try AcceleratorGenerator.generate(AcceleratorConfig(lanes: 8, weightFIFOKiB: 64))
     let fifo = AcceleratorGenerator.weightFIFO(AcceleratorConfig(lanes: 8, weightFIFOKiB: 64))
