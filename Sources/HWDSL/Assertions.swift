@@ -81,11 +81,11 @@ extension ModuleBuilder {
 extension Module {
   /// Simulation-only registers of the `stable` assertions: the `after`
   /// condition and the value at the last edge.
-  var assertionHistory: [(assertion: Assertion, after: String, value: String, width: Int)] {
+  var assertionHistory: [(assertion: Assertion, after: String, value: String, type: HWType)] {
     assertions.compactMap { a in
       guard case .stable(let value, _) = a.check else { return nil }
       let base = "sva_" + Naming.snakeCase(a.name)
-      return (a, base + "_after_q", base + "_value_q", value.width)
+      return (a, base + "_after_q", base + "_value_q", value.type.asUnsigned)
     }
   }
 }

@@ -232,3 +232,16 @@ extension Checker {
     } || module.romReads.contains { uses($0.address) }
   }
 }
+
+extension Checker {
+  /// Whether a declaration reads the parameter `name`: a signal's width, a
+  /// memory's depth, another parameter's derivation, an instance's override
+  /// or a generate loop's count.
+  func declarationsUse(_ name: String) -> Bool {
+    module.signals.contains { $0.type.symbolicWidth?.mentions(name) == true }
+      || module.memories.contains { $0.symbolicDepth?.mentions(name) == true }
+      || module.parameters.contains { $0.derivation?.mentions(name) == true }
+      || module.instances.contains { $0.parameterOverrides.contains { $0.value.mentions(name) } }
+      || module.generateLoops.contains { $0.symbolicCount?.mentions(name) == true }
+  }
+}

@@ -500,9 +500,11 @@ struct Checker {
 
   func parameterUsed(_ name: String) -> Bool {
     func uses(_ e: Expr) -> Bool {
+      if e.type.symbolicWidth?.mentions(name) == true { return true }
       switch e.node {
       case .parameter(let p): return p == name
-      case .signal, .literal: return false
+      case .literal(let l): return l.symbolicValue?.mentions(name) == true
+      case .signal: return false
       case .unary(_, let a), .shift(_, let a, _), .slice(let a, _, _), .replicate(_, let a), .reinterpret(let a, _),
         .extend(let a, _), .memoryRead(_, let a), .countOnes(let a):
         return uses(a)
@@ -522,6 +524,6 @@ struct Checker {
     }
     return module.assigns.contains { uses($0.value) } || module.combBlocks.contains { inStatements($0.statements) }
       || module.instances.contains { $0.connections.contains { uses($0.expr) } }
-      || generateLoopsAndROMsUse(uses)
+      || generateLoopsAndROMsUse(uses) || declarationsUse(name)
   }
 }

@@ -8,9 +8,11 @@
 /// that instantiates a renamed one. Names therefore carry the configuration
 /// exactly where the text depends on it.
 ///
-/// Why names rather than parameters: the IR elaborates widths in Swift (a
-/// port is `logic [351:0]`, not `logic [Lanes*22-1:0]`), so a `Lanes`
-/// parameter could not be overridden consistently; a name is what stays true.
+/// A parameterized module (`stream_fifo #(.Width, .Depth)`) is one module
+/// whatever its parameters' values: two elaborations whose text differs only
+/// in the defaults (`SystemVerilogPrinter.genericText`) share one file, and
+/// every instance passes its values. Modules whose widths are elaborated in
+/// Swift (a port `logic [351:0]`) carry their configuration in the name.
 public struct DesignSet: Sendable {
   /// Each design's top after renaming, in the order given.
   public let tops: [Module]
@@ -30,8 +32,8 @@ public struct DesignSet: Sendable {
         return Self.rebuild(variants[v].design.top, renames[v], &memo)
       }
       // Which names mean more than one module now?
-      var byName: [String: Set<Module>] = [:]
-      for top in tops { for m in top.hierarchy { byName[m.name, default: []].insert(m) } }
+      var byName: [String: Set<Identity>] = [:]
+      for top in tops { for m in top.hierarchy { byName[m.name, default: []].insert(Self.identity(m)) } }
       let conflicts = Set(byName.filter { $0.value.count > 1 }.keys)
       if conflicts.isEmpty { break }
       for v in variants.indices {
@@ -55,29 +57,45 @@ public struct DesignSet: Sendable {
         }
       }
     }
-    var seen: Set<Module> = []
+    var seen: Set<String> = []
     var order: [Module] = []
     for top in tops {
-      for m in try Design(top: top, packages: packages).modules where seen.insert(m).inserted { order.append(m) }
+      for m in try Design(top: top, packages: packages).modules where seen.insert(m.name).inserted { order.append(m) }
     }
     self.tops = tops
     self.packages = packages
     modules = order
   }
 
+  /// What makes two modules of one name the same module: their text, but
+  /// for the values of their parameters.
+  static func identity(_ module: Module) -> Identity {
+    module.parameters.isEmpty ? .module(module) : .generic(SystemVerilogPrinter().genericText(module))
+  }
+
+  enum Identity: Hashable {
+    case module(Module)
+    case generic(String)
+  }
+
   /// `module` with every module in its hierarchy renamed by `renames`.
   static func rebuild(_ module: Module, _ renames: [Module: String], _ memo: inout [Module: Module]) -> Module {
     if let done = memo[module] { return done }
     let instances = module.instances.map { i in
-      Instance(name: i.name, module: rebuild(i.module, renames, &memo), connections: i.connections, location: i.location)
+      var renamed = Instance(
+        name: i.name, module: rebuild(i.module, renames, &memo), connections: i.connections, location: i.location)
+      renamed.parameterOverrides = i.parameterOverrides
+      return renamed
     }
     let loops = module.generateLoops.map { loop in
-      GenerateLoop(
+      var renamed = GenerateLoop(
         label: loop.label, genvar: loop.genvar, count: loop.count, wires: loop.wires, assigns: loop.assigns,
         instances: loop.instances.map { i in
           LoopInstance(name: i.name, module: rebuild(i.module, renames, &memo), connections: i.connections, location: i.location)
         },
         location: loop.location)
+      renamed.symbolicCount = loop.symbolicCount
+      return renamed
     }
     var rebuilt = module
     rebuilt.name = renames[module] ?? module.name

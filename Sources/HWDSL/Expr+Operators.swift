@@ -91,7 +91,15 @@ extension Expr {
 
   public static func concat(_ parts: [Expr]) -> Expr {
     // Like SV, a concatenation is unsigned, even of one signed part.
-    parts.count == 1 ? parts[0].asUnsigned : .init(.concat(parts), .uint(parts.reduce(0) { $0 + $1.width }))
+    if parts.count == 1 { return parts[0].asUnsigned }
+    // A part of a parameter's width makes the whole one (`Width + 1`).
+    guard parts.contains(where: { $0.type.symbolicWidth != nil }) else {
+      return .init(.concat(parts), .uint(parts.reduce(0) { $0 + $1.width }))
+    }
+    let symbolic = parts.compactMap(\.type.symbolicWidth)
+    let constant = parts.filter { $0.type.symbolicWidth == nil }.reduce(0) { $0 + $1.width }
+    let sum = symbolic.dropFirst().reduce(symbolic[0], +)
+    return .init(.concat(parts), .uint(constant == 0 ? sum : sum + constant))
   }
   public func replicated(_ count: Int) -> Expr {
     count == 1 ? self : .init(.replicate(count, self), .uint(width * count))

@@ -89,6 +89,8 @@ public struct GenerateLoop: Hashable, Sendable {
   public let assigns: [LoopAssign]
   public let instances: [LoopInstance]
   public let location: SourceLocation
+  /// The count's expression in a parameterized module (`Lanes`).
+  public var symbolicCount: ParamExpr? = nil
 }
 
 /// Builds one generate loop's body (see `ModuleBuilder.generate`).
@@ -161,10 +163,20 @@ extension ModuleBuilder {
     _ label: String, count: Int, genvar: String = "i", file: StaticString = #fileID, line: UInt = #line,
     _ body: (GenerateBuilder) -> Void
   ) {
-    let g = GenerateBuilder(parent: self, label: label, count: count)
+    generate(label, count: ParamExpr.constant(count), genvar: genvar, file: file, line: line, body)
+  }
+
+  /// A loop counted by a parameter expression (`i < Lanes`), elaborated at its value.
+  public func generate(
+    _ label: String, count: ParamExpr, genvar: String = "i", file: StaticString = #fileID, line: UInt = #line,
+    _ body: (GenerateBuilder) -> Void
+  ) {
+    let g = GenerateBuilder(parent: self, label: label, count: count.value)
     body(g)
-    addGenerateLoop(GenerateLoop(
-      label: label, genvar: genvar, count: count, wires: g.wires, assigns: g.assigns, instances: g.instances,
-      location: SourceLocation(file, line)))
+    var loop = GenerateLoop(
+      label: label, genvar: genvar, count: count.value, wires: g.wires, assigns: g.assigns, instances: g.instances,
+      location: SourceLocation(file, line))
+    if count.isSymbolic { loop.symbolicCount = count }
+    addGenerateLoop(loop)
   }
 }

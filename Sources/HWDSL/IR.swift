@@ -2,8 +2,9 @@
 ///
 /// A module owns a table of signals indexed by `SignalID`; expressions and
 /// statements refer to signals by ID, so names can be legalized late without
-/// rewriting the tree. Widths are elaborated in Swift: the IR has no generic
-/// width expressions, only numbers.
+/// rewriting the tree. Widths are elaborated in Swift: every check runs on
+/// numbers. A parameterized module also carries, next to each number that
+/// depends on a parameter, its expression (`ParamExpr`), which is what prints.
 
 public struct SourceLocation: Hashable, Sendable, CustomStringConvertible {
   public let file: String
@@ -22,17 +23,38 @@ public struct SourceLocation: Hashable, Sendable, CustomStringConvertible {
 /// Width and signedness of a value. Every operation is strictly typed: the
 /// builder never widens silently, so the printed RTL has no implicit extension
 /// for a linter to warn about.
+///
+/// `symbolicWidth` is how a parameterized module spells the width
+/// (`Width`, `AddrWidth`); it is text only, so types compare by their numbers.
 public struct HWType: Hashable, Sendable, CustomStringConvertible {
   public let width: Int
   public let signed: Bool
+  public let symbolicWidth: ParamExpr?
   public init(width: Int, signed: Bool = false) {
     self.width = width
     self.signed = signed
+    symbolicWidth = nil
+  }
+  /// A type `width` wide, printed by its expression when that names a parameter.
+  public init(width: ParamValue, signed: Bool = false) {
+    let w = width.paramExpr
+    self.width = w.value
+    self.signed = signed
+    symbolicWidth = w.isSymbolic ? w : nil
   }
   public static let bit = HWType(width: 1)
   public static func uint(_ width: Int) -> HWType { HWType(width: width, signed: false) }
   public static func sint(_ width: Int) -> HWType { HWType(width: width, signed: true) }
+  public static func uint(_ width: ParamExpr) -> HWType { HWType(width: width, signed: false) }
+  public static func sint(_ width: ParamExpr) -> HWType { HWType(width: width, signed: true) }
+  public static func == (a: HWType, b: HWType) -> Bool { a.width == b.width && a.signed == b.signed }
+  public func hash(into h: inout Hasher) {
+    h.combine(width)
+    h.combine(signed)
+  }
   public var description: String { "\(signed ? "signed " : "")\(width)-bit" }
+  /// The same width, unsigned.
+  public var asUnsigned: HWType { symbolicWidth.map { HWType(width: $0) } ?? .uint(width) }
 }
 
 public struct SignalID: Hashable, Sendable, Comparable {
@@ -80,10 +102,18 @@ public struct Register: Hashable, Sendable {
   public let location: SourceLocation
 }
 
+/// `parameter logic [31:0] Name = value`, or, with `derivation`, a
+/// `localparam` computed from the parameters (`AddrWidth = $clog2(Depth)`).
 public struct Parameter: Hashable, Sendable {
   public let name: String
   public let value: Int
+  public var derivation: ParamExpr? = nil
   public let location: SourceLocation
+
+  /// The parameter as an expression of itself.
+  public var expr: ParamExpr { .parameter(name, value) }
+  /// An instance overrides it (a localparam it cannot).
+  public var isOverridable: Bool { derivation == nil }
 }
 
 /// A literal bit pattern of any width, stored as little-endian 64-bit words.
@@ -92,6 +122,9 @@ public struct Literal: Hashable, Sendable {
   public let type: HWType
   /// Set for a value of an enum (`EnumType.literal`): printed by its name.
   public var enumType: EnumType? = nil
+  /// Set for a value computed from parameters (`Depth - 1`): printed as
+  /// that expression cast to the type's width.
+  public var symbolicValue: ParamExpr? = nil
 
   public init(_ value: Int, _ type: HWType) {
     let wordCount = (type.width + 63) / 64
@@ -213,6 +246,8 @@ public struct Memory: Hashable, Sendable {
   public let depth: Int
   public let type: HWType
   public let location: SourceLocation
+  /// The depth's expression in a parameterized module (`Depth`).
+  public var symbolicDepth: ParamExpr? = nil
 }
 
 public struct MemoryWrite: Hashable, Sendable {
@@ -259,11 +294,15 @@ public struct Instance: Hashable, Sendable {
   /// Outputs must connect to a wire of the parent.
   public let connections: [(port: String, expr: Expr)]
   public let location: SourceLocation
+  /// Parameter overrides written as expressions of the parent's parameters
+  /// (`.Width(LaneWidth)`); every other parameter of the child is passed
+  /// its value in this elaboration.
+  public var parameterOverrides: [String: ParamExpr] = [:]
 
   public static func == (a: Instance, b: Instance) -> Bool {
     a.name == b.name && a.module == b.module && a.location == b.location
       && a.connections.map(\.port) == b.connections.map(\.port)
-      && a.connections.map(\.expr) == b.connections.map(\.expr)
+      && a.connections.map(\.expr) == b.connections.map(\.expr) && a.parameterOverrides == b.parameterOverrides
   }
   public func hash(into h: inout Hasher) {
     h.combine(name)

@@ -9,8 +9,8 @@ public final class ModuleBuilder {
   private let location: SourceLocation
   private var signals: [Signal] = []
   private var registers: [Register] = []
-  private var parameters: [Parameter] = []
-  private var memories: [Memory] = []
+  var parameters: [Parameter] = []
+  var memories: [Memory] = []
   private var memoryWrites: [MemoryWrite] = []
   private var assigns: [ContinuousAssign] = []
   private var combBlocks: [CombBlock] = []

@@ -64,15 +64,17 @@ extension ModuleText {
         case .shared(let e): return expr(e, context: 0)
         case .slice(let e, let width):
           let base = expr(e, context: 100)
-          // One iteration takes the whole vector (a 1-bit logic has no bit select).
-          if loop.count == 1 { return base }
+          // One iteration takes the whole vector (a 1-bit logic has no bit select),
+          // unless the count is a parameter that may be overridden.
+          if loop.count == 1 && loop.symbolicCount == nil { return base }
           return .seq([base, .text(width == 1 ? "[\(genvar)]" : "[\(genvar)*\(width) +: \(width)]")])
         case .local(let i, _): return .text(locals[i])
         case .reinterpret(let inner, let signed): return call(signed ? "$signed(" : "$unsigned(", value(inner))
         }
       }
       line(0, "")
-      line(1, "for (genvar \(genvar) = 0; \(genvar) < \(loop.count); \(genvar)++) begin : \(loop.label)")
+      let count = loop.symbolicCount?.description ?? "\(loop.count)"
+      line(1, "for (genvar \(genvar) = 0; \(genvar) < \(count); \(genvar)++) begin : \(loop.label)")
       if !loop.wires.isEmpty {
         let width = loop.wires.map { typeText($0.type).count }.max() ?? 0
         for (i, w) in loop.wires.enumerated() { line(2, typeText(w.type).rightPadded(to: width) + " " + locals[i] + ";") }
@@ -83,7 +85,7 @@ extension ModuleText {
       }
       for (n, instance) in loop.instances.enumerated() {
         if n > 0 || !loop.wires.isEmpty { line(0, "") }
-        line(2, "\(instance.module.name) \(instance.name) (")
+        emitInstanceHeader(instance.module, instance.name, overrides: [:], indent: 2)
         let byPort = Dictionary(instance.connections.map { ($0.port, $0.value) }, uniquingKeysWith: { a, _ in a })
         let ports = instance.module.ports.filter { byPort[$0.name] != nil }
         let width = ports.map(\.name.count).max() ?? 0

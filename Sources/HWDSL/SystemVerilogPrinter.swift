@@ -33,6 +33,8 @@ struct ModuleText {
   let names: NameTable
   let options: PrinterOptions
   var text = ""
+  /// Print parameter defaults as `?` (`SystemVerilogPrinter.genericText`).
+  var hidesParameterValues = false
 
   init(module: Module, names: NameTable, options: PrinterOptions) {
     self.module = module
@@ -112,6 +114,7 @@ struct ModuleText {
   }
 
   func typeText(_ type: HWType) -> String {
+    if let w = type.symbolicWidth { return symbolicTypeText(type, w) }
     let sign = type.signed ? " signed" : ""
     return type.width == 1 && !type.signed ? "logic" : "logic\(sign) [\(type.width - 1):0]"
   }
@@ -120,17 +123,7 @@ struct ModuleText {
     for h in header { comment(0, h) }
     for c in module.comment { comment(0, c) }
     let ports = module.ports
-    let params = module.parameters
-    if params.isEmpty {
-      line(0, "module \(module.name) (")
-    } else {
-      line(0, "module \(module.name) #(")
-      for (i, p) in params.enumerated() {
-        // `int unsigned` is the idiom, but Icarus 11 cannot parse it; this is the same type.
-        line(1, "parameter logic [31:0] \(p.name) = 32'd\(p.value)" + (i == params.count - 1 ? "" : ","))
-      }
-      line(0, ") (")
-    }
+    emitModuleHeader()
     let decls = ports.map { p in (p.kind == .input ? "input " : "output") + " " + typeText(p) }
     let declWidth = decls.map(\.count).max() ?? 0
     for (i, p) in ports.enumerated() {
@@ -163,7 +156,7 @@ struct ModuleText {
       declaration(1, typeText(s).rightPadded(to: width) + " " + names.signals[s.id.index] + ";", comment: shown)
     }
     for (i, m) in module.memories.enumerated() {
-      line(1, "\(typeText(m.type)) \(names.memories[i]) [\(m.depth)];")
+      line(1, "\(typeText(m.type)) \(names.memories[i]) [\(m.symbolicDepth?.description ?? "\(m.depth)")];")
     }
   }
 
@@ -258,10 +251,10 @@ struct ModuleText {
     let history = module.assertionHistory
     if !history.isEmpty {
       line(1, "// The last edge's values, for the assertions about stability.")
-      let width = history.map { typeText(.uint($0.width)).count }.max() ?? 0
+      let width = history.map { typeText($0.type).count }.max() ?? 0
       for h in history {
         line(1, typeText(.bit).rightPadded(to: width) + " " + h.after + ";")
-        line(1, typeText(.uint(h.width)).rightPadded(to: width) + " " + h.value + ";")
+        line(1, typeText(h.type).rightPadded(to: width) + " " + h.value + ";")
       }
       line(0, "")
       line(1, "always_ff @(posedge \(clk) or negedge \(rst)) begin")
@@ -318,7 +311,7 @@ struct ModuleText {
 
   mutating func emitInstance(_ instance: Instance, _ name: String) {
     line(0, "")
-    line(1, "\(instance.module.name) \(name) (")
+    emitInstanceHeader(instance.module, name, overrides: instance.parameterOverrides, indent: 1)
     // Connections print in the child's port order, whatever order the generator gave.
     let byPort = Dictionary(instance.connections.map { ($0.port, $0.expr) }, uniquingKeysWith: { a, _ in a })
     let ports = instance.module.ports.filter { byPort[$0.name] != nil }
@@ -341,6 +334,7 @@ struct ModuleText {
   }
 
   func literal(_ l: Literal) -> String {
+    if let symbolic = symbolicLiteral(l) { return symbolic }
     if let t = l.enumType, let v = t.value(Int(l.words[0])) { return enumValueName(v, of: t) }
     let w = l.type.width
     if l.type.signed {
@@ -383,7 +377,8 @@ struct ModuleText {
   /// Signed extension and population count print as `W'(...)`.
   static func printsAsSizeCast(_ e: Expr) -> Bool {
     switch e.node {
-    case .extend(let a, _): return a.signed
+    case .extend(let a, _): return a.signed || e.type.symbolicWidth != nil
+    case .literal(let l): return l.symbolicValue != nil || l.type.symbolicWidth != nil
     case .countOnes: return true
     default: return false
     }
@@ -460,6 +455,8 @@ struct ModuleText {
       // operands that print as size casts.
       let operand = expr(a, context: 100)
       return Self.printsAsSizeCast(a) ? call("\(op.rawValue)(", operand) : .seq([.text(op.rawValue), operand])
+    case .binary(.mul, let a, let b) where a.width != b.width:
+      return wrap(.seq([productOperand(a, e), .group([.space, .text("* "), productOperand(b, e)])]), 80)
     case .binary(let op, let a, let b):
       let p = Self.precedence(op)
       // A left-associative chain of one operator prints flat, breaking before an operator.
@@ -493,6 +490,7 @@ struct ModuleText {
     case .reinterpret(let a, let signed):
       return call(signed ? "$signed(" : "$unsigned(", expr(a, context: 0))
     case .extend(let a, let width):
+      if e.type.symbolicWidth != nil { return call("\(sizeText(e.type))'(", expr(a, context: 0)) }
       if a.signed { return call("\(width)'(", expr(a, context: 0)) }
       return call("{", .fill([.text("\(width - a.width)'d0"), expr(a, context: 0)], separator: ","), "}")
     case .memoryRead(let id, let address):

@@ -139,37 +139,46 @@ public enum TernaryCoreGenerator: UnitGenerator {
     return level[0]
   }
 
+  /// The core takes its lane count as the parameter `Lanes`; the lane's own
+  /// sizes (`LaneWidth`, `AccumulatorWidth`) are localparams, since the lane
+  /// module is elaborated at them.
   static func coreModule(_ config: TernaryCoreConfig, lane: Module) throws -> Module {
     let w = config.laneWidth
     let m = ModuleBuilder(
       "ternary_core",
       comment: [
-        "Ternary accumulate-only matrix core: \(config.lanes) lanes x \(w) weights per cycle,",
+        "Ternary accumulate-only matrix core: Lanes lanes x \(w) weights per cycle,",
         "\(config.accumulatorWidth)-bit accumulators (no overflow up to \(config.maxInputs) inputs).",
         "Weight codes {negative, non-zero}: 00 = 0, 01 = +1, 11 = -1, 10 reserved (reads as 0);",
         "each lane's beat is a non-zero plane then a negative plane. Activations arrive as bit planes.",
         "Streams are valid/ready; a weight beat and an activation beat are consumed together.",
       ])
+    let lanes = m.parameter("Lanes", default: config.lanes)
+    let laneWidth = m.localparam("LaneWidth", .constant(w))
+    let accWidth = m.localparam("AccumulatorWidth", .constant(config.accumulatorWidth))
+    let weightBeat = HWType.uint(lanes * TernaryEncoding.bitsPerWeight * laneWidth)
+    let activationBeat = HWType.uint(ParamExpr.constant(ActivationFormat.bits) * laneWidth)
+    precondition(weightBeat.width == config.weightBeatBits && activationBeat.width == config.activationBeatBits)
     let clk = m.clock()
     let rst = m.reset()
     let wValid = m.input("w_valid", .bit)
     let wReady = m.output("w_ready", .bit)
-    let wData = m.input("w_data", .uint(config.weightBeatBits), comment: "lane r at [\(2 * w)*r +: \(2 * w)]")
+    let wData = m.input("w_data", weightBeat, comment: "lane r at [\(2 * w)*r +: \(2 * w)]")
     let wLast = m.input("w_last", .bit, comment: "last beat of a row group")
     let aValid = m.input("a_valid", .bit)
     let aReady = m.output("a_ready", .bit)
-    let aData = m.input("a_data", .uint(config.activationBeatBits))
+    let aData = m.input("a_data", activationBeat)
     let resValid = m.output("res_valid", .bit)
     let resReady = m.input("res_ready", .bit)
-    let resData = m.output("res_data", .uint(config.resultBeatBits), comment: "lane r at [\(config.accumulatorWidth)*r +: \(config.accumulatorWidth)]")
+    let resData = m.output("res_data", .uint(lanes * accWidth), comment: "lane r at [\(config.accumulatorWidth)*r +: \(config.accumulatorWidth)]")
 
     // Stage 0 registers the joined beat. Beyond timing (the wide streams
     // arrive from off-chip memory), this keeps the adder trees off the
     // input-combinational path, which Verilator re-evaluates on every eval.
     let s0Valid = m.register("s0_valid", .bit, holds: true, comment: "a joined beat is held in the input registers")
     let s0Last = m.register("s0_last", .bit, reset: .none, holds: true, comment: "that beat ends its row group")
-    let wBeat = m.register("w_beat", .uint(config.weightBeatBits), reset: .none, holds: true, comment: "weight beat under reduction")
-    let aBeat = m.register("a_beat", .uint(config.activationBeatBits), reset: .none, holds: true, comment: "activation beat under reduction")
+    let wBeat = m.register("w_beat", weightBeat, reset: .none, holds: true, comment: "weight beat under reduction")
+    let aBeat = m.register("a_beat", activationBeat, reset: .none, holds: true, comment: "activation beat under reduction")
     let s1Valid = m.register("s1_valid", .bit, holds: true, comment: "a partial sum is held in the lanes")
     let s1Last = m.register("s1_last", .bit, reset: .none, holds: true, comment: "that partial sum ends its row group")
     let outValid = m.register("out_valid", .bit, comment: "the lanes hold a finished row group")
@@ -196,7 +205,7 @@ public enum TernaryCoreGenerator: UnitGenerator {
     }
     let load = m.wire("load", advance && s0Valid.state, comment: "the lanes reduce the held beat")
     let accumulate = m.wire("accumulate", advance && s1Valid.state)
-    m.generate("gen_lane", count: config.lanes) { g in
+    m.generate("gen_lane", count: lanes) { g in
       g.instance(lane, "u_lane", [
         ("clk_i", clk), ("rst_ni", rst),
         ("weights_i", g.slice(wBeat.state)),

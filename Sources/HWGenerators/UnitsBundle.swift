@@ -70,6 +70,7 @@ public struct UnitsBundle: Sendable {
       try VectorUnitGenerator.unit(VectorUnitConfig(lanes: elementLanes)),
     ]
     if accelerator.core == core, (try? AcceleratorGenerator.validate(accelerator)) != nil {
+      units.append(try StreamFIFOGenerator.unit(AcceleratorGenerator.weightFIFO(accelerator)))
       units.append(try AcceleratorGenerator.unit(accelerator))
       self.accelerator = accelerator
     } else {

@@ -22,10 +22,16 @@ import Testing
     #expect(set.tops.map(\.name) == ["mmfree_accel_l8", "mmfree_accel_l16"])
     let names = set.modules.map(\.name)
     #expect(Set(names).count == names.count)
-    #expect(names.contains("ternary_core_l8") && names.contains("ternary_core_l16"))
+    // The core takes its lane count as a parameter: one file, each datapath
+    // passing its own `Lanes`; the datapaths themselves differ and carry the tag.
+    #expect(names.contains("ternary_core") && !names.contains { $0.hasPrefix("ternary_core_") })
+    #expect(names.contains("matvec_datapath_l8") && names.contains("matvec_datapath_l16"))
     // The sigmoid does not depend on the lane count: one file for both.
     #expect(names.contains("mlgru_sigmoid"))
     #expect(!names.contains { $0.hasPrefix("mlgru_sigmoid_") })
+    // The weight FIFOs differ in width, but the FIFO takes its size as
+    // parameters: one file, each top passing its own.
+    #expect(names.contains("stream_fifo") && !names.contains { $0.hasPrefix("stream_fifo_") })
     #expect(set.fileList.hasSuffix("mmfree_accel_l16.sv\n"))
     // The package both import comes once, before any module.
     #expect(set.packages.map(\.name) == ["mmfree_pkg"] && set.fileList.hasPrefix("mmfree_pkg.sv\n"))
@@ -45,9 +51,13 @@ import Testing
     let b = try TernaryCoreGenerator.generate(TernaryCoreConfig(lanes: 4, laneWidth: 8))
     let set = try DesignSet([(tag: "a", design: a), (tag: "b", design: b)])
     #expect(set.modules.map(\.name) == ["ternary_lane", "ternary_core"])
-    // Different lane counts, same lanes: only the core is renamed.
+    // Different lane counts, same lanes: the core takes `Lanes`, one module.
     let c = try TernaryCoreGenerator.generate(TernaryCoreConfig(lanes: 2, laneWidth: 8))
     let mixed = try DesignSet([(tag: "l4", design: a), (tag: "l2", design: c)])
-    #expect(mixed.modules.map(\.name) == ["ternary_lane", "ternary_core_l4", "ternary_core_l2"])
+    #expect(mixed.modules.map(\.name) == ["ternary_lane", "ternary_core"])
+    // Different lanes: the lane and the core built on it carry the tag.
+    let d = try TernaryCoreGenerator.generate(TernaryCoreConfig(lanes: 2, laneWidth: 4))
+    let wide = try DesignSet([(tag: "w8", design: a), (tag: "w4", design: d)])
+    #expect(wide.modules.map(\.name) == ["ternary_lane_w8", "ternary_core_w8", "ternary_lane_w4", "ternary_core_w4"])
   }
 }

@@ -17,7 +17,7 @@ import HWSpec
 ///   bit-plane beats (8 planes of 64 elements), packed from the norm unit's
 ///   int8 output, in two banks (the next QUANT fills one while a MATVEC
 ///   reads the other);
-/// - the weight FIFO (`weight_fifo`, `StreamFIFOGenerator`): weight beats from
+/// - the weight FIFO (`u_weight_fifo`, `StreamFIFOGenerator`): weight beats from
 ///   off-chip ahead of the core, so the memory keeps streaming while the
 ///   element-wise units work;
 /// - the program memory.
@@ -49,8 +49,7 @@ public enum AcceleratorGenerator: UnitGenerator {
     let norm = try NormUnitGenerator.generate(config.norm).top
     let mlgru = try MLGRUUnitGenerator.generate(config.mlgru).top
     let vector = try VectorUnitGenerator.generate(VectorUnitConfig(lanes: config.elementLanes)).top
-    let fifo = try StreamFIFOGenerator.module(
-      name: "weight_fifo", width: config.core.weightBeatBits, depth: config.weightFIFOBeats)
+    let fifo = try StreamFIFOGenerator.generate(weightFIFO(config)).top
     return try Design(
       top: topModule(config, datapath: datapath, norm: norm, mlgru: mlgru, vector: vector, fifo: fifo),
       packages: [MMFreePackage.package])
