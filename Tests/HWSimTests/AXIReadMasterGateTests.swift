@@ -52,5 +52,4 @@ func axiGateFiles(_ config: AXIReadMasterConfig) throws -> RTLGates.Files {
     #expect(report.multipliers == 0)
     #expect((report.cells ?? 0) > 0)
   }
-  }
 }
