@@ -120,8 +120,10 @@ void ReadHarness::drive() {
     beatData(address, words_.data());
     hw_set(model_, rData_.index, words_.data(), static_cast<uint32_t>(words_.size()));
     set(rResp_, beatResponse(address));
-    set(rLast_, head.sent + 1 == head.beats ? 1 : 0);
-    set(rId_, head.id);
+    const uint64_t beat = stats_.rBeats + 1;
+    const bool last = head.sent + 1 == head.beats;
+    set(rLast_, (last != (beat == config_.badLastBeat)) ? 1 : 0);
+    set(rId_, beat == config_.badIdBeat ? head.id ^ 1 : head.id);
   }
   cmdValidOut_ = !commands_.empty();
   set(cmdValid_, cmdValidOut_ ? 1 : 0);
@@ -264,6 +266,8 @@ int hw_axi_option(void* handle, const char* name, uint64_t value) {
                     : key == "error_resp"        ? &c.errorResp
                     : key == "never_answer"      ? &c.neverAnswer
                     : key == "max_burst_beats"   ? &c.maxBurstBeats
+                    : key == "bad_id_beat"       ? &c.badIdBeat
+                    : key == "bad_last_beat"     ? &c.badLastBeat
                                                  : nullptr;
   if (field == nullptr) return -1;
   *field = value;

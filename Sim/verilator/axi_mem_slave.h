@@ -12,7 +12,7 @@
 // accepted-but-unanswered bursts (ARREADY low at the limit), a bandwidth limit in beats per
 // cycle (a token bucket, num/den beats per cycle), seeded random ARREADY backpressure and
 // RVALID gaps, SLVERR or DECERR injected on an address range, and a mode that never
-// answers (ARREADY stays low). Bursts are answered in order (one ID). Every AR handshake is
+// answers (ARREADY stays low); one beat can carry a wrong RID or an inverted RLAST. Bursts are answered in order (one ID). Every AR handshake is
 // checked: INCR, ARSIZE of the data width, ARLEN within the limit, aligned, no 4 KiB
 // crossing; and the AR payload must hold while ARVALID waits. A violation stops the run.
 
@@ -42,6 +42,8 @@ struct SlaveConfig {
   uint64_t errorResp = 2;          // 2 SLVERR, 3 DECERR
   uint64_t neverAnswer = 0;        // ARREADY never rises
   uint64_t maxBurstBeats = 256;    // the ARLEN + 1 the master may use
+  uint64_t badIdBeat = 0;          // this beat of the run (1-based) carries a wrong RID
+  uint64_t badLastBeat = 0;        // this beat of the run has RLAST inverted
 };
 
 // Counters of a run; hw_axi_stat reads them by name.

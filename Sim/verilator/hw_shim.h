@@ -110,7 +110,7 @@ void hw_axi_destroy(void* harness);
 const char* hw_axi_error(const void* harness);
 // Sets a slave option by name (latency, max_outstanding, bandwidth_num, bandwidth_den, seed,
 // ar_stall_percent, r_gap_percent, rd_stall_percent, error_base, error_size, error_resp,
-// never_answer, max_burst_beats); -1 for an unknown name.
+// never_answer, max_burst_beats, bad_id_beat, bad_last_beat); -1 for an unknown name.
 int hw_axi_option(void* harness, const char* name, uint64_t value);
 // The memory image: `count` bytes at byte address `base`; reads outside answer DECERR.
 void hw_axi_load(void* harness, uint64_t base, const uint8_t* bytes, uint64_t count);

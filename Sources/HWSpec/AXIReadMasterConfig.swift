@@ -58,7 +58,9 @@ public struct AXIReadMasterConfig: Hashable, Sendable, Codable, CustomStringConv
     guard lengthBits > beatShift, lengthBits <= addressWidth else {
       throw fail("length bits must be \(beatShift + 1)...\(addressWidth), got \(lengthBits)")
     }
-    guard (2...(1 << 20)).contains(timeoutCycles) else { throw fail("timeout must be 2...2^20 cycles, got \(timeoutCycles)") }
+    guard (2...(1 << 20)).contains(timeoutCycles) else {
+      throw fail("timeout must be 2...2^20 cycles, got \(timeoutCycles)")
+    }
   }
 
   /// Bytes of one beat.

@@ -27,6 +27,9 @@ public final class AXIReadHarness {
     public var neverAnswers = false
     /// The longest burst the master may issue; the slave stops the run on a longer one.
     public var maxBurstBeats = 256
+    /// The beat of the run (1-based, 0 none) that carries a wrong RID / an inverted RLAST.
+    public var badIDBeat = 0
+    public var badLastBeat = 0
 
     public init() {}
 
@@ -37,6 +40,7 @@ public final class AXIReadHarness {
         ("ar_stall_percent", UInt64(arStallPercent)), ("r_gap_percent", UInt64(rGapPercent)),
         ("rd_stall_percent", UInt64(dataStallPercent)), ("error_resp", UInt64(errorResponse)),
         ("never_answer", neverAnswers ? 1 : 0), ("max_burst_beats", UInt64(maxBurstBeats)),
+        ("bad_id_beat", UInt64(badIDBeat)), ("bad_last_beat", UInt64(badLastBeat)),
       ]
       if let range = errorRange {
         list += [("error_base", range.lowerBound), ("error_size", UInt64(range.count))]

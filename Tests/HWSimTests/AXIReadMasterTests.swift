@@ -87,6 +87,26 @@ let axiSimConfigs = [
     #expect(sim.harness.stat("commands_done") < UInt64(workload.commands.count))
   }
 
+  /// A wrong RID, or an RLAST off the burst's end, on the 21st beat of the run:
+  /// the engine latches the mismatch and that beat's address, and that beat
+  /// and those after it never reach the data stream.
+  @Test(arguments: [AXIReadError.idMismatch, .lastMismatch])
+  func mismatchedBeatsLatchTheirAddress(error: AXIReadError) throws {
+    let config = axiSimConfigs[0]
+    var slave = AXIReadHarness.Slave()
+    slave.latency = 3
+    if error == .idMismatch { slave.badIDBeat = 21 } else { slave.badLastBeat = 21 }
+    let sim = try AXIModels.simulation(config, slave)
+    sim.harness.load(base: AXIReadWorkload.base, [UInt8](repeating: 7, count: 16384))
+    sim.harness.command(address: AXIReadWorkload.base, length: 8192)
+    #expect(try sim.harness.run(cycles: 10_000, until: "error_o") == .stopPort)
+    let status = try sim.errorStatus()
+    #expect(status.error == error)
+    #expect(status.address == AXIReadWorkload.base + 20 * UInt64(config.bytesPerBeat))
+    _ = try sim.harness.run(cycles: 1_000)
+    #expect(sim.harness.stat("data_beats") == 20)
+  }
+
   /// A slave that never raises ARREADY, and one that accepts but never
   /// answers: both end in the timeout error naming the address waited for.
   @Test(arguments: [true, false])

@@ -56,9 +56,11 @@ final class AXIReadMasterBuilder {
     let issue = commandSide(stopped: status.latched, level: buffer.level, reserved: reserved.state, flight: flight)
     let beat = responseSide(flight: flight, buffer: buffer, stopped: status.latched)
     flight.update(push: issue.load, word: issue.word, pop: beat.burstDone, arFire: issue.arFire)
-    let burstWide = issue.burst.extended(to: creditType.width)
-    m.assign(reserved.next, reserved.state + .mux(issue.load, burstWide, .zeros(creditType)) - beat.taken.extended(to: creditType.width))
-    status.update(beat: beat, progress: issue.arFire || beat.taken, flight: flight, arAddress: axi.arAddr, arValid: axi.arValid)
+    // A burst's beats are promised when its address loads, and released one by one as they arrive.
+    let promised = Expr.mux(issue.load, issue.burst.extended(to: creditType.width), .zeros(creditType))
+    m.assign(reserved.next, reserved.state + promised - beat.taken.extended(to: creditType.width))
+    status.update(
+      beat: beat, progress: issue.arFire || beat.taken, flight: flight, arAddress: axi.arAddr, arValid: axi.arValid)
     m.assign(status.busy, issue.active || flight.inFlight.ne(0) || buffer.level.ne(0))
     assertions(flight: flight, buffer: buffer, push: beat.push)
     return try m.finish()

@@ -68,18 +68,23 @@ public struct AXIReadWorkload: Sendable {
     queue(on: sim.harness)
     let stop = try sim.harness.run(cycles: cycles)
     let ran = Int(sim.harness.stat("cycles"))
-    guard stop == .done else { throw Mismatch(description: "\(description): the run ended with \(stop) after \(ran) cycles") }
+    guard stop == .done else {
+      throw Mismatch(description: "\(description): the run ended with \(stop) after \(ran) cycles")
+    }
     let got = sim.harness.beats()
     let want = expected
-    if let k = (0..<min(got.count, want.count)).first(where: { got[$0].data != want[$0].data || got[$0].last != want[$0].last }) {
-      throw Mismatch(description: "\(description): beat \(k) differs from the image (last \(got[k].last), expected \(want[k].last))")
+    let differs = { (k: Int) in got[k].data != want[k].data || got[k].last != want[k].last }
+    if let k = (0..<min(got.count, want.count)).first(where: differs) {
+      throw Mismatch(
+        description: "\(description): beat \(k) differs from the image (last \(got[k].last), expected \(want[k].last))")
     }
     guard got.count == want.count else {
       throw Mismatch(description: "\(description): \(got.count) beats, expected \(want.count)")
     }
     let status = try sim.errorStatus()
     guard status.error == AXIReadError.none else {
-      throw Mismatch(description: "\(description): error_o \(status.error.map(String.init(describing:)) ?? "?") at 0x\(String(status.address, radix: 16))")
+      let error = status.error.map(String.init(describing:)) ?? "an unknown code"
+      throw Mismatch(description: "\(description): error_o reports \(error) at 0x\(String(status.address, radix: 16))")
     }
     return (ran, got.count)
   }
