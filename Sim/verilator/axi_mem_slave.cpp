@@ -103,7 +103,9 @@ void ReadHarness::beatData(uint64_t address, uint32_t* words) const {
 // The slave's and the harness's outputs for the coming edge.
 void ReadHarness::drive() {
   arReadyOut_ = config_.neverAnswer == 0 && bursts_.size() < config_.maxOutstanding && !percent(config_.arStallPercent);
-  credit_ = std::min(credit_ + config_.bandwidthNum, config_.bandwidthDen);
+  // A token bucket: num tokens a cycle, den a beat; it banks at most one beat's worth
+  // beyond what the next beat needs, so a stalled channel cannot burst above the limit.
+  credit_ = std::min(credit_ + config_.bandwidthNum, config_.bandwidthDen + config_.bandwidthNum - 1);
   if (!rValidOut_ && !bursts_.empty()) {
     const Burst& head = bursts_.front();
     const bool gap = percent(config_.rGapPercent);

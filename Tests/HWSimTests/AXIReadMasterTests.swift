@@ -160,6 +160,37 @@ let axiSimConfigs = [
       + "\(sim.harness.stat("max_accepted")) bursts outstanding at most")
     #expect(beats == Double(bytes / config.bytesPerBeat))
     #expect(beats / span >= 0.99)
+    #expect(sim.harness.stat("max_accepted") >= 2, "several reads outstanding")
+  }
+
+  /// The slave's bandwidth limit holds the engine to it: 2 beats in 5 cycles.
+  @Test func followsTheSlavesBandwidth() throws {
+    let config = axiSimConfigs[0]
+    var slave = AXIReadHarness.Slave()
+    slave.bandwidth = (beats: 2, cycles: 5)
+    let sim = try AXIModels.simulation(config, slave)
+    sim.harness.load(base: AXIReadWorkload.base, [UInt8](repeating: 3, count: 32 * 1024))
+    sim.harness.command(address: AXIReadWorkload.base, length: 32 * 1024)
+    #expect(try sim.harness.run(cycles: 100_000) == .done)
+    let beats = Double(sim.harness.stat("data_beats"))
+    let span = Double(sim.harness.stat("last_data_cycle") - sim.harness.stat("first_data_cycle") + 1)
+    #expect(abs(beats / span - 0.4) < 0.01, "\(beats / span) beats/cycle")
+  }
+
+  /// How fast the harness runs the engine: a 4 MiB read, the slave and the
+  /// stream sink in C++ every cycle (printed; asserted only to finish).
+  @Test func harnessSpeed() throws {
+    let config = axiSimConfigs[0]
+    let sim = try AXIModels.simulation(config, AXIReadHarness.Slave())
+    let bytes = 4 << 20
+    sim.harness.load(base: 0, [UInt8](repeating: 9, count: bytes))
+    sim.harness.command(address: 0, length: UInt64(bytes))
+    let start = DispatchTime.now().uptimeNanoseconds
+    #expect(try sim.harness.run(cycles: 200_000) == .done)
+    let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
+    let cycles = Double(sim.harness.stat("cycles"))
+    print("axi_read_master harness: \(Int(cycles)) cycles in \(String(format: "%.3f", seconds)) s, "
+      + "\(String(format: "%.0f", cycles / seconds / 1000)) kcycles/s")
   }
 
   /// `hwgen regress --configs axi:...` runs the same seeded workload on Verilator (the
