@@ -15,7 +15,7 @@
 
 #include <stdint.h>
 
-#define HW_SHIM_ABI_VERSION 2
+#define HW_SHIM_ABI_VERSION 3
 
 // What hw_create, hw_eval and hw_step return, and hw_status reports. The first non-zero
 // status is sticky: once a model has stopped, every later call returns the same status.
@@ -80,6 +80,54 @@ int hw_set64(void* model, int port, uint64_t value);
 int hw_get(const void* model, int port, uint32_t* words, uint32_t count);
 // The low 64 bits of a port; 0 for a bad index.
 uint64_t hw_get64(const void* model, int port);
+
+// --- An AXI4 read harness (axi_mem_slave.h) ----------------------------------------------
+//
+// Drives one model's AXI4 read port with a memory slave, its command stream and its data
+// stream, cycle by cycle in C++: Swift configures it, runs N cycles or until an event, and
+// reads the beats and counters afterwards. It owns the model's clock during hw_axi_run.
+
+// What hw_axi_run returns.
+enum HwAxiRun {
+  // The cycle budget ran out.
+  HW_AXI_CYCLES = 0,
+  // Every command's last beat came out of the data stream.
+  HW_AXI_DONE = 1,
+  // The stop port read non-zero.
+  HW_AXI_STOP_PORT = 2,
+  // The model stopped (an assertion); hw_status and hw_error_message say why.
+  HW_AXI_MODEL_STOPPED = 3,
+  // The master broke an AXI rule the slave checks, or a port is missing; hw_axi_error.
+  HW_AXI_VIOLATION = 4,
+};
+
+// A harness on `model`'s ports `<bus>arvalid_o`, ... (AXI), `<cmd>valid_i`, `<cmd>addr_i`,
+// `<cmd>len_i`, ... and `<data>valid_o`, `<data>data_o`, `<data>last_o`, ...; nullptr only
+// when out of memory. A missing port shows in hw_axi_error.
+void* hw_axi_create(void* model, const char* bus_prefix, const char* cmd_prefix, const char* data_prefix);
+void hw_axi_destroy(void* harness);
+// The violation that stopped the last run, or a missing port; empty when there is none.
+const char* hw_axi_error(const void* harness);
+// Sets a slave option by name (latency, max_outstanding, bandwidth_num, bandwidth_den, seed,
+// ar_stall_percent, r_gap_percent, rd_stall_percent, error_base, error_size, error_resp,
+// never_answer, max_burst_beats, bad_id_beat, bad_last_beat); -1 for an unknown name.
+int hw_axi_option(void* harness, const char* name, uint64_t value);
+// The memory image: `count` bytes at byte address `base`; reads outside answer DECERR.
+void hw_axi_load(void* harness, uint64_t base, const uint8_t* bytes, uint64_t count);
+// Queues a command (byte address, byte length) for the command stream.
+void hw_axi_command(void* harness, uint64_t address, uint64_t length);
+// The index of a port by name, -1 if the model has none.
+int hw_axi_port(const void* harness, const char* name);
+// Runs up to `cycles` cycles, stopping early as HwAxiRun says; `stop_port` is an output
+// index or -1.
+int hw_axi_run(void* harness, uint64_t cycles, int stop_port);
+// A counter by name (cycles, ar_handshakes, r_beats, data_beats, commands_done,
+// max_accepted, first_data_cycle, last_data_cycle); UINT64_MAX for an unknown name.
+uint64_t hw_axi_stat(const void* harness, const char* name);
+int hw_axi_beat_bytes(const void* harness);
+// Copies up to `capacity` beats of the data stream (hw_axi_beat_bytes each, least
+// significant byte first) and their last bits; returns how many. Either pointer may be null.
+uint64_t hw_axi_beats(const void* harness, uint8_t* data, uint8_t* lasts, uint64_t capacity);
 
 #ifdef __cplusplus
 }  // extern "C"

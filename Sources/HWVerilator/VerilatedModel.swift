@@ -84,6 +84,12 @@ public final class VerilatedModel {
     stopped = .closed
   }
 
+  /// The loaded library and the model's handle, for the C++ harnesses that drive the
+  /// model themselves (`AXIReadHarness`); nil once closed.
+  var shimHandle: (library: SharedLibrary, model: UnsafeMutableRawPointer)? {
+    handle.map { (symbols.library, $0) }
+  }
+
   public func port(_ name: String) throws -> PortHandle {
     guard let index = library.ports.firstIndex(where: { $0.name == name }) else {
       throw VerilatorError.unknownPort(name, available: library.ports.map(\.name))

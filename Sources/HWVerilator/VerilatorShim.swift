@@ -13,12 +13,15 @@ import HWSupport
 enum VerilatorShim {
   /// `HW_SHIM_ABI_VERSION` of `hw_shim.h`: the C signatures `ShimSymbols` expects. The
   /// generated header passes it to the C++, which refuses to compile when they differ.
-  static let abiVersion: Int32 = 2
+  static let abiVersion: Int32 = 3
 
   static let headerName = "hw_shim.h"
   static let sourceName = "hw_shim.cpp"
   static let runtimeSourceName = "hw_runtime.cpp"
   static let designHeaderName = "hw_design.h"
+  /// The AXI4 memory slave and read harness, compiled into every model with the shim.
+  static let axiSourceName = "axi_mem_slave.cpp"
+  static let axiHeaderName = "axi_mem_slave.h"
 
   /// The static files, read once from the `Sim/verilator` resources.
   struct Files: Sendable {
@@ -43,7 +46,7 @@ enum VerilatorShim {
     var contents: [(name: String, data: Data)] = []
     var hasher = SHA256()
     var runtimeDigest = ""
-    for name in [headerName, sourceName, runtimeSourceName] {
+    for name in [headerName, sourceName, runtimeSourceName, axiHeaderName, axiSourceName] {
       let data = try SimFiles.data("verilator", name)
       contents.append((name, data))
       hasher.update("\(name) \(data.count)\n")

@@ -54,6 +54,7 @@ import Testing
       let e = c.elementLanes
       // The units' lanes, the norm unit's scalar multiplier and the EMBED address (token x row length).
       #expect(top.multipliers.total == e * (units.normLane + units.mlgruLane + units.rescaleLane) + 1 + 1)
+    case .axiRead: #expect(top.multipliers.total == 0)
     }
   }
 

@@ -132,7 +132,7 @@ public enum LintGate {
         if !result.succeeded && warnings.isEmpty { return [result.output] }
         return warnings
       }
-    case .mlgru, .norm, .rescale, .accelerator:
+    case .mlgru, .norm, .rescale, .accelerator, .axiRead:
       return []
     }
   }

@@ -172,6 +172,17 @@ public final class RegressRunner: @unchecked Sendable {
       } catch {
         return outcome(.failed("\(error)"))
       }
+    case .axiRead(let config):
+      let workload = AXIReadWorkload(config: config, seed: seed)
+      do {
+        let sim = try serialized(regressCase.target) {
+          try AXIReadMasterSimulation(config: config, slave: workload.slave, cache: cache)
+        }
+        let run = try workload.run(on: sim)
+        return outcome(.passed, cycles: run.cycles, checked: run.beats)
+      } catch {
+        return outcome(.failed("\(error)"))
+      }
     case .accelerator(let config):
       do {
         let sim = try serialized(regressCase.target) {

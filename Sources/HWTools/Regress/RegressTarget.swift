@@ -21,6 +21,9 @@ public enum RegressTarget: Hashable, Sendable, CustomStringConvertible {
   /// The whole accelerator running the tiny preset (seeded weights and prompt,
   /// greedy generation in hardware, every checkpoint compared).
   case accelerator(AcceleratorConfig)
+  /// The AXI4 read DMA engine against the C++ memory slave (`dataWidth`,
+  /// `maxBurstBeats`, `outstanding` of the config).
+  case axiRead(AXIReadMasterConfig)
 
   /// The unit's top module, which also names it in reports.
   public var unit: String {
@@ -30,6 +33,7 @@ public enum RegressTarget: Hashable, Sendable, CustomStringConvertible {
     case .norm: return "norm_unit"
     case .rescale: return "rescale_unit"
     case .accelerator: return AcceleratorGenerator.moduleName
+    case .axiRead: return AXIReadMasterGenerator.moduleName
     }
   }
 
@@ -41,6 +45,7 @@ public enum RegressTarget: Hashable, Sendable, CustomStringConvertible {
     case .norm(let c): return "norm:\(c.lanes)x\(c.maxLength)"
     case .rescale(let c): return "rescale:\(c.lanes)x\(c.accumulatorWidth)"
     case .accelerator(let c): return "accel:\(c.lanes)"
+    case .axiRead(let c): return "axi:\(c.dataWidth)x\(c.maxBurstBeats)x\(c.outstanding)"
     }
   }
 
@@ -62,6 +67,9 @@ public enum RegressTarget: Hashable, Sendable, CustomStringConvertible {
     case .accelerator(let config):
       let (design, files) = try AcceleratorGenerator.files(config)
       return (design.top.name, files)
+    case .axiRead(let config):
+      let (design, files) = try AXIReadMasterGenerator.files(config)
+      return (design.top.name, files)
     }
   }
 
@@ -73,6 +81,7 @@ public enum RegressTarget: Hashable, Sendable, CustomStringConvertible {
     case .norm(let config): return try NormUnitGenerator.generate(config)
     case .rescale(let config): return try RescaleUnitGenerator.generate(config)
     case .accelerator(let config): return try AcceleratorGenerator.generate(config)
+    case .axiRead(let config): return try AXIReadMasterGenerator.generate(config)
     }
   }
 
@@ -87,7 +96,7 @@ public enum RegressTarget: Hashable, Sendable, CustomStringConvertible {
   public var runsUnderIcarus: Bool {
     switch self {
     case .ternaryCore(let config): return IcarusSimulation.supports(config)
-    case .mlgru, .norm, .rescale, .accelerator: return false
+    case .mlgru, .norm, .rescale, .accelerator, .axiRead: return false
     }
   }
 
@@ -100,6 +109,7 @@ public enum RegressTarget: Hashable, Sendable, CustomStringConvertible {
     case .mlgru(let config): return config.stateDepth * config.lanes <= 1024
     case .norm(let config): return config.memoryDepth * config.lanes <= 64
     case .accelerator: return false
+    case .axiRead(let config): return config.bufferBeats <= 2
     }
   }
 
@@ -114,7 +124,7 @@ public enum RegressTarget: Hashable, Sendable, CustomStringConvertible {
     comma-separated LANESxWIDTH[:REDUCTION] for the ternary core (REDUCTION popcount or adder-tree, \
     default popcount; e.g. 4x8:popcount,16x64:adder-tree), mlgru:LANESxLAYERSxHIDDEN, \
     norm:LANESxMAXLENGTH, rescale:LANESxACCUMULATORBITS for the element units (e.g. mlgru:3x3x64, \
-    norm:3x8192, rescale:3x7), accel:LANES for the whole accelerator on the tiny preset (e.g. accel:16), \
+    norm:3x8192, rescale:3x7), axi:DATABITSxBURSTxOUTSTANDING for the AXI4 read DMA (e.g. axi:512x16x4), accel:LANES for the whole accelerator on the tiny preset (e.g. accel:16), \
     or a named set: \(RegressMatrix.sets.map(\.name).joined(separator: ", "))
     """
 
@@ -154,6 +164,15 @@ public enum RegressTarget: Hashable, Sendable, CustomStringConvertible {
         throw Invalid(description: "config '\(item)': \(error.description)")
       }
       return .mlgru(config)
+    }
+    if lowered.hasPrefix("axi:") {
+      let n = try numbers(
+        item, prefix: "axi:", count: 3, form: "axi:DATABITSxBURSTxOUTSTANDING; e.g. axi:512x16x4")
+      let config = AXIReadMasterConfig(dataWidth: n[0], maxBurstBeats: n[1], outstanding: n[2])
+      do { try config.validate() } catch let error as AXIReadMasterConfig.Invalid {
+        throw Invalid(description: "config '\(item)': \(error.description)")
+      }
+      return .axiRead(config)
     }
     if lowered.hasPrefix("accel:") {
       let n = try numbers(item, prefix: "accel:", count: 1, form: "accel:LANES; e.g. accel:16")
@@ -228,6 +247,7 @@ public enum RegressMatrix {
       rescale(1, 32), rescale(3, 7), rescale(16, 22),
       .accelerator(AcceleratorConfig(lanes: 4)), .accelerator(AcceleratorConfig(lanes: 16)),
       .accelerator(AcceleratorConfig(lanes: 128)),
+      axi(512, 16, 4), axi(256, 32, 8), axi(512, 1, 1),
     ]
     return popcount + adderTree + [core(16, 64, .adderTree)] + units
   }()
@@ -238,6 +258,10 @@ public enum RegressMatrix {
 
   static func rescale(_ lanes: Int, _ bits: Int) -> RegressTarget {
     .rescale(NormUnitConfig(lanes: lanes, accumulatorWidth: bits))
+  }
+
+  static func axi(_ dataWidth: Int, _ burst: Int, _ outstanding: Int) -> RegressTarget {
+    .axiRead(AXIReadMasterConfig(dataWidth: dataWidth, maxBurstBeats: burst, outstanding: outstanding))
   }
 
   static func mlgru(_ lanes: Int, _ layers: Int, _ hidden: Int) -> RegressTarget {
@@ -255,7 +279,7 @@ public enum RegressMatrix {
   public static let sets: [NamedSet] = [
     NamedSet(
       name: "full", targets: full,
-      summary: "cores of lanes 1-32 with widths 1/7/64 popcount and 3/16 adder-tree, 16x64 adder-tree; MLGRU, norm and rescale units of 1, 3 and 16 lanes; the accelerator with 4, 16 and 128 lanes"),
+      summary: "cores of lanes 1-32 with widths 1/7/64 popcount and 3/16 adder-tree, 16x64 adder-tree; MLGRU, norm and rescale units of 1, 3 and 16 lanes; the accelerator with 4, 16 and 128 lanes; the AXI4 read DMA at 512 and 256 bits"),
     NamedSet(name: "quick", targets: quick, summary: "the make test slice"),
   ]
 
