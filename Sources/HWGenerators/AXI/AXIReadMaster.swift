@@ -35,7 +35,7 @@ public enum AXIReadMasterGenerator: UnitGenerator {
   public static func generate(_ config: AXIReadMasterConfig) throws -> Design {
     try config.validate()
     let buffer = try StreamFIFOGenerator.module(
-      name: moduleName + "_buffer", width: config.dataWidth + 1, depth: max(2, config.bufferBeats))
+      StreamFIFOConfig(width: config.dataWidth + 1, depth: max(2, config.bufferBeats)))
     return try Design(top: AXIReadMasterBuilder(config, buffer: buffer).build())
   }
 
