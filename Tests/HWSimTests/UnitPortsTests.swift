@@ -36,9 +36,9 @@ struct UnitPortsTests {
     let vectorConfig = VectorUnitConfig(lanes: config.elementLanes)
     let vector = try VectorUnitGenerator.generate(vectorConfig).top
     #expect(Self.rows(VectorUnitBundle.self, vectorConfig) == Self.rows(vector))
-    let shape = StreamFIFOBundle.Shape(width: config.core.weightBeatBits, depth: config.weightFIFOBeats)
-    let fifo = try StreamFIFOGenerator.module(name: "weight_fifo", width: shape.width, depth: shape.depth)
-    #expect(Self.rows(StreamFIFOBundle.self, shape) == Self.rows(fifo))
+    let fifoConfig = AcceleratorGenerator.weightFIFO(config)
+    let fifo = try StreamFIFOGenerator.generate(fifoConfig).top
+    #expect(Self.rows(StreamFIFOBundle.self, fifoConfig) == Self.rows(fifo))
     let datapath = try MatVecDatapathGenerator.generate(config).top
     #expect(Self.rows(MatVecDatapathBundle.self, config) == Self.rows(datapath))
   }

@@ -103,25 +103,20 @@ struct VectorUnitBundle: PortBundle {
 /// A `StreamFIFOGenerator` FIFO: the in and out streams, the read-side hold
 /// and the fill level.
 struct StreamFIFOBundle: PortBundle {
-  struct Shape {
-    let width: Int
-    let depth: Int
-  }
-
   var clk = Expr.unconnected, rst = Expr.unconnected
   var inValid = Expr.unconnected, inReady = Expr.unconnected, inData = Expr.unconnected
   var outValid = Expr.unconnected, outReady = Expr.unconnected, outData = Expr.unconnected
   var hold = Expr.unconnected, level = Expr.unconnected
 
-  static func ports(_ shape: Shape) -> [PortSpec<Self>] {
+  static func ports(_ config: StreamFIFOConfig) -> [PortSpec<Self>] {
     [
       .clock(\.clk), .reset(\.rst),
       .input("in_valid", .bit, \.inValid), .output("in_ready", .bit, \.inReady),
-      .input("in_data", .uint(shape.width), \.inData),
+      .input("in_data", .uint(config.width), \.inData),
       .output("out_valid", .bit, \.outValid), .input("out_ready", .bit, \.outReady),
-      .output("out_data", .uint(shape.width), \.outData),
+      .output("out_data", .uint(config.width), \.outData),
       .input("hold", .bit, \.hold, comment: "freeze the read side"),
-      .output("level", .uint(bitsToRepresent(shape.depth + 1)), \.level, comment: "beats held, output register included"),
+      .output("level", .uint(bitsToRepresent(config.depth + 1)), \.level, comment: "beats held, output register included"),
     ]
   }
 }

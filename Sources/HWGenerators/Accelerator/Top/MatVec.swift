@@ -68,8 +68,7 @@ extension AcceleratorGenerator {
         clk: io.clk, rst: io.rst, inValid: io.wValid, inReady: io.wReady, inData: io.wData,
         outValid: fifoValid, outReady: fifoReady && mvActValid.state, outData: fifoData,
         hold: io.ckptActive, level: io.wLevel)
-      let shape = StreamFIFOBundle.Shape(width: c.weightBeatBits, depth: t.config.weightFIFOBeats)
-      m.instance(units.fifo, "u_weight_fifo", fifoPorts, shape)
+      m.instance(units.fifo, "u_weight_fifo", fifoPorts, AcceleratorGenerator.weightFIFO(t.config))
       let matVecPorts = MatVecDatapathBundle(
         clk: io.clk, rst: io.rst,
         wValid: fifoValid && mvActValid.state, wReady: fifoReady, wData: fifoData, wLast: chunkLast,
