@@ -32,7 +32,7 @@ struct Timing: ParsableCommand {
   var jobs: Int = 2
 
   @Option(help: ArgumentHelp(
-    "Also record every result in this file (\(RecordedTiming.committedPath) is what hwgen simulate and bench read).",
+    "Also record every result in this file, keeping its entries for other designs and lanes (\(RecordedTiming.committedPath) is what hwgen simulate and bench read).",
     valueName: "file"))
   var record: String?
 
@@ -77,7 +77,12 @@ struct Timing: ParsableCommand {
       let lanes = analysis == .ecp5 ? TimingReport.ecp5Accelerator.lanes : report.lanes
       entries += results.map { RecordedTiming.Entry(tools: tools, lanes: lanes, result: $0) }
     }
-    try FileOutput.writeAtomically(try RecordedTiming(entries: entries).jsonData(), to: file)
+    // Entries of an existing record for other designs or lanes stay (so a
+    // depth-only run at other lanes adds to the ECP5 results).
+    let kept = ((try? RecordedTiming(contentsOf: file))?.entries ?? []).filter { old in
+      !entries.contains { $0.lanes == old.lanes && $0.result.analysis == old.result.analysis && $0.result.top == old.result.top }
+    }
+    try FileOutput.writeAtomically(try RecordedTiming(entries: kept + entries).jsonData(), to: file)
     print("recorded: \(file.path)")
   }
 

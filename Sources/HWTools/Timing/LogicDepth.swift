@@ -35,32 +35,33 @@ public struct LogicDepth: Codable, Sendable, Hashable {
 
 /// How a family's cells count on a path.
 public struct CellLibrary: Sendable {
-  public enum Role: Sendable { case level, carry, pass }
+  public enum Role: Sendable, Equatable { case level, carry(bits: Int), pass }
   /// Cell type -> role; any other cell type cuts paths (a register or a hard block).
   let roles: [String: Role]
-  /// Carry cells: the carry-in and carry-out ports, and the bits one cell adds.
+  /// The carry-in port of the carry cells.
   let carryIn: String
-  let carryOut: String
-  let bitsPerCarryCell: Int
 
   public static let ultraScalePlus = CellLibrary(
     roles: Dictionary(uniqueKeysWithValues: ["LUT1", "LUT2", "LUT3", "LUT4", "LUT5", "LUT6", "MUXF7", "MUXF8", "MUXF9"].map { ($0, Role.level) })
-      .merging(["CARRY8": .carry, "INV": .level, "BUF": .pass]) { a, _ in a },
-    carryIn: "CI", carryOut: "CO", bitsPerCarryCell: 8)
+      .merging(["CARRY4": .carry(bits: 4), "CARRY8": .carry(bits: 8), "INV": .level, "BUF": .pass]) { a, _ in a },
+    carryIn: "CI")
 
   public static let intelALM = CellLibrary(
     roles: Dictionary(uniqueKeysWithValues: ["MISTRAL_ALUT2", "MISTRAL_ALUT3", "MISTRAL_ALUT4", "MISTRAL_ALUT5", "MISTRAL_ALUT6", "MISTRAL_NOT"].map { ($0, Role.level) })
-      .merging(["MISTRAL_ALUT_ARITH": .carry, "MISTRAL_BUF": .pass]) { a, _ in a },
-    carryIn: "CI", carryOut: "CO", bitsPerCarryCell: 1)
+      .merging(["MISTRAL_ALUT_ARITH": .carry(bits: 1), "MISTRAL_BUF": .pass]) { a, _ in a },
+    carryIn: "CI")
 
   public static let ecp5 = CellLibrary(
-    roles: ["LUT4": .level, "PFUMX": .level, "L6MUX21": .level, "CCU2C": .carry],
-    carryIn: "CIN", carryOut: "COUT", bitsPerCarryCell: 2)
+    roles: ["LUT4": .level, "PFUMX": .level, "L6MUX21": .level, "CCU2C": .carry(bits: 2)],
+    carryIn: "CIN")
 
   func role(_ type: String) -> Role? { roles[type] }
 }
 
 extension LogicDepth {
+  /// Names this walk in cache keys: a change to how it counts must change it.
+  public static let method = "register-to-register walk 2 (LUT and mux levels; carry chains in bits)"
+
   /// The depth of module `top` in a Yosys JSON netlist.
   public static func of(netlist data: Data, top: String, library: CellLibrary) throws -> LogicDepth {
     let graph = try NetlistGraph(json: data, top: top, library: library)
@@ -139,10 +140,10 @@ struct NetlistGraph {
         if a.levels > best.levels || (a.levels == best.levels && a.carries > best.carries) || best.start < 0 { best = a }
       }
       if cell.role == .level { best.levels += 1 }
-      if cell.role == .carry {
+      if case .carry(let bits) = cell.role {
         best.carries += 1
-        let previous = cell.carryIn.compactMap { driver[$0] }.filter { cells[$0].role == .carry }.map { chain[$0] }.max() ?? 0
-        chain[index] = previous + 1
+        let previous = cell.carryIn.compactMap { driver[$0] }.filter { chain[$0] > 0 }.map { chain[$0] }.max() ?? 0
+        chain[index] = previous + bits
       }
       arrival[index] = best
     }
@@ -152,12 +153,12 @@ struct NetlistGraph {
         let a = reaching(bit)
         guard a.start >= 0, a.levels > deepest.levels || end < 0 else { continue }
         deepest = a
-        end = cell.outputs.first ?? bit
+        end = cell.outputs.first.flatMap { names[$0] == nil ? nil : $0 } ?? bit
       }
     }
     return LogicDepth(
       levels: deepest.levels, carryCellsOnPath: deepest.carries, from: name(deepest.start), to: name(end),
-      carryChainBits: (chain.max() ?? 0) * library.bitsPerCarryCell)
+      carryChainBits: chain.max() ?? 0)
   }
 
   func name(_ bit: Int) -> String { bit < 0 ? "-" : names[bit] ?? "bit \(bit)" }

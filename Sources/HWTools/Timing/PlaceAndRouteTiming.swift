@@ -29,6 +29,12 @@ public struct PlaceAndRouteTiming: Codable, Sendable, Hashable {
     public let resource: String
     public let used: Int
     public let available: Int
+
+    public init(resource: String, used: Int, available: Int) {
+      self.resource = resource
+      self.used = used
+      self.available = available
+    }
   }
 
   /// Clocks by name; a design with no clocked path has none.

@@ -69,6 +69,7 @@ public struct TimingRunner: Sendable {
     field("tools", tools)
     field("script", analysis.script(top: job.files.top, files: job.files.sources.map(\.name)))
     field("pnr", analysis.placeAndRoute.joined(separator: " "))
+    field("depth", LogicDepth.method)
     field("top", job.files.top)
     for file in job.files.sources {
       field("file", file.name)
