@@ -28,6 +28,9 @@ struct Timing: ParsableCommand {
   @Flag(name: .customLong("no-pnr"), help: "Skip the ECP5 place and route (depth only).")
   var noPlaceAndRoute = false
 
+  @Flag(name: .customLong("no-depth"), help: "Skip the UltraScale+ and Intel depth (ECP5 only).")
+  var noDepth = false
+
   @Option(help: "Designs analyzed at once (1-2).")
   var jobs: Int = 2
 
@@ -43,6 +46,7 @@ struct Timing: ParsableCommand {
       throw ValidationError(error.description)
     }
     if let record { try Regress.checkWritable(file: record, option: "record") }
+    if noDepth && noPlaceAndRoute { throw ValidationError("--no-depth and --no-pnr leave nothing to time") }
   }
 
   func run() throws {
@@ -52,7 +56,7 @@ struct Timing: ParsableCommand {
     let committed = record == nil ? RecordedTiming.committed() : nil
     let clock = Stopwatch()
     let report = try TimingReport.run(
-      lanes: lanes, placeAndRoute: !noPlaceAndRoute, runner: TimingRunner(recorded: committed), jobs: jobs
+      lanes: lanes, depth: !noDepth, placeAndRoute: !noPlaceAndRoute, runner: TimingRunner(recorded: committed), jobs: jobs
     ) { result in
       let how = result.recordedIn.map { _ in "recorded" } ?? (result.fromCache ? "cached" : Format.seconds(result.seconds))
       FileHandle.standardError.write(Data("\(result.analysis.rawValue) \(result.top): \(how)\n".utf8))
