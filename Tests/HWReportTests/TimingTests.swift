@@ -124,3 +124,34 @@ private let handNetlist = """
     }
   }
 }
+
+@Suite struct ClockSupportTests {
+  /// A record holding one UltraScale+ depth for `accumulator`.
+  func record(levels: Int) -> RecordedTiming {
+    let key = TimingRunner.key(for: accumulator, analysis: .ultraScalePlus, tools: "yosys test")
+    let depth = LogicDepth(levels: levels, carryCellsOnPath: 0, from: "a_q", to: "acc_q", carryChainBits: 16)
+    let result = TimingResult(name: "acc", top: "acc", analysis: .ultraScalePlus, placeAndRoute: nil, depth: depth, key: key)
+    return RecordedTiming(entries: [RecordedTiming.Entry(tools: "yosys test", lanes: 2, result: result)])
+  }
+
+  @Test func theLineQuotesTheDepthOfExactlyThisRTLAndWarnsAboveTheEstimate() throws {
+    let u280 = try DeviceProfile.named("u280")
+    let estimate = ClockEstimate.ultraScalePlus.mhz(levels: 10)
+    #expect(abs(estimate - 1000 / (1.0 + 0.45 * 10)) < 1e-9)
+    let fast = try ClockSupport.describe(clockMHz: 300, profile: u280, clockFromProfile: true, job: accumulator, record: record(levels: 10))
+    #expect(fast.line == "clock: 300 MHz (profile u280); UltraScale+ depth 10 LUT levels ~ 182 MHz estimate")
+    let warning = try #require(fast.warning)
+    #expect(warning.hasPrefix("warning: the 300 MHz clock exceeds the 182 MHz"))
+    let slow = try ClockSupport.describe(clockMHz: 150, profile: u280, clockFromProfile: false, job: accumulator, record: record(levels: 10))
+    #expect(slow.line.hasPrefix("clock: 150 MHz (--clock-mhz)") && slow.warning == nil)
+  }
+
+  @Test func otherRTLGetsNoNumber() throws {
+    let source = accumulator.files.sources[0]
+    let changed = RTLGates.Files(top: "acc", sources: [(name: source.name, contents: source.contents + "// changed\n")])
+    let other = SynthesisJob(name: "acc", files: changed)
+    let support = try ClockSupport.describe(
+      clockMHz: 300, profile: try DeviceProfile.named("u280"), clockFromProfile: true, job: other, record: record(levels: 10))
+    #expect(support.line.contains("no UltraScale+ depth recorded for this RTL") && support.warning == nil)
+  }
+}
