@@ -31,6 +31,9 @@ struct Timing: ParsableCommand {
   @Flag(name: .customLong("no-depth"), help: "Skip the UltraScale+ and Intel depth (ECP5 only).")
   var noDepth = false
 
+  @Option(help: ArgumentHelp("Only these designs, by top module (comma-separated, e.g. norm_unit,mmfree_accel).", valueName: "tops"))
+  var designs: String?
+
   @Option(help: "Designs analyzed at once (1-2).")
   var jobs: Int = 2
 
@@ -46,8 +49,16 @@ struct Timing: ParsableCommand {
       throw ValidationError(error.description)
     }
     if let record { try Regress.checkWritable(file: record, option: "record") }
+    if let chosen = chosenDesigns {
+      let known = Set(try TimingReport.jobs(for: AcceleratorConfig(lanes: lanes)).map(\.files.top))
+      if let unknown = chosen.subtracting(known).sorted().first {
+        throw ValidationError("unknown design '\(unknown)'; known: \(known.sorted().joined(separator: ", "))")
+      }
+    }
     if noDepth && noPlaceAndRoute { throw ValidationError("--no-depth and --no-pnr leave nothing to time") }
   }
+
+  var chosenDesigns: Set<String>? { designs.map { Set($0.split(separator: ",").map(String.init)) } }
 
   func run() throws {
     let profile = try DeviceProfile.named(device)
@@ -56,7 +67,7 @@ struct Timing: ParsableCommand {
     let committed = record == nil ? RecordedTiming.committed() : nil
     let clock = Stopwatch()
     let report = try TimingReport.run(
-      lanes: lanes, depth: !noDepth, placeAndRoute: !noPlaceAndRoute, runner: TimingRunner(recorded: committed), jobs: jobs
+      lanes: lanes, depth: !noDepth, placeAndRoute: !noPlaceAndRoute, designs: chosenDesigns, runner: TimingRunner(recorded: committed), jobs: jobs
     ) { result in
       let how = result.recordedIn.map { _ in "recorded" } ?? (result.fromCache ? "cached" : Format.seconds(result.seconds))
       FileHandle.standardError.write(Data("\(result.analysis.rawValue) \(result.top): \(how)\n".utf8))

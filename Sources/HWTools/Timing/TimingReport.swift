@@ -38,14 +38,15 @@ public struct TimingReport: Codable, Sendable {
 
   /// Runs the analyses (cached or recorded results are used as they are).
   public static func run(
-    lanes: Int, depth: Bool = true, placeAndRoute: Bool, runner: TimingRunner, jobs: Int,
+    lanes: Int, depth: Bool = true, placeAndRoute: Bool, designs: Set<String>? = nil, runner: TimingRunner, jobs: Int,
     progress: @escaping @Sendable (TimingResult) -> Void = { _ in }
   ) throws -> TimingReport {
-    let deep = try Self.jobs(for: AcceleratorConfig(lanes: lanes))
+    func chosen(_ list: [SynthesisJob]) -> [SynthesisJob] { list.filter { designs?.contains($0.files.top) ?? true } }
+    let deep = chosen(try Self.jobs(for: AcceleratorConfig(lanes: lanes)))
     let us = depth ? try runner.run(deep, analysis: .ultraScalePlus, jobs: jobs, progress: progress) : []
     let intel = depth ? try runner.run(deep, analysis: .intelALM, jobs: jobs, progress: progress) : []
     let placed = placeAndRoute
-      ? try runner.run(try Self.jobs(for: ecp5Accelerator), analysis: .ecp5, jobs: jobs, progress: progress) : []
+      ? try runner.run(chosen(try Self.jobs(for: ecp5Accelerator)), analysis: .ecp5, jobs: jobs, progress: progress) : []
     let rows = deep.indices.map { i in
       Row(
         name: deep[i].name, top: deep[i].files.top, ecp5: placed.first { $0.top == deep[i].files.top },
