@@ -9,6 +9,6 @@ mlgru_sigmoid.sv
 mlgru_lane.sv
 mlgru_unit.sv
 vector_unit.sv
-weight_fifo.sv
+stream_fifo.sv
 matvec_datapath.sv
 mmfree_accel.sv

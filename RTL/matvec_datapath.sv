@@ -71,7 +71,9 @@ module matvec_datapath (
     end
   end
 
-  ternary_core u_core (
+  ternary_core #(
+    .Lanes(16)
+  ) u_core (
     .clk_i       (clk_i),
     .rst_ni      (rst_ni),
     .w_valid_i   (w_valid_i),

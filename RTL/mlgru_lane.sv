@@ -126,8 +126,8 @@ module mlgru_lane (
   assign one_minus_lb = one_minus_lb_fits ? $signed(one_minus_lb_diff[31:0])
       : one_minus_lb_diff[32] ? 32'sh80000000 : 32'sd2147483647;
   assign one_minus_lb_s4_d = en_i ? one_minus_lb : one_minus_lb_s4_q;
-  assign silu_product = x_s4_q * sig_x;
-  assign gate_product = one_minus_lb_s4_q * sig_y;
+  assign silu_product = 50'(x_s4_q) * 50'(sig_x);
+  assign gate_product = 50'(one_minus_lb_s4_q) * 50'(sig_y);
   assign silu_product_s5_d = en_i ? silu_product : silu_product_s5_q;
   assign gate_product_s5_d = en_i ? gate_product : gate_product_s5_q;
   assign lb_s5_d = en_i ? lb_s4_q : lb_s5_q;

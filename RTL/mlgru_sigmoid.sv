@@ -46,7 +46,7 @@ module mlgru_sigmoid (
   logic signed [17:0] sig_s4_q;
 
   assign negative = x_i[31];
-  assign magnitude = negative ? -$unsigned(x_i) : $unsigned(x_i);
+  assign magnitude = x_i[31] ? $unsigned(-x_i) : $unsigned(x_i);
   assign beyond = |magnitude[31:20];
   assign clamped = beyond ? 20'hfffff : magnitude[19:0];
   assign index = clamped[19:12];
@@ -55,7 +55,7 @@ module mlgru_sigmoid (
   assign slope_s2_d = en_i ? rom_entry[27:17] : slope_s2_q;
   assign fraction_s2_d = en_i ? fraction : fraction_s2_q;
   assign negative_s2_d = en_i ? negative : negative_s2_q;
-  assign product = slope_s2_q * fraction_s2_q;
+  assign product = 23'(slope_s2_q) * 23'(fraction_s2_q);
   assign product_s3_d = en_i ? product : product_s3_q;
   assign low_s3_d = en_i ? low_s2_q : low_s3_q;
   assign negative_s3_d = en_i ? negative_s2_q : negative_s3_q;

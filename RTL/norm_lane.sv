@@ -40,7 +40,10 @@ module norm_lane (
   logic               nonzero_q;  // the stored z is not zero
   logic signed [31:0] result_d;
   logic signed [31:0] result_q;
-  logic signed [65:0] xg_rounded;  // (p + 2^15 - [p < 0]) >>> 16 rounds half away from zero
+  logic               z_value_rnd_up;  // round half away from zero
+  logic signed [49:0] z_value_rnd_hi;
+  logic signed [49:0] z_value_rnd;
+  logic               z_value_fits;  // bits 49:31 all equal
   logic signed [31:0] z_value;
   logic [31:0]        z_value_magnitude;
   logic [65:0]        apply_shift_by1;
@@ -66,9 +69,12 @@ module norm_lane (
   assign mul_a = second_pass_i ? stored_magnitude : x_wide;
   assign mul_b = second_pass_i ? mantissa_wide : gamma_wide;
   assign product_next = mul_a * mul_b;
-  assign xg_rounded = (product_q + (product_q[65] ? 66'sh7fff : 66'sh8000)) >>> 7'd16;
-  assign z_value = xg_rounded > 66'sh7fff_ffff ? 32'sd2147483647
-      : xg_rounded < 66'sh3_ffff_ffff_8000_0000 ? 32'sh80000000 : $signed(xg_rounded[31:0]);
+  assign z_value_rnd_up = product_q[15] && (!product_q[65] || |product_q[14:0]);
+  assign z_value_rnd_hi = $signed(product_q[65:16]);
+  assign z_value_rnd = z_value_rnd_hi + $signed({49'd0, z_value_rnd_up});
+  assign z_value_fits = z_value_rnd[49:31] == 19'd0 || z_value_rnd[49:31] == 19'h7ffff;
+  assign z_value = z_value_fits ? $signed(z_value_rnd[31:0])
+      : z_value_rnd[49] ? 32'sh80000000 : 32'sd2147483647;
   assign z_value_magnitude = z_value[31] ? $unsigned(-z_value) : $unsigned(z_value);
   assign apply_shift_by1 = shift_i[0] ? $unsigned(product_q) >> 7'd1 : $unsigned(product_q);
   assign apply_shift_by2 = shift_i[1] ? apply_shift_by1 >> 7'd2 : apply_shift_by1;

@@ -140,20 +140,20 @@ module norm_unit (
   logic [1023:0]      lane_square;  // x^2 of lane i at [64*i +: 64]
   logic [511:0]       lane_z;  // z of lane i at [32*i +: 32]
   logic [511:0]       lane_z_magnitude;  // |z| of lane i at [32*i +: 32]
-  logic [67:0]        square_sum_l1_0;
-  logic [67:0]        square_sum_l1_1;
-  logic [67:0]        square_sum_l1_2;
-  logic [67:0]        square_sum_l1_3;
-  logic [67:0]        square_sum_l1_4;
-  logic [67:0]        square_sum_l1_5;
-  logic [67:0]        square_sum_l1_6;
-  logic [67:0]        square_sum_l1_7;
-  logic [67:0]        square_sum_l2_0;
-  logic [67:0]        square_sum_l2_1;
-  logic [67:0]        square_sum_l2_2;
-  logic [67:0]        square_sum_l2_3;
-  logic [67:0]        square_sum_l3_0;
-  logic [67:0]        square_sum_l3_1;
+  logic [64:0]        square_sum_l1_0;
+  logic [64:0]        square_sum_l1_1;
+  logic [64:0]        square_sum_l1_2;
+  logic [64:0]        square_sum_l1_3;
+  logic [64:0]        square_sum_l1_4;
+  logic [64:0]        square_sum_l1_5;
+  logic [64:0]        square_sum_l1_6;
+  logic [64:0]        square_sum_l1_7;
+  logic [65:0]        square_sum_l2_0;
+  logic [65:0]        square_sum_l2_1;
+  logic [65:0]        square_sum_l2_2;
+  logic [65:0]        square_sum_l2_3;
+  logic [66:0]        square_sum_l3_0;
+  logic [66:0]        square_sum_l3_1;
   logic [67:0]        square_sum_l4_0;
   logic [31:0]        beat_max_l1_0;
   logic [31:0]        beat_max_l1_1;
@@ -292,21 +292,21 @@ module norm_unit (
   assign apply_shift = apply_exponent_q[11]
       ? (apply_exponent_inverted > 12'd64 ? 7'd64 : apply_exponent_inverted[6:0]) : 7'd0;
   assign apply_saturate = !apply_exponent_q[11] && apply_mantissa_q != 32'd0;
-  assign square_sum_l1_0 = {4'd0, lane_square[63:0]} + {4'd0, lane_square[127:64]};
-  assign square_sum_l1_1 = {4'd0, lane_square[191:128]} + {4'd0, lane_square[255:192]};
-  assign square_sum_l1_2 = {4'd0, lane_square[319:256]} + {4'd0, lane_square[383:320]};
-  assign square_sum_l1_3 = {4'd0, lane_square[447:384]} + {4'd0, lane_square[511:448]};
-  assign square_sum_l1_4 = {4'd0, lane_square[575:512]} + {4'd0, lane_square[639:576]};
-  assign square_sum_l1_5 = {4'd0, lane_square[703:640]} + {4'd0, lane_square[767:704]};
-  assign square_sum_l1_6 = {4'd0, lane_square[831:768]} + {4'd0, lane_square[895:832]};
-  assign square_sum_l1_7 = {4'd0, lane_square[959:896]} + {4'd0, lane_square[1023:960]};
-  assign square_sum_l2_0 = square_sum_l1_0 + square_sum_l1_1;
-  assign square_sum_l2_1 = square_sum_l1_2 + square_sum_l1_3;
-  assign square_sum_l2_2 = square_sum_l1_4 + square_sum_l1_5;
-  assign square_sum_l2_3 = square_sum_l1_6 + square_sum_l1_7;
-  assign square_sum_l3_0 = square_sum_l2_0 + square_sum_l2_1;
-  assign square_sum_l3_1 = square_sum_l2_2 + square_sum_l2_3;
-  assign square_sum_l4_0 = square_sum_l3_0 + square_sum_l3_1;
+  assign square_sum_l1_0 = {1'd0, lane_square[63:0]} + {1'd0, lane_square[127:64]};
+  assign square_sum_l1_1 = {1'd0, lane_square[191:128]} + {1'd0, lane_square[255:192]};
+  assign square_sum_l1_2 = {1'd0, lane_square[319:256]} + {1'd0, lane_square[383:320]};
+  assign square_sum_l1_3 = {1'd0, lane_square[447:384]} + {1'd0, lane_square[511:448]};
+  assign square_sum_l1_4 = {1'd0, lane_square[575:512]} + {1'd0, lane_square[639:576]};
+  assign square_sum_l1_5 = {1'd0, lane_square[703:640]} + {1'd0, lane_square[767:704]};
+  assign square_sum_l1_6 = {1'd0, lane_square[831:768]} + {1'd0, lane_square[895:832]};
+  assign square_sum_l1_7 = {1'd0, lane_square[959:896]} + {1'd0, lane_square[1023:960]};
+  assign square_sum_l2_0 = {1'd0, square_sum_l1_0} + {1'd0, square_sum_l1_1};
+  assign square_sum_l2_1 = {1'd0, square_sum_l1_2} + {1'd0, square_sum_l1_3};
+  assign square_sum_l2_2 = {1'd0, square_sum_l1_4} + {1'd0, square_sum_l1_5};
+  assign square_sum_l2_3 = {1'd0, square_sum_l1_6} + {1'd0, square_sum_l1_7};
+  assign square_sum_l3_0 = {1'd0, square_sum_l2_0} + {1'd0, square_sum_l2_1};
+  assign square_sum_l3_1 = {1'd0, square_sum_l2_2} + {1'd0, square_sum_l2_3};
+  assign square_sum_l4_0 = {1'd0, square_sum_l3_0} + {1'd0, square_sum_l3_1};
   assign beat_max_l1_0 = lane_z_magnitude[31:0] >= lane_z_magnitude[63:32] ? lane_z_magnitude[31:0]
       : lane_z_magnitude[63:32];
   assign beat_max_l1_1 = lane_z_magnitude[95:64] >= lane_z_magnitude[127:96]

@@ -39,7 +39,7 @@ module rescale_lane (
   logic signed [31:0] apply_value;
 
   assign acc_magnitude = acc_i[21] ? $unsigned(-acc_i) : $unsigned(acc_i);
-  assign product_next = acc_magnitude * mantissa_i;
+  assign product_next = 54'(acc_magnitude) * 54'(mantissa_i);
   assign apply_shift_by1 = shift_q[0] ? product_q >> 6'd1 : product_q;
   assign apply_shift_by2 = shift_q[1] ? apply_shift_by1 >> 6'd2 : apply_shift_by1;
   assign apply_shift_by4 = shift_q[2] ? apply_shift_by2 >> 6'd4 : apply_shift_by2;

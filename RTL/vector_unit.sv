@@ -46,202 +46,202 @@ module vector_unit (
   logic [15:0]        len;
   logic [15:0]        start;
   logic               fire;
-  logic signed [31:0] run_value_in;
-  logic [15:0]        run_index_in;
-  logic               run_has_in;
   logic signed [31:0] a_0;
   logic signed [31:0] b_0;
   logic [15:0]        index_0;
   logic               valid_0;
-  logic signed [32:0] sum_wide_0;
-  logic               sum_fits_0;
+  logic signed [32:0] sum_0_sum;
+  logic               sum_0_fits;  // bits 32:31 all equal
   logic signed [31:0] sum_0;
   logic signed [31:0] res_0;
-  logic               better_0;
-  logic signed [31:0] run_value_0;
-  logic [15:0]        run_index_0;
-  logic               run_has_0;
   logic signed [31:0] a_1;
   logic signed [31:0] b_1;
   logic [15:0]        index_1;
   logic               valid_1;
-  logic signed [32:0] sum_wide_1;
-  logic               sum_fits_1;
+  logic signed [32:0] sum_1_sum;
+  logic               sum_1_fits;  // bits 32:31 all equal
   logic signed [31:0] sum_1;
   logic signed [31:0] res_1;
-  logic               better_1;
-  logic signed [31:0] run_value_1;
-  logic [15:0]        run_index_1;
-  logic               run_has_1;
   logic signed [31:0] a_2;
   logic signed [31:0] b_2;
   logic [15:0]        index_2;
   logic               valid_2;
-  logic signed [32:0] sum_wide_2;
-  logic               sum_fits_2;
+  logic signed [32:0] sum_2_sum;
+  logic               sum_2_fits;  // bits 32:31 all equal
   logic signed [31:0] sum_2;
   logic signed [31:0] res_2;
-  logic               better_2;
-  logic signed [31:0] run_value_2;
-  logic [15:0]        run_index_2;
-  logic               run_has_2;
   logic signed [31:0] a_3;
   logic signed [31:0] b_3;
   logic [15:0]        index_3;
   logic               valid_3;
-  logic signed [32:0] sum_wide_3;
-  logic               sum_fits_3;
+  logic signed [32:0] sum_3_sum;
+  logic               sum_3_fits;  // bits 32:31 all equal
   logic signed [31:0] sum_3;
   logic signed [31:0] res_3;
-  logic               better_3;
-  logic signed [31:0] run_value_3;
-  logic [15:0]        run_index_3;
-  logic               run_has_3;
   logic signed [31:0] a_4;
   logic signed [31:0] b_4;
   logic [15:0]        index_4;
   logic               valid_4;
-  logic signed [32:0] sum_wide_4;
-  logic               sum_fits_4;
+  logic signed [32:0] sum_4_sum;
+  logic               sum_4_fits;  // bits 32:31 all equal
   logic signed [31:0] sum_4;
   logic signed [31:0] res_4;
-  logic               better_4;
-  logic signed [31:0] run_value_4;
-  logic [15:0]        run_index_4;
-  logic               run_has_4;
   logic signed [31:0] a_5;
   logic signed [31:0] b_5;
   logic [15:0]        index_5;
   logic               valid_5;
-  logic signed [32:0] sum_wide_5;
-  logic               sum_fits_5;
+  logic signed [32:0] sum_5_sum;
+  logic               sum_5_fits;  // bits 32:31 all equal
   logic signed [31:0] sum_5;
   logic signed [31:0] res_5;
-  logic               better_5;
-  logic signed [31:0] run_value_5;
-  logic [15:0]        run_index_5;
-  logic               run_has_5;
   logic signed [31:0] a_6;
   logic signed [31:0] b_6;
   logic [15:0]        index_6;
   logic               valid_6;
-  logic signed [32:0] sum_wide_6;
-  logic               sum_fits_6;
+  logic signed [32:0] sum_6_sum;
+  logic               sum_6_fits;  // bits 32:31 all equal
   logic signed [31:0] sum_6;
   logic signed [31:0] res_6;
-  logic               better_6;
-  logic signed [31:0] run_value_6;
-  logic [15:0]        run_index_6;
-  logic               run_has_6;
   logic signed [31:0] a_7;
   logic signed [31:0] b_7;
   logic [15:0]        index_7;
   logic               valid_7;
-  logic signed [32:0] sum_wide_7;
-  logic               sum_fits_7;
+  logic signed [32:0] sum_7_sum;
+  logic               sum_7_fits;  // bits 32:31 all equal
   logic signed [31:0] sum_7;
   logic signed [31:0] res_7;
-  logic               better_7;
-  logic signed [31:0] run_value_7;
-  logic [15:0]        run_index_7;
-  logic               run_has_7;
   logic signed [31:0] a_8;
   logic signed [31:0] b_8;
   logic [15:0]        index_8;
   logic               valid_8;
-  logic signed [32:0] sum_wide_8;
-  logic               sum_fits_8;
+  logic signed [32:0] sum_8_sum;
+  logic               sum_8_fits;  // bits 32:31 all equal
   logic signed [31:0] sum_8;
   logic signed [31:0] res_8;
-  logic               better_8;
-  logic signed [31:0] run_value_8;
-  logic [15:0]        run_index_8;
-  logic               run_has_8;
   logic signed [31:0] a_9;
   logic signed [31:0] b_9;
   logic [15:0]        index_9;
   logic               valid_9;
-  logic signed [32:0] sum_wide_9;
-  logic               sum_fits_9;
+  logic signed [32:0] sum_9_sum;
+  logic               sum_9_fits;  // bits 32:31 all equal
   logic signed [31:0] sum_9;
   logic signed [31:0] res_9;
-  logic               better_9;
-  logic signed [31:0] run_value_9;
-  logic [15:0]        run_index_9;
-  logic               run_has_9;
   logic signed [31:0] a_10;
   logic signed [31:0] b_10;
   logic [15:0]        index_10;
   logic               valid_10;
-  logic signed [32:0] sum_wide_10;
-  logic               sum_fits_10;
+  logic signed [32:0] sum_10_sum;
+  logic               sum_10_fits;  // bits 32:31 all equal
   logic signed [31:0] sum_10;
   logic signed [31:0] res_10;
-  logic               better_10;
-  logic signed [31:0] run_value_10;
-  logic [15:0]        run_index_10;
-  logic               run_has_10;
   logic signed [31:0] a_11;
   logic signed [31:0] b_11;
   logic [15:0]        index_11;
   logic               valid_11;
-  logic signed [32:0] sum_wide_11;
-  logic               sum_fits_11;
+  logic signed [32:0] sum_11_sum;
+  logic               sum_11_fits;  // bits 32:31 all equal
   logic signed [31:0] sum_11;
   logic signed [31:0] res_11;
-  logic               better_11;
-  logic signed [31:0] run_value_11;
-  logic [15:0]        run_index_11;
-  logic               run_has_11;
   logic signed [31:0] a_12;
   logic signed [31:0] b_12;
   logic [15:0]        index_12;
   logic               valid_12;
-  logic signed [32:0] sum_wide_12;
-  logic               sum_fits_12;
+  logic signed [32:0] sum_12_sum;
+  logic               sum_12_fits;  // bits 32:31 all equal
   logic signed [31:0] sum_12;
   logic signed [31:0] res_12;
-  logic               better_12;
-  logic signed [31:0] run_value_12;
-  logic [15:0]        run_index_12;
-  logic               run_has_12;
   logic signed [31:0] a_13;
   logic signed [31:0] b_13;
   logic [15:0]        index_13;
   logic               valid_13;
-  logic signed [32:0] sum_wide_13;
-  logic               sum_fits_13;
+  logic signed [32:0] sum_13_sum;
+  logic               sum_13_fits;  // bits 32:31 all equal
   logic signed [31:0] sum_13;
   logic signed [31:0] res_13;
-  logic               better_13;
-  logic signed [31:0] run_value_13;
-  logic [15:0]        run_index_13;
-  logic               run_has_13;
   logic signed [31:0] a_14;
   logic signed [31:0] b_14;
   logic [15:0]        index_14;
   logic               valid_14;
-  logic signed [32:0] sum_wide_14;
-  logic               sum_fits_14;
+  logic signed [32:0] sum_14_sum;
+  logic               sum_14_fits;  // bits 32:31 all equal
   logic signed [31:0] sum_14;
   logic signed [31:0] res_14;
-  logic               better_14;
-  logic signed [31:0] run_value_14;
-  logic [15:0]        run_index_14;
-  logic               run_has_14;
   logic signed [31:0] a_15;
   logic signed [31:0] b_15;
   logic [15:0]        index_15;
   logic               valid_15;
-  logic signed [32:0] sum_wide_15;
-  logic               sum_fits_15;
+  logic signed [32:0] sum_15_sum;
+  logic               sum_15_fits;  // bits 32:31 all equal
   logic signed [31:0] sum_15;
   logic signed [31:0] res_15;
-  logic               better_15;
-  logic signed [31:0] run_value_15;
-  logic [15:0]        run_index_15;
-  logic               run_has_15;
   logic [511:0]       beat_data;
+  logic               beat_best_l1_0_left;  // the left child wins
+  logic               beat_best_l1_0_valid;
+  logic signed [31:0] beat_best_l1_0_value;
+  logic [15:0]        beat_best_l1_0_index;
+  logic               beat_best_l1_1_left;  // the left child wins
+  logic               beat_best_l1_1_valid;
+  logic signed [31:0] beat_best_l1_1_value;
+  logic [15:0]        beat_best_l1_1_index;
+  logic               beat_best_l1_2_left;  // the left child wins
+  logic               beat_best_l1_2_valid;
+  logic signed [31:0] beat_best_l1_2_value;
+  logic [15:0]        beat_best_l1_2_index;
+  logic               beat_best_l1_3_left;  // the left child wins
+  logic               beat_best_l1_3_valid;
+  logic signed [31:0] beat_best_l1_3_value;
+  logic [15:0]        beat_best_l1_3_index;
+  logic               beat_best_l1_4_left;  // the left child wins
+  logic               beat_best_l1_4_valid;
+  logic signed [31:0] beat_best_l1_4_value;
+  logic [15:0]        beat_best_l1_4_index;
+  logic               beat_best_l1_5_left;  // the left child wins
+  logic               beat_best_l1_5_valid;
+  logic signed [31:0] beat_best_l1_5_value;
+  logic [15:0]        beat_best_l1_5_index;
+  logic               beat_best_l1_6_left;  // the left child wins
+  logic               beat_best_l1_6_valid;
+  logic signed [31:0] beat_best_l1_6_value;
+  logic [15:0]        beat_best_l1_6_index;
+  logic               beat_best_l1_7_left;  // the left child wins
+  logic               beat_best_l1_7_valid;
+  logic signed [31:0] beat_best_l1_7_value;
+  logic [15:0]        beat_best_l1_7_index;
+  logic               beat_best_l2_0_left;  // the left child wins
+  logic               beat_best_l2_0_valid;
+  logic signed [31:0] beat_best_l2_0_value;
+  logic [15:0]        beat_best_l2_0_index;
+  logic               beat_best_l2_1_left;  // the left child wins
+  logic               beat_best_l2_1_valid;
+  logic signed [31:0] beat_best_l2_1_value;
+  logic [15:0]        beat_best_l2_1_index;
+  logic               beat_best_l2_2_left;  // the left child wins
+  logic               beat_best_l2_2_valid;
+  logic signed [31:0] beat_best_l2_2_value;
+  logic [15:0]        beat_best_l2_2_index;
+  logic               beat_best_l2_3_left;  // the left child wins
+  logic               beat_best_l2_3_valid;
+  logic signed [31:0] beat_best_l2_3_value;
+  logic [15:0]        beat_best_l2_3_index;
+  logic               beat_best_l3_0_left;  // the left child wins
+  logic               beat_best_l3_0_valid;
+  logic signed [31:0] beat_best_l3_0_value;
+  logic [15:0]        beat_best_l3_0_index;
+  logic               beat_best_l3_1_left;  // the left child wins
+  logic               beat_best_l3_1_valid;
+  logic signed [31:0] beat_best_l3_1_value;
+  logic [15:0]        beat_best_l3_1_index;
+  logic               beat_best_l4_0_left;  // the left child wins
+  logic               beat_best_l4_0_valid;
+  logic signed [31:0] beat_best_l4_0_value;
+  logic [15:0]        beat_best_l4_0_index;
+  logic signed [31:0] run_value_in;
+  logic [15:0]        run_index_in;
+  logic               run_has_in;
+  logic               better;  // this beat holds a new maximum
+  logic signed [31:0] run_value;
+  logic [15:0]        run_index;
+  logic               run_has;
   logic [15:0]        next_base;
 
   assign first = !busy_q;
@@ -250,219 +250,226 @@ module vector_unit (
   assign start = first ? 16'd0 : base_q;
   assign fire = in_valid_i && (!o_valid_q || out_ready_i);
   assign in_ready_o = !o_valid_q || out_ready_i;
-  assign run_value_in = first ? 32'sh80000000 : best_value_q;
-  assign run_index_in = first ? 16'd0 : best_index_q;
-  assign run_has_in = !first && has_best_q;
   assign a_0 = $signed(in_a_i[31:0]);
   assign b_0 = $signed(in_b_i[31:0]);
   assign index_0 = start + 16'd0;
   assign valid_0 = index_0 < len;
-  assign sum_wide_0 = 33'(a_0) + 33'(b_0);
-  assign sum_fits_0 = sum_wide_0[32] == sum_wide_0[31];
-  assign sum_0 = sum_fits_0 ? $signed(sum_wide_0[31:0])
-      : sum_wide_0[32] ? 32'sh80000000 : 32'sd2147483647;
+  assign sum_0_sum = 33'(a_0) + 33'(b_0);
+  assign sum_0_fits = sum_0_sum[32:31] == 2'd0 || sum_0_sum[32:31] == 2'd3;
+  assign sum_0 = sum_0_fits ? $signed(sum_0_sum[31:0])
+      : sum_0_sum[32] ? 32'sh80000000 : 32'sd2147483647;
   assign res_0 = valid_0 && !op ? sum_0 : 32'sd0;
-  assign better_0 = valid_0 && (!run_has_in || a_0 > run_value_in);
-  assign run_value_0 = better_0 ? a_0 : run_value_in;
-  assign run_index_0 = better_0 ? index_0 : run_index_in;
-  assign run_has_0 = run_has_in || valid_0;
   assign a_1 = $signed(in_a_i[63:32]);
   assign b_1 = $signed(in_b_i[63:32]);
   assign index_1 = start + 16'd1;
   assign valid_1 = index_1 < len;
-  assign sum_wide_1 = 33'(a_1) + 33'(b_1);
-  assign sum_fits_1 = sum_wide_1[32] == sum_wide_1[31];
-  assign sum_1 = sum_fits_1 ? $signed(sum_wide_1[31:0])
-      : sum_wide_1[32] ? 32'sh80000000 : 32'sd2147483647;
+  assign sum_1_sum = 33'(a_1) + 33'(b_1);
+  assign sum_1_fits = sum_1_sum[32:31] == 2'd0 || sum_1_sum[32:31] == 2'd3;
+  assign sum_1 = sum_1_fits ? $signed(sum_1_sum[31:0])
+      : sum_1_sum[32] ? 32'sh80000000 : 32'sd2147483647;
   assign res_1 = valid_1 && !op ? sum_1 : 32'sd0;
-  assign better_1 = valid_1 && (!run_has_0 || a_1 > run_value_0);
-  assign run_value_1 = better_1 ? a_1 : run_value_0;
-  assign run_index_1 = better_1 ? index_1 : run_index_0;
-  assign run_has_1 = run_has_0 || valid_1;
   assign a_2 = $signed(in_a_i[95:64]);
   assign b_2 = $signed(in_b_i[95:64]);
   assign index_2 = start + 16'd2;
   assign valid_2 = index_2 < len;
-  assign sum_wide_2 = 33'(a_2) + 33'(b_2);
-  assign sum_fits_2 = sum_wide_2[32] == sum_wide_2[31];
-  assign sum_2 = sum_fits_2 ? $signed(sum_wide_2[31:0])
-      : sum_wide_2[32] ? 32'sh80000000 : 32'sd2147483647;
+  assign sum_2_sum = 33'(a_2) + 33'(b_2);
+  assign sum_2_fits = sum_2_sum[32:31] == 2'd0 || sum_2_sum[32:31] == 2'd3;
+  assign sum_2 = sum_2_fits ? $signed(sum_2_sum[31:0])
+      : sum_2_sum[32] ? 32'sh80000000 : 32'sd2147483647;
   assign res_2 = valid_2 && !op ? sum_2 : 32'sd0;
-  assign better_2 = valid_2 && (!run_has_1 || a_2 > run_value_1);
-  assign run_value_2 = better_2 ? a_2 : run_value_1;
-  assign run_index_2 = better_2 ? index_2 : run_index_1;
-  assign run_has_2 = run_has_1 || valid_2;
   assign a_3 = $signed(in_a_i[127:96]);
   assign b_3 = $signed(in_b_i[127:96]);
   assign index_3 = start + 16'd3;
   assign valid_3 = index_3 < len;
-  assign sum_wide_3 = 33'(a_3) + 33'(b_3);
-  assign sum_fits_3 = sum_wide_3[32] == sum_wide_3[31];
-  assign sum_3 = sum_fits_3 ? $signed(sum_wide_3[31:0])
-      : sum_wide_3[32] ? 32'sh80000000 : 32'sd2147483647;
+  assign sum_3_sum = 33'(a_3) + 33'(b_3);
+  assign sum_3_fits = sum_3_sum[32:31] == 2'd0 || sum_3_sum[32:31] == 2'd3;
+  assign sum_3 = sum_3_fits ? $signed(sum_3_sum[31:0])
+      : sum_3_sum[32] ? 32'sh80000000 : 32'sd2147483647;
   assign res_3 = valid_3 && !op ? sum_3 : 32'sd0;
-  assign better_3 = valid_3 && (!run_has_2 || a_3 > run_value_2);
-  assign run_value_3 = better_3 ? a_3 : run_value_2;
-  assign run_index_3 = better_3 ? index_3 : run_index_2;
-  assign run_has_3 = run_has_2 || valid_3;
   assign a_4 = $signed(in_a_i[159:128]);
   assign b_4 = $signed(in_b_i[159:128]);
   assign index_4 = start + 16'd4;
   assign valid_4 = index_4 < len;
-  assign sum_wide_4 = 33'(a_4) + 33'(b_4);
-  assign sum_fits_4 = sum_wide_4[32] == sum_wide_4[31];
-  assign sum_4 = sum_fits_4 ? $signed(sum_wide_4[31:0])
-      : sum_wide_4[32] ? 32'sh80000000 : 32'sd2147483647;
+  assign sum_4_sum = 33'(a_4) + 33'(b_4);
+  assign sum_4_fits = sum_4_sum[32:31] == 2'd0 || sum_4_sum[32:31] == 2'd3;
+  assign sum_4 = sum_4_fits ? $signed(sum_4_sum[31:0])
+      : sum_4_sum[32] ? 32'sh80000000 : 32'sd2147483647;
   assign res_4 = valid_4 && !op ? sum_4 : 32'sd0;
-  assign better_4 = valid_4 && (!run_has_3 || a_4 > run_value_3);
-  assign run_value_4 = better_4 ? a_4 : run_value_3;
-  assign run_index_4 = better_4 ? index_4 : run_index_3;
-  assign run_has_4 = run_has_3 || valid_4;
   assign a_5 = $signed(in_a_i[191:160]);
   assign b_5 = $signed(in_b_i[191:160]);
   assign index_5 = start + 16'd5;
   assign valid_5 = index_5 < len;
-  assign sum_wide_5 = 33'(a_5) + 33'(b_5);
-  assign sum_fits_5 = sum_wide_5[32] == sum_wide_5[31];
-  assign sum_5 = sum_fits_5 ? $signed(sum_wide_5[31:0])
-      : sum_wide_5[32] ? 32'sh80000000 : 32'sd2147483647;
+  assign sum_5_sum = 33'(a_5) + 33'(b_5);
+  assign sum_5_fits = sum_5_sum[32:31] == 2'd0 || sum_5_sum[32:31] == 2'd3;
+  assign sum_5 = sum_5_fits ? $signed(sum_5_sum[31:0])
+      : sum_5_sum[32] ? 32'sh80000000 : 32'sd2147483647;
   assign res_5 = valid_5 && !op ? sum_5 : 32'sd0;
-  assign better_5 = valid_5 && (!run_has_4 || a_5 > run_value_4);
-  assign run_value_5 = better_5 ? a_5 : run_value_4;
-  assign run_index_5 = better_5 ? index_5 : run_index_4;
-  assign run_has_5 = run_has_4 || valid_5;
   assign a_6 = $signed(in_a_i[223:192]);
   assign b_6 = $signed(in_b_i[223:192]);
   assign index_6 = start + 16'd6;
   assign valid_6 = index_6 < len;
-  assign sum_wide_6 = 33'(a_6) + 33'(b_6);
-  assign sum_fits_6 = sum_wide_6[32] == sum_wide_6[31];
-  assign sum_6 = sum_fits_6 ? $signed(sum_wide_6[31:0])
-      : sum_wide_6[32] ? 32'sh80000000 : 32'sd2147483647;
+  assign sum_6_sum = 33'(a_6) + 33'(b_6);
+  assign sum_6_fits = sum_6_sum[32:31] == 2'd0 || sum_6_sum[32:31] == 2'd3;
+  assign sum_6 = sum_6_fits ? $signed(sum_6_sum[31:0])
+      : sum_6_sum[32] ? 32'sh80000000 : 32'sd2147483647;
   assign res_6 = valid_6 && !op ? sum_6 : 32'sd0;
-  assign better_6 = valid_6 && (!run_has_5 || a_6 > run_value_5);
-  assign run_value_6 = better_6 ? a_6 : run_value_5;
-  assign run_index_6 = better_6 ? index_6 : run_index_5;
-  assign run_has_6 = run_has_5 || valid_6;
   assign a_7 = $signed(in_a_i[255:224]);
   assign b_7 = $signed(in_b_i[255:224]);
   assign index_7 = start + 16'd7;
   assign valid_7 = index_7 < len;
-  assign sum_wide_7 = 33'(a_7) + 33'(b_7);
-  assign sum_fits_7 = sum_wide_7[32] == sum_wide_7[31];
-  assign sum_7 = sum_fits_7 ? $signed(sum_wide_7[31:0])
-      : sum_wide_7[32] ? 32'sh80000000 : 32'sd2147483647;
+  assign sum_7_sum = 33'(a_7) + 33'(b_7);
+  assign sum_7_fits = sum_7_sum[32:31] == 2'd0 || sum_7_sum[32:31] == 2'd3;
+  assign sum_7 = sum_7_fits ? $signed(sum_7_sum[31:0])
+      : sum_7_sum[32] ? 32'sh80000000 : 32'sd2147483647;
   assign res_7 = valid_7 && !op ? sum_7 : 32'sd0;
-  assign better_7 = valid_7 && (!run_has_6 || a_7 > run_value_6);
-  assign run_value_7 = better_7 ? a_7 : run_value_6;
-  assign run_index_7 = better_7 ? index_7 : run_index_6;
-  assign run_has_7 = run_has_6 || valid_7;
   assign a_8 = $signed(in_a_i[287:256]);
   assign b_8 = $signed(in_b_i[287:256]);
   assign index_8 = start + 16'd8;
   assign valid_8 = index_8 < len;
-  assign sum_wide_8 = 33'(a_8) + 33'(b_8);
-  assign sum_fits_8 = sum_wide_8[32] == sum_wide_8[31];
-  assign sum_8 = sum_fits_8 ? $signed(sum_wide_8[31:0])
-      : sum_wide_8[32] ? 32'sh80000000 : 32'sd2147483647;
+  assign sum_8_sum = 33'(a_8) + 33'(b_8);
+  assign sum_8_fits = sum_8_sum[32:31] == 2'd0 || sum_8_sum[32:31] == 2'd3;
+  assign sum_8 = sum_8_fits ? $signed(sum_8_sum[31:0])
+      : sum_8_sum[32] ? 32'sh80000000 : 32'sd2147483647;
   assign res_8 = valid_8 && !op ? sum_8 : 32'sd0;
-  assign better_8 = valid_8 && (!run_has_7 || a_8 > run_value_7);
-  assign run_value_8 = better_8 ? a_8 : run_value_7;
-  assign run_index_8 = better_8 ? index_8 : run_index_7;
-  assign run_has_8 = run_has_7 || valid_8;
   assign a_9 = $signed(in_a_i[319:288]);
   assign b_9 = $signed(in_b_i[319:288]);
   assign index_9 = start + 16'd9;
   assign valid_9 = index_9 < len;
-  assign sum_wide_9 = 33'(a_9) + 33'(b_9);
-  assign sum_fits_9 = sum_wide_9[32] == sum_wide_9[31];
-  assign sum_9 = sum_fits_9 ? $signed(sum_wide_9[31:0])
-      : sum_wide_9[32] ? 32'sh80000000 : 32'sd2147483647;
+  assign sum_9_sum = 33'(a_9) + 33'(b_9);
+  assign sum_9_fits = sum_9_sum[32:31] == 2'd0 || sum_9_sum[32:31] == 2'd3;
+  assign sum_9 = sum_9_fits ? $signed(sum_9_sum[31:0])
+      : sum_9_sum[32] ? 32'sh80000000 : 32'sd2147483647;
   assign res_9 = valid_9 && !op ? sum_9 : 32'sd0;
-  assign better_9 = valid_9 && (!run_has_8 || a_9 > run_value_8);
-  assign run_value_9 = better_9 ? a_9 : run_value_8;
-  assign run_index_9 = better_9 ? index_9 : run_index_8;
-  assign run_has_9 = run_has_8 || valid_9;
   assign a_10 = $signed(in_a_i[351:320]);
   assign b_10 = $signed(in_b_i[351:320]);
   assign index_10 = start + 16'd10;
   assign valid_10 = index_10 < len;
-  assign sum_wide_10 = 33'(a_10) + 33'(b_10);
-  assign sum_fits_10 = sum_wide_10[32] == sum_wide_10[31];
-  assign sum_10 = sum_fits_10 ? $signed(sum_wide_10[31:0])
-      : sum_wide_10[32] ? 32'sh80000000 : 32'sd2147483647;
+  assign sum_10_sum = 33'(a_10) + 33'(b_10);
+  assign sum_10_fits = sum_10_sum[32:31] == 2'd0 || sum_10_sum[32:31] == 2'd3;
+  assign sum_10 = sum_10_fits ? $signed(sum_10_sum[31:0])
+      : sum_10_sum[32] ? 32'sh80000000 : 32'sd2147483647;
   assign res_10 = valid_10 && !op ? sum_10 : 32'sd0;
-  assign better_10 = valid_10 && (!run_has_9 || a_10 > run_value_9);
-  assign run_value_10 = better_10 ? a_10 : run_value_9;
-  assign run_index_10 = better_10 ? index_10 : run_index_9;
-  assign run_has_10 = run_has_9 || valid_10;
   assign a_11 = $signed(in_a_i[383:352]);
   assign b_11 = $signed(in_b_i[383:352]);
   assign index_11 = start + 16'd11;
   assign valid_11 = index_11 < len;
-  assign sum_wide_11 = 33'(a_11) + 33'(b_11);
-  assign sum_fits_11 = sum_wide_11[32] == sum_wide_11[31];
-  assign sum_11 = sum_fits_11 ? $signed(sum_wide_11[31:0])
-      : sum_wide_11[32] ? 32'sh80000000 : 32'sd2147483647;
+  assign sum_11_sum = 33'(a_11) + 33'(b_11);
+  assign sum_11_fits = sum_11_sum[32:31] == 2'd0 || sum_11_sum[32:31] == 2'd3;
+  assign sum_11 = sum_11_fits ? $signed(sum_11_sum[31:0])
+      : sum_11_sum[32] ? 32'sh80000000 : 32'sd2147483647;
   assign res_11 = valid_11 && !op ? sum_11 : 32'sd0;
-  assign better_11 = valid_11 && (!run_has_10 || a_11 > run_value_10);
-  assign run_value_11 = better_11 ? a_11 : run_value_10;
-  assign run_index_11 = better_11 ? index_11 : run_index_10;
-  assign run_has_11 = run_has_10 || valid_11;
   assign a_12 = $signed(in_a_i[415:384]);
   assign b_12 = $signed(in_b_i[415:384]);
   assign index_12 = start + 16'd12;
   assign valid_12 = index_12 < len;
-  assign sum_wide_12 = 33'(a_12) + 33'(b_12);
-  assign sum_fits_12 = sum_wide_12[32] == sum_wide_12[31];
-  assign sum_12 = sum_fits_12 ? $signed(sum_wide_12[31:0])
-      : sum_wide_12[32] ? 32'sh80000000 : 32'sd2147483647;
+  assign sum_12_sum = 33'(a_12) + 33'(b_12);
+  assign sum_12_fits = sum_12_sum[32:31] == 2'd0 || sum_12_sum[32:31] == 2'd3;
+  assign sum_12 = sum_12_fits ? $signed(sum_12_sum[31:0])
+      : sum_12_sum[32] ? 32'sh80000000 : 32'sd2147483647;
   assign res_12 = valid_12 && !op ? sum_12 : 32'sd0;
-  assign better_12 = valid_12 && (!run_has_11 || a_12 > run_value_11);
-  assign run_value_12 = better_12 ? a_12 : run_value_11;
-  assign run_index_12 = better_12 ? index_12 : run_index_11;
-  assign run_has_12 = run_has_11 || valid_12;
   assign a_13 = $signed(in_a_i[447:416]);
   assign b_13 = $signed(in_b_i[447:416]);
   assign index_13 = start + 16'd13;
   assign valid_13 = index_13 < len;
-  assign sum_wide_13 = 33'(a_13) + 33'(b_13);
-  assign sum_fits_13 = sum_wide_13[32] == sum_wide_13[31];
-  assign sum_13 = sum_fits_13 ? $signed(sum_wide_13[31:0])
-      : sum_wide_13[32] ? 32'sh80000000 : 32'sd2147483647;
+  assign sum_13_sum = 33'(a_13) + 33'(b_13);
+  assign sum_13_fits = sum_13_sum[32:31] == 2'd0 || sum_13_sum[32:31] == 2'd3;
+  assign sum_13 = sum_13_fits ? $signed(sum_13_sum[31:0])
+      : sum_13_sum[32] ? 32'sh80000000 : 32'sd2147483647;
   assign res_13 = valid_13 && !op ? sum_13 : 32'sd0;
-  assign better_13 = valid_13 && (!run_has_12 || a_13 > run_value_12);
-  assign run_value_13 = better_13 ? a_13 : run_value_12;
-  assign run_index_13 = better_13 ? index_13 : run_index_12;
-  assign run_has_13 = run_has_12 || valid_13;
   assign a_14 = $signed(in_a_i[479:448]);
   assign b_14 = $signed(in_b_i[479:448]);
   assign index_14 = start + 16'd14;
   assign valid_14 = index_14 < len;
-  assign sum_wide_14 = 33'(a_14) + 33'(b_14);
-  assign sum_fits_14 = sum_wide_14[32] == sum_wide_14[31];
-  assign sum_14 = sum_fits_14 ? $signed(sum_wide_14[31:0])
-      : sum_wide_14[32] ? 32'sh80000000 : 32'sd2147483647;
+  assign sum_14_sum = 33'(a_14) + 33'(b_14);
+  assign sum_14_fits = sum_14_sum[32:31] == 2'd0 || sum_14_sum[32:31] == 2'd3;
+  assign sum_14 = sum_14_fits ? $signed(sum_14_sum[31:0])
+      : sum_14_sum[32] ? 32'sh80000000 : 32'sd2147483647;
   assign res_14 = valid_14 && !op ? sum_14 : 32'sd0;
-  assign better_14 = valid_14 && (!run_has_13 || a_14 > run_value_13);
-  assign run_value_14 = better_14 ? a_14 : run_value_13;
-  assign run_index_14 = better_14 ? index_14 : run_index_13;
-  assign run_has_14 = run_has_13 || valid_14;
   assign a_15 = $signed(in_a_i[511:480]);
   assign b_15 = $signed(in_b_i[511:480]);
   assign index_15 = start + 16'd15;
   assign valid_15 = index_15 < len;
-  assign sum_wide_15 = 33'(a_15) + 33'(b_15);
-  assign sum_fits_15 = sum_wide_15[32] == sum_wide_15[31];
-  assign sum_15 = sum_fits_15 ? $signed(sum_wide_15[31:0])
-      : sum_wide_15[32] ? 32'sh80000000 : 32'sd2147483647;
+  assign sum_15_sum = 33'(a_15) + 33'(b_15);
+  assign sum_15_fits = sum_15_sum[32:31] == 2'd0 || sum_15_sum[32:31] == 2'd3;
+  assign sum_15 = sum_15_fits ? $signed(sum_15_sum[31:0])
+      : sum_15_sum[32] ? 32'sh80000000 : 32'sd2147483647;
   assign res_15 = valid_15 && !op ? sum_15 : 32'sd0;
-  assign better_15 = valid_15 && (!run_has_14 || a_15 > run_value_14);
-  assign run_value_15 = better_15 ? a_15 : run_value_14;
-  assign run_index_15 = better_15 ? index_15 : run_index_14;
-  assign run_has_15 = run_has_14 || valid_15;
   assign beat_data = {res_15, res_14, res_13, res_12, res_11, res_10, res_9, res_8, res_7, res_6,
         res_5, res_4, res_3, res_2, res_1, res_0};
+  assign beat_best_l1_0_left = valid_0 && (!valid_1 || a_0 >= a_1);
+  assign beat_best_l1_0_valid = valid_0 || valid_1;
+  assign beat_best_l1_0_value = beat_best_l1_0_left ? a_0 : a_1;
+  assign beat_best_l1_0_index = beat_best_l1_0_left ? index_0 : index_1;
+  assign beat_best_l1_1_left = valid_2 && (!valid_3 || a_2 >= a_3);
+  assign beat_best_l1_1_valid = valid_2 || valid_3;
+  assign beat_best_l1_1_value = beat_best_l1_1_left ? a_2 : a_3;
+  assign beat_best_l1_1_index = beat_best_l1_1_left ? index_2 : index_3;
+  assign beat_best_l1_2_left = valid_4 && (!valid_5 || a_4 >= a_5);
+  assign beat_best_l1_2_valid = valid_4 || valid_5;
+  assign beat_best_l1_2_value = beat_best_l1_2_left ? a_4 : a_5;
+  assign beat_best_l1_2_index = beat_best_l1_2_left ? index_4 : index_5;
+  assign beat_best_l1_3_left = valid_6 && (!valid_7 || a_6 >= a_7);
+  assign beat_best_l1_3_valid = valid_6 || valid_7;
+  assign beat_best_l1_3_value = beat_best_l1_3_left ? a_6 : a_7;
+  assign beat_best_l1_3_index = beat_best_l1_3_left ? index_6 : index_7;
+  assign beat_best_l1_4_left = valid_8 && (!valid_9 || a_8 >= a_9);
+  assign beat_best_l1_4_valid = valid_8 || valid_9;
+  assign beat_best_l1_4_value = beat_best_l1_4_left ? a_8 : a_9;
+  assign beat_best_l1_4_index = beat_best_l1_4_left ? index_8 : index_9;
+  assign beat_best_l1_5_left = valid_10 && (!valid_11 || a_10 >= a_11);
+  assign beat_best_l1_5_valid = valid_10 || valid_11;
+  assign beat_best_l1_5_value = beat_best_l1_5_left ? a_10 : a_11;
+  assign beat_best_l1_5_index = beat_best_l1_5_left ? index_10 : index_11;
+  assign beat_best_l1_6_left = valid_12 && (!valid_13 || a_12 >= a_13);
+  assign beat_best_l1_6_valid = valid_12 || valid_13;
+  assign beat_best_l1_6_value = beat_best_l1_6_left ? a_12 : a_13;
+  assign beat_best_l1_6_index = beat_best_l1_6_left ? index_12 : index_13;
+  assign beat_best_l1_7_left = valid_14 && (!valid_15 || a_14 >= a_15);
+  assign beat_best_l1_7_valid = valid_14 || valid_15;
+  assign beat_best_l1_7_value = beat_best_l1_7_left ? a_14 : a_15;
+  assign beat_best_l1_7_index = beat_best_l1_7_left ? index_14 : index_15;
+  assign beat_best_l2_0_left = beat_best_l1_0_valid
+      && (!beat_best_l1_1_valid || beat_best_l1_0_value >= beat_best_l1_1_value);
+  assign beat_best_l2_0_valid = beat_best_l1_0_valid || beat_best_l1_1_valid;
+  assign beat_best_l2_0_value = beat_best_l2_0_left ? beat_best_l1_0_value : beat_best_l1_1_value;
+  assign beat_best_l2_0_index = beat_best_l2_0_left ? beat_best_l1_0_index : beat_best_l1_1_index;
+  assign beat_best_l2_1_left = beat_best_l1_2_valid
+      && (!beat_best_l1_3_valid || beat_best_l1_2_value >= beat_best_l1_3_value);
+  assign beat_best_l2_1_valid = beat_best_l1_2_valid || beat_best_l1_3_valid;
+  assign beat_best_l2_1_value = beat_best_l2_1_left ? beat_best_l1_2_value : beat_best_l1_3_value;
+  assign beat_best_l2_1_index = beat_best_l2_1_left ? beat_best_l1_2_index : beat_best_l1_3_index;
+  assign beat_best_l2_2_left = beat_best_l1_4_valid
+      && (!beat_best_l1_5_valid || beat_best_l1_4_value >= beat_best_l1_5_value);
+  assign beat_best_l2_2_valid = beat_best_l1_4_valid || beat_best_l1_5_valid;
+  assign beat_best_l2_2_value = beat_best_l2_2_left ? beat_best_l1_4_value : beat_best_l1_5_value;
+  assign beat_best_l2_2_index = beat_best_l2_2_left ? beat_best_l1_4_index : beat_best_l1_5_index;
+  assign beat_best_l2_3_left = beat_best_l1_6_valid
+      && (!beat_best_l1_7_valid || beat_best_l1_6_value >= beat_best_l1_7_value);
+  assign beat_best_l2_3_valid = beat_best_l1_6_valid || beat_best_l1_7_valid;
+  assign beat_best_l2_3_value = beat_best_l2_3_left ? beat_best_l1_6_value : beat_best_l1_7_value;
+  assign beat_best_l2_3_index = beat_best_l2_3_left ? beat_best_l1_6_index : beat_best_l1_7_index;
+  assign beat_best_l3_0_left = beat_best_l2_0_valid
+      && (!beat_best_l2_1_valid || beat_best_l2_0_value >= beat_best_l2_1_value);
+  assign beat_best_l3_0_valid = beat_best_l2_0_valid || beat_best_l2_1_valid;
+  assign beat_best_l3_0_value = beat_best_l3_0_left ? beat_best_l2_0_value : beat_best_l2_1_value;
+  assign beat_best_l3_0_index = beat_best_l3_0_left ? beat_best_l2_0_index : beat_best_l2_1_index;
+  assign beat_best_l3_1_left = beat_best_l2_2_valid
+      && (!beat_best_l2_3_valid || beat_best_l2_2_value >= beat_best_l2_3_value);
+  assign beat_best_l3_1_valid = beat_best_l2_2_valid || beat_best_l2_3_valid;
+  assign beat_best_l3_1_value = beat_best_l3_1_left ? beat_best_l2_2_value : beat_best_l2_3_value;
+  assign beat_best_l3_1_index = beat_best_l3_1_left ? beat_best_l2_2_index : beat_best_l2_3_index;
+  assign beat_best_l4_0_left = beat_best_l3_0_valid
+      && (!beat_best_l3_1_valid || beat_best_l3_0_value >= beat_best_l3_1_value);
+  assign beat_best_l4_0_valid = beat_best_l3_0_valid || beat_best_l3_1_valid;
+  assign beat_best_l4_0_value = beat_best_l4_0_left ? beat_best_l3_0_value : beat_best_l3_1_value;
+  assign beat_best_l4_0_index = beat_best_l4_0_left ? beat_best_l3_0_index : beat_best_l3_1_index;
+  assign run_value_in = first ? 32'sh80000000 : best_value_q;
+  assign run_index_in = first ? 16'd0 : best_index_q;
+  assign run_has_in = !first && has_best_q;
+  assign better = beat_best_l4_0_valid && (!run_has_in || beat_best_l4_0_value > run_value_in);
+  assign run_value = better ? beat_best_l4_0_value : run_value_in;
+  assign run_index = better ? beat_best_l4_0_index : run_index_in;
+  assign run_has = run_has_in || beat_best_l4_0_valid;
   assign next_base = start + 16'd16;
   assign out_valid_o = o_valid_q;
   assign out_data_o = o_data_q;
@@ -486,9 +493,9 @@ module vector_unit (
       vec_op_d = op;
       vec_len_d = len;
       base_d = next_base;
-      best_value_d = run_value_15;
-      best_index_d = run_index_15;
-      has_best_d = run_has_15;
+      best_value_d = run_value;
+      best_index_d = run_index;
+      has_best_d = run_has;
       o_valid_d = 1'b1;
       o_data_d = beat_data;
       o_last_d = in_last_i;
