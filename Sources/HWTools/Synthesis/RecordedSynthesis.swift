@@ -7,7 +7,7 @@ import HWSupport
 /// made from: its key is recomputed from the job with the Yosys version the
 /// entry records, so any change to the RTL or the flow misses it (and the
 /// tests fail until `make rtl` records it again).
-public struct RecordedSynthesis: Codable, Sendable {
+public struct RecordedSynthesis: CommittedRecord, Sendable {
   public struct Entry: Codable, Sendable {
     public var flow: SynthesisFlow.Kind
     /// `yosys -V` of the run that produced `result`.
@@ -27,37 +27,16 @@ public struct RecordedSynthesis: Codable, Sendable {
 
   enum CodingKeys: String, CodingKey { case entries }
 
-  /// The record committed in this checkout, if hwgen runs from one.
   public static let committedPath = "RTL/synthesis.json"
-  public static func committed() -> RecordedSynthesis? {
-    guard let url = ProjectFiles.locate(committedPath), var record = try? RecordedSynthesis(contentsOf: url) else { return nil }
-    record.displayName = committedPath
-    return record
-  }
+  public static let recordKind = "synthesis record"
 
   public init(entries: [Entry]) {
     self.entries = entries
   }
 
-  public init(contentsOf file: URL) throws {
-    let data: Data
-    do { data = try Data(contentsOf: file) } catch { throw ToolError("\(file.path) cannot be read") }
-    do { self = try JSONDecoder().decode(RecordedSynthesis.self, from: data) } catch {
-      throw ToolError("\(file.path) is not a synthesis record: \(error)")
-    }
-    displayName = file.path
-  }
-
   /// The entry made from exactly `job` under `runner`'s flow.
   public func entry(for job: SynthesisJob, runner: SynthesisRunner) -> Entry? {
     entries.first { $0.flow == runner.flow.kind && runner.key(for: job, yosys: $0.yosys) == $0.result.key }
-  }
-
-  /// Deterministic bytes: sorted keys, entries in the order given.
-  public func jsonData() throws -> Data {
-    let encoder = JSONEncoder()
-    encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
-    return try encoder.encode(self) + Data("\n".utf8)
   }
 }
 
