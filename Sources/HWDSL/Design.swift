@@ -1,6 +1,8 @@
 /// A top module with its whole hierarchy, ready to write out: one `.sv` file
 /// per module (file name = module name, as Verilator's DECLFILENAME expects)
-/// and a filelist in dependency order.
+/// and a filelist in dependency order. A parameterized module instantiated at
+/// several sizes (`stream_fifo`) is one file, with the first elaboration's
+/// defaults; every instance passes its own values.
 public struct Design: Sendable {
   public let top: Module
   public let modules: [Module]
@@ -15,7 +17,8 @@ public struct Design: Sendable {
     var order: [Module] = []
     for m in top.hierarchy {
       if let existing = byName[m.name] {
-        if existing != m {
+        // A parameterized module is one module whatever its instances' values.
+        if DesignSet.identity(existing) != DesignSet.identity(m) {
           throw DesignError(issues: [DesignIssue(
             kind: .structure, module: m.name,
             message: "two different modules are both named \(m.name)", location: m.location)])

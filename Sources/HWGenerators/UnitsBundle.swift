@@ -80,15 +80,23 @@ public struct UnitsBundle: Sendable {
     let header = Self.header(core)
     // Modules shared between units are written once; two different modules
     // with one name would be a generator bug.
+    // A parameterized module (stream_fifo) is one file at its first elaboration's defaults.
     var files: [(name: String, contents: String)] = []
     var written: [String: String] = [:]
     for unit in units {
+      let generic = Dictionary(
+        uniqueKeysWithValues: unit.design.modules.filter { !$0.parameters.isEmpty }.map {
+          ("\($0.name).sv", SystemVerilogPrinter().genericText($0))
+        })
       for file in unit.design.files(header: header) {
         if let existing = written[file.name] {
-          precondition(existing == file.contents, "two different modules are both named \(file.name)")
+          precondition(
+            existing == file.contents || generic[file.name] == written["generic:" + file.name],
+            "two different modules are both named \(file.name)")
           continue
         }
         written[file.name] = file.contents
+        if let text = generic[file.name] { written["generic:" + file.name] = text }
         files.append(file)
       }
     }

@@ -2,7 +2,8 @@
 /// the generator, the C++ slave model's checks and the tests.
 public struct AXIReadMasterConfig: Hashable, Sendable, Codable, CustomStringConvertible {
   /// RDATA bits: 512 for a DDR4 channel (D5005, U250), 256 for an HBM2
-  /// pseudo-channel (U280).
+  /// pseudo-channel (U280); narrower for an accelerator whose weight beat is
+  /// narrower than one port.
   public var dataWidth: Int
   /// ARADDR bits (byte addresses).
   public var addressWidth: Int
@@ -22,7 +23,7 @@ public struct AXIReadMasterConfig: Hashable, Sendable, Codable, CustomStringConv
   /// latch the timeout error.
   public var timeoutCycles: Int
 
-  public static let dataWidths = [256, 512]
+  public static let dataWidths = [64, 128, 256, 512]
   public static let pageBytes = 4096
 
   public init(
@@ -46,7 +47,7 @@ public struct AXIReadMasterConfig: Hashable, Sendable, Codable, CustomStringConv
   /// Throws one line saying what is wrong and what is allowed.
   public func validate() throws {
     func fail(_ text: String) -> Invalid { Invalid(description: "axi read master: " + text) }
-    guard Self.dataWidths.contains(dataWidth) else { throw fail("data width must be 256 or 512 bits, got \(dataWidth)") }
+    guard Self.dataWidths.contains(dataWidth) else { throw fail("data width must be 64, 128, 256 or 512 bits, got \(dataWidth)") }
     guard (13...64).contains(addressWidth) else { throw fail("address width must be 13...64 bits, got \(addressWidth)") }
     let pageBeats = Self.pageBytes / bytesPerBeat
     guard maxBurstBeats >= 1, maxBurstBeats <= min(256, pageBeats), maxBurstBeats & (maxBurstBeats - 1) == 0 else {

@@ -88,6 +88,29 @@ public struct AcceleratorConfig: Hashable, Sendable, Codable, CustomStringConver
 
   /// Bytes of one weight beat (2 bits a weight).
   public var weightBeatBytes: Int { lanes * laneWidth * 2 / 8 }
+  public var weightBeatBits: Int { lanes * laneWidth * 2 }
+
+  /// The widest AXI4 data bus a memory port uses (a DDR4 channel's).
+  public static let maxMemoryDataBits = 512
+
+  /// AXI4 read ports toward off-chip memory. The weight DMA stripes every
+  /// weight beat across them: port p carries bits `[p*memoryDataBits +:
+  /// memoryDataBits]` (core lanes `p*lanes/memoryPorts` on), so each port
+  /// moves one beat of its own slice per weight beat and all of them stream
+  /// at once. 16 lanes: four 512-bit ports (the D5005's four DDR4 channels).
+  public var memoryPorts: Int { max(1, weightBeatBits / Self.maxMemoryDataBits) }
+  /// Each port's data width: its slice of a weight beat.
+  public var memoryDataBits: Int { weightBeatBits / memoryPorts }
+  public var memoryDataBytes: Int { memoryDataBits / 8 }
+
+  /// The weight DMA's read engine on each port: 16-beat bursts, four
+  /// outstanding (64 beats in flight cover a DDR4 latency of 36 cycles at one
+  /// beat a cycle), byte addresses of 36 bits (64 GiB a port).
+  public var memoryMaster: AXIReadMasterConfig {
+    AXIReadMasterConfig(
+      dataWidth: memoryDataBits, addressWidth: 36, maxBurstBeats: min(16, AXIReadMasterConfig.pageBytes / memoryDataBytes),
+      outstanding: 4, idWidth: 4, readID: 0, lengthBits: 32, timeoutCycles: 1 << 16)
+  }
 
   public func validate() throws {
     guard laneWidth == 64 else {
@@ -111,6 +134,7 @@ public struct AcceleratorConfig: Hashable, Sendable, Codable, CustomStringConver
       throw Invalid(description: "the program memory must hold 2 to 65536 instructions, got \(programDepth)")
     }
     try core.validate()
+    try memoryMaster.validate()
     try norm.validate()
     try mlgru.validate()
   }

@@ -199,7 +199,7 @@ struct AcceleratorTests {
         #expect(AcceleratorInstruction(low: low, high: high) == i)
       }
       // Segments do not overlap.
-      for (a, b) in zip(program.segments, program.segments.dropFirst()) { #expect(a.address + a.bytes <= b.address) }
+      for (a, b) in zip(program.segments, program.segments.dropFirst()) { #expect(a.address + a.span <= b.address) }
     }
     let small = AcceleratorConfig(scratchpadElements: 4096)
     #expect(throws: AcceleratorProgram.Invalid.self) {

@@ -22,14 +22,15 @@ import HWSpec
 ///   element-wise units work;
 /// - the program memory.
 ///
-/// Off-chip memory is outside: weight beats arrive on `w_*` (the memory
-/// streams every MATVEC's matrix in program order, the way a descriptor-driven
-/// DMA would), vector loads are requested on `vreq_*` and their data returns
-/// in order on `vrsp_*`.
+/// Off-chip memory is outside, behind AXI4: the weight DMA (`WeightDMA`)
+/// walks the program ahead of the sequencer and reads every MATVEC's matrix
+/// through `memoryPorts` AXI4 read ports `m<p>_axi_*` (one `axi_read_master`
+/// each, every weight beat striped across them); vector loads are requested
+/// on `vreq_*` and their data returns in order on `vrsp_*`.
 ///
 /// Host interface: the program is written through `prog_*` while idle;
-/// `start_i` runs it from address 0 with fresh MLGRU state; `run_i` low makes
-/// the next END halt. Each token's EMBED takes the host's `prompt_*` token
+/// `start_i` runs `tokens_i` tokens from address 0 with fresh MLGRU state
+/// (the sequencer halts at the last one's END, the DMA reads no further). Each token's EMBED takes the host's `prompt_*` token
 /// when offered, else the previous ARGMAX: greedy generation needs no host.
 /// `token_valid_o` pulses with each generated token. Debug: CKPT streams a
 /// vector out on `ckpt_*` while the rest of the accelerator holds still
@@ -42,6 +43,8 @@ public enum AcceleratorGenerator: UnitGenerator {
   public static let addressBits = 48
   public static let counterBits = 48
   public static let loadQueueDepth = 32
+  /// Bits of `tokens_i`, the tokens one start runs.
+  public static let tokenCountBits = 32
 
   public static func generate(_ config: AcceleratorConfig) throws -> Design {
     try validate(config)
@@ -50,8 +53,9 @@ public enum AcceleratorGenerator: UnitGenerator {
     let mlgru = try MLGRUUnitGenerator.generate(config.mlgru).top
     let vector = try VectorUnitGenerator.generate(VectorUnitConfig(lanes: config.elementLanes)).top
     let fifo = try StreamFIFOGenerator.generate(weightFIFO(config)).top
+    let master = try AXIReadMasterGenerator.generate(config.memoryMaster).top
     return try Design(
-      top: topModule(config, datapath: datapath, norm: norm, mlgru: mlgru, vector: vector, fifo: fifo),
+      top: topModule(config, datapath: datapath, norm: norm, mlgru: mlgru, vector: vector, fifo: fifo, master: master),
       packages: [MMFreePackage.package])
   }
 
@@ -60,6 +64,7 @@ public enum AcceleratorGenerator: UnitGenerator {
       ("lanes", "\(a.lanes)"), ("elementLanes", "\(a.elementLanes)"), ("scratchpadBeats", "\(a.scratchpadBeats)"),
       ("parameterBeats", "\(a.parameterBeats)"), ("weightFIFOBeats", "\(a.weightFIFOBeats)"),
       ("programDepth", "\(a.programDepth)"), ("instructionBits", "\(AcceleratorInstruction.bits)"),
+      ("memoryPorts", "\(a.memoryPorts)"), ("memoryDataBits", "\(a.memoryDataBits)"),
     ]
   }
 
@@ -77,7 +82,8 @@ public enum AcceleratorGenerator: UnitGenerator {
   /// fetch, the element-wise units, the activation packer, MATVEC, scratchpad
   /// writes, completion and control, the performance counters.
   static func topModule(
-    _ config: AcceleratorConfig, datapath: Module, norm: Module, mlgru: Module, vector: Module, fifo: Module
+    _ config: AcceleratorConfig, datapath: Module, norm: Module, mlgru: Module, vector: Module, fifo: Module,
+    master: Module
   ) throws -> Module {
     let m = ModuleBuilder(moduleName, comment: topComment(config))
     let t = Top(m, config)
@@ -92,14 +98,15 @@ public enum AcceleratorGenerator: UnitGenerator {
       vector: VectorConnection(t, vector, seq, decode, fetch))
     connectConsumer(t, decode, fetch, units.norm, units.mlgru, units.vector)
     let packer = Packer(t, decode, units.norm)
-    let matVec = MatVec(t, (datapath, fifo), seq, decode, packer)
+    let dma = WeightDMA(t, master: master)
+    let matVec = MatVec(t, (datapath, fifo), seq, decode, packer, dma)
     let writeBack = WriteBack(t, seq, decode, loads, units, matVec)
-    let control = Control(t, seq, decode, loads, fetch, units)
+    let control = Control(t, seq, decode, loads, fetch, units, dma)
     performanceCounters(
       t,
       CounterSources(
         seq: seq, decode: decode, loads: loads, fetch: fetch, units: units, packer: packer, matVec: matVec,
-        writeBack: writeBack, control: control))
+        writeBack: writeBack, control: control, dma: dma))
     return try m.finish()
   }
 
@@ -109,6 +116,7 @@ public enum AcceleratorGenerator: UnitGenerator {
       "MatMul-free LM accelerator: sequencer, scratchpad (\(config.scratchpadBeats) x \(beatBits) bits, two copies),",
       "parameter buffer (\(config.parameterBeats) beats), activation buffer, weight FIFO (\(config.weightFIFOBeats) beats),",
       "matvec_datapath (\(c.lanes) x \(c.laneWidth) ternary core + rescale), norm_unit, mlgru_unit, vector_unit.",
+      "Weight DMA: \(config.memoryPorts) AXI4 read port(s) m<p>_axi_* of \(config.memoryDataBits) bits, each weight beat striped across them.",
       "Instruction word: [3:0] op, [19:4] length, [35:20] a, [51:36] b, [67:52] dst, [127:68] immediate.",
     ]
   }
@@ -134,7 +142,7 @@ extension AcceleratorGenerator {
     let progAddr: Expr
     let progData: Expr
     let start: Expr
-    let run: Expr
+    let tokens: Expr
     let busy: Expr
     let tokenType: HWType
     let promptValid: Expr
@@ -142,9 +150,11 @@ extension AcceleratorGenerator {
     let promptToken: Expr
     let tokenValid: Expr
     let tokenOut: Expr
-    let wValid: Expr
-    let wReady: Expr
-    let wData: Expr
+    /// The AXI4 read ports toward memory, port p's signals `m<p>_axi_*`.
+    let memory: [AXIReadBundle]
+    let memErr: Expr
+    let memErrPort: Expr
+    let memErrAddr: Expr
     let levelType: HWType
     let wLevel: Expr
     let vreqReady: Expr
@@ -165,7 +175,6 @@ extension AcceleratorGenerator {
 
     init(_ m: ModuleBuilder, _ config: AcceleratorConfig) {
       let beatBits = 32 * config.elementLanes
-      let c = config.core
       clk = m.clock()
       rst = m.reset()
       programMemory = m.memory("prog_mem", depth: config.programDepth, .uint(AcceleratorInstruction.bits))
@@ -174,7 +183,7 @@ extension AcceleratorGenerator {
       progAddr = m.input("prog_addr", pcType)
       progData = m.input("prog_data", .uint(AcceleratorInstruction.bits))
       start = m.input("start", .bit, comment: "run the program from address 0 with fresh state")
-      run = m.input("run", .bit, comment: "low: halt at the next END")
+      tokens = m.input("tokens", .uint(tokenCountBits), comment: "tokens a start runs (0: none)")
       busy = m.output("busy", .bit)
       tokenType = HWType.uint(tokenBits)
       promptValid = m.input("prompt_valid", .bit, comment: "a prompt token for the next EMBED")
@@ -182,9 +191,20 @@ extension AcceleratorGenerator {
       promptToken = m.input("prompt_token", tokenType)
       tokenValid = m.output("token_valid", .bit, comment: "pulse: ARGMAX produced token_o")
       tokenOut = m.output("token", tokenType)
-      wValid = m.input("w_valid", .bit)
-      wReady = m.output("w_ready", .bit)
-      wData = m.input("w_data", .uint(c.weightBeatBits))
+      let axi = config.memoryMaster
+      memory = (0..<config.memoryPorts).map { p in
+        var bus = AXIReadBundle()
+        for spec in AXIReadBundle.ports(axi) {
+          let name = "m\(p)_" + spec.name
+          bus[keyPath: spec.field] =
+            spec.direction == .input
+            ? m.input(name, spec.type, comment: spec.comment) : m.output(name, spec.type, comment: spec.comment)
+        }
+        return bus
+      }
+      memErr = m.output("mem_err", .uint(AXIReadError.bits), comment: "first memory error: 1 SLVERR ... 5 timeout")
+      memErrPort = m.output("mem_err_port", .uint(max(1, bitsToRepresent(config.memoryPorts - 1))))
+      memErrAddr = m.output("mem_err_addr", .uint(axi.addressWidth), comment: "the failing beat's port address")
       levelType = HWType.uint(bitsToRepresent(config.weightFIFOBeats + 1))
       wLevel = m.output("w_level", levelType, comment: "weight beats held on chip")
       vreqReady = m.input("vreq_ready", .bit)
@@ -201,7 +221,7 @@ extension AcceleratorGenerator {
       ckptActive = m.output("ckpt_active", .bit, comment: "a CKPT runs: the host excludes this cycle")
       perfSel = m.input("perf_sel", .uint(5))
       perfData = m.output("perf_data", .uint(64))
-      err = m.output("err", .bit, comment: "sticky: unknown opcode or an MLGRU protocol error")
+      err = m.output("err", .bit, comment: "sticky: unknown opcode, an MLGRU protocol or a memory error")
     }
   }
 }

@@ -2,6 +2,7 @@ import Foundation
 import HWGenerators
 import HWGolden
 import HWSpec
+import HWSupport
 import HWVerilator
 
 /// Where a token's cycles went, from the accelerator's performance counters.
@@ -86,6 +87,27 @@ public struct TokenMismatch: Hashable, Sendable, Codable, CustomStringConvertibl
   }
 }
 
+/// Misbehaviour of the memory behind the accelerator's AXI4 ports, for
+/// tests: seeded ARREADY backpressure and RVALID gaps on every port, an
+/// error response on a range of one port's addresses, a port that never
+/// answers.
+public struct MemoryFaults: Hashable, Sendable {
+  public var seed: UInt64 = 1
+  /// Chance (percent) that a port's ARREADY is low, and that it offers no beat, in a cycle.
+  public var arStallPercent = 0
+  public var rGapPercent = 0
+  /// `[errorAddress, errorAddress + errorBytes)` of `errorPort` answers `errorResponse` (2 SLVERR, 3 DECERR).
+  public var errorPort = 0
+  public var errorAddress = 0
+  public var errorBytes = 0
+  public var errorResponse = AXIReadBundle.slaveError
+  /// This port never raises ARREADY.
+  public var silentPort: Int?
+
+  public init() {}
+  public static let none = MemoryFaults()
+}
+
 /// One token through the accelerator.
 public struct TokenRun: Sendable {
   public var input: Int
@@ -136,21 +158,40 @@ public final class AcceleratorSimulation {
   public let weights: FixedPointWeights
   public let memory: OffChipMemory
   public let layersSimulated: Int
-  /// The token's matrices in MATVEC order: the weight stream.
+  public let faults: MemoryFaults
+  /// The token's matrices in MATVEC order.
   let matrices: [PackedTernary]
   public private(set) var golden: FixedPointModel
   let top: VerilatedModel
-  let progWe, progAddr, progData, start, runPort, busy, promptValid, promptReady, promptToken, tokenValid, token: PortHandle
-  let wValid, wReady, wData, wLevel, vreqValid, vreqReady, vreqAddr, vreqLen, vrspValid, vrspData: PortHandle
+  let progWe, progAddr, progData, start, tokensPort, busy, promptValid, promptReady, promptToken, tokenValid, token: PortHandle
+  let vreqValid, vreqReady, vreqAddr, vreqLen, vrspValid, vrspData: PortHandle
   let ckptValid, ckptReady, ckptData, ckptLast, ckptTag, ckptActive, perfSel, perfData, err: PortHandle
+  let memErr, memErrPort, memErrAddr: PortHandle
+  /// The AXI4 read ports, `m<p>_axi_*`.
+  let buses: [MemoryBus]
+
+  /// One memory port's AR and R signals.
+  struct MemoryBus {
+    let arValid, arReady, arAddr, arLen, arSize, arBurst, arID: PortHandle
+    let rValid, rReady, rData, rResp, rLast, rID: PortHandle
+
+    init(_ model: VerilatedModel, port p: Int) throws {
+      func h(_ name: String) throws -> PortHandle { try model.port("m\(p)_axi_\(name)") }
+      arValid = try h("arvalid_o"); arReady = try h("arready_i"); arAddr = try h("araddr_o"); arLen = try h("arlen_o")
+      arSize = try h("arsize_o"); arBurst = try h("arburst_o"); arID = try h("arid_o")
+      rValid = try h("rvalid_i"); rReady = try h("rready_o"); rData = try h("rdata_i"); rResp = try h("rresp_i")
+      rLast = try h("rlast_i"); rID = try h("rid_i")
+    }
+  }
   /// Exact off-chip bytes of the layers the program leaves out (0 when every layer runs): their matrices in whole
   /// core beats and their vectors in whole bursts, from the full model's memory map.
   public let unsimulatedBytes: Int
 
   public init(
     weights: ModelWeights, config: AcceleratorConfig, profile: DeviceProfile, clockMHz: Double, layers: Int? = nil,
-    checkpoints: Bool = true, cache: VerilatorBuildCache = VerilatorBuildCache()
+    checkpoints: Bool = true, faults: MemoryFaults = .none, cache: VerilatorBuildCache = VerilatorBuildCache()
   ) throws {
+    self.faults = faults
     try AcceleratorGenerator.validate(config)
     try config.validate(for: weights.config)
     self.config = config
@@ -168,13 +209,16 @@ public final class AcceleratorSimulation {
     self.memory = memory
     var vectors: [(address: Int, data: [Int32])] = []
     var matrixAt: [Int: PackedTernary] = [:]
+    var stripedMatrices: [(address: Int, matrix: PackedTernary)] = []
     for segment in program.segments {
       switch segment.data {
       case .embedding: vectors.append((segment.address, cut.embedding))
       case .vector(let v):
         vectors.append((segment.address, cut.vector(v)))
       case .matrix(let layer, let p):
-        matrixAt[segment.address] = layer.map { cut.layers[$0].projection(p).weight } ?? cut.lmHead.weight
+        let matrix = layer.map { cut.layers[$0].projection(p).weight } ?? cut.lmHead.weight
+        matrixAt[segment.address] = matrix
+        stripedMatrices.append((segment.address, matrix))
       }
     }
     // The layers left out, byte for byte from the whole model's memory map.
@@ -194,6 +238,7 @@ public final class AcceleratorSimulation {
     }
     unsimulatedBytes = unsimulated
     memory.load(vectors: vectors)
+    memory.load(matrices: stripedMatrices)
     self.matrices = program.matrixOrder.map { matrixAt[$0.address]! }
 
     let (design, files) = try AcceleratorGenerator.files(config)
@@ -201,16 +246,19 @@ public final class AcceleratorSimulation {
     top = verilated
     func p(_ name: String) throws -> PortHandle { try verilated.port(name) }
     progWe = try p("prog_we_i"); progAddr = try p("prog_addr_i"); progData = try p("prog_data_i")
-    start = try p("start_i"); runPort = try p("run_i"); busy = try p("busy_o")
+    start = try p("start_i"); tokensPort = try p("tokens_i"); busy = try p("busy_o")
     promptValid = try p("prompt_valid_i"); promptReady = try p("prompt_ready_o"); promptToken = try p("prompt_token_i")
     tokenValid = try p("token_valid_o"); token = try p("token_o")
-    wValid = try p("w_valid_i"); wReady = try p("w_ready_o"); wData = try p("w_data_i"); wLevel = try p("w_level_o")
     vreqValid = try p("vreq_valid_o"); vreqReady = try p("vreq_ready_i"); vreqAddr = try p("vreq_addr_o")
     vreqLen = try p("vreq_len_o"); vrspValid = try p("vrsp_valid_i"); vrspData = try p("vrsp_data_i")
     ckptValid = try p("ckpt_valid_o"); ckptReady = try p("ckpt_ready_i"); ckptData = try p("ckpt_data_o")
     ckptLast = try p("ckpt_last_o"); ckptTag = try p("ckpt_tag_o"); ckptActive = try p("ckpt_active_o")
     perfSel = try p("perf_sel_i"); perfData = try p("perf_data_o"); err = try p("err_o")
-    try top.applyReset(try p("rst_ni"), idle: [progWe, start, runPort, promptValid, wValid, vrspValid, ckptReady])
+    memErr = try p("mem_err_o"); memErrPort = try p("mem_err_port_o"); memErrAddr = try p("mem_err_addr_o")
+    let buses = try (0..<config.memoryPorts).map { try MemoryBus(verilated, port: $0) }
+    self.buses = buses
+    try top.applyReset(
+      try p("rst_ni"), idle: [progWe, start, promptValid, vrspValid, ckptReady] + buses.flatMap { [$0.arReady, $0.rValid] })
     top.set(vreqReady, 1)
     top.set(ckptReady, 1)
     // The program, through the host port.
@@ -243,13 +291,18 @@ public final class AcceleratorSimulation {
     precondition(!prompt.isEmpty && tokens >= 1)
     let steps = prompt.count + tokens - 1
     let e = config.elementLanes
-    memory.startStream(matrices, repetitions: steps)
     var runs: [TokenRun] = []
-    var beatWords = [UInt64](repeating: 0, count: 2 * config.lanes)
+    let ports = buses.count
+    let portWords = 2 * config.lanes / ports
+    // Each port's beat on its R channel (valid while `offered`).
+    var rWords = [[UInt64]](repeating: [UInt64](repeating: 0, count: portWords), count: ports)
+    var offered = [Bool](repeating: false, count: ports)
+    var faultRandom = SeededRandom(seed: faults.seed)
+    func chance(_ percent: Int) -> Bool { percent > 0 && Int(faultRandom.next() % 100) < percent }
     var vectorWords = [UInt32](repeating: 0, count: e)
     var checkWords = [UInt32](repeating: 0, count: e)
     var collected: [Int32] = []
-    var presentedWeight = false, presentedVector = false
+    var presentedVector = false
     var promptIndex = 0
     // The token in progress.
     var input = prompt[0]
@@ -296,7 +349,7 @@ public final class AcceleratorSimulation {
     }
 
     beginToken(prompt[0])
-    top.set(runPort, 1)
+    top.set(tokensPort, UInt64(steps))
     top.set(start, 1)
     try top.step(1)
     top.set(start, 0)
@@ -306,27 +359,56 @@ public final class AcceleratorSimulation {
     var sinceToken = 0
     while true {
       let inCheckpoint = top.get(ckptActive) == 1
-      if !presentedWeight && memory.weightBeatAvailable {
-        beatWords.withUnsafeMutableBufferPointer { memory.peekWeightBeat(into: $0.baseAddress!) }
-        beatWords.withUnsafeBufferPointer {
-          $0.baseAddress!.withMemoryRebound(to: UInt32.self, capacity: 4 * config.lanes) { top.set(wData, words: $0) }
+      // The memory ports: ARREADY, and each port's oldest arrived beat on R.
+      var arReady = [Bool](repeating: false, count: ports)
+      for p in 0..<ports {
+        let bus = buses[p]
+        arReady[p] = !inCheckpoint && faults.silentPort != p && memory.acceptsBurst(port: p) && !chance(faults.arStallPercent)
+        top.set(bus.arReady, arReady[p] ? 1 : 0)
+        offered[p] = !inCheckpoint && memory.beatAvailable(port: p) && !chance(faults.rGapPercent)
+        top.set(bus.rValid, offered[p] ? 1 : 0)
+        guard offered[p] else { continue }
+        let beat = memory.nextBeat(port: p)
+        let found = rWords[p].withUnsafeMutableBufferPointer {
+          memory.readBeat(port: p, address: beat.address, into: $0.baseAddress!)
         }
-        presentedWeight = true
+        let injected = p == faults.errorPort && beat.address >= faults.errorAddress
+          && beat.address < faults.errorAddress + faults.errorBytes
+        let response = injected ? faults.errorResponse : found ? AXIReadBundle.okay : AXIReadBundle.decodeError
+        top.set(bus.rResp, UInt64(response))
+        top.set(bus.rLast, beat.last ? 1 : 0)
+        top.set(bus.rID, 0)
+        rWords[p].withUnsafeBufferPointer {
+          $0.baseAddress!.withMemoryRebound(to: UInt32.self, capacity: 2 * portWords) { top.set(bus.rData, words: $0) }
+        }
       }
       if !presentedVector && memory.vectorBeatAvailable {
         vectorWords.withUnsafeMutableBufferPointer { memory.peekVectorBeat(into: $0.baseAddress!) }
         top.set(vrspData, words: vectorWords)
         presentedVector = true
       }
-      top.set(wValid, presentedWeight && !inCheckpoint ? 1 : 0)
       top.set(vrspValid, presentedVector && !inCheckpoint ? 1 : 0)
       let offering = promptIndex < prompt.count
       top.set(promptValid, offering ? 1 : 0)
       if offering { top.set(promptToken, UInt64(prompt[promptIndex])) }
       try top.eval()
-      if presentedWeight && !inCheckpoint && top.get(wReady) == 1 {
-        memory.takeWeightBeat()
-        presentedWeight = false
+      for p in 0..<ports {
+        let bus = buses[p]
+        if arReady[p] && top.get(bus.arValid) == 1 {
+          let address = Int(top.get(bus.arAddr)), beats = Int(top.get(bus.arLen)) + 1
+          let bytes = beats * memory.portBeatBytes
+          guard top.get(bus.arSize) == UInt64(memory.portBeatBytes.trailingZeroBitCount),
+            top.get(bus.arBurst) == UInt64(AXIReadBundle.incrementing),
+            address % memory.portBeatBytes == 0, address / 4096 == (address + bytes - 1) / 4096
+          else {
+            throw TestbenchError(
+              "accelerator: memory port \(p): AXI rule broken by the read at 0x\(String(address, radix: 16)) (ARLEN \(beats - 1), ARSIZE \(top.get(bus.arSize)), ARBURST \(top.get(bus.arBurst)))")
+          }
+          memory.acceptBurst(port: p, address: address, beats: beats)
+        }
+        if offered[p] && top.get(bus.rReady) == 1 {
+          rWords[p].withUnsafeBufferPointer { memory.takeBeat(port: p, words: $0.baseAddress!) }
+        }
       }
       if presentedVector && !inCheckpoint {
         memory.takeVectorBeat()
@@ -392,16 +474,22 @@ public final class AcceleratorSimulation {
         tokenStart = now
         memoryStart = (memory.weightBytes, memory.vectorBytes, memory.nonZeroWeights, memory.busyCycles)
         wall = now2
-        if runs.count == steps {
-          top.set(runPort, 0)
-        } else {
+        if runs.count < steps {
           beginToken(runs.count < prompt.count ? prompt[runs.count] : next)
         }
       }
-      if top.get(err) == 1 { throw TestbenchError("accelerator: err_o raised (unknown opcode or MLGRU protocol error) in token \(runs.count)") }
+      if top.get(err) == 1 {
+        let code = Int(top.get(memErr))
+        if code != 0 {
+          let what = AXIReadError(rawValue: code).map { "\($0)" } ?? "error \(code)"
+          throw TestbenchError(
+            "accelerator: memory error on port \(top.get(memErrPort)) at address 0x\(String(top.get(memErrAddr), radix: 16)): \(what) (token \(runs.count))")
+        }
+        throw TestbenchError("accelerator: err_o raised (unknown opcode or MLGRU protocol error) in token \(runs.count)")
+      }
       let done = runs.count == steps && top.get(busy) == 0
       try top.step(1)
-      if !inCheckpoint { memory.tick(fifoLevel: Int(top.get(wLevel))) }
+      if !inCheckpoint { memory.tick() }
       if done { break }
       sinceToken = top.get(tokenValid) == 1 ? 0 : sinceToken + 1
       if sinceToken > cycleLimit {

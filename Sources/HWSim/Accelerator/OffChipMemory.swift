@@ -2,58 +2,65 @@ import HWGolden
 import HWSpec
 
 /// The off-chip memory (DDR4 or HBM) of a device profile, cycle by cycle at the
-/// accelerator's clock, serving two read ports:
+/// accelerator's clock, answering two kinds of reads:
 ///
-/// - the weight port: one continuous stream of ternary core beats, every
-///   matrix of the token in program order (the MATVECs' descriptor list),
-///   token after token, read ahead as far as the on-chip weight FIFO has room
-///   (its level comes from the RTL each cycle);
+/// - AXI4 read bursts on the accelerator's memory ports: its weight DMA
+///   reads every MATVEC's matrix, each port its slice of every weight beat
+///   (`AcceleratorConfig.memoryPorts`). `acceptBurst` takes an AR handshake;
+///   each port returns its bursts in order, at most one R beat a cycle;
 /// - the vector port: the accelerator's LOADV/EMBED requests for Q15.16
 ///   vectors (gammas, lower bounds, embedding rows), served first when both
 ///   want the memory, their data returned in order one beat a cycle.
 ///
 /// Bandwidth: the profile's usable bandwidth (channels x peak x usable
 /// fraction, the channels interleaved at burst granularity) in bytes per
-/// cycle; a request moves whole bursts. Latency: every burst's data arrives
-/// `latencyCycles` after the memory moved it. The weights are served straight
-/// from the `PackedTernary` planes the Swift side built: with 64-weight core
-/// lanes a lane's beat is one (non-zero, negative) word pair, gathered when
-/// the beat is delivered; nothing is copied at load or per token.
+/// cycle, shared by the ports and the vector loads; a vector request moves
+/// whole bursts, a port's read moves its beats, the ports taking turns.
+/// Latency: data arrives `latencyCycles` after the memory moved it. A port
+/// keeps at most `maxOutstanding` bursts accepted and not yet answered
+/// (ARREADY is low at the limit). The weights are served straight from the
+/// `PackedTernary` planes the Swift side built, at the addresses of the
+/// program's memory map: with 64-weight core lanes a lane's beat is one
+/// (non-zero, negative) word pair; nothing is copied at load or per token.
 public final class OffChipMemory {
   public let profile: DeviceProfile
   public let clockMHz: Double
   public let bytesPerCycle: Double
   public let latencyCycles: Int
   public let burstBytes: Int
-  public let beatBytes: Int
-  /// Weight beats the accelerator holds on chip (FIFO memory and output register).
-  public let fifoCapacity: Int
+  /// Bytes of one AXI beat on a memory port.
+  public let portBeatBytes: Int
+  public let ports: Int
+  /// Bursts a port may have accepted and not yet answered.
+  public let maxOutstanding = 16
   let lanes: Int
   let elementLanes: Int
+  /// Core lanes in one port's slice of a weight beat.
+  let lanesPerPort: Int
 
-  /// Counters: bytes moved per port (whole bursts), cycles simulated, cycles the memory moved data.
+  /// Counters: bytes moved per kind (whole bursts for vectors, beats for
+  /// weights), cycles simulated, cycles the memory moved data.
   public private(set) var weightBytes = 0
   public private(set) var vectorBytes = 0
   public private(set) var cycles = 0
   public private(set) var busyCycles = 0
-  /// Non-zero weights in the beats handed to the accelerator.
+  /// Non-zero weights in the beats returned on the ports.
   public private(set) var nonZeroWeights = 0
 
-  // Weight stream: the token's matrices in order, `repetitions` times.
-  private var matrices: [PackedTernary] = []
-  private var matrixBeats: [Int] = []
-  private var matrixNonZeros: [[Int]] = []
-  private var tokenBeats = 0
-  private var streamBeats = 0
-  private var fetchedBeats = 0
-  private var fetchedBytesOfNext = 0
-  private var arrivals: [Int] = []
-  private var arrivalHead = 0
-  /// Beats that have arrived and wait for the accelerator to take them.
-  public private(set) var arrivedBeats = 0
-  public private(set) var consumedBeats = 0
-  /// The next beat to hand over: matrix and beat within it.
-  private var cursor = (matrix: 0, beat: 0)
+  /// The matrices at their port addresses, sorted.
+  private var matrices: [(address: Int, matrix: PackedTernary)] = []
+
+  /// A port's bursts: accepted and moving, then beats that have arrived.
+  private struct Port {
+    var moving: [(address: Int, beats: Int, moved: Int)] = []
+    var movingHead = 0
+    var arrived: [(cycle: Int, address: Int, last: Bool)] = []
+    var arrivedHead = 0
+    /// Bursts accepted and not wholly returned.
+    var outstanding = 0
+  }
+  private var portState: [Port]
+  private var nextPort = 0
 
   // Vector loads: bursts still to move, then whole requests waiting for
   // their latency, then the beats of the oldest being returned.
@@ -69,10 +76,12 @@ public final class OffChipMemory {
     bytesPerCycle = profile.memory.usableGBps * 1e9 / (clockMHz * 1e6)
     latencyCycles = Int((profile.memory.latencyNs * clockMHz / 1000).rounded(.up))
     burstBytes = profile.memory.burstBytes
-    beatBytes = config.weightBeatBytes
-    fifoCapacity = config.weightFIFOBeats + 1
+    portBeatBytes = config.memoryDataBytes
+    ports = config.memoryPorts
     lanes = config.lanes
+    lanesPerPort = config.lanes / config.memoryPorts
     elementLanes = config.elementLanes
+    portState = Array(repeating: Port(), count: config.memoryPorts)
   }
 
   /// Core beats of a matrix: row groups of `lanes` rows, 64 columns a beat.
@@ -87,32 +96,68 @@ public final class OffChipMemory {
     image = vectors.sorted { $0.address < $1.address }
   }
 
-  /// Streams `matrices` (one token's, in MATVEC order) `repetitions` times.
-  public func startStream(_ matrices: [PackedTernary], repetitions: Int) {
-    precondition(consumedBeats == streamBeats, "a weight stream is still in flight")
-    self.matrices = matrices
-    matrixBeats = matrices.map(beats(of:))
-    // Non-zero weights per beat, for the activity count.
-    matrixNonZeros = matrices.map { m in
-      let groups = (m.rows + lanes - 1) / lanes
-      return (0..<groups * m.wordsPerRow).map { index in
-        let (group, chunk) = index.quotientAndRemainder(dividingBy: m.wordsPerRow)
-        var n = 0
-        for r in 0..<lanes where group * lanes + r < m.rows {
-          n += m.planes[2 * ((group * lanes + r) * m.wordsPerRow + chunk)].nonzeroBitCount
+  /// The matrices at their port addresses (striped: every port holds its
+  /// slice of each beat at the same address).
+  public func load(matrices: [(address: Int, matrix: PackedTernary)]) {
+    self.matrices = matrices.sorted { $0.address < $1.address }
+  }
+
+  /// Whether `port` takes a burst this cycle (ARREADY).
+  public func acceptsBurst(port: Int) -> Bool { portState[port].outstanding < maxOutstanding }
+
+  /// An AR handshake on `port`: `beats` beats from `address`.
+  public func acceptBurst(port: Int, address: Int, beats: Int) {
+    portState[port].moving.append((address, beats, 0))
+    portState[port].outstanding += 1
+  }
+
+  /// Whether a beat can be answered on `port` (its R channel's RVALID).
+  public func beatAvailable(port: Int) -> Bool {
+    let p = portState[port]
+    return p.arrivedHead < p.arrived.count && p.arrived[p.arrivedHead].cycle <= cycles
+  }
+
+  /// The address and RLAST of `port`'s next beat.
+  public func nextBeat(port: Int) -> (address: Int, last: Bool) {
+    let p = portState[port]
+    let beat = p.arrived[p.arrivedHead]
+    return (beat.address, beat.last)
+  }
+
+  /// Writes `port`'s beat at `address` (its slice of a weight beat: lanes
+  /// `port * lanes/ports` on, a (non-zero, negative) word pair each) into
+  /// `words`; false when no matrix is there.
+  public func readBeat(port: Int, address: Int, into words: UnsafeMutablePointer<UInt64>) -> Bool {
+    guard let (base, m) = matrix(containing: address) else { return false }
+    let index = (address - base) / portBeatBytes
+    let (group, chunk) = index.quotientAndRemainder(dividingBy: m.wordsPerRow)
+    m.planes.withUnsafeBufferPointer { planes in
+      for r in 0..<lanesPerPort {
+        let row = group * lanes + port * lanesPerPort + r
+        if row < m.rows {
+          let at = 2 * (row * m.wordsPerRow + chunk)
+          words[2 * r] = planes[at]
+          words[2 * r + 1] = planes[at + 1]
+        } else {
+          words[2 * r] = 0
+          words[2 * r + 1] = 0
         }
-        return n
       }
     }
-    tokenBeats = matrixBeats.reduce(0, +)
-    streamBeats = tokenBeats * repetitions
-    fetchedBeats = 0
-    fetchedBytesOfNext = 0
-    arrivals.removeAll(keepingCapacity: true)
-    arrivalHead = 0
-    arrivedBeats = 0
-    consumedBeats = 0
-    cursor = (0, 0)
+    return true
+  }
+
+  /// The accelerator took `port`'s next beat (RVALID and RREADY), whose data
+  /// `words` held.
+  public func takeBeat(port: Int, words: UnsafePointer<UInt64>) {
+    for r in 0..<lanesPerPort { nonZeroWeights += words[2 * r].nonzeroBitCount }
+    let last = portState[port].arrived[portState[port].arrivedHead].last
+    portState[port].arrivedHead += 1
+    if last { portState[port].outstanding -= 1 }
+    if portState[port].arrivedHead > 4096 {
+      portState[port].arrived.removeFirst(portState[port].arrivedHead)
+      portState[port].arrivedHead = 0
+    }
   }
 
   /// A LOADV/EMBED request from the accelerator.
@@ -123,84 +168,64 @@ public final class OffChipMemory {
   /// Outstanding vector requests (moving, arriving or being returned).
   public var vectorRequestsInFlight: Int { vectorMoving.count + vectorArriving.count }
 
-  /// One clock cycle: move bursts with the bandwidth available, vectors
-  /// first, then weights while the on-chip FIFO (holding `fifoLevel` beats,
-  /// counting beats in flight) has room; deliver what has arrived.
-  public func tick(fifoLevel: Int) {
+  /// One clock cycle: move data with the bandwidth available, vector
+  /// bursts first, then the ports' burst beats in turn; what moved arrives
+  /// `latencyCycles` later.
+  public func tick() {
     cycles += 1
-    credit = min(credit + bytesPerCycle, bytesPerCycle + Double(burstBytes))
+    let quantum = max(burstBytes, portBeatBytes)
+    credit = min(credit + bytesPerCycle, bytesPerCycle + Double(quantum))
     var moved = false
-    while credit >= Double(burstBytes) {
-      if !vectorMoving.isEmpty {
-        credit -= Double(burstBytes)
-        vectorBytes += burstBytes
-        vectorMoving[0].bytes -= burstBytes
-        moved = true
-        if vectorMoving[0].bytes <= 0 {
-          let done = vectorMoving.removeFirst()
-          vectorArriving.append((done.address, done.elements, cycles + latencyCycles))
-        }
-        continue
-      }
-      let inFlight = arrivals.count - arrivalHead
-      guard fetchedBeats < streamBeats, fifoLevel + arrivedBeats + inFlight < fifoCapacity else { break }
+    while !vectorMoving.isEmpty && credit >= Double(burstBytes) {
       credit -= Double(burstBytes)
-      weightBytes += burstBytes
+      vectorBytes += burstBytes
+      vectorMoving[0].bytes -= burstBytes
       moved = true
-      fetchedBytesOfNext += burstBytes
-      if fetchedBytesOfNext >= beatBytes {
-        fetchedBytesOfNext -= beatBytes
-        fetchedBeats += 1
-        arrivals.append(cycles + latencyCycles)
+      if vectorMoving[0].bytes <= 0 {
+        let done = vectorMoving.removeFirst()
+        vectorArriving.append((done.address, done.elements, cycles + latencyCycles))
+      }
+    }
+    if vectorMoving.isEmpty {
+      var idle = 0
+      while credit >= Double(portBeatBytes) && idle < ports {
+        let p = nextPort
+        nextPort = (nextPort + 1) % ports
+        guard portState[p].movingHead < portState[p].moving.count else {
+          idle += 1
+          continue
+        }
+        idle = 0
+        credit -= Double(portBeatBytes)
+        weightBytes += portBeatBytes
+        moved = true
+        var burst = portState[p].moving[portState[p].movingHead]
+        let last = burst.moved + 1 == burst.beats
+        portState[p].arrived.append((cycles + latencyCycles, burst.address + burst.moved * portBeatBytes, last))
+        burst.moved += 1
+        portState[p].moving[portState[p].movingHead] = burst
+        if last {
+          portState[p].movingHead += 1
+          if portState[p].movingHead > 1024 {
+            portState[p].moving.removeFirst(portState[p].movingHead)
+            portState[p].movingHead = 0
+          }
+        }
       }
     }
     if moved { busyCycles += 1 }
-    while arrivalHead < arrivals.count && arrivals[arrivalHead] <= cycles {
-      arrivalHead += 1
-      arrivedBeats += 1
-    }
-    if arrivalHead > 4096 {
-      arrivals.removeFirst(arrivalHead)
-      arrivalHead = 0
-    }
   }
 
-  public var weightBeatAvailable: Bool { arrivedBeats > 0 }
-
-  /// Writes the next weight beat into `words` (lane r's non-zero word at
-  /// 64-bit word 2r, its negative word at 2r + 1; rows past the matrix zero)
-  /// without taking it.
-  public func peekWeightBeat(into words: UnsafeMutablePointer<UInt64>) {
-    precondition(arrivedBeats > 0, "no weight beat has arrived")
-    let m = matrices[cursor.matrix]
-    let index = cursor.beat
-    let (group, chunk) = index.quotientAndRemainder(dividingBy: m.wordsPerRow)
-    m.planes.withUnsafeBufferPointer { planes in
-      for r in 0..<lanes {
-        let row = group * lanes + r
-        if row < m.rows {
-          let base = 2 * (row * m.wordsPerRow + chunk)
-          words[2 * r] = planes[base]
-          words[2 * r + 1] = planes[base + 1]
-        } else {
-          words[2 * r] = 0
-          words[2 * r + 1] = 0
-        }
-      }
+  private func matrix(containing address: Int) -> (Int, PackedTernary)? {
+    var lo = 0, hi = matrices.count - 1
+    guard hi >= 0 else { return nil }
+    while lo < hi {
+      let mid = (lo + hi + 1) / 2
+      if matrices[mid].address <= address { lo = mid } else { hi = mid - 1 }
     }
-  }
-
-  /// The accelerator took the beat `peekWeightBeat` showed.
-  public func takeWeightBeat() {
-    precondition(arrivedBeats > 0)
-    nonZeroWeights += matrixNonZeros[cursor.matrix][cursor.beat]
-    arrivedBeats -= 1
-    consumedBeats += 1
-    cursor.beat += 1
-    if cursor.beat == matrixBeats[cursor.matrix] {
-      // The next matrix, or the next token's first.
-      cursor = ((cursor.matrix + 1) % matrices.count, 0)
-    }
+    let (base, m) = matrices[lo]
+    guard base <= address, address < base + beats(of: m) * portBeatBytes else { return nil }
+    return (base, m)
   }
 
   /// Whether a beat of the oldest vector request has arrived.

@@ -59,10 +59,19 @@ public struct AcceleratorProgram: Sendable {
     case matrix(layer: Int?, ModelConfig.Projection)
   }
 
+  /// A region of the memory map. Addresses are byte addresses in each memory
+  /// port's own space (`AcceleratorConfig.memoryPorts`): a matrix is striped,
+  /// every port holding its slice of each beat (`bytes / memoryPorts` bytes)
+  /// at `address`; a vector lives whole in port 0's space.
   public struct Segment: Hashable, Sendable {
     public var data: Data
     public var address: Int
+    /// The segment's whole size, over every port it spans.
     public var bytes: Int
+    /// Striped over every port (the matrices), or in port 0 alone.
+    public var striped: Bool
+    /// Bytes the segment takes in each port's space it spans.
+    public var span: Int
   }
 
   /// What a checkpoint tag stands for.
@@ -135,9 +144,10 @@ public struct AcceleratorProgram: Sendable {
     // Off-chip memory map: the embedding, the vectors layer by layer, the matrices.
     var segments: [Segment] = []
     var address = 0
-    func place(_ data: Data, bytes: Int) {
-      segments.append(Segment(data: data, address: address, bytes: bytes))
-      address += (bytes + Self.segmentAlignment - 1) / Self.segmentAlignment * Self.segmentAlignment
+    func place(_ data: Data, bytes: Int, striped: Bool = false) {
+      let span = striped ? bytes / config.memoryPorts : bytes
+      segments.append(Segment(data: data, address: address, bytes: bytes, striped: striped, span: span))
+      address += (span + Self.segmentAlignment - 1) / Self.segmentAlignment * Self.segmentAlignment
     }
     place(.embedding, bytes: 4 * model.vocabSize * d)
     let layerVectors: [(Int) -> Vector] = [
@@ -162,9 +172,9 @@ public struct AcceleratorProgram: Sendable {
     }
     let order: [ModelConfig.Projection] = [.f, .i, .g, .o, .gate, .down]
     for l in 0..<layerCount {
-      for p in order { place(.matrix(layer: l, p), bytes: matrixBytes(p)) }
+      for p in order { place(.matrix(layer: l, p), bytes: matrixBytes(p), striped: true) }
     }
-    place(.matrix(layer: nil, .lmHead), bytes: matrixBytes(.lmHead))
+    place(.matrix(layer: nil, .lmHead), bytes: matrixBytes(.lmHead), striped: true)
     self.segments = segments
     let addressOf = Dictionary(uniqueKeysWithValues: segments.map { ($0.data, $0.address) })
 

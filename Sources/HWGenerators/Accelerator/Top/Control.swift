@@ -46,7 +46,8 @@ extension AcceleratorGenerator {
     let finish, running: Expr
 
     init(
-      _ t: Top, _ seq: SequencerRegisters, _ d: Decode, _ loads: VectorLoads, _ f: OperandFetch, _ u: UnitConnections
+      _ t: Top, _ seq: SequencerRegisters, _ d: Decode, _ loads: VectorLoads, _ f: OperandFetch, _ u: UnitConnections,
+      _ dma: WeightDMA
     ) {
       let m = t.m, io = t.io, state = seq.state, mvYValid = seq.mvYValid
       let (norm, mlgru, vector) = (u.norm, u.mlgru, u.vector)
@@ -87,31 +88,39 @@ extension AcceleratorGenerator {
           Assign(seq.fresh.next, .low)
           Assign(seq.nextValid.next, .low)
           Assign(seq.pc.next, t.fit(d.immediate, io.pcType))
-          If(io.run) { state.goTo(.fetch) }.Else { state.goTo(.idle) }
+          Assign(seq.tokensLeft.next, seq.tokensLeft.state - .literal(1, .uint(tokenCountBits)))
+          If(seq.tokensLeft.state.eq(1)) { state.goTo(.idle) }.Else { state.goTo(.fetch) }
         }
         If(d.inBusy && d.opArgmax && vector.outValid && vector.outLast) {
           Assign(seq.token.next, vector.index)
           Assign(seq.tokenPulse.next, .high)
         }
-        If(state.inState(.idle) && io.start) {
+        If(state.inState(.idle) && io.start && io.tokens.ne(0)) {
           Assign(seq.pc.next, .zeros(io.pcType))
+          Assign(seq.tokensLeft.next, io.tokens)
           Assign(seq.nextValid.next, .low)
           Assign(seq.fresh.next, .high)
           state.goTo(.fetch)
         }
       }
       (self.finish, self.running) = (finish, running)
-      Self.assignOutputs(t, seq, d, f, running: running, mlgruErr: mlgru.err)
+      Self.assignOutputs(t, seq, d, f, running: running, mlgruErr: mlgru.err, dmaError: dma.error)
     }
 
     static func assignOutputs(
-      _ t: Top, _ seq: SequencerRegisters, _ d: Decode, _ f: OperandFetch, running: Expr, mlgruErr: Expr
+      _ t: Top, _ seq: SequencerRegisters, _ d: Decode, _ f: OperandFetch, running: Expr, mlgruErr: Expr,
+      dmaError: Expr
     ) {
       let m = t.m, io = t.io
       m.assign(io.busy, running)
       m.assign(io.tokenValid, seq.tokenPulse.state)
       m.assign(io.tokenOut, seq.token.state)
-      m.assign(io.err, seq.badOp.state || mlgruErr)
+      let axi = t.config.memoryMaster
+      let portBits = io.memErrPort.width
+      m.assign(io.memErrAddr, dmaError[axi.addressWidth - 1, 0])
+      m.assign(io.memErrPort, dmaError[axi.addressWidth + portBits - 1, axi.addressWidth])
+      m.assign(io.memErr, dmaError[dmaError.width - 1, axi.addressWidth + portBits])
+      m.assign(io.err, seq.badOp.state || mlgruErr || io.memErr.ne(0))
       m.assign(io.ckptValid, d.inBusy && d.opCkpt && f.opValid.state)
       m.assign(io.ckptData, f.opA.state)
       m.assign(io.ckptLast, f.opLast.state)

@@ -13,6 +13,7 @@ extension AcceleratorGenerator {
     let matVec: MatVec
     let writeBack: WriteBack
     let control: Control
+    let dma: WeightDMA
   }
 
   /// The performance counters, in `AcceleratorCounter` order, read through
@@ -40,7 +41,7 @@ extension AcceleratorGenerator {
       (.parameterWriteBeats, s.writeBack.paramWrite, .literal(1, .uint(8))),
       (.activationWordWrites, s.packer.wordDone, .literal(1, .uint(8))),
       (.activationWordReads, mv.startMatVec || mv.mvFire, .literal(1, .uint(8))),
-      (.weightFIFOWrites, io.wValid && io.wReady, .literal(1, .uint(8))),
+      (.weightFIFOWrites, s.dma.beatValid && s.dma.fifoReady, .literal(1, .uint(8))),
       (.instructions, s.control.finish && counted, .literal(1, .uint(8))),
       (.checkpointCycles, io.ckptActive, .literal(1, .uint(8))),
       (.hiddenElementwiseCycles, counted && mvBusy && elementwise, .literal(1, .uint(8))),

@@ -3,14 +3,17 @@ import HWSpec
 
 extension AcceleratorGenerator {
   /// MATVEC: the activation words of the packed bank against the weight
-  /// stream from `u_weight_fifo`, through `u_matvec`; results go to the
-  /// scratchpad from `mv_ptr` on.
+  /// stream from `u_weight_fifo` (filled by the weight DMA), through
+  /// `u_matvec`; results go to the scratchpad from `mv_ptr` on.
   struct MatVec {
     let mvActValid: ModuleBuilder.RegisterHandle
     let mvPtr: ModuleBuilder.RegisterHandle
     let fifoValid, fifoReady, mvY, startMatVec, mvFire: Expr
 
-    init(_ t: Top, _ units: (datapath: Module, fifo: Module), _ seq: SequencerRegisters, _ d: Decode, _ p: Packer) {
+    init(
+      _ t: Top, _ units: (datapath: Module, fifo: Module), _ seq: SequencerRegisters, _ d: Decode, _ p: Packer,
+      _ dma: WeightDMA
+    ) {
       let m = t.m, sType = t.sType, abufType = p.abufType, c = t.config.core
       let groupType = HWType.uint(MatVecDatapathGenerator.groupWidth)
       let mvChunk = m.register("mv_chunk", abufType, holds: true)
@@ -65,7 +68,7 @@ extension AcceleratorGenerator {
       }
       let io = t.io
       let fifoPorts = StreamFIFOBundle(
-        clk: io.clk, rst: io.rst, inValid: io.wValid, inReady: io.wReady, inData: io.wData,
+        clk: io.clk, rst: io.rst, inValid: dma.beatValid, inReady: dma.fifoReady, inData: dma.beatData,
         outValid: fifoValid, outReady: fifoReady && mvActValid.state, outData: fifoData,
         hold: io.ckptActive, level: io.wLevel)
       m.instance(units.fifo, "u_weight_fifo", fifoPorts, AcceleratorGenerator.weightFIFO(t.config))
@@ -76,7 +79,8 @@ extension AcceleratorGenerator {
         scaleMantissa: mvScaleMantissa.state, scaleExponent: mvScaleExponent.state, groups: groups,
         yValid: seq.mvYValid, yReady: .high, yData: mvY, yLast: mvYLast, perfBeats: perfBeats, perfStalls: perfStalls)
       m.instance(units.datapath, "u_matvec", matVecPorts, t.config)
-      m.assertValidReady("WeightFIFOInValidReady", Stream(valid: io.wValid, ready: io.wReady, ["data": io.wData]))
+      m.assertValidReady(
+        "WeightFIFOInValidReady", Stream(valid: dma.beatValid, ready: dma.fifoReady, ["data": dma.beatData]))
       let fifoOut = Stream(valid: fifoValid, ready: fifoPorts.outReady, ["data": fifoData])
       m.assertValidReady("WeightFIFOOutValidReady", fifoOut)
       let weights = Stream(valid: matVecPorts.wValid, ready: fifoReady, ["data": fifoData, "last": chunkLast])

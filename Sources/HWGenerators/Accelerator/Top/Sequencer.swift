@@ -6,7 +6,7 @@ extension AcceleratorGenerator {
   /// busy flag, and the result-valid wire the running MATVEC drives.
   struct SequencerRegisters {
     let state: StateMachine<SequencerState>
-    let pc, next, nextValid, ir, fresh, token, tokenPulse, badOp: ModuleBuilder.RegisterHandle
+    let pc, next, nextValid, ir, fresh, token, tokenPulse, badOp, tokensLeft: ModuleBuilder.RegisterHandle
     /// A MATVEC runs on its own once issued (the sequencer goes on with
     /// element-wise work); its results take the scratchpad write port first.
     let mvBusy: ModuleBuilder.RegisterHandle
@@ -24,6 +24,7 @@ extension AcceleratorGenerator {
       token = m.register("token", t.io.tokenType, holds: true, comment: "the last ARGMAX")
       tokenPulse = m.register("token_pulse", .bit)
       badOp = m.register("bad_op", .bit)
+      tokensLeft = m.register("tokens_left", .uint(tokenCountBits), holds: true, comment: "ENDs before the halt")
       mvBusy = m.register("mv_busy", .bit, comment: "a MATVEC is running")
       mvYValid = m.wire("mv_y_valid", .bit)
       m.write(t.io.programMemory, enable: t.io.progWe, address: t.io.progAddr, data: t.io.progData)
