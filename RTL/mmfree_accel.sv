@@ -3,40 +3,93 @@
 // MatMul-free LM accelerator: sequencer, scratchpad (4096 x 512 bits, two copies),
 // parameter buffer (4096 beats), activation buffer, weight FIFO (1024 beats),
 // matvec_datapath (16 x 64 ternary core + rescale), norm_unit, mlgru_unit, vector_unit.
+// Weight DMA: 4 AXI4 read port(s) m<p>_axi_* of 512 bits, each weight beat striped across them.
 // Instruction word: [3:0] op, [19:4] length, [35:20] a, [51:36] b, [67:52] dst, [127:68] immediate.
 module mmfree_accel (
-  input  logic          clk_i,
-  input  logic          rst_ni,
-  input  logic          prog_we_i,  // write the program (while idle)
-  input  logic [10:0]   prog_addr_i,
-  input  logic [127:0]  prog_data_i,
-  input  logic          start_i,  // run the program from address 0 with fresh state
-  input  logic          run_i,  // low: halt at the next END
-  output logic          busy_o,
-  input  logic          prompt_valid_i,  // a prompt token for the next EMBED
-  output logic          prompt_ready_o,
-  input  logic [15:0]   prompt_token_i,
-  output logic          token_valid_o,  // pulse: ARGMAX produced token_o
-  output logic [15:0]   token_o,
-  input  logic          w_valid_i,
-  output logic          w_ready_o,
-  input  logic [2047:0] w_data_i,
-  output logic [10:0]   w_level_o,  // weight beats held on chip
-  input  logic          vreq_ready_i,
-  output logic          vreq_valid_o,
-  output logic [47:0]   vreq_addr_o,  // byte address
-  output logic [15:0]   vreq_len_o,  // Q15.16 elements
-  input  logic          vrsp_valid_i,  // a beat of the oldest outstanding load
-  input  logic [511:0]  vrsp_data_i,
-  output logic          ckpt_valid_o,
-  input  logic          ckpt_ready_i,
-  output logic [511:0]  ckpt_data_o,
-  output logic          ckpt_last_o,
-  output logic [15:0]   ckpt_tag_o,
-  output logic          ckpt_active_o,  // a CKPT runs: the host excludes this cycle
-  input  logic [4:0]    perf_sel_i,
-  output logic [63:0]   perf_data_o,
-  output logic          err_o  // sticky: unknown opcode or an MLGRU protocol error
+  input  logic         clk_i,
+  input  logic         rst_ni,
+  input  logic         prog_we_i,  // write the program (while idle)
+  input  logic [10:0]  prog_addr_i,
+  input  logic [127:0] prog_data_i,
+  input  logic         start_i,  // run the program from address 0 with fresh state
+  input  logic [31:0]  tokens_i,  // tokens a start runs (0: none)
+  output logic         busy_o,
+  input  logic         prompt_valid_i,  // a prompt token for the next EMBED
+  output logic         prompt_ready_o,
+  input  logic [15:0]  prompt_token_i,
+  output logic         token_valid_o,  // pulse: ARGMAX produced token_o
+  output logic [15:0]  token_o,
+  output logic [3:0]   m0_axi_arid_o,
+  output logic [35:0]  m0_axi_araddr_o,
+  output logic [7:0]   m0_axi_arlen_o,  // beats - 1
+  output logic [2:0]   m0_axi_arsize_o,  // log2(bytes per beat)
+  output logic [1:0]   m0_axi_arburst_o,  // INCR
+  output logic         m0_axi_arvalid_o,
+  input  logic         m0_axi_arready_i,
+  input  logic [3:0]   m0_axi_rid_i,
+  input  logic [511:0] m0_axi_rdata_i,
+  input  logic [1:0]   m0_axi_rresp_i,
+  input  logic         m0_axi_rlast_i,
+  input  logic         m0_axi_rvalid_i,
+  output logic         m0_axi_rready_o,
+  output logic [3:0]   m1_axi_arid_o,
+  output logic [35:0]  m1_axi_araddr_o,
+  output logic [7:0]   m1_axi_arlen_o,  // beats - 1
+  output logic [2:0]   m1_axi_arsize_o,  // log2(bytes per beat)
+  output logic [1:0]   m1_axi_arburst_o,  // INCR
+  output logic         m1_axi_arvalid_o,
+  input  logic         m1_axi_arready_i,
+  input  logic [3:0]   m1_axi_rid_i,
+  input  logic [511:0] m1_axi_rdata_i,
+  input  logic [1:0]   m1_axi_rresp_i,
+  input  logic         m1_axi_rlast_i,
+  input  logic         m1_axi_rvalid_i,
+  output logic         m1_axi_rready_o,
+  output logic [3:0]   m2_axi_arid_o,
+  output logic [35:0]  m2_axi_araddr_o,
+  output logic [7:0]   m2_axi_arlen_o,  // beats - 1
+  output logic [2:0]   m2_axi_arsize_o,  // log2(bytes per beat)
+  output logic [1:0]   m2_axi_arburst_o,  // INCR
+  output logic         m2_axi_arvalid_o,
+  input  logic         m2_axi_arready_i,
+  input  logic [3:0]   m2_axi_rid_i,
+  input  logic [511:0] m2_axi_rdata_i,
+  input  logic [1:0]   m2_axi_rresp_i,
+  input  logic         m2_axi_rlast_i,
+  input  logic         m2_axi_rvalid_i,
+  output logic         m2_axi_rready_o,
+  output logic [3:0]   m3_axi_arid_o,
+  output logic [35:0]  m3_axi_araddr_o,
+  output logic [7:0]   m3_axi_arlen_o,  // beats - 1
+  output logic [2:0]   m3_axi_arsize_o,  // log2(bytes per beat)
+  output logic [1:0]   m3_axi_arburst_o,  // INCR
+  output logic         m3_axi_arvalid_o,
+  input  logic         m3_axi_arready_i,
+  input  logic [3:0]   m3_axi_rid_i,
+  input  logic [511:0] m3_axi_rdata_i,
+  input  logic [1:0]   m3_axi_rresp_i,
+  input  logic         m3_axi_rlast_i,
+  input  logic         m3_axi_rvalid_i,
+  output logic         m3_axi_rready_o,
+  output logic [2:0]   mem_err_o,  // first memory error: 1 SLVERR ... 5 timeout
+  output logic [1:0]   mem_err_port_o,
+  output logic [35:0]  mem_err_addr_o,  // the failing beat's port address
+  output logic [10:0]  w_level_o,  // weight beats held on chip
+  input  logic         vreq_ready_i,
+  output logic         vreq_valid_o,
+  output logic [47:0]  vreq_addr_o,  // byte address
+  output logic [15:0]  vreq_len_o,  // Q15.16 elements
+  input  logic         vrsp_valid_i,  // a beat of the oldest outstanding load
+  input  logic [511:0] vrsp_data_i,
+  output logic         ckpt_valid_o,
+  input  logic         ckpt_ready_i,
+  output logic [511:0] ckpt_data_o,
+  output logic         ckpt_last_o,
+  output logic [15:0]  ckpt_tag_o,
+  output logic         ckpt_active_o,  // a CKPT runs: the host excludes this cycle
+  input  logic [4:0]   perf_sel_i,
+  output logic [63:0]  perf_data_o,
+  output logic         err_o  // sticky: unknown opcode, an MLGRU protocol or a memory error
 );
 
   typedef enum logic [1:0] {
@@ -45,6 +98,12 @@ module mmfree_accel (
     StIssue = 2'd2,
     StBusy  = 2'd3
   } state_e;
+
+  typedef enum logic [1:0] {
+    DmaIdle   = 2'd0,
+    DmaFetch  = 2'd1,
+    DmaDecode = 2'd2
+  } dma_state_e;
 
   state_e             state_d;
   state_e             state_q;
@@ -64,6 +123,8 @@ module mmfree_accel (
   logic               token_pulse_q;
   logic               bad_op_d;
   logic               bad_op_q;
+  logic [31:0]        tokens_left_d;
+  logic [31:0]        tokens_left_q;  // ENDs before the halt
   logic               mv_busy_d;
   logic               mv_busy_q;  // a MATVEC is running
   logic               mv_y_valid;
@@ -211,6 +272,63 @@ module mmfree_accel (
   logic [31:0]        scale_mantissa_q;  // the last QUANT's output scale
   logic signed [11:0] scale_exponent_d;
   logic signed [11:0] scale_exponent_q;
+  dma_state_e         dma_state_d;
+  dma_state_e         dma_state_q;
+  logic [10:0]        dma_pc_d;
+  logic [10:0]        dma_pc_q;  // the program word the DMA reads next
+  logic [127:0]       dma_word_d;
+  logic [127:0]       dma_word_q;  // the word it acts on
+  logic [31:0]        dma_tokens_d;
+  logic [31:0]        dma_tokens_q;  // ENDs still to pass
+  logic               dma_go;  // a CKPT freezes the DMA like the rest
+  logic [3:0]         dma_opcode;
+  logic [59:0]        dma_immediate;
+  logic               dma_is_matvec;
+  logic               dma_is_end;
+  logic               unused_dma_word;
+  logic [31:0]        dma_beats;  // weight beats of the matrix
+  logic [31:0]        dma_len;  // bytes per port
+  logic               unused_dma_address_high;
+  logic               dma_cmd_ready_0;
+  logic               dma_cmd_ready_1;
+  logic               dma_cmd_ready_2;
+  logic               dma_cmd_ready_3;
+  logic               dma_cmd_all_ready;
+  logic               dma_issue;  // every port takes the command in the same cycle
+  logic               wdma_ready;  // the weight FIFO's in_ready
+  logic               dma_rd_valid_0;
+  logic               dma_rd_valid_1;
+  logic               dma_rd_valid_2;
+  logic               dma_rd_valid_3;
+  logic [511:0]       dma_rd_data_0;
+  logic [511:0]       dma_rd_data_1;
+  logic [511:0]       dma_rd_data_2;
+  logic [511:0]       dma_rd_data_3;
+  logic               dma_rd_all_valid;
+  logic               dma_take;  // a whole weight beat into the FIFO
+  logic               dma_rd_last_0;
+  logic               dma_busy_0;
+  logic               unused_dma_status_0;
+  logic [2:0]         dma_err_0;
+  logic [35:0]        dma_err_addr_0;
+  logic               dma_rd_last_1;
+  logic               dma_busy_1;
+  logic               unused_dma_status_1;
+  logic [2:0]         dma_err_1;
+  logic [35:0]        dma_err_addr_1;
+  logic               dma_rd_last_2;
+  logic               dma_busy_2;
+  logic               unused_dma_status_2;
+  logic [2:0]         dma_err_2;
+  logic [35:0]        dma_err_addr_2;
+  logic               dma_rd_last_3;
+  logic               dma_busy_3;
+  logic               unused_dma_status_3;
+  logic [2:0]         dma_err_3;
+  logic [35:0]        dma_err_addr_3;
+  logic [40:0]        dma_error;  // {code, port, address} of the first failing port
+  logic               wdma_valid;
+  logic [2047:0]      wdma_data;
   logic [7:0]         mv_chunk_d;
   logic [7:0]         mv_chunk_q;
   logic [15:0]        mv_group_d;
@@ -428,6 +546,29 @@ module mmfree_accel (
         pack_in_2[63:48], pack_in_1[63:48], pack_in_0[63:48], pack_in_3[47:32], pack_in_2[47:32],
         pack_in_1[47:32], pack_in_0[47:32], pack_in_3[31:16], pack_in_2[31:16], pack_in_1[31:16],
         pack_in_0[31:16], pack_in_3[15:0], pack_in_2[15:0], pack_in_1[15:0], pack_in_0[15:0]};
+  assign dma_go = !ckpt_active_o;
+  assign dma_opcode = dma_word_q[3:0];
+  assign dma_immediate = dma_word_q[127:68];
+  assign dma_is_matvec = dma_opcode == mmfree_pkg::OpMatVec;
+  assign dma_is_end = dma_opcode == mmfree_pkg::OpEnd;
+  assign unused_dma_word = ^{dma_word_q[35:20], dma_word_q[67:52]};
+  assign dma_beats = dma_word_q[19:4] * dma_word_q[51:36];
+  assign dma_len = dma_beats << 5'd6;
+  assign unused_dma_address_high = ^dma_immediate[59:36];
+  assign dma_cmd_all_ready = &{dma_cmd_ready_0, dma_cmd_ready_1, dma_cmd_ready_2, dma_cmd_ready_3};
+  assign dma_issue = dma_go && dma_state_q == DmaDecode && dma_is_matvec && dma_cmd_all_ready;
+  assign dma_rd_all_valid = &{dma_rd_valid_0, dma_rd_valid_1, dma_rd_valid_2, dma_rd_valid_3};
+  assign dma_take = dma_go && dma_rd_all_valid && wdma_ready;
+  assign unused_dma_status_0 = ^{dma_rd_last_0, dma_busy_0};
+  assign unused_dma_status_1 = ^{dma_rd_last_1, dma_busy_1};
+  assign unused_dma_status_2 = ^{dma_rd_last_2, dma_busy_2};
+  assign unused_dma_status_3 = ^{dma_rd_last_3, dma_busy_3};
+  assign dma_error = dma_err_0 != 3'd0 ? {dma_err_0, 2'd0, dma_err_addr_0}
+      : dma_err_1 != 3'd0 ? {dma_err_1, 2'd1, dma_err_addr_1}
+      : dma_err_2 != 3'd0 ? {dma_err_2, 2'd2, dma_err_addr_2}
+      : dma_err_3 != 3'd0 ? {dma_err_3, 2'd3, dma_err_addr_3} : {3'd0, 2'd0, 36'd0};
+  assign wdma_valid = dma_rd_all_valid && (dma_go || !wdma_ready);
+  assign wdma_data = {dma_rd_data_3, dma_rd_data_2, dma_rd_data_1, dma_rd_data_0};
   assign unused_mv_perf = ^{mv_perf_beats, mv_perf_stalls};
   assign mv_chunk_last = mv_chunk_q == mv_chunks_q - 8'd1;
   assign mv_group_last = mv_group_q == mv_groups_q - 16'd1;
@@ -463,7 +604,10 @@ module mmfree_accel (
   assign busy_o = running;
   assign token_valid_o = token_pulse_q;
   assign token_o = token_q;
-  assign err_o = bad_op_q || mlgru_err;
+  assign mem_err_addr_o = dma_error[35:0];
+  assign mem_err_port_o = dma_error[37:36];
+  assign mem_err_o = dma_error[40:38];
+  assign err_o = bad_op_q || mlgru_err || mem_err_o != 3'd0;
   assign ckpt_valid_o = in_busy && op_ckpt && operand_valid_q;
   assign ckpt_data_o = operand_a_q;
   assign ckpt_last_o = operand_last_q;
@@ -501,7 +645,7 @@ module mmfree_accel (
       ? perf_activation_word_writes_q + {40'd0, 8'd1} : perf_activation_word_writes_q;
   assign perf_activation_word_reads_d = start_matvec || mv_fire
       ? perf_activation_word_reads_q + {40'd0, 8'd1} : perf_activation_word_reads_q;
-  assign perf_weight_fifo_writes_d = w_valid_i && w_ready_o
+  assign perf_weight_fifo_writes_d = wdma_valid && wdma_ready
       ? perf_weight_fifo_writes_q + {40'd0, 8'd1} : perf_weight_fifo_writes_q;
   assign perf_instructions_d = finish && counted ? perf_instructions_q + {40'd0, 8'd1}
       : perf_instructions_q;
@@ -609,6 +753,45 @@ module mmfree_accel (
   end
 
   always_comb begin
+    dma_state_d = dma_state_q;
+    dma_pc_d = dma_pc_q;
+    dma_word_d = dma_word_q;
+    dma_tokens_d = dma_tokens_q;
+    unique case (dma_state_q)
+      DmaIdle: begin
+        if (start_i && tokens_i != 32'd0) begin
+          dma_pc_d = 11'd0;
+          dma_tokens_d = tokens_i;
+          dma_state_d = DmaFetch;
+        end
+      end
+      DmaFetch: begin
+        if (dma_go) begin
+          dma_word_d = prog_mem[dma_pc_q];
+          dma_pc_d = dma_pc_q + 11'd1;
+          dma_state_d = DmaDecode;
+        end
+      end
+      DmaDecode: begin
+        if (dma_go && dma_is_end) begin
+          dma_tokens_d = dma_tokens_q - 32'd1;
+          dma_pc_d = dma_immediate[10:0];
+          if (dma_tokens_q == 32'd1) begin
+            dma_state_d = DmaIdle;
+          end else begin
+            dma_state_d = DmaFetch;
+          end
+        end else if (dma_go && (dma_issue || !dma_is_matvec)) begin
+          dma_state_d = DmaFetch;
+        end
+      end
+      default: begin
+        dma_state_d = DmaIdle;
+      end
+    endcase
+  end
+
+  always_comb begin
     mv_chunk_d = mv_chunk_q;
     mv_group_d = mv_group_q;
     mv_act_d = mv_act_q;
@@ -651,6 +834,7 @@ module mmfree_accel (
     instr_d = instr_q;
     fresh_d = fresh_q;
     token_d = token_q;
+    tokens_left_d = tokens_left_q;
     next_valid_d = next_valid_q && !consume;
     token_pulse_d = 1'b0;
     bad_op_d = bad_op_q || (issuing && !known_op);
@@ -673,18 +857,20 @@ module mmfree_accel (
       fresh_d = 1'b0;
       next_valid_d = 1'b0;
       pc_d = immediate[10:0];
-      if (run_i) begin
-        state_d = StFetch;
-      end else begin
+      tokens_left_d = tokens_left_q - 32'd1;
+      if (tokens_left_q == 32'd1) begin
         state_d = StIdle;
+      end else begin
+        state_d = StFetch;
       end
     end
     if (in_busy && op_argmax && vector_out_valid && vector_out_last) begin
       token_d = vector_out_index;
       token_pulse_d = 1'b1;
     end
-    if (state_q == StIdle && start_i) begin
+    if (state_q == StIdle && start_i && tokens_i != 32'd0) begin
       pc_d = 11'd0;
+      tokens_left_d = tokens_i;
       next_valid_d = 1'b0;
       fresh_d = 1'b1;
       state_d = StFetch;
@@ -766,6 +952,7 @@ module mmfree_accel (
       token_q <= '0;
       token_pulse_q <= '0;
       bad_op_q <= '0;
+      tokens_left_q <= '0;
       mv_busy_q <= '0;
       load_head_q <= '0;
       load_tail_q <= '0;
@@ -780,6 +967,9 @@ module mmfree_accel (
       quant_bank_q <= '0;
       pack_slot_q <= '0;
       pack_word_q <= '0;
+      dma_state_q <= DmaIdle;
+      dma_pc_q <= '0;
+      dma_tokens_q <= '0;
       mv_chunk_q <= '0;
       mv_group_q <= '0;
       mv_act_valid_q <= '0;
@@ -812,6 +1002,7 @@ module mmfree_accel (
       token_q <= token_d;
       token_pulse_q <= token_pulse_d;
       bad_op_q <= bad_op_d;
+      tokens_left_q <= tokens_left_d;
       mv_busy_q <= mv_busy_d;
       load_head_q <= load_head_d;
       load_tail_q <= load_tail_d;
@@ -826,6 +1017,9 @@ module mmfree_accel (
       quant_bank_q <= quant_bank_d;
       pack_slot_q <= pack_slot_d;
       pack_word_q <= pack_word_d;
+      dma_state_q <= dma_state_d;
+      dma_pc_q <= dma_pc_d;
+      dma_tokens_q <= dma_tokens_d;
       mv_chunk_q <= mv_chunk_d;
       mv_group_q <= mv_group_d;
       mv_act_valid_q <= mv_act_valid_d;
@@ -871,6 +1065,7 @@ module mmfree_accel (
     pack_3_q <= pack_3_d;
     scale_mantissa_q <= scale_mantissa_d;
     scale_exponent_q <= scale_exponent_d;
+    dma_word_q <= dma_word_d;
     mv_act_q <= mv_act_d;
     mv_chunks_q <= mv_chunks_d;
     mv_groups_q <= mv_groups_d;
@@ -984,15 +1179,131 @@ module mmfree_accel (
     .out_max_o   (vector_out_max)
   );
 
+  axi_read_master u_wdma_0 (
+    .clk_i         (clk_i),
+    .rst_ni        (rst_ni),
+    .cmd_valid_i   (dma_issue),
+    .cmd_ready_o   (dma_cmd_ready_0),
+    .cmd_addr_i    (dma_immediate[35:0]),
+    .cmd_len_i     (dma_len),
+    .rd_valid_o    (dma_rd_valid_0),
+    .rd_ready_i    (dma_take),
+    .rd_data_o     (dma_rd_data_0),
+    .rd_last_o     (dma_rd_last_0),
+    .axi_arid_o    (m0_axi_arid_o),
+    .axi_araddr_o  (m0_axi_araddr_o),
+    .axi_arlen_o   (m0_axi_arlen_o),
+    .axi_arsize_o  (m0_axi_arsize_o),
+    .axi_arburst_o (m0_axi_arburst_o),
+    .axi_arvalid_o (m0_axi_arvalid_o),
+    .axi_arready_i (m0_axi_arready_i),
+    .axi_rid_i     (m0_axi_rid_i),
+    .axi_rdata_i   (m0_axi_rdata_i),
+    .axi_rresp_i   (m0_axi_rresp_i),
+    .axi_rlast_i   (m0_axi_rlast_i),
+    .axi_rvalid_i  (m0_axi_rvalid_i),
+    .axi_rready_o  (m0_axi_rready_o),
+    .busy_o        (dma_busy_0),
+    .error_o       (dma_err_0),
+    .error_addr_o  (dma_err_addr_0)
+  );
+
+  axi_read_master u_wdma_1 (
+    .clk_i         (clk_i),
+    .rst_ni        (rst_ni),
+    .cmd_valid_i   (dma_issue),
+    .cmd_ready_o   (dma_cmd_ready_1),
+    .cmd_addr_i    (dma_immediate[35:0]),
+    .cmd_len_i     (dma_len),
+    .rd_valid_o    (dma_rd_valid_1),
+    .rd_ready_i    (dma_take),
+    .rd_data_o     (dma_rd_data_1),
+    .rd_last_o     (dma_rd_last_1),
+    .axi_arid_o    (m1_axi_arid_o),
+    .axi_araddr_o  (m1_axi_araddr_o),
+    .axi_arlen_o   (m1_axi_arlen_o),
+    .axi_arsize_o  (m1_axi_arsize_o),
+    .axi_arburst_o (m1_axi_arburst_o),
+    .axi_arvalid_o (m1_axi_arvalid_o),
+    .axi_arready_i (m1_axi_arready_i),
+    .axi_rid_i     (m1_axi_rid_i),
+    .axi_rdata_i   (m1_axi_rdata_i),
+    .axi_rresp_i   (m1_axi_rresp_i),
+    .axi_rlast_i   (m1_axi_rlast_i),
+    .axi_rvalid_i  (m1_axi_rvalid_i),
+    .axi_rready_o  (m1_axi_rready_o),
+    .busy_o        (dma_busy_1),
+    .error_o       (dma_err_1),
+    .error_addr_o  (dma_err_addr_1)
+  );
+
+  axi_read_master u_wdma_2 (
+    .clk_i         (clk_i),
+    .rst_ni        (rst_ni),
+    .cmd_valid_i   (dma_issue),
+    .cmd_ready_o   (dma_cmd_ready_2),
+    .cmd_addr_i    (dma_immediate[35:0]),
+    .cmd_len_i     (dma_len),
+    .rd_valid_o    (dma_rd_valid_2),
+    .rd_ready_i    (dma_take),
+    .rd_data_o     (dma_rd_data_2),
+    .rd_last_o     (dma_rd_last_2),
+    .axi_arid_o    (m2_axi_arid_o),
+    .axi_araddr_o  (m2_axi_araddr_o),
+    .axi_arlen_o   (m2_axi_arlen_o),
+    .axi_arsize_o  (m2_axi_arsize_o),
+    .axi_arburst_o (m2_axi_arburst_o),
+    .axi_arvalid_o (m2_axi_arvalid_o),
+    .axi_arready_i (m2_axi_arready_i),
+    .axi_rid_i     (m2_axi_rid_i),
+    .axi_rdata_i   (m2_axi_rdata_i),
+    .axi_rresp_i   (m2_axi_rresp_i),
+    .axi_rlast_i   (m2_axi_rlast_i),
+    .axi_rvalid_i  (m2_axi_rvalid_i),
+    .axi_rready_o  (m2_axi_rready_o),
+    .busy_o        (dma_busy_2),
+    .error_o       (dma_err_2),
+    .error_addr_o  (dma_err_addr_2)
+  );
+
+  axi_read_master u_wdma_3 (
+    .clk_i         (clk_i),
+    .rst_ni        (rst_ni),
+    .cmd_valid_i   (dma_issue),
+    .cmd_ready_o   (dma_cmd_ready_3),
+    .cmd_addr_i    (dma_immediate[35:0]),
+    .cmd_len_i     (dma_len),
+    .rd_valid_o    (dma_rd_valid_3),
+    .rd_ready_i    (dma_take),
+    .rd_data_o     (dma_rd_data_3),
+    .rd_last_o     (dma_rd_last_3),
+    .axi_arid_o    (m3_axi_arid_o),
+    .axi_araddr_o  (m3_axi_araddr_o),
+    .axi_arlen_o   (m3_axi_arlen_o),
+    .axi_arsize_o  (m3_axi_arsize_o),
+    .axi_arburst_o (m3_axi_arburst_o),
+    .axi_arvalid_o (m3_axi_arvalid_o),
+    .axi_arready_i (m3_axi_arready_i),
+    .axi_rid_i     (m3_axi_rid_i),
+    .axi_rdata_i   (m3_axi_rdata_i),
+    .axi_rresp_i   (m3_axi_rresp_i),
+    .axi_rlast_i   (m3_axi_rlast_i),
+    .axi_rvalid_i  (m3_axi_rvalid_i),
+    .axi_rready_o  (m3_axi_rready_o),
+    .busy_o        (dma_busy_3),
+    .error_o       (dma_err_3),
+    .error_addr_o  (dma_err_addr_3)
+  );
+
   stream_fifo #(
     .Width(2048),
     .Depth(1024)
   ) u_weight_fifo (
     .clk_i       (clk_i),
     .rst_ni      (rst_ni),
-    .in_valid_i  (w_valid_i),
-    .in_ready_o  (w_ready_o),
-    .in_data_i   (w_data_i),
+    .in_valid_i  (wdma_valid),
+    .in_ready_o  (wdma_ready),
+    .in_data_i   (wdma_data),
     .out_valid_o (wf_valid),
     .out_ready_i (u_weight_fifo_out_ready),
     .out_data_o  (wf_data),
@@ -1069,7 +1380,7 @@ module mmfree_accel (
       sva_vector_in_valid_ready_after_q <= operand_valid_q && in_busy && uses_vector
           && !vector_in_ready;
       sva_vector_out_valid_ready_after_q <= vector_out_valid && !vector_out_ready;
-      sva_weight_fifo_in_valid_ready_after_q <= w_valid_i && !w_ready_o;
+      sva_weight_fifo_in_valid_ready_after_q <= wdma_valid && !wdma_ready;
       sva_weight_fifo_out_valid_ready_after_q <= wf_valid && !(wf_ready && mv_act_valid_q);
       sva_mat_vec_w_valid_ready_after_q <= wf_valid && mv_act_valid_q && !wf_ready;
       sva_mat_vec_a_valid_ready_after_q <= mv_act_valid_q && !mv_a_ready;
@@ -1086,7 +1397,7 @@ module mmfree_accel (
     sva_vector_in_valid_ready_value_q <= {operand_valid_q && in_busy && uses_vector, operand_a_q,
           operand_b_q, operand_last_q};
     sva_vector_out_valid_ready_value_q <= {vector_out_valid, vector_out_data, vector_out_last};
-    sva_weight_fifo_in_valid_ready_value_q <= {w_valid_i, w_data_i};
+    sva_weight_fifo_in_valid_ready_value_q <= {wdma_valid, wdma_data};
     sva_weight_fifo_out_valid_ready_value_q <= {wf_valid, wf_data};
     sva_mat_vec_w_valid_ready_value_q <= {wf_valid && mv_act_valid_q, wf_data, mv_chunk_last};
     sva_mat_vec_a_valid_ready_value_q <= {mv_act_valid_q, mv_act_q};
@@ -1120,8 +1431,8 @@ module mmfree_accel (
       assert (!sva_vector_out_valid_ready_after_q || ({vector_out_valid, vector_out_data,
               vector_out_last} == sva_vector_out_valid_ready_value_q))
         else $error("VectorOutValidReady_A: valid or payload changed while stalled");
-      assert (!sva_weight_fifo_in_valid_ready_after_q || ({w_valid_i,
-              w_data_i} == sva_weight_fifo_in_valid_ready_value_q))
+      assert (!sva_weight_fifo_in_valid_ready_after_q || ({wdma_valid,
+              wdma_data} == sva_weight_fifo_in_valid_ready_value_q))
         else $error("WeightFIFOInValidReady_A: valid or payload changed while stalled");
       assert (!sva_weight_fifo_out_valid_ready_after_q || ({wf_valid,
               wf_data} == sva_weight_fifo_out_valid_ready_value_q))

@@ -134,7 +134,6 @@ public struct AcceleratorConfig: Hashable, Sendable, Codable, CustomStringConver
       throw Invalid(description: "the program memory must hold 2 to 65536 instructions, got \(programDepth)")
     }
     try core.validate()
-    try memoryMaster.validate()
     try norm.validate()
     try mlgru.validate()
   }

@@ -75,6 +75,7 @@ public enum AcceleratorGenerator: UnitGenerator {
       throw AcceleratorConfig.Invalid(
         description: "the accelerator top packs whole element beats into 64-element activation words and splits wider result beats into 64-element ones: lanes must be 1, 2, 4, 8, 16, 32, 64 or a multiple of 64, got \(config.lanes)")
     }
+    try config.memoryMaster.validate()
   }
 
   /// `mmfree_accel`, section by section in declaration order: ports and

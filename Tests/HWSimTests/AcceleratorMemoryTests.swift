@@ -1,0 +1,81 @@
+import Foundation
+import HWGenerators
+import HWGolden
+import HWSim
+import HWSpec
+import HWSupport
+import Testing
+
+/// The accelerator's own weight DMA against a memory that misbehaves: the
+/// AXI4 ports stall and gap at random and stay bit-exact; an error response or
+/// a port that never answers ends the run with one error naming the port and
+/// address, never a hang.
+@Suite("Accelerator memory ports: AXI4 backpressure, error responses and silent ports")
+struct AcceleratorMemoryTests {
+  static func simulation(lanes: Int, seed: UInt64, faults: MemoryFaults) throws -> AcceleratorSimulation {
+    try AcceleratorModels.locked {
+      let profile = try DeviceProfile.named("d5005")
+      return try AcceleratorSimulation(
+        weights: ModelWeights.synthetic(.tiny, seed: seed), config: AcceleratorConfig(lanes: lanes), profile: profile,
+        clockMHz: profile.defaultClockMHz, faults: faults)
+    }
+  }
+
+  /// The port address of layer 0's first matrix (f), where the DMA starts.
+  static func firstMatrixAddress(_ sim: AcceleratorSimulation) -> Int {
+    sim.program.segments.first { if case .matrix = $0.data { return true } else { return false } }!.address
+  }
+
+  @Test("random ARREADY backpressure and RVALID gaps on every port: every token bit-exact, only slower",
+        arguments: [(UInt64(1), 16), (UInt64(2), 8)])
+  func stallsStayBitExact(seed: UInt64, lanes: Int) throws {
+    var faults = MemoryFaults()
+    faults.seed = seed
+    faults.arStallPercent = 40
+    faults.rGapPercent = 30
+    let stalled = try Self.simulation(lanes: lanes, seed: seed, faults: faults)
+    let clean = try Self.simulation(lanes: lanes, seed: seed, faults: .none)
+    let prompt = [Int(seed) * 11, 5]
+    let a = try stalled.run(prompt: prompt, tokens: 3)
+    let b = try clean.run(prompt: prompt, tokens: 3)
+    let context = "seed \(seed), lanes \(lanes)"
+    #expect(a.allSatisfy { $0.mismatch == nil }, "\(context): \(a.compactMap(\.mismatch).first.map(\.description) ?? "")")
+    #expect(a.map(\.next) == b.map(\.next), "\(context)")
+    #expect(a.map(\.bytes) == b.map(\.bytes), "\(context)")
+    let cycles = { (runs: [TokenRun]) in runs.reduce(0) { $0 + $1.measured.total } }
+    #expect(cycles(a) > cycles(b), "\(context): \(cycles(a)) cycles stalled, \(cycles(b)) clean")
+  }
+
+  @Test("an error response on a weight read ends the run naming the port, the address and the response",
+        arguments: [(2, AXIReadBundle.slaveError, "SLVERR"), (0, AXIReadBundle.decodeError, "DECERR")])
+  func errorResponse(port: Int, response: Int, name: String) throws {
+    var faults = MemoryFaults()
+    faults.errorPort = port
+    faults.errorResponse = response
+    let probe = try Self.simulation(lanes: 16, seed: 1, faults: .none)
+    faults.errorAddress = Self.firstMatrixAddress(probe) + 5 * 64
+    faults.errorBytes = 64
+    let sim = try Self.simulation(lanes: 16, seed: 1, faults: faults)
+    let expected = "accelerator: memory error on port \(port) at address 0x\(String(faults.errorAddress, radix: 16)): \(name)"
+    do {
+      _ = try sim.run(prompt: [1], tokens: 2)
+      Issue.record("the run went through a \(name)")
+    } catch {
+      #expect("\(error)".hasPrefix(expected), "\(error)")
+    }
+  }
+
+  @Test("a port that never raises ARREADY ends in the read engine's timeout, not a hang")
+  func silentPort() throws {
+    var faults = MemoryFaults()
+    faults.silentPort = 3
+    let sim = try Self.simulation(lanes: 16, seed: 1, faults: faults)
+    let start = Self.firstMatrixAddress(sim)
+    do {
+      _ = try sim.run(prompt: [1], tokens: 2)
+      Issue.record("the run finished without port 3")
+    } catch {
+      #expect("\(error)".hasPrefix("accelerator: memory error on port 3 at address 0x\(String(start, radix: 16)): timeout"), "\(error)")
+    }
+  }
+}
