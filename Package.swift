@@ -58,7 +58,7 @@ let package = Package(
         "HWSim", "HWTools", "HWVerilator", "HWSimFiles", "HWDSL", "HWGenerators", "HWGolden", "HWReport", "HWSpec",
         "HWSupport",
       ]),
-    .testTarget(name: "HWGenCLITests", dependencies: ["HWGenCLI", "HWGolden", "HWSpec", "HWSupport"]),
+    .testTarget(name: "HWGenCLITests", dependencies: ["HWGenCLI", "HWGolden", "HWSim", "HWSpec", "HWSupport"]),
     .testTarget(
       name: "HWReportTests",
       dependencies: ["HWReport", "HWSim", "HWTools", "HWGenerators", "HWSpec", "HWSupport"]),

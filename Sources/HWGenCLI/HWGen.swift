@@ -6,7 +6,10 @@ public struct HWGen: ParsableCommand {
   public static let configuration = CommandConfiguration(
     commandName: "hwgen",
     abstract: "Generate SystemVerilog for MatMul-free LM accelerators and check it against a bit-exact golden model.",
-    subcommands: [Emit.self, Core.self, Bench.self, Regress.self, Lint.self, Simulate.self, Synth.self, Timing.self, Import.self])
+    subcommands: [
+      Emit.self, Core.self, Bench.self, Regress.self, Lint.self, Simulate.self, Synth.self, Timing.self, Import.self,
+      Image.self,
+    ])
 
   public init() {}
 

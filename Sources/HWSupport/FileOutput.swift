@@ -74,6 +74,32 @@ public enum FileOutput {
     }
   }
 
+  /// Writes several files, each through a temporary file in its own
+  /// directory; the renames happen only once every temporary is written, so
+  /// a failed write leaves none of them changed.
+  public static func writeAtomically(_ files: [(file: URL, contents: Data)]) throws {
+    var temps: [(temp: URL, file: URL, tracked: Interrupts.Registration)] = []
+    defer {
+      for t in temps {
+        try? FileManager.default.removeItem(at: t.temp)
+        t.tracked.release()
+      }
+    }
+    for (file, contents) in files {
+      let temp = file.deletingLastPathComponent()
+        .appendingPathComponent(".\(file.lastPathComponent).tmp-\(getpid())-\(UInt32.random(in: 0...UInt32.max))")
+      temps.append((temp, file, Interrupts.removeOnInterrupt(temp)))
+      do {
+        try contents.write(to: temp)
+      } catch {
+        throw FileOutputError("cannot write \(file.path): \(reason(error))")
+      }
+    }
+    for t in temps where Interrupts.uninterrupted({ rename(t.temp.path, t.file.path) }) != 0 {
+      throw FileOutputError("cannot write \(t.file.path): \(String(cString: strerror(errno)))")
+    }
+  }
+
   static func reason(_ error: Error) -> String {
     let ns = error as NSError
     if let underlying = ns.userInfo[NSUnderlyingErrorKey] as? NSError, underlying.domain == NSPOSIXErrorDomain {

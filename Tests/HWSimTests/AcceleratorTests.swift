@@ -138,8 +138,18 @@ struct AcceleratorTests {
     let config = AcceleratorConfig(lanes: 16)
     let memory = OffChipMemory(profile: profile, clockMHz: 300, config: config)
     let matrix = PackedTernary.random(rows: 256, cols: 1024, beta: 0.02, rng: SeededRandom(seed: 1))
-    memory.load(matrices: [(address: 0, matrix: matrix)])
     let beats = memory.beats(of: matrix)
+    // Port p's beat i: lanes 4p ..< 4p + 4 of core beat i, a (non-zero, negative) word pair each, little-endian.
+    let ports = (0..<4).map { p in
+      (0..<beats).flatMap { i -> [UInt8] in
+        let (group, chunk) = i.quotientAndRemainder(dividingBy: matrix.wordsPerRow)
+        return (0..<4).flatMap { r -> [UInt8] in
+          let at = 2 * ((group * 16 + 4 * p + r) * matrix.wordsPerRow + chunk)
+          return [matrix.planes[at], matrix.planes[at + 1]].flatMap { w in (0..<8).map { UInt8(truncatingIfNeeded: w >> (8 * $0)) } }
+        }
+      }
+    }
+    memory.load(ports: ports)
     #expect(memory.ports == 4 && memory.portBeatBytes == 64)
     // Every port reads its slice of every beat, in 16-beat bursts, all accepted up front.
     var queued = [Int](repeating: 0, count: memory.ports)

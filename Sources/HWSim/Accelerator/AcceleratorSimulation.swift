@@ -159,6 +159,8 @@ public final class AcceleratorSimulation {
   public let memory: OffChipMemory
   public let layersSimulated: Int
   public let faults: MemoryFaults
+  /// The off-chip memory's contents: what `hwgen image` writes for this model and configuration.
+  public let image: AcceleratorMemoryImage
   /// The token's matrices in MATVEC order.
   let matrices: [PackedTernary]
   public private(set) var golden: FixedPointModel
@@ -201,24 +203,16 @@ public final class AcceleratorSimulation {
     let cut = layersSimulated < model.layers ? full.firstLayers(layersSimulated) : full
     self.weights = cut
     golden = FixedPointModel(weights: cut)
-    program = try AcceleratorProgram(
-      model: model, config: config,
-      betas: { layer, p in layer.map { cut.layers[$0].projection(p).beta } ?? cut.lmHead.beta },
-      layers: layersSimulated, checkpoints: checkpoints)
+    let (program, image) = try AcceleratorMemoryImage.build(
+      model: model, weights: cut, config: config, layers: layersSimulated, checkpoints: checkpoints)
+    self.program = program
+    self.image = image
     let memory = OffChipMemory(profile: profile, clockMHz: clockMHz, config: config)
     self.memory = memory
-    var vectors: [(address: Int, data: [Int32])] = []
     var matrixAt: [Int: PackedTernary] = [:]
-    var stripedMatrices: [(address: Int, matrix: PackedTernary)] = []
     for segment in program.segments {
-      switch segment.data {
-      case .embedding: vectors.append((segment.address, cut.embedding))
-      case .vector(let v):
-        vectors.append((segment.address, cut.vector(v)))
-      case .matrix(let layer, let p):
-        let matrix = layer.map { cut.layers[$0].projection(p).weight } ?? cut.lmHead.weight
-        matrixAt[segment.address] = matrix
-        stripedMatrices.append((segment.address, matrix))
+      if case .matrix(let layer, let p) = segment.data {
+        matrixAt[segment.address] = layer.map { cut.layers[$0].projection(p).weight } ?? cut.lmHead.weight
       }
     }
     // The layers left out, byte for byte from the whole model's memory map.
@@ -237,8 +231,7 @@ public final class AcceleratorSimulation {
       }
     }
     unsimulatedBytes = unsimulated
-    memory.load(vectors: vectors)
-    memory.load(matrices: stripedMatrices)
+    memory.load(ports: image.ports)
     self.matrices = program.matrixOrder.map { matrixAt[$0.address]! }
 
     let (design, files) = try AcceleratorGenerator.files(config)
@@ -261,11 +254,11 @@ public final class AcceleratorSimulation {
       try p("rst_ni"), idle: [progWe, start, promptValid, vrspValid, ckptReady] + buses.flatMap { [$0.arReady, $0.rValid] })
     top.set(vreqReady, 1)
     top.set(ckptReady, 1)
-    // The program, through the host port.
+    // The program from the image's program region, through the host port.
     top.set(progWe, 1)
-    for (address, instruction) in program.instructions.enumerated() {
+    for (address, words) in image.programWords.enumerated() {
       top.set(progAddr, UInt64(address))
-      top.set(progData, words: instruction.words)
+      top.set(progData, words: words)
       try top.step(1)
     }
     top.set(progWe, 0)

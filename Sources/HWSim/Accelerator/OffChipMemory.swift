@@ -18,10 +18,9 @@ import HWSpec
 /// whole bursts, a port's read moves its beats, the ports taking turns.
 /// Latency: data arrives `latencyCycles` after the memory moved it. A port
 /// keeps at most `maxOutstanding` bursts accepted and not yet answered
-/// (ARREADY is low at the limit). The weights are served straight from the
-/// `PackedTernary` planes the Swift side built, at the addresses of the
-/// program's memory map: with 64-weight core lanes a lane's beat is one
-/// (non-zero, negative) word pair; nothing is copied at load or per token.
+/// (ARREADY is low at the limit). Every read is answered from the ports'
+/// bytes (`AcceleratorMemoryImage`); an address past a port's image answers
+/// DECERR.
 public final class OffChipMemory {
   public let profile: DeviceProfile
   public let clockMHz: Double
@@ -47,8 +46,8 @@ public final class OffChipMemory {
   /// Non-zero weights in the beats returned on the ports.
   public private(set) var nonZeroWeights = 0
 
-  /// The matrices at their port addresses, sorted.
-  private var matrices: [(address: Int, matrix: PackedTernary)] = []
+  /// Each port's bytes from address 0.
+  private var portBytes: [[UInt8]] = []
 
   /// A port's bursts: accepted and moving, then beats that have arrived.
   private struct Port {
@@ -64,7 +63,6 @@ public final class OffChipMemory {
 
   // Vector loads: bursts still to move, then whole requests waiting for
   // their latency, then the beats of the oldest being returned.
-  private var image: [(address: Int, data: [Int32])] = []
   private var vectorMoving: [(address: Int, elements: Int, bytes: Int)] = []
   private var vectorArriving: [(address: Int, elements: Int, cycle: Int)] = []
   private var returnedElements = 0
@@ -90,16 +88,10 @@ public final class OffChipMemory {
   /// Bytes a vector request of `elements` Q15.16 values moves (whole bursts).
   public func vectorRequestBytes(elements: Int) -> Int { max(1, (4 * elements + burstBytes - 1) / burstBytes) * burstBytes }
 
-  /// The vectors at their off-chip addresses (each `data` is the array the
-  /// Swift side already holds; nothing is copied).
-  public func load(vectors: [(address: Int, data: [Int32])]) {
-    image = vectors.sorted { $0.address < $1.address }
-  }
-
-  /// The matrices at their port addresses (striped: every port holds its
-  /// slice of each beat at the same address).
-  public func load(matrices: [(address: Int, matrix: PackedTernary)]) {
-    self.matrices = matrices.sorted { $0.address < $1.address }
+  /// The memory's contents: each port's bytes from address 0 (vectors in port 0).
+  public func load(ports: [[UInt8]]) {
+    precondition(ports.count == self.ports, "\(ports.count) port images for \(self.ports) ports")
+    portBytes = ports
   }
 
   /// Whether `port` takes a burst this cycle (ARREADY).
@@ -124,24 +116,14 @@ public final class OffChipMemory {
     return (beat.address, beat.last)
   }
 
-  /// Writes `port`'s beat at `address` (its slice of a weight beat: lanes
-  /// `port * lanes/ports` on, a (non-zero, negative) word pair each) into
-  /// `words`; false when no matrix is there.
+  /// Writes `port`'s beat at `address` (for a matrix: its slice of a weight
+  /// beat, a (non-zero, negative) word pair a lane) into `words`; false when
+  /// the address is past the port's memory.
   public func readBeat(port: Int, address: Int, into words: UnsafeMutablePointer<UInt64>) -> Bool {
-    guard let (base, m) = matrix(containing: address) else { return false }
-    let index = (address - base) / portBeatBytes
-    let (group, chunk) = index.quotientAndRemainder(dividingBy: m.wordsPerRow)
-    m.planes.withUnsafeBufferPointer { planes in
-      for r in 0..<lanesPerPort {
-        let row = group * lanes + port * lanesPerPort + r
-        if row < m.rows {
-          let at = 2 * (row * m.wordsPerRow + chunk)
-          words[2 * r] = planes[at]
-          words[2 * r + 1] = planes[at + 1]
-        } else {
-          words[2 * r] = 0
-          words[2 * r + 1] = 0
-        }
+    guard address >= 0, address + portBeatBytes <= portBytes[port].count else { return false }
+    portBytes[port].withUnsafeBytes { bytes in
+      for w in 0..<portBeatBytes / 8 {
+        words[w] = UInt64(littleEndian: bytes.load(fromByteOffset: address + 8 * w, as: UInt64.self))
       }
     }
     return true
@@ -216,18 +198,6 @@ public final class OffChipMemory {
     if moved { busyCycles += 1 }
   }
 
-  private func matrix(containing address: Int) -> (Int, PackedTernary)? {
-    var lo = 0, hi = matrices.count - 1
-    guard hi >= 0 else { return nil }
-    while lo < hi {
-      let mid = (lo + hi + 1) / 2
-      if matrices[mid].address <= address { lo = mid } else { hi = mid - 1 }
-    }
-    let (base, m) = matrices[lo]
-    guard base <= address, address < base + beats(of: m) * portBeatBytes else { return nil }
-    return (base, m)
-  }
-
   /// Whether a beat of the oldest vector request has arrived.
   public var vectorBeatAvailable: Bool {
     guard let head = vectorArriving.first else { return false }
@@ -235,13 +205,16 @@ public final class OffChipMemory {
   }
 
   /// Writes the oldest request's next beat (`elementLanes` words, zeros past
-  /// its end) into `words` without taking it.
+  /// its end) from port 0 into `words` without taking it.
   public func peekVectorBeat(into words: UnsafeMutablePointer<UInt32>) {
     let head = vectorArriving[0]
-    let (base, data) = segment(containing: head.address)
-    let start = (head.address - base) / 4 + returnedElements
-    for j in 0..<elementLanes {
-      words[j] = returnedElements + j < head.elements ? UInt32(bitPattern: data[start + j]) : 0
+    portBytes[0].withUnsafeBytes { bytes in
+      for j in 0..<elementLanes {
+        let element = returnedElements + j
+        let at = head.address + 4 * element
+        words[j] = element < head.elements && at + 4 <= bytes.count
+          ? UInt32(littleEndian: bytes.load(fromByteOffset: at, as: UInt32.self)) : 0
+      }
     }
   }
 
@@ -252,15 +225,5 @@ public final class OffChipMemory {
       vectorArriving.removeFirst()
       returnedElements = 0
     }
-  }
-
-  private func segment(containing address: Int) -> (Int, [Int32]) {
-    var lo = 0, hi = image.count - 1
-    while lo < hi {
-      let mid = (lo + hi + 1) / 2
-      if image[mid].address <= address { lo = mid } else { hi = mid - 1 }
-    }
-    precondition(!image.isEmpty && image[lo].address <= address, "no vector at address \(address)")
-    return (image[lo].address, image[lo].data)
   }
 }

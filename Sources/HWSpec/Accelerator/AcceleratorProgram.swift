@@ -141,7 +141,8 @@ public struct AcceleratorProgram: Sendable {
     /// Beats a mat-vec's result occupies: whole row groups of `lanes`.
     func resultBeats(_ rows: Int) -> Int { beats((rows + config.lanes - 1) / config.lanes * config.lanes) }
 
-    // Off-chip memory map: the embedding, the vectors layer by layer, the matrices.
+    // Off-chip memory map: the matrices (striped over the ports), then in port 0 the embedding and
+    // the vectors layer by layer, so the other ports hold matrices and nothing else.
     var segments: [Segment] = []
     var address = 0
     func place(_ data: Data, bytes: Int, striped: Bool = false) {
@@ -149,7 +150,6 @@ public struct AcceleratorProgram: Sendable {
       segments.append(Segment(data: data, address: address, bytes: bytes, striped: striped, span: span))
       address += (span + Self.segmentAlignment - 1) / Self.segmentAlignment * Self.segmentAlignment
     }
-    place(.embedding, bytes: 4 * model.vocabSize * d)
     let layerVectors: [(Int) -> Vector] = [
       { .attnNorm(layer: $0) }, { .projectionGamma(layer: $0, .f) }, { .projectionGamma(layer: $0, .i) },
       { .projectionGamma(layer: $0, .g) }, { .projectionGamma(layer: $0, .o) }, { .gNorm(layer: $0) },
@@ -160,11 +160,6 @@ public struct AcceleratorProgram: Sendable {
       if case .projectionGamma(_, .down) = v { return inter }
       return d
     }
-    for l in 0..<layerCount {
-      for make in layerVectors { place(.vector(make(l)), bytes: 4 * length(of: make(l))) }
-    }
-    place(.vector(.finalNorm), bytes: 4 * d)
-    place(.vector(.lmHeadGamma), bytes: 4 * d)
     let beatBytes = config.weightBeatBytes
     func matrixBytes(_ p: ModelConfig.Projection) -> Int {
       let s = model.shape(of: p)
@@ -175,6 +170,12 @@ public struct AcceleratorProgram: Sendable {
       for p in order { place(.matrix(layer: l, p), bytes: matrixBytes(p), striped: true) }
     }
     place(.matrix(layer: nil, .lmHead), bytes: matrixBytes(.lmHead), striped: true)
+    place(.embedding, bytes: 4 * model.vocabSize * d)
+    for l in 0..<layerCount {
+      for make in layerVectors { place(.vector(make(l)), bytes: 4 * length(of: make(l))) }
+    }
+    place(.vector(.finalNorm), bytes: 4 * d)
+    place(.vector(.lmHeadGamma), bytes: 4 * d)
     self.segments = segments
     let addressOf = Dictionary(uniqueKeysWithValues: segments.map { ($0.data, $0.address) })
 

@@ -1,0 +1,116 @@
+import Foundation
+import HWGolden
+import HWSim
+import HWSpec
+import HWSupport
+import Testing
+
+/// `hwgen image`: the file is the simulation's memory, byte for byte, laid out
+/// as docs/accelerator.md says (checked here from the weights, not from the
+/// writer's code), deterministic, and all or nothing on bad input.
+@Suite struct MemoryImageTests {
+  struct Map: Decodable {
+    struct Port: Decodable { let port, channel, offset, bytes: Int }
+    struct Region: Decodable {
+      let name, kind: String
+      let port: Int?
+      let address, bytes: Int
+    }
+    let format, model, device, sha256: String
+    let lanes, memoryPorts, memoryDataBits, channels: Int
+    let ports: [Port]
+    let regions: [Region]
+  }
+
+  static func image(_ arguments: [String]) throws -> (bytes: [UInt8], map: Map, output: String) {
+    let file = temporaryDirectory().appendingPathComponent("model.img")
+    let result = try HWGenProcess.run(["image"] + arguments + ["--out", file.path])
+    #expect(result.succeeded, "\(result.output)")
+    let bytes = [UInt8](try Data(contentsOf: file))
+    let map = try JSONDecoder().decode(Map.self, from: Data(contentsOf: URL(fileURLWithPath: file.path + ".json")))
+    return (bytes, map, result.output)
+  }
+
+  @Test("the file is the simulation's image: every port, the program with checkpoints, at the map's offsets",
+        arguments: [16, 8, 128])
+  func fileIsTheSimulationsImage(lanes: Int) throws {
+    let (bytes, map, _) = try Self.image(["--model", "tiny", "--seed", "3", "--lanes", "\(lanes)", "--checkpoints"])
+    let weights = FixedPointWeights(ModelWeights.synthetic(.tiny, seed: 3))
+    let config = AcceleratorConfig(lanes: lanes)
+    let (program, image) = try AcceleratorMemoryImage.build(
+      model: .tiny, weights: weights, config: config, checkpoints: true)
+    #expect(map.format == "hwgen-memory-image/1" && map.lanes == lanes && map.memoryPorts == config.memoryPorts)
+    #expect(map.ports.map(\.bytes) == image.ports.map(\.count))
+    #expect(map.ports.map(\.channel) == (0..<config.memoryPorts).map { $0 % 4 }, "the D5005 has four DDR4 channels")
+    for entry in map.ports {
+      #expect(Array(bytes[entry.offset..<entry.offset + entry.bytes]) == image.ports[entry.port], "port \(entry.port)")
+    }
+    #expect(bytes.count == map.ports.reduce(0) { $0 + $1.bytes })
+    var hash = SHA256()
+    hash.update(bytes)
+    #expect(map.sha256 == hash.hexDigest())
+
+    // Matrices from the weights: port p's beat i = lanes p*L/P ..< of core beat i, a word pair a lane.
+    let ports = config.memoryPorts, lanesPerPort = lanes / ports
+    func word(_ port: Int, _ address: Int) -> UInt64 {
+      let at = map.ports[port].offset + address
+      return (0..<8).reduce(UInt64(0)) { $0 | UInt64(bytes[at + $1]) << (8 * $1) }
+    }
+    for layer in [0, 1] {
+      let region = try #require(map.regions.first { $0.name == "layer\(layer).down" })
+      #expect(region.kind == "matrix" && region.port == nil)
+      let m = weights.layers[layer].down.weight
+      #expect(region.bytes == (m.rows + lanes - 1) / lanes * m.wordsPerRow * 16 * lanesPerPort)
+      let beats = region.bytes / (16 * lanesPerPort)
+      for beat in [0, 1, beats - 1] {
+        let (group, chunk) = beat.quotientAndRemainder(dividingBy: m.wordsPerRow)
+        for port in [0, ports - 1] {
+          for r in 0..<lanesPerPort {
+            let row = group * lanes + port * lanesPerPort + r
+            let address = region.address + beat * 16 * lanesPerPort + 16 * r
+            let expected = row < m.rows ? (m.planes[2 * (row * m.wordsPerRow + chunk)], m.planes[2 * (row * m.wordsPerRow + chunk) + 1]) : (0, 0)
+            #expect(word(port, address) == expected.0 && word(port, address + 8) == expected.1,
+                    "layer \(layer) beat \(beat) port \(port) lane \(r)")
+          }
+        }
+      }
+    }
+    // Vectors in port 0, Q15.16 little-endian.
+    let embedding = try #require(map.regions.first { $0.name == "embedding" })
+    #expect(embedding.port == 0 && embedding.bytes == 4 * weights.embedding.count)
+    for k in [0, 1, weights.embedding.count - 1] {
+      let at = embedding.address + 4 * k
+      let value = (0..<4).reduce(UInt32(0)) { $0 | UInt32(bytes[map.ports[0].offset + at + $1]) << (8 * $1) }
+      #expect(Int32(bitPattern: value) == weights.embedding[k])
+    }
+    let gamma = try #require(map.regions.first { $0.name == "layer1.gate.gamma" })
+    #expect(gamma.bytes == 4 * weights.layers[1].gate.gamma.count)
+    // The program, as the simulation loads it.
+    let code = try #require(map.regions.first { $0.name == "program" })
+    #expect(code.bytes == 16 * program.instructions.count)
+    #expect(image.programWords == program.instructions.map(\.words))
+    // Regions of one port do not overlap.
+    for port in 0..<ports {
+      let mine = map.regions.filter { $0.port == nil || $0.port == port }.sorted { $0.address < $1.address }
+      for (a, b) in zip(mine, mine.dropFirst()) { #expect(a.address + a.bytes <= b.address, "\(a.name), \(b.name)") }
+    }
+  }
+
+  @Test func theSameInputsWriteTheSameBytes() throws {
+    let a = try Self.image(["--model", "tiny", "--lanes", "8"])
+    let b = try Self.image(["--model", "tiny", "--lanes", "8"])
+    #expect(a.bytes == b.bytes && a.map.sha256 == b.map.sha256)
+    #expect(a.output.contains("2 port(s) of 512 bits on d5005"), "\(a.output)")
+  }
+
+  @Test func badInputWritesNothing() throws {
+    let dir = temporaryDirectory()
+    let file = dir.appendingPathComponent("x.img")
+    for arguments in [["--lanes", "3"], ["--lanes", "0"], ["--model", "7b"], ["--device", "nope"]] {
+      let result = try HWGenProcess.run(["image", "--model", "tiny"] + arguments + ["--out", file.path])
+      #expect(!result.succeeded, "\(arguments)")
+      #expect(result.output.split(separator: "\n").filter { $0.hasPrefix("Error:") }.count == 1, "\(arguments): \(result.output)")
+      #expect(try FileManager.default.contentsOfDirectory(atPath: dir.path).isEmpty, "\(arguments)")
+    }
+  }
+}
