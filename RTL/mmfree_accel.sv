@@ -3,7 +3,8 @@
 // MatMul-free LM accelerator: sequencer, scratchpad (4096 x 512 bits, two copies),
 // parameter buffer (4096 beats), activation buffer, weight FIFO (1024 beats),
 // matvec_datapath (16 x 64 ternary core + rescale), norm_unit, mlgru_unit, vector_unit.
-// Weight DMA: 4 AXI4 read port(s) m<p>_axi_* of 512 bits, each weight beat striped across them.
+// Weight DMA: 4 AXI4 read port(s) m<p>_axi_* of 512 bits, each weight beat striped across them;
+// vector DMA: the 512-bit AXI4 read port mvec_axi_* (LOADV, EMBED).
 // Instruction word: [3:0] op, [19:4] length, [35:20] a, [51:36] b, [67:52] dst, [127:68] immediate.
 module mmfree_accel (
   input  logic         clk_i,
@@ -72,15 +73,22 @@ module mmfree_accel (
   input  logic         m3_axi_rvalid_i,
   output logic         m3_axi_rready_o,
   output logic [2:0]   mem_err_o,  // first memory error: 1 SLVERR ... 5 timeout
-  output logic [1:0]   mem_err_port_o,
+  output logic [2:0]   mem_err_port_o,  // weight port p, or memoryPorts: the vector port
   output logic [35:0]  mem_err_addr_o,  // the failing beat's port address
   output logic [10:0]  w_level_o,  // weight beats held on chip
-  input  logic         vreq_ready_i,
-  output logic         vreq_valid_o,
-  output logic [47:0]  vreq_addr_o,  // byte address
-  output logic [15:0]  vreq_len_o,  // Q15.16 elements
-  input  logic         vrsp_valid_i,  // a beat of the oldest outstanding load
-  input  logic [511:0] vrsp_data_i,
+  output logic [3:0]   mvec_axi_arid_o,
+  output logic [35:0]  mvec_axi_araddr_o,
+  output logic [7:0]   mvec_axi_arlen_o,  // beats - 1
+  output logic [2:0]   mvec_axi_arsize_o,  // log2(bytes per beat)
+  output logic [1:0]   mvec_axi_arburst_o,  // INCR
+  output logic         mvec_axi_arvalid_o,
+  input  logic         mvec_axi_arready_i,
+  input  logic [3:0]   mvec_axi_rid_i,
+  input  logic [511:0] mvec_axi_rdata_i,
+  input  logic [1:0]   mvec_axi_rresp_i,
+  input  logic         mvec_axi_rlast_i,
+  input  logic         mvec_axi_rvalid_i,
+  output logic         mvec_axi_rready_o,
   output logic         ckpt_valid_o,
   input  logic         ckpt_ready_i,
   output logic [511:0] ckpt_data_o,
@@ -105,6 +113,8 @@ module mmfree_accel (
     DmaDecode = 2'd2
   } dma_state_e;
 
+  logic [2:0]         vdma_err;
+  logic [35:0]        vdma_err_addr;
   state_e             state_d;
   state_e             state_q;
   logic [10:0]        pc_d;
@@ -172,7 +182,11 @@ module mmfree_accel (
   logic [47:0]        load_address;
   logic               unused_immediate_high;
   logic               requesting;
+  logic               vdma_cmd_ready;
   logic               requested;
+  logic [15:0]        load_request_beats;  // whole element beats of the request
+  logic               vdma_rsp_valid;
+  logic [511:0]       vdma_rsp_data;
   logic [28:0]        load_entry;
   logic               load_to_scratch;
   logic [11:0]        load_dst;
@@ -183,8 +197,19 @@ module mmfree_accel (
   logic [16:0]        load_elems_q;  // elements of the head load written
   logic               load_last_beat;
   logic               load_done;
+  logic [16:0]        load_remaining;  // elements still to write
+  logic [511:0]       load_data;
   logic [11:0]        load_write_addr;
   logic               wait_satisfied;
+  logic               vdma_rd_valid;
+  logic [511:0]       vdma_rd_data;
+  logic               vdma_rd_last;
+  logic               vdma_busy;
+  logic               unused_vdma_status;
+  logic               vdma_take;  // a CKPT holds the loads still
+  logic [31:0]        vdma_len;  // bytes: whole element beats
+  logic               u_vdma_rd_ready;
+  logic               unused_vdma_address_high;
   logic [63:0]        eps_term_d;
   logic [63:0]        eps_term_q;
   logic [31:0]        sqrt_len_mantissa_d;
@@ -326,7 +351,7 @@ module mmfree_accel (
   logic               unused_dma_status_3;
   logic [2:0]         dma_err_3;
   logic [35:0]        dma_err_addr_3;
-  logic [40:0]        dma_error;  // {code, port, address} of the first failing port
+  logic [41:0]        dma_error;  // {code, port, address} of the first failing port
   logic               wdma_valid;
   logic [2047:0]      wdma_data;
   logic [7:0]         mv_chunk_d;
@@ -472,19 +497,32 @@ module mmfree_accel (
   assign load_address = immediate[47:0] + (op_embed ? {14'd0, row_offset, 2'd0} : 48'd0);
   assign unused_immediate_high = ^immediate[59:48];
   assign requesting = issuing && (op_load || op_embed) && load_count_q != 6'd32;
-  assign requested = requesting && vreq_ready_i;
-  assign vreq_valid_o = requesting;
-  assign vreq_addr_o = load_address;
-  assign vreq_len_o = length;
+  assign requested = requesting && vdma_cmd_ready;
+  assign load_request_beats = (length + 16'd15) >> 4'd4;
   assign prompt_ready_o = requested && op_embed;
   assign load_entry = load_queue[load_head_q];
   assign load_to_scratch = load_entry[28];
   assign load_dst = load_entry[27:16];
   assign load_len = load_entry[15:0];
   assign load_last_beat = load_elems_q + 17'd16 >= {1'd0, load_len};
-  assign load_done = vrsp_valid_i && load_last_beat;
+  assign load_done = vdma_rsp_valid && load_last_beat;
+  assign load_remaining = {1'd0, load_len} - load_elems_q;
+  assign load_data = vdma_rsp_data
+      & {{32{load_remaining > 17'd15}}, {32{load_remaining > 17'd14}},
+        {32{load_remaining > 17'd13}}, {32{load_remaining > 17'd12}}, {32{load_remaining > 17'd11}},
+        {32{load_remaining > 17'd10}}, {32{load_remaining > 17'd9}}, {32{load_remaining > 17'd8}},
+        {32{load_remaining > 17'd7}}, {32{load_remaining > 17'd6}}, {32{load_remaining > 17'd5}},
+        {32{load_remaining > 17'd4}}, {32{load_remaining > 17'd3}}, {32{load_remaining > 17'd2}},
+        {32{load_remaining > 17'd1}}, {32{load_remaining > 17'd0}}};
   assign load_write_addr = load_dst + load_beat_q;
   assign wait_satisfied = {54'd0, load_count_q} <= immediate;
+  assign unused_vdma_status = ^{vdma_rd_last, vdma_busy};
+  assign vdma_take = vdma_rd_valid && !ckpt_active_o;
+  assign vdma_len = {16'd0, load_request_beats} << 5'd6;
+  assign u_vdma_rd_ready = !ckpt_active_o;
+  assign unused_vdma_address_high = ^load_address[47:36];
+  assign vdma_rsp_valid = vdma_take;
+  assign vdma_rsp_data = vdma_rd_data;
   assign setting = issuing && op_set;
   assign operand_pop = operand_valid_q && consumer_ready;
   assign operand_fetch = in_busy && streams && read_left_q != 17'd0
@@ -563,10 +601,11 @@ module mmfree_accel (
   assign unused_dma_status_1 = ^{dma_rd_last_1, dma_busy_1};
   assign unused_dma_status_2 = ^{dma_rd_last_2, dma_busy_2};
   assign unused_dma_status_3 = ^{dma_rd_last_3, dma_busy_3};
-  assign dma_error = dma_err_0 != 3'd0 ? {dma_err_0, 2'd0, dma_err_addr_0}
-      : dma_err_1 != 3'd0 ? {dma_err_1, 2'd1, dma_err_addr_1}
-      : dma_err_2 != 3'd0 ? {dma_err_2, 2'd2, dma_err_addr_2}
-      : dma_err_3 != 3'd0 ? {dma_err_3, 2'd3, dma_err_addr_3} : {3'd0, 2'd0, 36'd0};
+  assign dma_error = dma_err_0 != 3'd0 ? {dma_err_0, 3'd0, dma_err_addr_0}
+      : dma_err_1 != 3'd0 ? {dma_err_1, 3'd1, dma_err_addr_1}
+      : dma_err_2 != 3'd0 ? {dma_err_2, 3'd2, dma_err_addr_2}
+      : dma_err_3 != 3'd0 ? {dma_err_3, 3'd3, dma_err_addr_3}
+      : vdma_err != 3'd0 ? {vdma_err, 3'd4, vdma_err_addr} : {3'd0, 3'd0, 36'd0};
   assign wdma_valid = dma_rd_all_valid && (dma_go || !wdma_ready);
   assign wdma_data = {dma_rd_data_3, dma_rd_data_2, dma_rd_data_1, dma_rd_data_0};
   assign unused_mv_perf = ^{mv_perf_beats, mv_perf_stalls};
@@ -583,11 +622,11 @@ module mmfree_accel (
   assign vector_write = vector_out_valid && vector_out_ready && op_add;
   assign unit_write = norm_write || mlgru_write || vector_write;
   assign unit_data = norm_write ? norm_y_data : mlgru_write ? mlgru_out_data : vector_out_data;
-  assign load_write = vrsp_valid_i && load_to_scratch;
-  assign param_write = vrsp_valid_i && !load_to_scratch;
+  assign load_write = vdma_rsp_valid && load_to_scratch;
+  assign param_write = vdma_rsp_valid && !load_to_scratch;
   assign scratch_write = mv_y_valid || unit_write || load_write;
   assign scratch_addr = mv_y_valid ? mv_ptr_q : unit_write ? write_ptr_q : load_write_addr;
-  assign scratch_data = mv_y_valid ? mv_y_data : unit_write ? unit_data : vrsp_data_i;
+  assign scratch_data = mv_y_valid ? mv_y_data : unit_write ? unit_data : load_data;
   assign stream_done = in_busy
       && ((uses_norm && norm_y_valid && norm_y_ready && norm_y_last)
         || (uses_mlgru && mlgru_out_valid && !mv_y_valid && mlgru_out_last)
@@ -605,8 +644,8 @@ module mmfree_accel (
   assign token_valid_o = token_pulse_q;
   assign token_o = token_q;
   assign mem_err_addr_o = dma_error[35:0];
-  assign mem_err_port_o = dma_error[37:36];
-  assign mem_err_o = dma_error[40:38];
+  assign mem_err_port_o = dma_error[38:36];
+  assign mem_err_o = dma_error[41:39];
   assign err_o = bad_op_q || mlgru_err || mem_err_o != 3'd0;
   assign ckpt_valid_o = in_busy && op_ckpt && operand_valid_q;
   assign ckpt_data_o = operand_a_q;
@@ -667,7 +706,7 @@ module mmfree_accel (
     if (load_done && !requested) begin
       load_count_d = load_count_q - 6'd1;
     end
-    if (vrsp_valid_i) begin
+    if (vdma_rsp_valid) begin
       load_beat_d = load_last_beat ? 12'd0 : load_beat_q + 12'd1;
       load_elems_d = load_last_beat ? 17'd0 : load_elems_q + 17'd16;
     end
@@ -1112,9 +1151,38 @@ module mmfree_accel (
 
   always_ff @(posedge clk_i) begin
     if (param_write) begin
-      param_mem[load_write_addr] <= vrsp_data_i;
+      param_mem[load_write_addr] <= load_data;
     end
   end
+
+  axi_read_master_vector u_vdma (
+    .clk_i         (clk_i),
+    .rst_ni        (rst_ni),
+    .cmd_valid_i   (requesting),
+    .cmd_ready_o   (vdma_cmd_ready),
+    .cmd_addr_i    (load_address[35:0]),
+    .cmd_len_i     (vdma_len),
+    .rd_valid_o    (vdma_rd_valid),
+    .rd_ready_i    (u_vdma_rd_ready),
+    .rd_data_o     (vdma_rd_data),
+    .rd_last_o     (vdma_rd_last),
+    .axi_arid_o    (mvec_axi_arid_o),
+    .axi_araddr_o  (mvec_axi_araddr_o),
+    .axi_arlen_o   (mvec_axi_arlen_o),
+    .axi_arsize_o  (mvec_axi_arsize_o),
+    .axi_arburst_o (mvec_axi_arburst_o),
+    .axi_arvalid_o (mvec_axi_arvalid_o),
+    .axi_arready_i (mvec_axi_arready_i),
+    .axi_rid_i     (mvec_axi_rid_i),
+    .axi_rdata_i   (mvec_axi_rdata_i),
+    .axi_rresp_i   (mvec_axi_rresp_i),
+    .axi_rlast_i   (mvec_axi_rlast_i),
+    .axi_rvalid_i  (mvec_axi_rvalid_i),
+    .axi_rready_o  (mvec_axi_rready_o),
+    .busy_o        (vdma_busy),
+    .error_o       (vdma_err),
+    .error_addr_o  (vdma_err_addr)
+  );
 
   norm_unit u_norm (
     .clk_i               (clk_i),

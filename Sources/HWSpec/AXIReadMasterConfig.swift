@@ -23,7 +23,7 @@ public struct AXIReadMasterConfig: Hashable, Sendable, Codable, CustomStringConv
   /// latch the timeout error.
   public var timeoutCycles: Int
 
-  public static let dataWidths = [64, 128, 256, 512]
+  public static let dataWidths = [32, 64, 128, 256, 512]
   public static let pageBytes = 4096
 
   public init(
@@ -47,7 +47,7 @@ public struct AXIReadMasterConfig: Hashable, Sendable, Codable, CustomStringConv
   /// Throws one line saying what is wrong and what is allowed.
   public func validate() throws {
     func fail(_ text: String) -> Invalid { Invalid(description: "axi read master: " + text) }
-    guard Self.dataWidths.contains(dataWidth) else { throw fail("data width must be 64, 128, 256 or 512 bits, got \(dataWidth)") }
+    guard Self.dataWidths.contains(dataWidth) else { throw fail("data width must be 32, 64, 128, 256 or 512 bits, got \(dataWidth)") }
     guard (13...64).contains(addressWidth) else { throw fail("address width must be 13...64 bits, got \(addressWidth)") }
     let pageBeats = Self.pageBytes / bytesPerBeat
     guard maxBurstBeats >= 1, maxBurstBeats <= min(256, pageBeats), maxBurstBeats & (maxBurstBeats - 1) == 0 else {

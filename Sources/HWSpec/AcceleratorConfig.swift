@@ -103,6 +103,19 @@ public struct AcceleratorConfig: Hashable, Sendable, Codable, CustomStringConver
   public var memoryDataBits: Int { weightBeatBits / memoryPorts }
   public var memoryDataBytes: Int { memoryDataBits / 8 }
 
+  /// The vector port (`mvec_axi_*`): LOADV and EMBED read gammas, lower
+  /// bounds and embedding rows through it, an element beat (32 x
+  /// `elementLanes` bits) per `vectorBeatsPerElementBeat` AXI beats of at most
+  /// 512 bits. Its vectors are short (a few bursts each) and the program
+  /// waits on them, so it keeps eight bursts in flight.
+  public var vectorDataBits: Int { max(32, min(Self.maxMemoryDataBits, 32 * elementLanes)) }
+  public var vectorBeatsPerElementBeat: Int { max(1, 32 * elementLanes / vectorDataBits) }
+  public var vectorMaster: AXIReadMasterConfig {
+    AXIReadMasterConfig(
+      dataWidth: vectorDataBits, addressWidth: 36, maxBurstBeats: min(16, AXIReadMasterConfig.pageBytes / (vectorDataBits / 8)),
+      outstanding: 8, idWidth: 4, readID: 0, lengthBits: 32, timeoutCycles: 1 << 16)
+  }
+
   /// The weight DMA's read engine on each port: 16-beat bursts, four
   /// outstanding (64 beats in flight cover a DDR4 latency of 36 cycles at one
   /// beat a cycle), byte addresses of 36 bits (64 GiB a port).

@@ -51,7 +51,9 @@ func temporaryDirectory() -> URL {
     let result = try HWGenProcess.run(["emit", "--lanes", "8", "--out", dir.path])
     #expect(result.succeeded, "\(result.output)")
     let filelist = try String(contentsOf: dir.appendingPathComponent("hwgen.f"), encoding: .utf8)
-    #expect(filelist.hasSuffix("stream_fifo.sv\naxi_read_master.sv\nmatvec_datapath.sv\nmmfree_accel.sv\n"), "\(filelist)")
+    #expect(
+      filelist.hasSuffix("stream_fifo.sv\naxi_read_master_vector.sv\naxi_read_master.sv\nmatvec_datapath.sv\nmmfree_accel.sv\n"),
+      "\(filelist)")
     let manifest = try String(contentsOf: dir.appendingPathComponent("manifest.json"), encoding: .utf8)
     #expect(manifest.contains("\"top\": \"mmfree_accel\""))
     // A core the accelerator cannot use (24 lanes do not pack into 64-element words) gets the units only.

@@ -209,7 +209,7 @@ let axiSimConfigs = [
     #expect {
       _ = try RegressTarget.parseList("axi:384x16x4")
     } throws: { error in
-      "\(error)" == "config 'axi:384x16x4': axi read master: data width must be 64, 128, 256 or 512 bits, got 384"
+      "\(error)" == "config 'axi:384x16x4': axi read master: data width must be 32, 64, 128, 256 or 512 bits, got 384"
     }
   }
 }

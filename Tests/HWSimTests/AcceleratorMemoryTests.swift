@@ -48,17 +48,26 @@ struct AcceleratorMemoryTests {
     #expect(cycles(a) >= cycles(b), "\(context): \(cycles(a)) cycles stalled, \(cycles(b)) clean")
   }
 
-  @Test("an error response on a weight read ends the run naming the port, the address and the response",
-        arguments: [(2, AXIReadBundle.slaveError, "SLVERR"), (0, AXIReadBundle.decodeError, "DECERR")])
+  /// The port address of layer 0's attention-norm gamma, the first vector the program loads.
+  static func firstVectorAddress(_ sim: AcceleratorSimulation) -> Int {
+    sim.program.segments.first { $0.data == .vector(.attnNorm(layer: 0)) }!.address
+  }
+
+  @Test("an error response on a weight or vector read ends the run naming the port, the address and the response",
+        arguments: [(2, AXIReadBundle.slaveError, "SLVERR"), (0, AXIReadBundle.decodeError, "DECERR"),
+                    (4, AXIReadBundle.slaveError, "SLVERR")])
   func errorResponse(port: Int, response: Int, name: String) throws {
     var faults = MemoryFaults()
     faults.errorPort = port
     faults.errorResponse = response
     let probe = try Self.simulation(lanes: 16, seed: 1, faults: .none)
-    faults.errorAddress = Self.firstMatrixAddress(probe) + 5 * 64
+    // Port 4 of a 16-lane accelerator is its vector port (four weight ports).
+    let vector = port == probe.config.memoryPorts
+    faults.errorAddress = vector ? Self.firstVectorAddress(probe) + 64 : Self.firstMatrixAddress(probe) + 5 * 64
     faults.errorBytes = 64
     let sim = try Self.simulation(lanes: 16, seed: 1, faults: faults)
-    let expected = "accelerator: memory error on port \(port) at address 0x\(String(faults.errorAddress, radix: 16)): \(name)"
+    let portName = vector ? "vector" : "\(port)"
+    let expected = "accelerator: memory error on port \(portName) at address 0x\(String(faults.errorAddress, radix: 16)): \(name)"
     do {
       _ = try sim.run(prompt: [1], tokens: 2)
       Issue.record("the run went through a \(name)")

@@ -33,10 +33,17 @@ public enum AXIReadMasterGenerator: UnitGenerator {
   }
 
   public static func generate(_ config: AXIReadMasterConfig) throws -> Design {
+    try generate(config, name: moduleName)
+  }
+
+  /// The engine under another module name: a design with engines of two
+  /// configurations names the second after its use
+  /// (`axi_read_master_vector`, the accelerator's vector port).
+  public static func generate(_ config: AXIReadMasterConfig, name: String) throws -> Design {
     try config.validate()
     let buffer = try StreamFIFOGenerator.module(
       StreamFIFOConfig(width: config.dataWidth + 1, depth: max(2, config.bufferBeats)))
-    return try Design(top: AXIReadMasterBuilder(config, buffer: buffer).build())
+    return try Design(top: AXIReadMasterBuilder(config, buffer: buffer, name: name).build())
   }
 
   /// The `cmd` stream's payload.

@@ -22,11 +22,11 @@ final class AXIReadMasterBuilder {
   let flightType: HWType
   let addressType: HWType
 
-  init(_ config: AXIReadMasterConfig, buffer: Module) {
+  init(_ config: AXIReadMasterConfig, buffer: Module, name: String = AXIReadMasterGenerator.moduleName) {
     self.config = config
     bufferModule = buffer
     m = ModuleBuilder(
-      AXIReadMasterGenerator.moduleName,
+      name,
       comment: [
         "AXI4 read DMA: \(config.dataWidth)-bit data, INCR bursts of up to \(config.maxBurstBeats) beats that never",
         "cross 4 KiB, \(config.outstanding) bursts outstanding, all with ARID \(config.readID) (in-order data).",

@@ -25,8 +25,9 @@ import HWSpec
 /// Off-chip memory is outside, behind AXI4: the weight DMA (`WeightDMA`)
 /// walks the program ahead of the sequencer and reads every MATVEC's matrix
 /// through `memoryPorts` AXI4 read ports `m<p>_axi_*` (one `axi_read_master`
-/// each, every weight beat striped across them); vector loads are requested
-/// on `vreq_*` and their data returns in order on `vrsp_*`.
+/// each, every weight beat striped across them); the vector DMA (`VectorDMA`)
+/// reads LOADV's and EMBED's vectors through the vector port `mvec_axi_*`.
+/// Only AXI4 signals cross the memory boundary.
 ///
 /// Host interface: the program is written through `prog_*` while idle;
 /// `start_i` runs `tokens_i` tokens from address 0 with fresh MLGRU state
@@ -54,8 +55,14 @@ public enum AcceleratorGenerator: UnitGenerator {
     let vector = try VectorUnitGenerator.generate(VectorUnitConfig(lanes: config.elementLanes)).top
     let fifo = try StreamFIFOGenerator.generate(weightFIFO(config)).top
     let master = try AXIReadMasterGenerator.generate(config.memoryMaster).top
+    let vectorMaster = config.vectorMaster == config.memoryMaster
+      ? master
+      : try AXIReadMasterGenerator.generate(
+        config.vectorMaster, name: "\(AXIReadMasterGenerator.moduleName)_vector").top
     return try Design(
-      top: topModule(config, datapath: datapath, norm: norm, mlgru: mlgru, vector: vector, fifo: fifo, master: master),
+      top: topModule(
+        config, datapath: datapath, norm: norm, mlgru: mlgru, vector: vector, fifo: fifo,
+        masters: (weights: master, vectors: vectorMaster)),
       packages: [MMFreePackage.package])
   }
 
@@ -65,6 +72,7 @@ public enum AcceleratorGenerator: UnitGenerator {
       ("parameterBeats", "\(a.parameterBeats)"), ("weightFIFOBeats", "\(a.weightFIFOBeats)"),
       ("programDepth", "\(a.programDepth)"), ("instructionBits", "\(AcceleratorInstruction.bits)"),
       ("memoryPorts", "\(a.memoryPorts)"), ("memoryDataBits", "\(a.memoryDataBits)"),
+      ("vectorDataBits", "\(a.vectorDataBits)"),
     ]
   }
 
@@ -76,6 +84,7 @@ public enum AcceleratorGenerator: UnitGenerator {
         description: "the accelerator top packs whole element beats into 64-element activation words and splits wider result beats into 64-element ones: lanes must be 1, 2, 4, 8, 16, 32, 64 or a multiple of 64, got \(config.lanes)")
     }
     try config.memoryMaster.validate()
+    try config.vectorMaster.validate()
   }
 
   /// `mmfree_accel`, section by section in declaration order: ports and
@@ -84,13 +93,14 @@ public enum AcceleratorGenerator: UnitGenerator {
   /// writes, completion and control, the performance counters.
   static func topModule(
     _ config: AcceleratorConfig, datapath: Module, norm: Module, mlgru: Module, vector: Module, fifo: Module,
-    master: Module
+    masters: (weights: Module, vectors: Module)
   ) throws -> Module {
     let m = ModuleBuilder(moduleName, comment: topComment(config))
     let t = Top(m, config)
     let seq = SequencerRegisters(t)
     let decode = Decode(t, seq)
     let loads = VectorLoads(t, seq, decode)
+    _ = VectorDMA(t, loads, master: masters.vectors)
     let constants = Constants(t, decode)
     let fetch = OperandFetch(t, seq, decode)
     let units = UnitConnections(
@@ -99,7 +109,7 @@ public enum AcceleratorGenerator: UnitGenerator {
       vector: VectorConnection(t, vector, seq, decode, fetch))
     connectConsumer(t, decode, fetch, units.norm, units.mlgru, units.vector)
     let packer = Packer(t, decode, units.norm)
-    let dma = WeightDMA(t, master: master)
+    let dma = WeightDMA(t, master: masters.weights)
     let matVec = MatVec(t, (datapath, fifo), seq, decode, packer, dma)
     let writeBack = WriteBack(t, seq, decode, loads, units, matVec)
     let control = Control(t, seq, decode, loads, fetch, units, dma)
@@ -117,7 +127,8 @@ public enum AcceleratorGenerator: UnitGenerator {
       "MatMul-free LM accelerator: sequencer, scratchpad (\(config.scratchpadBeats) x \(beatBits) bits, two copies),",
       "parameter buffer (\(config.parameterBeats) beats), activation buffer, weight FIFO (\(config.weightFIFOBeats) beats),",
       "matvec_datapath (\(c.lanes) x \(c.laneWidth) ternary core + rescale), norm_unit, mlgru_unit, vector_unit.",
-      "Weight DMA: \(config.memoryPorts) AXI4 read port(s) m<p>_axi_* of \(config.memoryDataBits) bits, each weight beat striped across them.",
+      "Weight DMA: \(config.memoryPorts) AXI4 read port(s) m<p>_axi_* of \(config.memoryDataBits) bits, each weight beat striped across them;",
+      "vector DMA: the \(config.vectorDataBits)-bit AXI4 read port mvec_axi_* (LOADV, EMBED).",
       "Instruction word: [3:0] op, [19:4] length, [35:20] a, [51:36] b, [67:52] dst, [127:68] immediate.",
     ]
   }
@@ -158,12 +169,10 @@ extension AcceleratorGenerator {
     let memErrAddr: Expr
     let levelType: HWType
     let wLevel: Expr
-    let vreqReady: Expr
-    let vreqValidOut: Expr
-    let vreqAddr: Expr
-    let vreqLen: Expr
-    let vrspValid: Expr
-    let vrspData: Expr
+    /// The vector port `mvec_axi_*` and its read engine's error.
+    let vectorMemory: AXIReadBundle
+    let vectorErr: Expr
+    let vectorErrAddr: Expr
     let ckptValid: Expr
     let ckptReady: Expr
     let ckptData: Expr
@@ -173,6 +182,18 @@ extension AcceleratorGenerator {
     let perfSel: Expr
     let perfData: Expr
     let err: Expr
+
+    /// An AXI4 read port of the top, its signals named `<prefix>axi_*`.
+    static func axiPorts(_ m: ModuleBuilder, prefix: String, _ axi: AXIReadMasterConfig) -> AXIReadBundle {
+      var bus = AXIReadBundle()
+      for spec in AXIReadBundle.ports(axi) {
+        let name = prefix + spec.name
+        bus[keyPath: spec.field] =
+          spec.direction == .input
+          ? m.input(name, spec.type, comment: spec.comment) : m.output(name, spec.type, comment: spec.comment)
+      }
+      return bus
+    }
 
     init(_ m: ModuleBuilder, _ config: AcceleratorConfig) {
       let beatBits = 32 * config.elementLanes
@@ -193,27 +214,16 @@ extension AcceleratorGenerator {
       tokenValid = m.output("token_valid", .bit, comment: "pulse: ARGMAX produced token_o")
       tokenOut = m.output("token", tokenType)
       let axi = config.memoryMaster
-      memory = (0..<config.memoryPorts).map { p in
-        var bus = AXIReadBundle()
-        for spec in AXIReadBundle.ports(axi) {
-          let name = "m\(p)_" + spec.name
-          bus[keyPath: spec.field] =
-            spec.direction == .input
-            ? m.input(name, spec.type, comment: spec.comment) : m.output(name, spec.type, comment: spec.comment)
-        }
-        return bus
-      }
+      memory = (0..<config.memoryPorts).map { Self.axiPorts(m, prefix: "m\($0)_", axi) }
       memErr = m.output("mem_err", .uint(AXIReadError.bits), comment: "first memory error: 1 SLVERR ... 5 timeout")
-      memErrPort = m.output("mem_err_port", .uint(max(1, bitsToRepresent(config.memoryPorts - 1))))
+      memErrPort = m.output(
+        "mem_err_port", .uint(bitsToRepresent(config.memoryPorts)), comment: "weight port p, or memoryPorts: the vector port")
       memErrAddr = m.output("mem_err_addr", .uint(axi.addressWidth), comment: "the failing beat's port address")
       levelType = HWType.uint(bitsToRepresent(config.weightFIFOBeats + 1))
       wLevel = m.output("w_level", levelType, comment: "weight beats held on chip")
-      vreqReady = m.input("vreq_ready", .bit)
-      vreqValidOut = m.output("vreq_valid", .bit)
-      vreqAddr = m.output("vreq_addr", .uint(addressBits), comment: "byte address")
-      vreqLen = m.output("vreq_len", .uint(AcceleratorInstruction.lengthBits), comment: "Q15.16 elements")
-      vrspValid = m.input("vrsp_valid", .bit, comment: "a beat of the oldest outstanding load")
-      vrspData = m.input("vrsp_data", .uint(beatBits))
+      vectorMemory = Self.axiPorts(m, prefix: "mvec_", config.vectorMaster)
+      vectorErr = m.wire("vdma_err", .uint(AXIReadError.bits))
+      vectorErrAddr = m.wire("vdma_err_addr", .uint(config.vectorMaster.addressWidth))
       ckptValid = m.output("ckpt_valid", .bit)
       ckptReady = m.input("ckpt_ready", .bit)
       ckptData = m.output("ckpt_data", .uint(beatBits))

@@ -166,10 +166,9 @@ public final class AcceleratorSimulation {
   public private(set) var golden: FixedPointModel
   let top: VerilatedModel
   let progWe, progAddr, progData, start, tokensPort, busy, promptValid, promptReady, promptToken, tokenValid, token: PortHandle
-  let vreqValid, vreqReady, vreqAddr, vreqLen, vrspValid, vrspData: PortHandle
   let ckptValid, ckptReady, ckptData, ckptLast, ckptTag, ckptActive, perfSel, perfData, err: PortHandle
   let memErr, memErrPort, memErrAddr: PortHandle
-  /// The AXI4 read ports, `m<p>_axi_*`.
+  /// The AXI4 read ports: the weight ports `m<p>_axi_*`, then the vector port `mvec_axi_*`.
   let buses: [MemoryBus]
 
   /// One memory port's AR and R signals.
@@ -177,8 +176,8 @@ public final class AcceleratorSimulation {
     let arValid, arReady, arAddr, arLen, arSize, arBurst, arID: PortHandle
     let rValid, rReady, rData, rResp, rLast, rID: PortHandle
 
-    init(_ model: VerilatedModel, port p: Int) throws {
-      func h(_ name: String) throws -> PortHandle { try model.port("m\(p)_axi_\(name)") }
+    init(_ model: VerilatedModel, prefix: String) throws {
+      func h(_ name: String) throws -> PortHandle { try model.port("\(prefix)axi_\(name)") }
       arValid = try h("arvalid_o"); arReady = try h("arready_i"); arAddr = try h("araddr_o"); arLen = try h("arlen_o")
       arSize = try h("arsize_o"); arBurst = try h("arburst_o"); arID = try h("arid_o")
       rValid = try h("rvalid_i"); rReady = try h("rready_o"); rData = try h("rdata_i"); rResp = try h("rresp_i")
@@ -242,17 +241,15 @@ public final class AcceleratorSimulation {
     start = try p("start_i"); tokensPort = try p("tokens_i"); busy = try p("busy_o")
     promptValid = try p("prompt_valid_i"); promptReady = try p("prompt_ready_o"); promptToken = try p("prompt_token_i")
     tokenValid = try p("token_valid_o"); token = try p("token_o")
-    vreqValid = try p("vreq_valid_o"); vreqReady = try p("vreq_ready_i"); vreqAddr = try p("vreq_addr_o")
-    vreqLen = try p("vreq_len_o"); vrspValid = try p("vrsp_valid_i"); vrspData = try p("vrsp_data_i")
     ckptValid = try p("ckpt_valid_o"); ckptReady = try p("ckpt_ready_i"); ckptData = try p("ckpt_data_o")
     ckptLast = try p("ckpt_last_o"); ckptTag = try p("ckpt_tag_o"); ckptActive = try p("ckpt_active_o")
     perfSel = try p("perf_sel_i"); perfData = try p("perf_data_o"); err = try p("err_o")
     memErr = try p("mem_err_o"); memErrPort = try p("mem_err_port_o"); memErrAddr = try p("mem_err_addr_o")
-    let buses = try (0..<config.memoryPorts).map { try MemoryBus(verilated, port: $0) }
+    let buses = try (0..<config.memoryPorts).map { try MemoryBus(verilated, prefix: "m\($0)_") }
+      + [try MemoryBus(verilated, prefix: "mvec_")]
     self.buses = buses
     try top.applyReset(
-      try p("rst_ni"), idle: [progWe, start, promptValid, vrspValid, ckptReady] + buses.flatMap { [$0.arReady, $0.rValid] })
-    top.set(vreqReady, 1)
+      try p("rst_ni"), idle: [progWe, start, promptValid, ckptReady] + buses.flatMap { [$0.arReady, $0.rValid] })
     top.set(ckptReady, 1)
     // The program from the image's program region, through the host port.
     top.set(progWe, 1)
@@ -265,6 +262,9 @@ public final class AcceleratorSimulation {
     try top.eval()
   }
 
+
+  /// A memory port as the error lines name it: the weight ports by number, then `vector`.
+  func portName(_ p: Int) -> String { p == config.memoryPorts ? "vector" : "\(p)" }
 
   /// Every performance counter, read through the counter port (no clock edge).
   func readCounters() throws -> [AcceleratorCounter: Int] {
@@ -286,16 +286,13 @@ public final class AcceleratorSimulation {
     let e = config.elementLanes
     var runs: [TokenRun] = []
     let ports = buses.count
-    let portWords = 2 * config.lanes / ports
-    // Each port's beat on its R channel (valid while `offered`).
-    var rWords = [[UInt64]](repeating: [UInt64](repeating: 0, count: portWords), count: ports)
+    // Each port's beat on its R channel (valid while `offered`), as 32-bit words.
+    var rWords = (0..<ports).map { [UInt32](repeating: 0, count: max(1, memory.beatBytes(port: $0) / 4)) }
     var offered = [Bool](repeating: false, count: ports)
     var faultRandom = SeededRandom(seed: faults.seed)
     func chance(_ percent: Int) -> Bool { percent > 0 && Int(faultRandom.next() % 100) < percent }
-    var vectorWords = [UInt32](repeating: 0, count: e)
     var checkWords = [UInt32](repeating: 0, count: e)
     var collected: [Int32] = []
-    var presentedVector = false
     var promptIndex = 0
     // The token in progress.
     var input = prompt[0]
@@ -362,7 +359,7 @@ public final class AcceleratorSimulation {
         top.set(bus.rValid, offered[p] ? 1 : 0)
         guard offered[p] else { continue }
         let beat = memory.nextBeat(port: p)
-        let found = rWords[p].withUnsafeMutableBufferPointer {
+        let found = rWords[p].withUnsafeMutableBytes {
           memory.readBeat(port: p, address: beat.address, into: $0.baseAddress!)
         }
         let injected = p == faults.errorPort && beat.address >= faults.errorAddress
@@ -371,16 +368,8 @@ public final class AcceleratorSimulation {
         top.set(bus.rResp, UInt64(response))
         top.set(bus.rLast, beat.last ? 1 : 0)
         top.set(bus.rID, 0)
-        rWords[p].withUnsafeBufferPointer {
-          $0.baseAddress!.withMemoryRebound(to: UInt32.self, capacity: 2 * portWords) { top.set(bus.rData, words: $0) }
-        }
+        rWords[p].withUnsafeBufferPointer { top.set(bus.rData, words: $0.baseAddress!) }
       }
-      if !presentedVector && memory.vectorBeatAvailable {
-        vectorWords.withUnsafeMutableBufferPointer { memory.peekVectorBeat(into: $0.baseAddress!) }
-        top.set(vrspData, words: vectorWords)
-        presentedVector = true
-      }
-      top.set(vrspValid, presentedVector && !inCheckpoint ? 1 : 0)
       let offering = promptIndex < prompt.count
       top.set(promptValid, offering ? 1 : 0)
       if offering { top.set(promptToken, UInt64(prompt[promptIndex])) }
@@ -389,26 +378,19 @@ public final class AcceleratorSimulation {
         let bus = buses[p]
         if arReady[p] && top.get(bus.arValid) == 1 {
           let address = Int(top.get(bus.arAddr)), beats = Int(top.get(bus.arLen)) + 1
-          let bytes = beats * memory.portBeatBytes
-          guard top.get(bus.arSize) == UInt64(memory.portBeatBytes.trailingZeroBitCount),
+          let beatBytes = memory.beatBytes(port: p), bytes = beats * beatBytes
+          guard top.get(bus.arSize) == UInt64(beatBytes.trailingZeroBitCount),
             top.get(bus.arBurst) == UInt64(AXIReadBundle.incrementing),
-            address % memory.portBeatBytes == 0, address / 4096 == (address + bytes - 1) / 4096
+            address % beatBytes == 0, address / 4096 == (address + bytes - 1) / 4096
           else {
             throw TestbenchError(
-              "accelerator: memory port \(p): AXI rule broken by the read at 0x\(String(address, radix: 16)) (ARLEN \(beats - 1), ARSIZE \(top.get(bus.arSize)), ARBURST \(top.get(bus.arBurst)))")
+              "accelerator: memory port \(portName(p)): AXI rule broken by the read at 0x\(String(address, radix: 16)) (ARLEN \(beats - 1), ARSIZE \(top.get(bus.arSize)), ARBURST \(top.get(bus.arBurst)))")
           }
           memory.acceptBurst(port: p, address: address, beats: beats)
         }
         if offered[p] && top.get(bus.rReady) == 1 {
-          rWords[p].withUnsafeBufferPointer { memory.takeBeat(port: p, words: $0.baseAddress!) }
+          rWords[p].withUnsafeBytes { memory.takeBeat(port: p, words: $0.baseAddress!) }
         }
-      }
-      if presentedVector && !inCheckpoint {
-        memory.takeVectorBeat()
-        presentedVector = false
-      }
-      if top.get(vreqValid) == 1 {
-        memory.requestVector(address: Int(top.get(vreqAddr)), elements: Int(top.get(vreqLen)))
       }
       if offering && top.get(promptReady) == 1 { promptIndex += 1 }
       if top.get(ckptValid) == 1 {
@@ -476,7 +458,7 @@ public final class AcceleratorSimulation {
         if code != 0 {
           let what = AXIReadError(rawValue: code).map { "\($0)" } ?? "error \(code)"
           throw TestbenchError(
-            "accelerator: memory error on port \(top.get(memErrPort)) at address 0x\(String(top.get(memErrAddr), radix: 16)): \(what) (token \(runs.count))")
+            "accelerator: memory error on port \(portName(Int(top.get(memErrPort)))) at address 0x\(String(top.get(memErrAddr), radix: 16)): \(what) (token \(runs.count))")
         }
         throw TestbenchError("accelerator: err_o raised (unknown opcode or MLGRU protocol error) in token \(runs.count)")
       }

@@ -8,14 +8,14 @@ import HWSpec
 ///   reads every MATVEC's matrix, each port its slice of every weight beat
 ///   (`AcceleratorConfig.memoryPorts`). `acceptBurst` takes an AR handshake;
 ///   each port returns its bursts in order, at most one R beat a cycle;
-/// - the vector port: the accelerator's LOADV/EMBED requests for Q15.16
-///   vectors (gammas, lower bounds, embedding rows), served first when both
-///   want the memory, their data returned in order one beat a cycle.
+/// - the same on the vector port (port `ports`): LOADV's and EMBED's reads of
+///   Q15.16 vectors (gammas, lower bounds, embedding rows) from port 0's
+///   memory, served first when both want the memory.
 ///
 /// Bandwidth: the profile's usable bandwidth (channels x peak x usable
 /// fraction, the channels interleaved at burst granularity) in bytes per
-/// cycle, shared by the ports and the vector loads; a vector request moves
-/// whole bursts, a port's read moves its beats, the ports taking turns.
+/// cycle, shared by the ports, the vector port first, the weight ports
+/// taking turns, a beat at a time.
 /// Latency: data arrives `latencyCycles` after the memory moved it. A port
 /// keeps at most `maxOutstanding` bursts accepted and not yet answered
 /// (ARREADY is low at the limit). Every read is answered from the ports'
@@ -27,9 +27,12 @@ public final class OffChipMemory {
   public let bytesPerCycle: Double
   public let latencyCycles: Int
   public let burstBytes: Int
-  /// Bytes of one AXI beat on a memory port.
-  public let portBeatBytes: Int
+  /// Weight ports; the vector port is port `ports`.
   public let ports: Int
+  public var vectorPort: Int { ports }
+  /// Bytes of one AXI beat on a weight port and on the vector port.
+  public let portBeatBytes: Int
+  public let vectorBeatBytes: Int
   /// Bursts a port may have accepted and not yet answered.
   public let maxOutstanding = 16
   let lanes: Int
@@ -37,16 +40,16 @@ public final class OffChipMemory {
   /// Core lanes in one port's slice of a weight beat.
   let lanesPerPort: Int
 
-  /// Counters: bytes moved per kind (whole bursts for vectors, beats for
-  /// weights), cycles simulated, cycles the memory moved data.
+  /// Counters: bytes moved (whole AXI beats) for the weight ports and for the
+  /// vector port, cycles simulated, cycles the memory moved data.
   public private(set) var weightBytes = 0
   public private(set) var vectorBytes = 0
   public private(set) var cycles = 0
   public private(set) var busyCycles = 0
-  /// Non-zero weights in the beats returned on the ports.
+  /// Non-zero weights in the beats returned on the weight ports.
   public private(set) var nonZeroWeights = 0
 
-  /// Each port's bytes from address 0.
+  /// Each weight port's bytes from address 0; the vector port reads port 0's.
   private var portBytes: [[UInt8]] = []
 
   /// A port's bursts: accepted and moving, then beats that have arrived.
@@ -57,15 +60,10 @@ public final class OffChipMemory {
     var arrivedHead = 0
     /// Bursts accepted and not wholly returned.
     var outstanding = 0
+    var idle: Bool { movingHead == moving.count }
   }
   private var portState: [Port]
   private var nextPort = 0
-
-  // Vector loads: bursts still to move, then whole requests waiting for
-  // their latency, then the beats of the oldest being returned.
-  private var vectorMoving: [(address: Int, elements: Int, bytes: Int)] = []
-  private var vectorArriving: [(address: Int, elements: Int, cycle: Int)] = []
-  private var returnedElements = 0
   private var credit = 0.0
 
   public init(profile: DeviceProfile, clockMHz: Double, config: AcceleratorConfig) {
@@ -75,24 +73,29 @@ public final class OffChipMemory {
     latencyCycles = Int((profile.memory.latencyNs * clockMHz / 1000).rounded(.up))
     burstBytes = profile.memory.burstBytes
     portBeatBytes = config.memoryDataBytes
+    vectorBeatBytes = config.vectorDataBits / 8
     ports = config.memoryPorts
     lanes = config.lanes
     lanesPerPort = config.lanes / config.memoryPorts
     elementLanes = config.elementLanes
-    portState = Array(repeating: Port(), count: config.memoryPorts)
+    portState = Array(repeating: Port(), count: config.memoryPorts + 1)
   }
 
   /// Core beats of a matrix: row groups of `lanes` rows, 64 columns a beat.
   public func beats(of m: PackedTernary) -> Int { (m.rows + lanes - 1) / lanes * m.wordsPerRow }
 
-  /// Bytes a vector request of `elements` Q15.16 values moves (whole bursts).
-  public func vectorRequestBytes(elements: Int) -> Int { max(1, (4 * elements + burstBytes - 1) / burstBytes) * burstBytes }
+  /// Bytes the accelerator reads for a vector of `elements` Q15.16 values:
+  /// whole element beats.
+  public func vectorRequestBytes(elements: Int) -> Int { (elements + elementLanes - 1) / elementLanes * elementLanes * 4 }
 
-  /// The memory's contents: each port's bytes from address 0 (vectors in port 0).
+  /// The memory's contents: each weight port's bytes from address 0 (vectors in port 0).
   public func load(ports: [[UInt8]]) {
     precondition(ports.count == self.ports, "\(ports.count) port images for \(self.ports) ports")
     portBytes = ports
   }
+
+  /// Bytes of one beat on `port`.
+  public func beatBytes(port: Int) -> Int { port == vectorPort ? vectorBeatBytes : portBeatBytes }
 
   /// Whether `port` takes a burst this cycle (ARREADY).
   public func acceptsBurst(port: Int) -> Bool { portState[port].outstanding < maxOutstanding }
@@ -116,23 +119,26 @@ public final class OffChipMemory {
     return (beat.address, beat.last)
   }
 
-  /// Writes `port`'s beat at `address` (for a matrix: its slice of a weight
-  /// beat, a (non-zero, negative) word pair a lane) into `words`; false when
-  /// the address is past the port's memory.
-  public func readBeat(port: Int, address: Int, into words: UnsafeMutablePointer<UInt64>) -> Bool {
-    guard address >= 0, address + portBeatBytes <= portBytes[port].count else { return false }
-    portBytes[port].withUnsafeBytes { bytes in
-      for w in 0..<portBeatBytes / 8 {
-        words[w] = UInt64(littleEndian: bytes.load(fromByteOffset: address + 8 * w, as: UInt64.self))
-      }
-    }
+  /// Writes `port`'s beat at `address` into `words` (a weight port's beat of
+  /// a matrix: its slice of a weight beat, a (non-zero, negative) word pair a
+  /// lane; the vector port's: Q15.16 elements of port 0); false when the
+  /// address is past the memory.
+  public func readBeat(port: Int, address: Int, into words: UnsafeMutableRawPointer) -> Bool {
+    let bytes = beatBytes(port: port)
+    let image = port == vectorPort ? 0 : port
+    guard address >= 0, address + bytes <= portBytes[image].count else { return false }
+    portBytes[image].withUnsafeBytes { words.copyMemory(from: $0.baseAddress! + address, byteCount: bytes) }
     return true
   }
 
   /// The accelerator took `port`'s next beat (RVALID and RREADY), whose data
   /// `words` held.
-  public func takeBeat(port: Int, words: UnsafePointer<UInt64>) {
-    for r in 0..<lanesPerPort { nonZeroWeights += words[2 * r].nonzeroBitCount }
+  public func takeBeat(port: Int, words: UnsafeRawPointer) {
+    if port != vectorPort {
+      for r in 0..<lanesPerPort {
+        nonZeroWeights += UInt64(littleEndian: words.loadUnaligned(fromByteOffset: 16 * r, as: UInt64.self)).nonzeroBitCount
+      }
+    }
     let last = portState[port].arrived[portState[port].arrivedHead].last
     portState[port].arrivedHead += 1
     if last { portState[port].outstanding -= 1 }
@@ -142,88 +148,51 @@ public final class OffChipMemory {
     }
   }
 
-  /// A LOADV/EMBED request from the accelerator.
-  public func requestVector(address: Int, elements: Int) {
-    vectorMoving.append((address, elements, vectorRequestBytes(elements: elements)))
-  }
-
-  /// Outstanding vector requests (moving, arriving or being returned).
-  public var vectorRequestsInFlight: Int { vectorMoving.count + vectorArriving.count }
-
-  /// One clock cycle: move data with the bandwidth available, vector
-  /// bursts first, then the ports' burst beats in turn; what moved arrives
+  /// One clock cycle: move data with the bandwidth available, the vector
+  /// port's bursts first, then the weight ports' in turn; what moved arrives
   /// `latencyCycles` later.
   public func tick() {
     cycles += 1
-    let quantum = max(burstBytes, portBeatBytes)
-    credit = min(credit + bytesPerCycle, bytesPerCycle + Double(quantum))
+    credit = min(credit + bytesPerCycle, bytesPerCycle + Double(max(burstBytes, portBeatBytes, vectorBeatBytes)))
     var moved = false
-    while !vectorMoving.isEmpty && credit >= Double(burstBytes) {
-      credit -= Double(burstBytes)
-      vectorBytes += burstBytes
-      vectorMoving[0].bytes -= burstBytes
+    while !portState[vectorPort].idle && credit >= Double(vectorBeatBytes) {
+      credit -= Double(vectorBeatBytes)
+      vectorBytes += vectorBeatBytes
+      moveBeat(vectorPort)
       moved = true
-      if vectorMoving[0].bytes <= 0 {
-        let done = vectorMoving.removeFirst()
-        vectorArriving.append((done.address, done.elements, cycles + latencyCycles))
-      }
     }
-    if vectorMoving.isEmpty {
+    if portState[vectorPort].idle {
       var idle = 0
       while credit >= Double(portBeatBytes) && idle < ports {
         let p = nextPort
         nextPort = (nextPort + 1) % ports
-        guard portState[p].movingHead < portState[p].moving.count else {
+        guard !portState[p].idle else {
           idle += 1
           continue
         }
         idle = 0
         credit -= Double(portBeatBytes)
         weightBytes += portBeatBytes
+        moveBeat(p)
         moved = true
-        var burst = portState[p].moving[portState[p].movingHead]
-        let last = burst.moved + 1 == burst.beats
-        portState[p].arrived.append((cycles + latencyCycles, burst.address + burst.moved * portBeatBytes, last))
-        burst.moved += 1
-        portState[p].moving[portState[p].movingHead] = burst
-        if last {
-          portState[p].movingHead += 1
-          if portState[p].movingHead > 1024 {
-            portState[p].moving.removeFirst(portState[p].movingHead)
-            portState[p].movingHead = 0
-          }
-        }
       }
     }
     if moved { busyCycles += 1 }
   }
 
-  /// Whether a beat of the oldest vector request has arrived.
-  public var vectorBeatAvailable: Bool {
-    guard let head = vectorArriving.first else { return false }
-    return head.cycle <= cycles
-  }
-
-  /// Writes the oldest request's next beat (`elementLanes` words, zeros past
-  /// its end) from port 0 into `words` without taking it.
-  public func peekVectorBeat(into words: UnsafeMutablePointer<UInt32>) {
-    let head = vectorArriving[0]
-    portBytes[0].withUnsafeBytes { bytes in
-      for j in 0..<elementLanes {
-        let element = returnedElements + j
-        let at = head.address + 4 * element
-        words[j] = element < head.elements && at + 4 <= bytes.count
-          ? UInt32(littleEndian: bytes.load(fromByteOffset: at, as: UInt32.self)) : 0
+  /// Moves the next beat of `port`'s oldest moving burst; it arrives after the latency.
+  private func moveBeat(_ port: Int) {
+    var burst = portState[port].moving[portState[port].movingHead]
+    let last = burst.moved + 1 == burst.beats
+    portState[port].arrived.append((cycles + latencyCycles, burst.address + burst.moved * beatBytes(port: port), last))
+    burst.moved += 1
+    portState[port].moving[portState[port].movingHead] = burst
+    if last {
+      portState[port].movingHead += 1
+      if portState[port].movingHead > 1024 {
+        portState[port].moving.removeFirst(portState[port].movingHead)
+        portState[port].movingHead = 0
       }
-    }
-  }
-
-  /// The accelerator took the beat `peekVectorBeat` showed.
-  public func takeVectorBeat() {
-    returnedElements += elementLanes
-    if returnedElements >= vectorArriving[0].elements {
-      vectorArriving.removeFirst()
-      returnedElements = 0
     }
   }
 }

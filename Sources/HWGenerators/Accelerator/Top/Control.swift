@@ -23,15 +23,15 @@ extension AcceleratorGenerator {
       let unitWrite = m.wire("unit_write", normWrite || mlgruWrite || vectorWrite)
       let unitData = m.wire("unit_data", .mux(normWrite, u.norm.y, .mux(mlgruWrite, u.mlgru.out, u.vector.out)))
       // The program never overlaps the two: EMBED is followed by WAITV 0 before any unit writes.
-      let loadWrite = m.wire("load_write", io.vrspValid && loads.headToScratch)
-      let paramWrite = m.wire("param_write", io.vrspValid && !loads.headToScratch)
+      let loadWrite = m.wire("load_write", loads.responseValid && loads.headToScratch)
+      let paramWrite = m.wire("param_write", loads.responseValid && !loads.headToScratch)
       let scratchWrite = m.wire("scratch_write", mvYValid || unitWrite || loadWrite)
       let scratchAddr = m.wire(
         "scratch_addr", .mux(mvYValid, mv.mvPtr.state, .mux(unitWrite, writePtr.state, t.fit(loads.loadAddr, sType))))
-      let scratchData = m.wire("scratch_data", .mux(mvYValid, mv.mvY, .mux(unitWrite, unitData, io.vrspData)))
+      let scratchData = m.wire("scratch_data", .mux(mvYValid, mv.mvY, .mux(unitWrite, unitData, loads.data)))
       m.write(t.scratch0, enable: scratchWrite, address: scratchAddr, data: scratchData)
       m.write(t.scratch1, enable: scratchWrite, address: scratchAddr, data: scratchData)
-      m.write(t.params, enable: paramWrite, address: t.fit(loads.loadAddr, t.pType), data: io.vrspData)
+      m.write(t.params, enable: paramWrite, address: t.fit(loads.loadAddr, t.pType), data: loads.data)
       m.comb {
         If(d.issuing) { Assign(writePtr.next, t.fit(d.fieldDst, sType)) }
         If(unitWrite) { Assign(writePtr.next, writePtr.state + .literal(1, sType)) }

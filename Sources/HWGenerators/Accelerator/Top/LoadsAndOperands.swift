@@ -2,14 +2,20 @@ import HWDSL
 import HWSpec
 
 extension AcceleratorGenerator {
-  /// Vector loads: the request port and the queue of outstanding loads, whose
-  /// head the response beats are written for.
+  /// Vector loads: the requests the vector DMA reads, and the queue of
+  /// outstanding loads, whose head the response beats are written for.
   struct VectorLoads {
     let requested: Expr
     /// The head load goes to the scratchpad (EMBED), else to the parameter buffer.
     let headToScratch: Expr
     let loadAddr: Expr
     let waitSatisfied: Expr
+    /// A request (byte address, whole element beats) for the vector DMA, and
+    /// its `cmd_ready`, driven by `VectorDMA`.
+    let requesting, requestAddress, requestBeats, commandReady: Expr
+    /// The DMA's element beats (driven by `VectorDMA`), and the beat the
+    /// buffers write: elements past the load's length zero.
+    let responseValid, responseData, data: Expr
 
     init(_ t: Top, _ seq: SequencerRegisters, _ d: Decode) {
       let m = t.m, io = t.io, e = t.e, dstType = t.dstType
@@ -28,10 +34,14 @@ extension AcceleratorGenerator {
         "load_address", d.immediate[addressBits - 1, 0] + .mux(d.opEmbed, rowBytes, .zeros(.uint(addressBits))))
       NormDatapath.discard(m, "immediate_high", d.immediate[AcceleratorInstruction.immediateBits - 1, addressBits])
       let requesting = m.wire("requesting", d.issuing && (d.opLoad || d.opEmbed) && qCount.state.ne(queueDepth))
-      let requested = m.wire("requested", requesting && io.vreqReady)
-      m.assign(io.vreqValidOut, requesting)
-      m.assign(io.vreqAddr, loadAddress)
-      m.assign(io.vreqLen, d.length)
+      let commandReady = m.wire("vdma_cmd_ready", .bit)
+      let requested = m.wire("requested", requesting && commandReady)
+      let beatsType = HWType.uint(AcceleratorInstruction.lengthBits)
+      let requestBeats = m.wire(
+        "load_request_beats", (d.length + .literal(e - 1, beatsType)).shiftRight(e.trailingZeroBitCount),
+        comment: "whole element beats of the request")
+      let responseValid = m.wire("vdma_rsp_valid", .bit)
+      let responseData = m.wire("vdma_rsp_data", .uint(t.beatBits))
       m.assign(io.promptReady, requested && d.opEmbed)
       m.write(queue, enable: requested, address: qTail.state, data: .concat([d.opEmbed, d.fieldDst, d.length]))
       let head = m.wire("load_entry", queue.read(qHead.state))
@@ -41,7 +51,11 @@ extension AcceleratorGenerator {
       let loadBeat = m.register("load_beat", dstType, holds: true, comment: "beats of the head load written")
       let loadElems = m.register("load_elems", .uint(17), holds: true, comment: "elements of the head load written")
       let loadLastBeat = m.wire("load_last_beat", (loadElems.state + .literal(e, .uint(17))).ge(headLen.extended(to: 17)))
-      let loadDone = m.wire("load_done", io.vrspValid && loadLastBeat)
+      let loadDone = m.wire("load_done", responseValid && loadLastBeat)
+      // The last beat of a load keeps only its elements (the memory holds what follows the vector there).
+      let remaining = m.wire("load_remaining", headLen.extended(to: 17) - loadElems.state, comment: "elements still to write")
+      let keep = (0..<e).reversed().map { j in remaining.gt(.literal(j, .uint(17))).replicated(32) }
+      let data = m.wire("load_data", responseData & .concat(keep))
       let loadAddr = m.wire("load_write_addr", headDst + loadBeat.state)
       for (name, type) in [("scratch", t.sType), ("param", t.pType)] where type.width < dstType.width {
         NormDatapath.discard(m, "load_addr_\(name)", loadAddr[dstType.width - 1, type.width])
@@ -51,12 +65,15 @@ extension AcceleratorGenerator {
         Assign(qHead.next, .mux(loadDone, qHead.state + .literal(1, queuePtr), qHead.state))
         If(requested && !loadDone) { Assign(qCount.next, qCount.state + .literal(1, queueCount)) }
         If(loadDone && !requested) { Assign(qCount.next, qCount.state - .literal(1, queueCount)) }
-        If(io.vrspValid) {
+        If(responseValid) {
           Assign(loadBeat.next, .mux(loadLastBeat, .zeros(dstType), loadBeat.state + .literal(1, dstType)))
           Assign(loadElems.next, .mux(loadLastBeat, .zeros(.uint(17)), loadElems.state + .literal(e, .uint(17))))
         }
       }
       self.requested = requested
+      (self.requesting, self.requestAddress, self.requestBeats, self.commandReady) =
+        (requesting, loadAddress, requestBeats, commandReady)
+      (self.responseValid, self.responseData, self.data) = (responseValid, responseData, data)
       self.headToScratch = headToScratch
       self.loadAddr = loadAddr
       waitSatisfied = m.wire("wait_satisfied", qCount.state.extended(to: 60).le(d.immediate))

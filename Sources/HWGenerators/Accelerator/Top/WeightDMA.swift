@@ -23,7 +23,7 @@ extension AcceleratorGenerator {
     /// The joined beat toward the weight FIFO; `fifoReady` is the FIFO's
     /// `in_ready`, driven where the FIFO is instantiated.
     let beatValid, beatData, fifoReady: Expr
-    /// The first error of any port: code (`AXIReadError`), port, address.
+    /// The first error of any port, the vector port last: code (`AXIReadError`), port, address.
     let error: Expr
 
     init(_ t: Top, master: Module) {
@@ -110,12 +110,14 @@ extension AcceleratorGenerator {
         connections += [("busy_o", busy), ("error_o", code), ("error_addr_o", address)]
         m.instance(master, "u_wdma_\(p)", connections)
       }
-      // The first failing port, lowest index first.
-      let portType = HWType.uint(max(1, bitsToRepresent(ports - 1)))
+      // The first failing port, lowest index first; the vector port counts as port `ports`.
+      codes.append(io.vectorErr)
+      addresses.append(io.vectorErrAddr)
+      let portType = HWType.uint(bitsToRepresent(ports))
       var error = Expr.concat([
         Expr.zeros(.uint(AXIReadError.bits)), Expr.zeros(portType), Expr.zeros(.uint(axi.addressWidth)),
       ])
-      for p in (0..<ports).reversed() {
+      for p in (0...ports).reversed() {
         let report = Expr.concat([codes[p], .literal(p, portType), addresses[p]])
         error = .mux(codes[p].ne(0), report, error)
       }
