@@ -10,7 +10,6 @@ mlgru_lane.sv
 mlgru_unit.sv
 vector_unit.sv
 stream_fifo.sv
-axi_read_master_vector.sv
 axi_read_master.sv
 matvec_datapath.sv
 mmfree_accel.sv

@@ -1155,7 +1155,7 @@ module mmfree_accel (
     end
   end
 
-  axi_read_master_vector u_vdma (
+  axi_read_master u_vdma (
     .clk_i         (clk_i),
     .rst_ni        (rst_ni),
     .cmd_valid_i   (requesting),

@@ -106,8 +106,7 @@ public struct AcceleratorConfig: Hashable, Sendable, Codable, CustomStringConver
   /// The vector port (`mvec_axi_*`): LOADV and EMBED read gammas, lower
   /// bounds and embedding rows through it, an element beat (32 x
   /// `elementLanes` bits) per `vectorBeatsPerElementBeat` AXI beats of at most
-  /// 512 bits. Its vectors are short (a few bursts each) and the program
-  /// waits on them, so it keeps eight bursts in flight.
+  /// 512 bits. Eight bursts in flight, like the weight ports.
   public var vectorDataBits: Int { max(32, min(Self.maxMemoryDataBits, 32 * elementLanes)) }
   public var vectorBeatsPerElementBeat: Int { max(1, 32 * elementLanes / vectorDataBits) }
   public var vectorMaster: AXIReadMasterConfig {
@@ -116,13 +115,15 @@ public struct AcceleratorConfig: Hashable, Sendable, Codable, CustomStringConver
       outstanding: 8, idWidth: 4, readID: 0, lengthBits: 32, timeoutCycles: 1 << 16)
   }
 
-  /// The weight DMA's read engine on each port: 16-beat bursts, four
-  /// outstanding (64 beats in flight cover a DDR4 latency of 36 cycles at one
-  /// beat a cycle), byte addresses of 36 bits (64 GiB a port).
+  /// The weight DMA's read engine on each port: 16-beat bursts, eight
+  /// outstanding (128 beats in flight cover a memory latency of up to ~100
+  /// cycles at one beat a cycle, and the vector port's short reads, on which
+  /// the program waits, keep going back to back), byte addresses of 36 bits
+  /// (64 GiB a port). At 16 lanes the vector port's engine is the same module.
   public var memoryMaster: AXIReadMasterConfig {
     AXIReadMasterConfig(
       dataWidth: memoryDataBits, addressWidth: 36, maxBurstBeats: min(16, AXIReadMasterConfig.pageBytes / memoryDataBytes),
-      outstanding: 4, idWidth: 4, readID: 0, lengthBits: 32, timeoutCycles: 1 << 16)
+      outstanding: 8, idWidth: 4, readID: 0, lengthBits: 32, timeoutCycles: 1 << 16)
   }
 
   public func validate() throws {

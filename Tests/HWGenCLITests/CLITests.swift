@@ -52,7 +52,8 @@ func temporaryDirectory() -> URL {
     #expect(result.succeeded, "\(result.output)")
     let filelist = try String(contentsOf: dir.appendingPathComponent("hwgen.f"), encoding: .utf8)
     #expect(
-      filelist.hasSuffix("stream_fifo.sv\naxi_read_master_vector.sv\naxi_read_master.sv\nmatvec_datapath.sv\nmmfree_accel.sv\n"),
+      filelist.hasSuffix(
+        "stream_fifo.sv\naxi_read_master_vector.sv\naxi_read_master.sv\nmatvec_datapath.sv\nmmfree_accel.sv\n"),
       "\(filelist)")
     let manifest = try String(contentsOf: dir.appendingPathComponent("manifest.json"), encoding: .utf8)
     #expect(manifest.contains("\"top\": \"mmfree_accel\""))
