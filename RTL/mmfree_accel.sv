@@ -208,6 +208,11 @@ module mmfree_accel (
   logic               unused_vdma_status;
   logic               vdma_take;  // a CKPT holds the loads still
   logic [31:0]        vdma_len;  // bytes: whole element beats
+  logic               vdma_cmd_valid;
+  logic               vdma_cmd_ready_engine;
+  logic [67:0]        vdma_cmd;  // {address, bytes}
+  logic [5:0]         vdma_requests_level;
+  logic               unused_vdma_requests_level;
   logic               u_vdma_rd_ready;
   logic               unused_vdma_address_high;
   logic [63:0]        eps_term_d;
@@ -519,6 +524,7 @@ module mmfree_accel (
   assign unused_vdma_status = ^{vdma_rd_last, vdma_busy};
   assign vdma_take = vdma_rd_valid && !ckpt_active_o;
   assign vdma_len = {16'd0, load_request_beats} << 5'd6;
+  assign unused_vdma_requests_level = ^vdma_requests_level;
   assign u_vdma_rd_ready = !ckpt_active_o;
   assign unused_vdma_address_high = ^load_address[47:36];
   assign vdma_rsp_valid = vdma_take;
@@ -1155,13 +1161,29 @@ module mmfree_accel (
     end
   end
 
+  stream_fifo #(
+    .Width(68),
+    .Depth(32)
+  ) u_vdma_requests (
+    .clk_i       (clk_i),
+    .rst_ni      (rst_ni),
+    .in_valid_i  (requesting),
+    .in_ready_o  (vdma_cmd_ready),
+    .in_data_i   ({load_address[35:0], vdma_len}),
+    .out_valid_o (vdma_cmd_valid),
+    .out_ready_i (vdma_cmd_ready_engine),
+    .out_data_o  (vdma_cmd),
+    .hold_i      (1'b0),
+    .level_o     (vdma_requests_level)
+  );
+
   axi_read_master u_vdma (
     .clk_i         (clk_i),
     .rst_ni        (rst_ni),
-    .cmd_valid_i   (requesting),
-    .cmd_ready_o   (vdma_cmd_ready),
-    .cmd_addr_i    (load_address[35:0]),
-    .cmd_len_i     (vdma_len),
+    .cmd_valid_i   (vdma_cmd_valid),
+    .cmd_ready_o   (vdma_cmd_ready_engine),
+    .cmd_addr_i    (vdma_cmd[67:32]),
+    .cmd_len_i     (vdma_cmd[31:0]),
     .rd_valid_o    (vdma_rd_valid),
     .rd_ready_i    (u_vdma_rd_ready),
     .rd_data_o     (vdma_rd_data),

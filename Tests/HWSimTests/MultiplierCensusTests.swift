@@ -52,8 +52,9 @@ import Testing
     case .accelerator(let c):
       let units = try ElementMultiplies(c)
       let e = c.elementLanes
-      // The units' lanes, the norm unit's scalar multiplier and the EMBED address (token x row length).
-      #expect(top.multipliers.total == e * (units.normLane + units.mlgruLane + units.rescaleLane) + 1 + 1)
+      // The units' lanes, the norm unit's scalar multiplier, the EMBED address (token x row length)
+      // and the weight DMA's read length (row groups x words).
+      #expect(top.multipliers.total == e * (units.normLane + units.mlgruLane + units.rescaleLane) + 1 + 1 + 1)
     case .axiRead: #expect(top.multipliers.total == 0)
     }
   }

@@ -62,7 +62,10 @@ public enum AcceleratorGenerator: UnitGenerator {
     return try Design(
       top: topModule(
         config, datapath: datapath, norm: norm, mlgru: mlgru, vector: vector, fifo: fifo,
-        masters: (weights: master, vectors: vectorMaster)),
+        masters: (
+          weights: master, vectors: vectorMaster,
+          requestQueue: try StreamFIFOGenerator.module(VectorDMA.requestQueue(config))
+        )),
       packages: [MMFreePackage.package])
   }
 
@@ -93,14 +96,14 @@ public enum AcceleratorGenerator: UnitGenerator {
   /// writes, completion and control, the performance counters.
   static func topModule(
     _ config: AcceleratorConfig, datapath: Module, norm: Module, mlgru: Module, vector: Module, fifo: Module,
-    masters: (weights: Module, vectors: Module)
+    masters: (weights: Module, vectors: Module, requestQueue: Module)
   ) throws -> Module {
     let m = ModuleBuilder(moduleName, comment: topComment(config))
     let t = Top(m, config)
     let seq = SequencerRegisters(t)
     let decode = Decode(t, seq)
     let loads = VectorLoads(t, seq, decode)
-    _ = VectorDMA(t, loads, master: masters.vectors)
+    _ = VectorDMA(t, loads, master: masters.vectors, queue: masters.requestQueue)
     let constants = Constants(t, decode)
     let fetch = OperandFetch(t, seq, decode)
     let units = UnitConnections(

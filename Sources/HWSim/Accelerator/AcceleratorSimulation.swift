@@ -159,6 +159,10 @@ public final class AcceleratorSimulation {
   public let memory: OffChipMemory
   public let layersSimulated: Int
   public let faults: MemoryFaults
+  /// Cycles the injected faults held back an address the RTL offered (ARVALID
+  /// with ARREADY low) or a beat that had arrived (RVALID low).
+  public private(set) var heldAddresses = 0
+  public private(set) var heldBeats = 0
   /// The off-chip memory's contents: what `hwgen image` writes for this model and configuration.
   public let image: AcceleratorMemoryImage
   /// The token's matrices in MATVEC order.
@@ -353,9 +357,13 @@ public final class AcceleratorSimulation {
       var arReady = [Bool](repeating: false, count: ports)
       for p in 0..<ports {
         let bus = buses[p]
-        arReady[p] = !inCheckpoint && faults.silentPort != p && memory.acceptsBurst(port: p) && !chance(faults.arStallPercent)
+        let stalled = faults.silentPort == p || chance(faults.arStallPercent)
+        arReady[p] = !inCheckpoint && !stalled && memory.acceptsBurst(port: p)
         top.set(bus.arReady, arReady[p] ? 1 : 0)
-        offered[p] = !inCheckpoint && memory.beatAvailable(port: p) && !chance(faults.rGapPercent)
+        if stalled && !inCheckpoint && top.get(bus.arValid) == 1 { heldAddresses += 1 }
+        let gap = chance(faults.rGapPercent)
+        offered[p] = !inCheckpoint && memory.beatAvailable(port: p) && !gap
+        if gap && !inCheckpoint && memory.beatAvailable(port: p) { heldBeats += 1 }
         top.set(bus.rValid, offered[p] ? 1 : 0)
         guard offered[p] else { continue }
         let beat = memory.nextBeat(port: p)

@@ -4,13 +4,21 @@ import HWSpec
 extension AcceleratorGenerator {
   /// The vector DMA: LOADV's and EMBED's reads (`VectorLoads` gives the byte
   /// address and the whole element beats to read) through one
-  /// `axi_read_master` on the vector port `mvec_axi_*`. An element beat wider
+  /// `axi_read_master` on the vector port `mvec_axi_*`. The requests wait in
+  /// a queue as deep as the load queue (`u_vdma_requests`), so LOADV and
+  /// EMBED issue without waiting for the engine, which takes a command only
+  /// when its buffer has room for the command's bursts. An element beat wider
   /// than the port (more than 16 element lanes) is gathered from
   /// `vectorBeatsPerElementBeat` AXI beats, first beat lowest. The response
   /// stream has no backpressure: the buffers always take a load beat. While a
   /// CKPT runs no beat moves.
   struct VectorDMA {
-    init(_ t: Top, _ loads: VectorLoads, master: Module) {
+    /// The request queue: `{address, bytes}` of each read not yet given to the engine.
+    static func requestQueue(_ config: AcceleratorConfig) -> StreamFIFOConfig {
+      StreamFIFOConfig(width: config.vectorMaster.addressWidth + config.vectorMaster.lengthBits, depth: loadQueueDepth)
+    }
+
+    init(_ t: Top, _ loads: VectorLoads, master: Module, queue: Module) {
       let m = t.m, io = t.io, config = t.config, axi = config.vectorMaster
       let parts = config.vectorBeatsPerElementBeat
       let rdValid = m.wire("vdma_rd_valid", .bit)
@@ -23,10 +31,20 @@ extension AcceleratorGenerator {
       let beatShift = (4 * t.e).trailingZeroBitCount
       let length = m.wire(
         "vdma_len", loads.requestBeats.extended(to: 32).shiftLeft(beatShift), comment: "bytes: whole element beats")
+      let cmdValid = m.wire("vdma_cmd_valid", .bit)
+      let cmdReady = m.wire("vdma_cmd_ready_engine", .bit)
+      let command = m.wire("vdma_cmd", .uint(axi.addressWidth + axi.lengthBits), comment: "{address, bytes}")
+      let queueLevel = m.wire("vdma_requests_level", .uint(bitsToRepresent(loadQueueDepth + 1)))
+      NormDatapath.discard(m, "vdma_requests_level", queueLevel)
+      let queuePorts = StreamFIFOBundle(
+        clk: io.clk, rst: io.rst, inValid: loads.requesting, inReady: loads.commandReady,
+        inData: .concat([loads.requestAddress[axi.addressWidth - 1, 0], length]),
+        outValid: cmdValid, outReady: cmdReady, outData: command, hold: .low, level: queueLevel)
+      m.instance(queue, "u_vdma_requests", queuePorts, Self.requestQueue(config))
       var connections: [(String, Expr)] = [
         ("clk_i", io.clk), ("rst_ni", io.rst),
-        ("cmd_valid_i", loads.requesting), ("cmd_ready_o", loads.commandReady),
-        ("cmd_addr_i", loads.requestAddress[axi.addressWidth - 1, 0]), ("cmd_len_i", length),
+        ("cmd_valid_i", cmdValid), ("cmd_ready_o", cmdReady),
+        ("cmd_addr_i", command[command.width - 1, axi.lengthBits]), ("cmd_len_i", command[axi.lengthBits - 1, 0]),
         ("rd_valid_o", rdValid), ("rd_ready_i", !io.ckptActive), ("rd_data_o", rdData), ("rd_last_o", rdLast),
       ]
       connections += AXIReadBundle.ports(axi).map { ($0.portName, io.vectorMemory[keyPath: $0.field]) }
