@@ -155,7 +155,7 @@ extension FuseSocCore {
       "        yosys_synth_options: [-family, xcup, -noiopad, -noclkbuf]",
       "",
       "  # No sim target yet: Verilator with the C++ harness in Sim/ running a memory image",
-      "  # without Swift needs the AXI masters, the DMA and the harness loop (issue 12).",
+      "  # without Swift needs the loop that answers the AXI ports in C++ (issue 12).",
       "  # Until then the accelerator is simulated through `hwgen simulate`.",
     ]
     for target in vendorTargets { lines += [""] + vendorTargetLines(target) }
