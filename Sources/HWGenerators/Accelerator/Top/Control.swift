@@ -15,7 +15,7 @@ extension AcceleratorGenerator {
     let scratchWrite, paramWrite: Expr
 
     init(_ t: Top, _ seq: SequencerRegisters, _ d: Decode, _ loads: VectorLoads, _ u: UnitConnections, _ mv: MatVec) {
-      let m = t.m, sType = t.sType, io = t.io, mvYValid = seq.mvYValid
+      let m = t.m, sType = t.sType, mvYValid = seq.mvYValid
       let writePtr = m.register("write_ptr", sType, holds: true, comment: "scratchpad beat the next unit result goes to")
       let normWrite = m.wire("norm_write", u.norm.yValid && u.norm.yReady && d.opNorm)
       let mlgruWrite = m.wire("mlgru_write", u.mlgru.outValid && !mvYValid && d.usesMLGRU)
