@@ -312,7 +312,7 @@ module mmfree_accel (
   logic [31:0]        dma_tokens_q;  // ENDs still to pass
   logic               dma_go;  // a CKPT freezes the DMA like the rest
   logic [3:0]         dma_opcode;
-  logic [59:0]        dma_immediate;
+  logic [59:0]        dma_imm;
   logic               dma_is_matvec;
   logic               dma_is_end;
   logic               unused_dma_word;
@@ -591,14 +591,16 @@ module mmfree_accel (
         pack_in_1[47:32], pack_in_0[47:32], pack_in_3[31:16], pack_in_2[31:16], pack_in_1[31:16],
         pack_in_0[31:16], pack_in_3[15:0], pack_in_2[15:0], pack_in_1[15:0], pack_in_0[15:0]};
   assign dma_go = !ckpt_active_o;
-  assign dma_opcode = dma_word_q[3:0];
-  assign dma_immediate = dma_word_q[127:68];
+  assign dma_opcode = dma_word_q[mmfree_pkg::InstrOpcodeLsb +: mmfree_pkg::InstrOpcodeWidth];
+  assign dma_imm = dma_word_q[mmfree_pkg::InstrImmediateLsb +: mmfree_pkg::InstrImmediateWidth];
   assign dma_is_matvec = dma_opcode == mmfree_pkg::OpMatVec;
   assign dma_is_end = dma_opcode == mmfree_pkg::OpEnd;
-  assign unused_dma_word = ^{dma_word_q[35:20], dma_word_q[67:52]};
-  assign dma_beats = dma_word_q[19:4] * dma_word_q[51:36];
+  assign unused_dma_word = ^{dma_word_q[mmfree_pkg::InstrALsb +: mmfree_pkg::InstrAWidth],
+        dma_word_q[mmfree_pkg::InstrDstLsb +: mmfree_pkg::InstrDstWidth]};
+  assign dma_beats = dma_word_q[mmfree_pkg::InstrLengthLsb +: mmfree_pkg::InstrLengthWidth]
+      * dma_word_q[mmfree_pkg::InstrBLsb +: mmfree_pkg::InstrBWidth];
   assign dma_len = dma_beats << 5'd6;
-  assign unused_dma_address_high = ^dma_immediate[59:36];
+  assign unused_dma_address_high = ^dma_imm[59:36];
   assign dma_cmd_all_ready = &{dma_cmd_ready_0, dma_cmd_ready_1, dma_cmd_ready_2, dma_cmd_ready_3};
   assign dma_issue = dma_go && dma_state_q == DmaDecode && dma_is_matvec && dma_cmd_all_ready;
   assign dma_rd_all_valid = &{dma_rd_valid_0, dma_rd_valid_1, dma_rd_valid_2, dma_rd_valid_3};
@@ -820,7 +822,7 @@ module mmfree_accel (
       DmaDecode: begin
         if (dma_go && dma_is_end) begin
           dma_tokens_d = dma_tokens_q - 32'd1;
-          dma_pc_d = dma_immediate[10:0];
+          dma_pc_d = dma_imm[10:0];
           if (dma_tokens_q == 32'd1) begin
             dma_state_d = DmaIdle;
           end else begin
@@ -1274,7 +1276,7 @@ module mmfree_accel (
     .rst_ni        (rst_ni),
     .cmd_valid_i   (dma_issue),
     .cmd_ready_o   (dma_cmd_ready_0),
-    .cmd_addr_i    (dma_immediate[35:0]),
+    .cmd_addr_i    (dma_imm[35:0]),
     .cmd_len_i     (dma_len),
     .rd_valid_o    (dma_rd_valid_0),
     .rd_ready_i    (dma_take),
@@ -1303,7 +1305,7 @@ module mmfree_accel (
     .rst_ni        (rst_ni),
     .cmd_valid_i   (dma_issue),
     .cmd_ready_o   (dma_cmd_ready_1),
-    .cmd_addr_i    (dma_immediate[35:0]),
+    .cmd_addr_i    (dma_imm[35:0]),
     .cmd_len_i     (dma_len),
     .rd_valid_o    (dma_rd_valid_1),
     .rd_ready_i    (dma_take),
@@ -1332,7 +1334,7 @@ module mmfree_accel (
     .rst_ni        (rst_ni),
     .cmd_valid_i   (dma_issue),
     .cmd_ready_o   (dma_cmd_ready_2),
-    .cmd_addr_i    (dma_immediate[35:0]),
+    .cmd_addr_i    (dma_imm[35:0]),
     .cmd_len_i     (dma_len),
     .rd_valid_o    (dma_rd_valid_2),
     .rd_ready_i    (dma_take),
@@ -1361,7 +1363,7 @@ module mmfree_accel (
     .rst_ni        (rst_ni),
     .cmd_valid_i   (dma_issue),
     .cmd_ready_o   (dma_cmd_ready_3),
-    .cmd_addr_i    (dma_immediate[35:0]),
+    .cmd_addr_i    (dma_imm[35:0]),
     .cmd_len_i     (dma_len),
     .rd_valid_o    (dma_rd_valid_3),
     .rd_ready_i    (dma_take),

@@ -38,6 +38,14 @@ public enum MMFreePackage {
   public static let name = "mmfree_pkg"
 
   /// `InstrOpcodeLsb`, `InstrOpcodeWidth`, ...: field `name`'s constants.
+  /// Field `field` of an instruction word, printed with the package's bounds
+  /// (`word[mmfree_pkg::InstrOpcodeLsb +: mmfree_pkg::InstrOpcodeWidth]`).
+  static func field(_ field: AcceleratorInstruction.Field, of word: Expr) -> Expr {
+    let names = constantNames(field)
+    return word.field(
+      low: field.low, width: field.width, names: SliceNames(low: "\(name)::\(names.lsb)", width: "\(name)::\(names.width)"))
+  }
+
   public static func constantNames(_ field: AcceleratorInstruction.Field) -> (lsb: String, width: String) {
     let base = "Instr" + Naming.upperCamelCase(field.name)
     return (base + "Lsb", base + "Width")

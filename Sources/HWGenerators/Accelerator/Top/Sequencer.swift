@@ -47,12 +47,7 @@ extension AcceleratorGenerator {
       typealias I = AcceleratorInstruction
       let m = t.m
       /// Field `f` of the executing word, its bounds named by `mmfree_pkg`.
-      func field(_ f: I.Field) -> Expr {
-        let names = MMFreePackage.constantNames(f)
-        let package = MMFreePackage.name
-        let sliceNames = SliceNames(low: "\(package)::\(names.lsb)", width: "\(package)::\(names.width)")
-        return seq.ir.state.field(low: f.low, width: f.width, names: sliceNames)
-      }
+      func field(_ f: I.Field) -> Expr { MMFreePackage.field(f, of: seq.ir.state) }
       let opcode = m.wire("opcode", field(I.opcodeField))
       length = m.wire("length", field(I.lengthField))
       let fieldAWord = m.wire("field_a_word", field(I.aField))

@@ -35,9 +35,9 @@ extension AcceleratorGenerator {
       let word = m.register("dma_word", .uint(I.bits), reset: .none, holds: true, comment: "the word it acts on")
       let passes = m.register("dma_tokens", .uint(tokenCountBits), holds: true, comment: "ENDs still to pass")
       let go = m.wire("dma_go", !io.ckptActive, comment: "a CKPT freezes the DMA like the rest")
-      func field(_ f: I.Field) -> Expr { word.state[f.low + f.width - 1, f.low] }
+      func field(_ f: I.Field) -> Expr { MMFreePackage.field(f, of: word.state) }
       let opcode = m.wire("dma_opcode", field(I.opcodeField))
-      let immediate = m.wire("dma_immediate", field(I.immediateField))
+      let immediate = m.wire("dma_imm", field(I.immediateField))
       let isMatVec = m.wire("dma_is_matvec", opcode.eq(AcceleratorOpcode.matVec))
       let isEnd = m.wire("dma_is_end", opcode.eq(AcceleratorOpcode.end))
       NormDatapath.discard(m, "dma_word", .concat([field(I.aField), field(I.dstField)]))
