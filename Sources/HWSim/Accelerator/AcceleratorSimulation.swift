@@ -165,8 +165,6 @@ public final class AcceleratorSimulation {
   public private(set) var heldBeats = 0
   /// The off-chip memory's contents: what `hwgen image` writes for this model and configuration.
   public let image: AcceleratorMemoryImage
-  /// The token's matrices in MATVEC order.
-  let matrices: [PackedTernary]
   public private(set) var golden: FixedPointModel
   let top: VerilatedModel
   let progWe, progAddr, progData, start, tokensPort, busy, promptValid, promptReady, promptToken, tokenValid, token: PortHandle
@@ -212,12 +210,6 @@ public final class AcceleratorSimulation {
     self.image = image
     let memory = OffChipMemory(profile: profile, clockMHz: clockMHz, config: config)
     self.memory = memory
-    var matrixAt: [Int: PackedTernary] = [:]
-    for segment in program.segments {
-      if case .matrix(let layer, let p) = segment.data {
-        matrixAt[segment.address] = layer.map { cut.layers[$0].projection(p).weight } ?? cut.lmHead.weight
-      }
-    }
     // The layers left out, byte for byte from the whole model's memory map.
     var unsimulated = 0
     if layersSimulated < model.layers {
@@ -235,7 +227,6 @@ public final class AcceleratorSimulation {
     }
     unsimulatedBytes = unsimulated
     memory.load(ports: image.ports)
-    self.matrices = program.matrixOrder.map { matrixAt[$0.address]! }
 
     let (design, files) = try AcceleratorGenerator.files(config)
     let verilated = try VerilatedModel(library: cache.library(for: VerilatorBuildSpec(design: design, sources: files)))
@@ -293,6 +284,7 @@ public final class AcceleratorSimulation {
     // Each port's beat on its R channel (valid while `offered`), as 32-bit words.
     var rWords = (0..<ports).map { [UInt32](repeating: 0, count: max(1, memory.beatBytes(port: $0) / 4)) }
     var offered = [Bool](repeating: false, count: ports)
+    var arReady = [Bool](repeating: false, count: ports)
     var faultRandom = SeededRandom(seed: faults.seed)
     func chance(_ percent: Int) -> Bool { percent > 0 && Int(faultRandom.next() % 100) < percent }
     var checkWords = [UInt32](repeating: 0, count: e)
@@ -348,22 +340,22 @@ public final class AcceleratorSimulation {
     try top.step(1)
     top.set(start, 0)
     // A token longer than this is a hang: every weight beat eight times over, plus slack.
-    let beatsPerToken = matrices.reduce(0) { $0 + memory.beats(of: $1) }
+    let beatsPerToken = program.segments.filter(\.striped).reduce(0) { $0 + $1.bytes } / config.weightBeatBytes
     let cycleLimit = 8 * beatsPerToken + 1_000_000
     var sinceToken = 0
     while true {
       let inCheckpoint = top.get(ckptActive) == 1
       // The memory ports: ARREADY, and each port's oldest arrived beat on R.
-      var arReady = [Bool](repeating: false, count: ports)
       for p in 0..<ports {
         let bus = buses[p]
         let stalled = faults.silentPort == p || chance(faults.arStallPercent)
         arReady[p] = !inCheckpoint && !stalled && memory.acceptsBurst(port: p)
         top.set(bus.arReady, arReady[p] ? 1 : 0)
         if stalled && !inCheckpoint && top.get(bus.arValid) == 1 { heldAddresses += 1 }
+        let waiting = !inCheckpoint && memory.beatAvailable(port: p)
         let gap = chance(faults.rGapPercent)
-        offered[p] = !inCheckpoint && memory.beatAvailable(port: p) && !gap
-        if gap && !inCheckpoint && memory.beatAvailable(port: p) { heldBeats += 1 }
+        offered[p] = waiting && !gap
+        if waiting && gap { heldBeats += 1 }
         top.set(bus.rValid, offered[p] ? 1 : 0)
         guard offered[p] else { continue }
         let beat = memory.nextBeat(port: p)
