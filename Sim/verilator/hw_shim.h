@@ -15,7 +15,7 @@
 
 #include <stdint.h>
 
-#define HW_SHIM_ABI_VERSION 3
+#define HW_SHIM_ABI_VERSION 4
 
 // What hw_create, hw_eval and hw_step return, and hw_status reports. The first non-zero
 // status is sticky: once a model has stopped, every later call returns the same status.
@@ -128,6 +128,68 @@ int hw_axi_beat_bytes(const void* harness);
 // Copies up to `capacity` beats of the data stream (hw_axi_beat_bytes each, least
 // significant byte first) and their last bits; returns how many. Either pointer may be null.
 uint64_t hw_axi_beats(const void* harness, uint8_t* data, uint8_t* lasts, uint64_t capacity);
+
+// --- The off-chip memory model (offchip_memory.h) ----------------------------------------
+//
+// The DDR4/HBM model behind the accelerator's AXI4 read ports: `ports` weight ports and
+// the vector port (port `ports`, reading port 0's bytes). The calls mirror the AXI
+// handshakes: hw_mem_accepts_burst is ARREADY, hw_mem_accept_burst an AR handshake,
+// hw_mem_beat_available RVALID, hw_mem_take_beat an R handshake, hw_mem_tick a clock.
+
+// nullptr for an impossible configuration (no port, beats not whole 32-bit words, no
+// bandwidth, more lanes than a weight beat holds) or when out of memory.
+void* hw_mem_create(int ports, int port_beat_bytes, int vector_beat_bytes, double bytes_per_cycle, uint64_t latency,
+                    int burst_bytes, uint64_t max_outstanding, int lanes_per_port);
+void hw_mem_destroy(void* memory);
+// Weight port `port`'s bytes from address 0.
+void hw_mem_load(void* memory, int port, const uint8_t* bytes, uint64_t count);
+int hw_mem_accepts_burst(const void* memory, int port);
+void hw_mem_accept_burst(void* memory, int port, uint64_t address, uint64_t beats);
+int hw_mem_beat_available(const void* memory, int port);
+// The oldest arrived beat's address (and RLAST in *last); only while a beat is available.
+uint64_t hw_mem_next_beat(const void* memory, int port, int* last);
+// The beat at `address` into `words`; 0 (and zero words) past the port's bytes.
+int hw_mem_read_beat(const void* memory, int port, uint64_t address, uint32_t* words);
+void hw_mem_take_beat(void* memory, int port, const uint32_t* words);
+void hw_mem_tick(void* memory);
+// A counter by name (cycles, busy_cycles, weight_bytes, vector_bytes, non_zero_weights);
+// UINT64_MAX for an unknown name.
+uint64_t hw_mem_stat(const void* memory, const char* name);
+
+// --- The accelerator harness (accel_harness.h) --------------------------------------------
+//
+// Runs a Verilated mmfree_accel cycle by cycle in C++: every AXI4 read port answered from an
+// hw_mem memory, the prompt offered, checkpoint beats collected. It owns the model's clock
+// while hw_accel_run runs; the memory must outlive it.
+
+// What hw_accel_run returns: a mask of these, 0 when the cycle budget ran out. Every event
+// returns before the cycle's clock edge (counters read now are that cycle's); the next run
+// completes the edge.
+enum HwAccelEvent {
+  HW_ACCEL_CHECKPOINT = 1,  // a checkpoint's last beat; hw_accel_checkpoint has its words
+  HW_ACCEL_TOKEN = 2,       // token_valid_o
+  HW_ACCEL_ERROR = 4,       // err_o
+  HW_ACCEL_IDLE = 8,        // busy_o low (when asked for)
+  HW_ACCEL_VIOLATION = 16,  // an AXI rule broken or a port missing: hw_accel_error
+  HW_ACCEL_STOPPED = 32,    // the model stopped: hw_status, hw_error_message
+};
+
+// nullptr only when out of memory; a missing port shows in hw_accel_error.
+void* hw_accel_create(void* model, void* memory);
+void hw_accel_destroy(void* harness);
+const char* hw_accel_error(const void* harness);
+// A fault option by name (seed, ar_stall_percent, r_gap_percent, error_port, error_base,
+// error_size, error_resp, silent_port; -1 for none); -1 for an unknown name.
+int hw_accel_option(void* harness, const char* name, int64_t value);
+// Queues a prompt token; the harness offers the queue on prompt_valid_i/prompt_token_i.
+void hw_accel_prompt(void* harness, uint64_t token);
+int hw_accel_run(void* harness, uint64_t cycles, int stop_when_idle);
+// A counter by name (cycles, held_addresses, held_beats, checkpoint_words); UINT64_MAX for
+// an unknown name.
+uint64_t hw_accel_stat(const void* harness, const char* name);
+// Copies up to `capacity` collected checkpoint words and forgets all of them; returns how
+// many it copied.
+uint64_t hw_accel_checkpoint(void* harness, uint32_t* words, uint64_t capacity);
 
 #ifdef __cplusplus
 }  // extern "C"

@@ -28,6 +28,8 @@ struct BenchAccelerator: ParsableCommand {
   @Option(help: "Tokens per run (after a one-token prompt).") var tokens: Int = 1
   @Option(help: "Simulate only the first K layers (the rest extrapolated).") var layers: Int?
   @Option(help: "Seed of the synthetic weights.") var seed: UInt64 = 1
+  @Option(help: "Weights (millions) the bare ternary_core streams for the simulation-speed comparison; 0 skips it.")
+  var coreMweights: Int = 64
 
   struct Run {
     var device: DeviceProfile
@@ -53,6 +55,9 @@ struct BenchAccelerator: ParsableCommand {
     _ = try parsedRuns()
     guard (1...1000).contains(tokens) else { throw ValidationError("tokens must be between 1 and 1000, got \(tokens)") }
     if let layers, layers < 1 { throw ValidationError("layers must be at least 1, got \(layers)") }
+    guard (0...100_000).contains(coreMweights) else {
+      throw ValidationError("core-mweights must be between 0 and 100000, got \(coreMweights)")
+    }
   }
 
   func run() throws {
@@ -64,6 +69,8 @@ struct BenchAccelerator: ParsableCommand {
         ", layers 0..<\($0) simulated, the rest extrapolated (cycles within ±\(Format.percent(LayerExtrapolation.errorBound(layersSimulated: $0))) of a full simulation in the validation runs, never above the roofline)"
       } ?? ", every layer simulated"))
     var rows: [[String]] = []
+    // Simulated weights per second of RTL simulation wall time, by lanes.
+    var simulationSpeed: [(lanes: Int, config: TernaryCoreConfig, weightsPerSecond: Double)] = []
     for r in try parsedRuns() {
       let config = AcceleratorConfig(lanes: r.lanes, weightFIFOKiB: r.fifoKiB)
       let clock = r.device.defaultClockMHz
@@ -76,20 +83,46 @@ struct BenchAccelerator: ParsableCommand {
       let seconds = wall.seconds
       if let m = report.firstMismatch { throw SimulateError("\(r.device.name) lanes \(r.lanes): \(m)") }
       let c = report.cycles, total = Double(max(1, c.total))
+      let weights = Double(report.activity[.weightBeats] * config.lanes * config.core.laneWidth)
+      let weightsPerSecond = weights / max(report.simulationSeconds, 1e-9)
+      simulationSpeed.append((r.lanes, config.core, weightsPerSecond))
       rows.append([
         r.device.name, "\(r.lanes)", "\(r.fifoKiB)", "\(Int(report.cyclesPerToken.rounded()))",
         Format.significant(report.tokensPerSecond, 4), Format.significant(report.rooflineTokensPerSecond, 4),
         Format.percent(report.rooflineFraction), Format.percent(Double(c.stalls) / total),
         Format.percent(Double(c.elementwise) / total), Format.seconds(seconds / Double(report.tokens)),
-        Format.seconds(buildSeconds),
+        Format.si(Double(report.measuredCycles.total) / max(report.simulationSeconds, 1e-9), "cyc/s"),
+        Format.significant(weightsPerSecond / 1e9, 3), Format.seconds(buildSeconds),
       ])
       print("\(r.device.name) lanes \(r.lanes) FIFO \(r.fifoKiB) KiB: \(Format.percent(report.rooflineFraction)) of the roofline")
     }
     print("")
     print(Format.table(
       ["device", "lanes", "FIFO KiB", "cycles/token", "tokens/s", "roofline", "achieved", "stalls", "element-wise",
-               "wall/token", "build"],
+               "wall/token", "simulated", "sim G w/s", "build"],
       rows))
-    print("wall/token: simulation and golden model together, this machine; build: Verilator (cached after the first run)")
+    print("wall/token: simulation and golden model together, this machine; simulated: cycles per second of RTL")
+    print("simulation (golden model excluded); sim G w/s: weights the core took per second of it; build: Verilator")
+    print("(cached after the first run)")
+    guard coreMweights > 0 else { return }
+    // The same lanes and lane width as a bare ternary_core, measured now, on this machine.
+    let workload = BenchCore.workload(mweights: coreMweights, seed: seed)
+    print("")
+    print("simulation speed against the bare ternary_core (hwgen bench core's default build, \(workload.summary),")
+    print("median of three runs), measured in this run:")
+    var speedRows: [[String]] = []
+    var cores: [TernaryCoreConfig: Double] = [:]
+    for run in simulationSpeed {
+      if cores[run.config] == nil {
+        let sim = try TernaryCoreSimulation(config: run.config)
+        cores[run.config] = try BenchCore.speed(sim, workload.jobs, config: run.config, seed: seed).weightsPerSecond
+      }
+      let core = cores[run.config]!
+      speedRows.append([
+        "\(run.lanes) x \(run.config.laneWidth)", Format.significant(run.weightsPerSecond / 1e9, 3),
+        Format.significant(core / 1e9, 3), Format.percent(run.weightsPerSecond / core),
+      ])
+    }
+    print(Format.table(["lanes", "mmfree_accel G w/s", "ternary_core G w/s", "ratio"], speedRows))
   }
 }

@@ -37,14 +37,8 @@ struct BenchCore: ParsableCommand {
   func run() throws {
     let base = try core.config()
     let chosen = variants.split(separator: ",").compactMap { BenchVariant.named(String($0)) }
-    // A matrix as wide as the largest projection input, repeated to the requested size.
-    let cols = 4096
-    let rows = 1024
-    let vectors = max(1, mweights * 1_000_000 / (rows * cols))
-    var rng = SeededRandom(seed: seed)
-    let matrix = TernaryWorkload.randomMatrix(rows: rows, cols: cols, using: &rng)
-    let jobs = (0..<vectors).map { _ in TernaryCoreJob(matrix: matrix, activations: TernaryWorkload.randomActivations(cols, using: &rng)) }
-    print("hwgen bench core: \(base.lanes) lanes x \(base.laneWidth) weights/cycle; \(vectors) x (\(rows) x \(cols)) weights per variant, seed \(seed)")
+    let workload = Self.workload(mweights: mweights, seed: seed)
+    print("hwgen bench core: \(base.lanes) lanes x \(base.laneWidth) weights/cycle; \(workload.summary) per variant, seed \(seed)")
     print("machine: \(ProcessInfo.processInfo.activeProcessorCount) cores; cold builds use an empty cache, so they include the Verilator runtime;")
     print("simulation speed is the median of three runs, every output checked against the golden model")
     var rows_: [[String]] = []
@@ -61,26 +55,50 @@ struct BenchCore: ParsableCommand {
       let again = try cache.library(for: VerilatorBuildSpec(bundle: sim.bundle, options: variant.options))
       let warmSeconds = warm.seconds
       guard again.fromCache else { throw ValidationError("second build of \(variant.name) was not served from the cache") }
-      let streams = TernaryCoreStreams(jobs, layout: sim.bench.layout)
-      // Three timed runs, median reported: one run is at the mercy of the machine.
-      var walls: [Double] = []
-      var run: TernaryCoreRun?
-      for _ in 0..<3 {
-        let clock = Stopwatch()
-        run = try sim.bench.run(streams, seed: seed)
-        walls.append(clock.seconds)
-        try TernaryCoreCheck.compare(run!, jobs, config: config, seed: seed)
-      }
-      let wall = walls.sorted()[1]
-      let cycles = run!.cycles
+      let speed = try Self.speed(sim, workload.jobs, config: config, seed: seed)
       rows_.append([
         variant.name, Format.seconds(coldSeconds), Format.seconds(warmSeconds),
-        Format.si(Double(cycles) / wall, "cyc/s"), Format.si(Double(streams.weights) / wall, "w/s"),
-        Format.significant(Double(streams.weights) / wall / 1e9, 3),
+        Format.si(Double(speed.cycles) / speed.wall, "cyc/s"), Format.si(speed.weightsPerSecond, "w/s"),
+        Format.significant(speed.weightsPerSecond / 1e9, 3),
       ])
       print("  \(variant.name): done (\(variant.summary))")
     }
     print(Format.table(["variant", "cold build", "cached", "simulated", "weights", "G weights/s"], rows_))
+  }
+}
+
+extension BenchCore {
+  /// The benchmark's matrix-vector jobs: one matrix as wide as the largest projection
+  /// input, with fresh activations, repeated to about `mweights` million weights.
+  static func workload(mweights: Int, seed: UInt64) -> (jobs: [TernaryCoreJob], summary: String) {
+    let cols = 4096
+    let rows = 1024
+    let vectors = max(1, mweights * 1_000_000 / (rows * cols))
+    var rng = SeededRandom(seed: seed)
+    let matrix = TernaryWorkload.randomMatrix(rows: rows, cols: cols, using: &rng)
+    let jobs = (0..<vectors).map { _ in
+      TernaryCoreJob(matrix: matrix, activations: TernaryWorkload.randomActivations(cols, using: &rng))
+    }
+    return (jobs, "\(vectors) x (\(rows) x \(cols)) weights")
+  }
+
+  /// The bare core's simulation speed on `jobs`: the median wall time of three runs, each
+  /// checked against the golden model (one run is at the mercy of the machine).
+  static func speed(_ sim: TernaryCoreSimulation, _ jobs: [TernaryCoreJob], config: TernaryCoreConfig, seed: UInt64)
+    throws -> (wall: Double, cycles: Int, weightsPerSecond: Double)
+  {
+    let streams = TernaryCoreStreams(jobs, layout: sim.bench.layout)
+    var walls: [Double] = []
+    var cycles = 0
+    for _ in 0..<3 {
+      let clock = Stopwatch()
+      let run = try sim.bench.run(streams, seed: seed)
+      walls.append(clock.seconds)
+      try TernaryCoreCheck.compare(run, jobs, config: config, seed: seed)
+      cycles = run.cycles
+    }
+    let wall = walls.sorted()[1]
+    return (wall, cycles, Double(streams.weights) / wall)
   }
 }
 

@@ -81,7 +81,7 @@ struct VerilatorBuild {
     let (runtimeJobs, runtimeObjects, runtimeCached) = try runtime(classes: classes, flags: runtimeFlags, shim: shim)
     jobs += runtimeJobs
     for (index, group) in Self.split(classes.fast, sizes: sizes(classes.fast)).enumerated() {
-      let units = (index == 0 ? [VerilatorShim.sourceName, VerilatorShim.axiSourceName] : []) + group.map { $0 + ".cpp" }
+      let units = (index == 0 ? [VerilatorShim.sourceName] + VerilatorShim.harnessSourceNames : []) + group.map { $0 + ".cpp" }
       jobs.append(try unity("hw_unity_fast\(index)", units, flags: modelFlags))
     }
     if !classes.slow.isEmpty {

@@ -13,7 +13,7 @@ import HWSupport
 enum VerilatorShim {
   /// `HW_SHIM_ABI_VERSION` of `hw_shim.h`: the C signatures `ShimSymbols` expects. The
   /// generated header passes it to the C++, which refuses to compile when they differ.
-  static let abiVersion: Int32 = 3
+  static let abiVersion: Int32 = 4
 
   static let headerName = "hw_shim.h"
   static let sourceName = "hw_shim.cpp"
@@ -22,6 +22,13 @@ enum VerilatorShim {
   /// The AXI4 memory slave and read harness, compiled into every model with the shim.
   static let axiSourceName = "axi_mem_slave.cpp"
   static let axiHeaderName = "axi_mem_slave.h"
+  /// The off-chip memory model and the accelerator harness around it.
+  static let memorySourceName = "offchip_memory.cpp"
+  static let memoryHeaderName = "offchip_memory.h"
+  static let acceleratorSourceName = "accel_harness.cpp"
+  static let acceleratorHeaderName = "accel_harness.h"
+  /// The harness sources compiled into every model with the shim.
+  static let harnessSourceNames = [axiSourceName, memorySourceName, acceleratorSourceName]
 
   /// The static files, read once from the `Sim/verilator` resources.
   struct Files: Sendable {
@@ -46,7 +53,9 @@ enum VerilatorShim {
     var contents: [(name: String, data: Data)] = []
     var hasher = SHA256()
     var runtimeDigest = ""
-    for name in [headerName, sourceName, runtimeSourceName, axiHeaderName, axiSourceName] {
+    let names = [headerName, sourceName, runtimeSourceName, axiHeaderName, axiSourceName, memoryHeaderName,
+                 memorySourceName, acceleratorHeaderName, acceleratorSourceName]
+    for name in names {
       let data = try SimFiles.data("verilator", name)
       contents.append((name, data))
       hasher.update("\(name) \(data.count)\n")

@@ -134,11 +134,11 @@ struct AcceleratorTests {
 
   @Test("the memory model answers every port's bursts at its usable bandwidth after its latency")
   func memoryBandwidth() throws {
-    let profile = try DeviceProfile.named("d5005")
-    let config = AcceleratorConfig(lanes: 16)
-    let memory = OffChipMemory(profile: profile, clockMHz: 300, config: config)
+    let (sim, _) = try AcceleratorModels.simulation(.tiny, seed: 1)
+    let config = sim.config
+    let spec = OffChipMemory(profile: try DeviceProfile.named("d5005"), clockMHz: 300, config: config)
     let matrix = PackedTernary.random(rows: 256, cols: 1024, beta: 0.02, rng: SeededRandom(seed: 1))
-    let beats = memory.beats(of: matrix)
+    let beats = spec.beats(of: matrix)
     // Port p's beat i: lanes 4p ..< 4p + 4 of core beat i, a (non-zero, negative) word pair each, little-endian.
     let ports = (0..<4).map { p in
       (0..<beats).flatMap { i -> [UInt8] in
@@ -149,20 +149,20 @@ struct AcceleratorTests {
         }
       }
     }
-    memory.load(ports: ports)
-    #expect(memory.ports == 4 && memory.portBeatBytes == 64)
+    let memory = try sim.memoryModel(images: ports)
+    #expect(spec.ports == 4 && spec.portBeatBytes == 64)
     // Every port reads its slice of every beat, in 16-beat bursts, all accepted up front.
-    var queued = [Int](repeating: 0, count: memory.ports)
-    var taken = [Int](repeating: 0, count: memory.ports)
+    var queued = [Int](repeating: 0, count: spec.ports)
+    var taken = [Int](repeating: 0, count: spec.ports)
     var words = [UInt64](repeating: 0, count: 8)
-    var beatsSeen = [[UInt64]](repeating: [], count: memory.ports)
-    while taken.reduce(0, +) < beats * memory.ports {
-      for p in 0..<memory.ports where queued[p] < beats && memory.acceptsBurst(port: p) {
+    var beatsSeen = [[UInt64]](repeating: [], count: spec.ports)
+    while taken.reduce(0, +) < beats * spec.ports {
+      for p in 0..<spec.ports where queued[p] < beats && memory.acceptsBurst(port: p) {
         let n = min(16, beats - queued[p])
-        memory.acceptBurst(port: p, address: queued[p] * memory.portBeatBytes, beats: n)
+        memory.acceptBurst(port: p, address: queued[p] * spec.portBeatBytes, beats: n)
         queued[p] += n
       }
-      for p in 0..<memory.ports where memory.beatAvailable(port: p) {
+      for p in 0..<spec.ports where memory.beatAvailable(port: p) {
         let beat = memory.nextBeat(port: p)
         #expect(beat.last == ((taken[p] + 1) % 16 == 0 || taken[p] + 1 == beats))
         #expect(words.withUnsafeMutableBufferPointer { memory.readBeat(port: p, address: beat.address, into: $0.baseAddress!) })
@@ -173,12 +173,12 @@ struct AcceleratorTests {
       memory.tick()
     }
     // At most one beat a port a cycle: 4 x 64 B = 256 B/cycle, above the 217.6 usable, so the memory sets the pace.
-    let ideal = Double(beats * config.weightBeatBytes) / memory.bytesPerCycle + Double(memory.latencyCycles)
+    let ideal = Double(beats * config.weightBeatBytes) / spec.bytesPerCycle + Double(spec.latencyCycles)
     #expect(abs(Double(memory.cycles) - ideal) <= 2, "\(memory.cycles) cycles, ideal \(ideal)")
     #expect(memory.weightBytes == beats * config.weightBeatBytes)
     #expect(memory.nonZeroWeights == matrix.planes.enumerated().filter { $0.offset % 2 == 0 }.reduce(0) { $0 + $1.element.nonzeroBitCount })
     // Port p's beat i is lanes 4p..<4p+4 of core beat i: row group i / words, 64-column word i % words.
-    for p in 0..<memory.ports {
+    for p in 0..<spec.ports {
       for i in [0, 1, beats / 2, beats - 1] {
         let (group, chunk) = i.quotientAndRemainder(dividingBy: matrix.wordsPerRow)
         for r in 0..<4 {

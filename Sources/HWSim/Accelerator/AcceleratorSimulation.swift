@@ -90,23 +90,8 @@ public struct TokenMismatch: Hashable, Sendable, Codable, CustomStringConvertibl
 /// Misbehaviour of the memory behind the accelerator's AXI4 ports, for
 /// tests: seeded ARREADY backpressure and RVALID gaps on every port, an
 /// error response on a range of one port's addresses, a port that never
-/// answers.
-public struct MemoryFaults: Hashable, Sendable {
-  public var seed: UInt64 = 1
-  /// Chance (percent) that a port's ARREADY is low, and that it offers no beat, in a cycle.
-  public var arStallPercent = 0
-  public var rGapPercent = 0
-  /// `[errorAddress, errorAddress + errorBytes)` of `errorPort` answers `errorResponse` (2 SLVERR, 3 DECERR).
-  public var errorPort = 0
-  public var errorAddress = 0
-  public var errorBytes = 0
-  public var errorResponse = AXIReadBundle.slaveError
-  /// This port never raises ARREADY.
-  public var silentPort: Int?
-
-  public init() {}
-  public static let none = MemoryFaults()
-}
+/// answers. The C++ harness applies them.
+public typealias MemoryFaults = AcceleratorHarness.Faults
 
 /// One token through the accelerator.
 public struct TokenRun: Sendable {
@@ -161,31 +146,18 @@ public final class AcceleratorSimulation {
   public let faults: MemoryFaults
   /// Cycles the injected faults held back an address the RTL offered (ARVALID
   /// with ARREADY low) or a beat that had arrived (RVALID low).
-  public private(set) var heldAddresses = 0
-  public private(set) var heldBeats = 0
+  public var heldAddresses: Int { harness.heldAddresses }
+  public var heldBeats: Int { harness.heldBeats }
   /// The off-chip memory's contents: what `hwgen image` writes for this model and configuration.
   public let image: AcceleratorMemoryImage
   public private(set) var golden: FixedPointModel
   let top: VerilatedModel
-  let progWe, progAddr, progData, start, tokensPort, busy, promptValid, promptReady, promptToken, tokenValid, token: PortHandle
-  let ckptValid, ckptReady, ckptData, ckptLast, ckptTag, ckptActive, perfSel, perfData, err: PortHandle
+  let progWe, progAddr, progData, start, tokensPort, busy, tokenValid, token: PortHandle
+  let ckptTag, perfSel, perfData, err: PortHandle
   let memErr, memErrPort, memErrAddr: PortHandle
-  /// The AXI4 read ports: the weight ports `m<p>_axi_*`, then the vector port `mvec_axi_*`.
-  let buses: [MemoryBus]
-
-  /// One memory port's AR and R signals.
-  struct MemoryBus {
-    let arValid, arReady, arAddr, arLen, arSize, arBurst, arID: PortHandle
-    let rValid, rReady, rData, rResp, rLast, rID: PortHandle
-
-    init(_ model: VerilatedModel, prefix: String) throws {
-      func h(_ name: String) throws -> PortHandle { try model.port("\(prefix)axi_\(name)") }
-      arValid = try h("arvalid_o"); arReady = try h("arready_i"); arAddr = try h("araddr_o"); arLen = try h("arlen_o")
-      arSize = try h("arsize_o"); arBurst = try h("arburst_o"); arID = try h("arid_o")
-      rValid = try h("rvalid_i"); rReady = try h("rready_o"); rData = try h("rdata_i"); rResp = try h("rresp_i")
-      rLast = try h("rlast_i"); rID = try h("rid_i")
-    }
-  }
+  /// The per-cycle loop in C++: the memory ports answered from `memoryModel`, the prompt, the checkpoints.
+  let harness: AcceleratorHarness
+  let memoryModel: MemoryModel
   /// Exact off-chip bytes of the layers the program leaves out (0 when every layer runs): their matrices in whole
   /// core beats and their vectors in whole bursts, from the full model's memory map.
   public let unsimulatedBytes: Int
@@ -226,7 +198,6 @@ public final class AcceleratorSimulation {
       }
     }
     unsimulatedBytes = unsimulated
-    memory.load(ports: image.ports)
 
     let (design, files) = try AcceleratorGenerator.files(config)
     let verilated = try VerilatedModel(library: cache.library(for: VerilatorBuildSpec(design: design, sources: files)))
@@ -234,17 +205,15 @@ public final class AcceleratorSimulation {
     func p(_ name: String) throws -> PortHandle { try verilated.port(name) }
     progWe = try p("prog_we_i"); progAddr = try p("prog_addr_i"); progData = try p("prog_data_i")
     start = try p("start_i"); tokensPort = try p("tokens_i"); busy = try p("busy_o")
-    promptValid = try p("prompt_valid_i"); promptReady = try p("prompt_ready_o"); promptToken = try p("prompt_token_i")
-    tokenValid = try p("token_valid_o"); token = try p("token_o")
-    ckptValid = try p("ckpt_valid_o"); ckptReady = try p("ckpt_ready_i"); ckptData = try p("ckpt_data_o")
-    ckptLast = try p("ckpt_last_o"); ckptTag = try p("ckpt_tag_o"); ckptActive = try p("ckpt_active_o")
+    tokenValid = try p("token_valid_o"); token = try p("token_o"); ckptTag = try p("ckpt_tag_o")
     perfSel = try p("perf_sel_i"); perfData = try p("perf_data_o"); err = try p("err_o")
     memErr = try p("mem_err_o"); memErrPort = try p("mem_err_port_o"); memErrAddr = try p("mem_err_addr_o")
-    let buses = try (0..<config.memoryPorts).map { try MemoryBus(verilated, prefix: "m\($0)_") }
-      + [try MemoryBus(verilated, prefix: "mvec_")]
-    self.buses = buses
+    let buses = (0..<config.memoryPorts).map { "m\($0)_" } + ["mvec_"]
+    let ckptReady = try p("ckpt_ready_i")
     try top.applyReset(
-      try p("rst_ni"), idle: [progWe, start, promptValid, ckptReady] + buses.flatMap { [$0.arReady, $0.rValid] })
+      try p("rst_ni"),
+      idle: [progWe, start, try p("prompt_valid_i"), ckptReady]
+        + buses.flatMap { [try p("\($0)axi_arready_i"), try p("\($0)axi_rvalid_i")] })
     top.set(ckptReady, 1)
     // The program from the image's program region, through the host port.
     top.set(progWe, 1)
@@ -255,8 +224,13 @@ public final class AcceleratorSimulation {
     }
     top.set(progWe, 0)
     try top.eval()
+    memoryModel = try memory.model(images: image.ports, library: verilated)
+    harness = try AcceleratorHarness(model: verilated, memory: memoryModel, faults: faults)
   }
 
+  /// A fresh memory model of this simulation's memory, from its model library, holding
+  /// `images`: for tests that drive the memory alone.
+  public func memoryModel(images: [[UInt8]]) throws -> MemoryModel { try memory.model(images: images, library: top) }
 
   /// A memory port as the error lines name it: the weight ports by number, then `vector`.
   func portName(_ p: Int) -> String { p == config.memoryPorts ? "vector" : "\(p)" }
@@ -278,18 +252,7 @@ public final class AcceleratorSimulation {
   public func run(prompt: [Int], tokens: Int, progress: ((Int, Int, TokenRun) throws -> Void)? = nil) throws -> [TokenRun] {
     precondition(!prompt.isEmpty && tokens >= 1)
     let steps = prompt.count + tokens - 1
-    let e = config.elementLanes
     var runs: [TokenRun] = []
-    let ports = buses.count
-    // Each port's beat on its R channel (valid while `offered`), as 32-bit words.
-    var rWords = (0..<ports).map { [UInt32](repeating: 0, count: max(1, memory.beatBytes(port: $0) / 4)) }
-    var offered = [Bool](repeating: false, count: ports)
-    var arReady = [Bool](repeating: false, count: ports)
-    var faultRandom = SeededRandom(seed: faults.seed)
-    func chance(_ percent: Int) -> Bool { percent > 0 && Int(faultRandom.next() % 100) < percent }
-    var checkWords = [UInt32](repeating: 0, count: e)
-    var collected: [Int32] = []
-    var promptIndex = 0
     // The token in progress.
     var input = prompt[0]
     var trace = FixedPointModel.Trace()
@@ -298,6 +261,7 @@ public final class AcceleratorSimulation {
     var mismatch: TokenMismatch?
     var logits: [Int32] = []
     var tokenStart = try readCounters()
+    let memory = memoryModel
     var memoryStart = (memory.weightBytes, memory.vectorBytes, memory.nonZeroWeights, memory.busyCycles)
     var layerMarks: [LayerExtrapolation.Mark] = []
     var wall = DispatchTime.now().uptimeNanoseconds
@@ -335,6 +299,7 @@ public final class AcceleratorSimulation {
     }
 
     beginToken(prompt[0])
+    harness.prompt(prompt)
     top.set(tokensPort, UInt64(steps))
     top.set(start, 1)
     try top.step(1)
@@ -342,77 +307,33 @@ public final class AcceleratorSimulation {
     // A token longer than this is a hang: every weight beat eight times over, plus slack.
     let beatsPerToken = program.segments.filter(\.striped).reduce(0) { $0 + $1.bytes } / config.weightBeatBytes
     let cycleLimit = 8 * beatsPerToken + 1_000_000
-    var sinceToken = 0
+    var lastToken = harness.cycles
     while true {
-      let inCheckpoint = top.get(ckptActive) == 1
-      // The memory ports: ARREADY, and each port's oldest arrived beat on R.
-      for p in 0..<ports {
-        let bus = buses[p]
-        let stalled = faults.silentPort == p || chance(faults.arStallPercent)
-        arReady[p] = !inCheckpoint && !stalled && memory.acceptsBurst(port: p)
-        top.set(bus.arReady, arReady[p] ? 1 : 0)
-        if stalled && !inCheckpoint && top.get(bus.arValid) == 1 { heldAddresses += 1 }
-        let waiting = !inCheckpoint && memory.beatAvailable(port: p)
-        let gap = chance(faults.rGapPercent)
-        offered[p] = waiting && !gap
-        if waiting && gap { heldBeats += 1 }
-        top.set(bus.rValid, offered[p] ? 1 : 0)
-        guard offered[p] else { continue }
-        let beat = memory.nextBeat(port: p)
-        let found = rWords[p].withUnsafeMutableBytes {
-          memory.readBeat(port: p, address: beat.address, into: $0.baseAddress!)
-        }
-        let injected = p == faults.errorPort && beat.address >= faults.errorAddress
-          && beat.address < faults.errorAddress + faults.errorBytes
-        let response = injected ? faults.errorResponse : found ? AXIReadBundle.okay : AXIReadBundle.decodeError
-        top.set(bus.rResp, UInt64(response))
-        top.set(bus.rLast, beat.last ? 1 : 0)
-        top.set(bus.rID, 0)
-        rWords[p].withUnsafeBufferPointer { top.set(bus.rData, words: $0.baseAddress!) }
+      let budget = cycleLimit - (harness.cycles - lastToken)
+      let events = budget > 0 ? try harness.run(cycles: budget, stopWhenIdle: runs.count == steps) : []
+      if events.isEmpty {
+        throw TestbenchError(
+          runs.count == steps
+            ? "accelerator: did not halt after the last token"
+            : "accelerator: no token after \(cycleLimit) cycles (token \(runs.count), busy \(top.get(busy)))")
       }
-      let offering = promptIndex < prompt.count
-      top.set(promptValid, offering ? 1 : 0)
-      if offering { top.set(promptToken, UInt64(prompt[promptIndex])) }
-      try top.eval()
-      for p in 0..<ports {
-        let bus = buses[p]
-        if arReady[p] && top.get(bus.arValid) == 1 {
-          let address = Int(top.get(bus.arAddr)), beats = Int(top.get(bus.arLen)) + 1
-          let beatBytes = memory.beatBytes(port: p), bytes = beats * beatBytes
-          guard top.get(bus.arSize) == UInt64(beatBytes.trailingZeroBitCount),
-            top.get(bus.arBurst) == UInt64(AXIReadBundle.incrementing),
-            address % beatBytes == 0, address / 4096 == (address + bytes - 1) / 4096
-          else {
-            throw TestbenchError(
-              "accelerator: memory port \(portName(p)): AXI rule broken by the read at 0x\(String(address, radix: 16)) (ARLEN \(beats - 1), ARSIZE \(top.get(bus.arSize)), ARBURST \(top.get(bus.arBurst)))")
-          }
-          memory.acceptBurst(port: p, address: address, beats: beats)
+      if events.contains(.violation) { throw TestbenchError("accelerator: \(harness.violation)") }
+      if events.contains(.checkpoint) {
+        let collected = harness.takeCheckpoint().map { Int32(bitPattern: $0) }
+        let what = program.checkpoints[Int(top.get(ckptTag))]
+        let n: Int
+        switch what {
+        case .logits: n = model.vocabSize
+        default: n = model.hiddenSize
         }
-        if offered[p] && top.get(bus.rReady) == 1 {
-          rWords[p].withUnsafeBytes { memory.takeBeat(port: p, words: $0.baseAddress!) }
+        check(what, Array(collected.prefix(n)))
+        if case .logits = what { logits = Array(collected.prefix(n)) }
+        if case .layerOutput = what {
+          layerMarks.append(.init(counters: try readCounters(), busyCycles: memory.busyCycles,
+                                  bytes: memory.weightBytes + memory.vectorBytes))
         }
       }
-      if offering && top.get(promptReady) == 1 { promptIndex += 1 }
-      if top.get(ckptValid) == 1 {
-        checkWords.withUnsafeMutableBufferPointer { top.get(ckptData, into: $0.baseAddress!) }
-        for w in checkWords { collected.append(Int32(bitPattern: w)) }
-        if top.get(ckptLast) == 1 {
-          let what = program.checkpoints[Int(top.get(ckptTag))]
-          let n: Int
-          switch what {
-          case .logits: n = model.vocabSize
-          default: n = model.hiddenSize
-          }
-          check(what, Array(collected.prefix(n)))
-          if case .logits = what { logits = Array(collected.prefix(n)) }
-          collected.removeAll(keepingCapacity: true)
-          if case .layerOutput = what {
-            layerMarks.append(.init(counters: try readCounters(), busyCycles: memory.busyCycles,
-                                    bytes: memory.weightBytes + memory.vectorBytes))
-          }
-        }
-      }
-      if top.get(tokenValid) == 1 {
+      if events.contains(.token) {
         let next = Int(top.get(token))
         if mismatch == nil && next != trace.next {
           mismatch = TokenMismatch(token: runs.count, stage: "argmax", layer: nil, element: 0, rtl: Int64(next), golden: Int64(trace.next))
@@ -434,7 +355,7 @@ public final class AcceleratorSimulation {
             counters: tokenStart, busyCycles: memoryStart.3, bytes: memoryStart.0 + memoryStart.1)
           let e = LayerExtrapolation(
             start: start, marks: layerMarks, measured: measured, measuredBytes: bytes, layers: model.layers,
-            unsimulatedBytes: unsimulatedBytes, bytesPerCycle: memory.bytesPerCycle)
+            unsimulatedBytes: unsimulatedBytes, bytesPerCycle: self.memory.bytesPerCycle)
           estimated = e.cycles
           bytes = e.bytes
           extrapolation = e
@@ -449,11 +370,12 @@ public final class AcceleratorSimulation {
         tokenStart = now
         memoryStart = (memory.weightBytes, memory.vectorBytes, memory.nonZeroWeights, memory.busyCycles)
         wall = now2
+        lastToken = harness.cycles
         if runs.count < steps {
           beginToken(runs.count < prompt.count ? prompt[runs.count] : next)
         }
       }
-      if top.get(err) == 1 {
+      if events.contains(.error) {
         let code = Int(top.get(memErr))
         if code != 0 {
           let what = AXIReadError(rawValue: code).map { "\($0)" } ?? "error \(code)"
@@ -462,17 +384,7 @@ public final class AcceleratorSimulation {
         }
         throw TestbenchError("accelerator: err_o raised (unknown opcode or MLGRU protocol error) in token \(runs.count)")
       }
-      let done = runs.count == steps && top.get(busy) == 0
-      try top.step(1)
-      if !inCheckpoint { memory.tick() }
-      if done { break }
-      sinceToken = top.get(tokenValid) == 1 ? 0 : sinceToken + 1
-      if sinceToken > cycleLimit {
-        throw TestbenchError(
-          runs.count == steps
-            ? "accelerator: did not halt after the last token"
-            : "accelerator: no token after \(cycleLimit) cycles (token \(runs.count), busy \(top.get(busy)))")
-      }
+      if events.contains(.idle) && runs.count == steps { break }
     }
     return runs
   }

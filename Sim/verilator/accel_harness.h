@@ -1,0 +1,122 @@
+// accel_harness.h: the per-cycle harness around a Verilated mmfree_accel, in C++ next to the
+// model (the extern "C" side is in hw_shim.h).
+//
+// Each cycle it answers every AXI4 read port (`m<p>_axi_*`, then `mvec_axi_*`) from an
+// OffChipMemory, offers the queued prompt tokens, settles the model, takes the
+// handshakes, collects checkpoint beats, and steps one edge. Swift sets it up, queues the
+// prompt, and runs until an event (a checkpoint's last beat, a generated token, err_o,
+// the design idle, an AXI rule broken, the model stopped) or a cycle budget; nothing
+// crosses into Swift per cycle.
+//
+// An event returns before the cycle's clock edge, so Swift reads the performance
+// counters (perf_sel_i / perf_data_o, combinational) as they stand in that cycle; the
+// next run completes the edge first. While ckpt_active_o is high the memory holds still:
+// ARREADY and RVALID are low and the memory does not tick.
+//
+// Faults, seeded: ARREADY low and no R beat offered in a cycle with a given chance on every
+// port, an error response on a byte range of one port, a port that never raises ARREADY.
+// Every AR handshake is checked (INCR, ARSIZE of the port's width, aligned, no 4 KiB
+// crossing), and an address waiting for ARREADY must hold ARVALID and its payload.
+
+#ifndef ACCEL_HARNESS_H_
+#define ACCEL_HARNESS_H_
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "offchip_memory.h"
+
+namespace hw_accel {
+
+struct Faults {
+  uint64_t seed = 1;
+  uint64_t arStallPercent = 0;
+  uint64_t rGapPercent = 0;
+  uint64_t errorPort = 0;
+  uint64_t errorBase = 0;
+  uint64_t errorSize = 0;
+  uint64_t errorResp = 2;
+  int64_t silentPort = -1;
+};
+
+// What run returns: a mask of these (0: the budget ran out).
+enum Event : int {
+  kCheckpoint = 1,   // a checkpoint's last beat: its words are in checkpoint()
+  kToken = 2,        // token_valid_o
+  kError = 4,        // err_o
+  kIdle = 8,         // busy_o low, when asked for
+  kViolation = 16,   // an AXI rule broken, or a port missing: error()
+  kStopped = 32,     // the model stopped (an assertion)
+};
+
+class AcceleratorHarness {
+ public:
+  AcceleratorHarness(void* model, hw_mem::OffChipMemory* memory);
+
+  const std::string& error() const { return error_; }
+  Faults& faults() { return faults_; }
+  void prompt(uint64_t token) { prompt_.push_back(token); }
+  int run(uint64_t cycles, bool stopWhenIdle);
+  uint64_t cycles() const { return cycles_; }
+  uint64_t heldAddresses() const { return heldAddresses_; }
+  uint64_t heldBeats() const { return heldBeats_; }
+  // The words of the checkpoint beats since the last take.
+  std::vector<uint32_t>& checkpoint() { return checkpoint_; }
+  uint64_t checkpointWords() const { return checkpoint_.size(); }
+
+ private:
+  struct Port {
+    int index = -1;
+    int width = 0;
+  };
+  struct Bus {
+    Port arValid, arReady, arAddr, arLen, arSize, arBurst, arId;
+    Port rValid, rReady, rData, rResp, rLast, rId;
+  };
+  struct ArSample {
+    bool valid = false;
+    uint64_t address = 0, length = 0, size = 0, burst = 0, id = 0;
+  };
+
+  Port find(const std::string& name, bool output);
+  Bus bus(const std::string& prefix);
+  bool chance(uint64_t percent);
+  std::string portName(int p) const;
+  bool checkAr(int p, const ArSample& ar);
+  void edge();
+  uint64_t get(const Port& port) const;
+  void set(const Port& port, uint64_t value);
+
+  void* model_;
+  hw_mem::OffChipMemory* memory_;
+  std::string error_;
+  Faults faults_;
+  uint64_t random_ = 0;
+  bool seeded_ = false;
+
+  std::vector<Bus> buses_;
+  Port promptValid_, promptReady_, promptToken_, tokenValid_, busy_, err_;
+  Port ckptValid_, ckptData_, ckptLast_, ckptActive_;
+
+  std::vector<uint64_t> prompt_;
+  std::size_t promptIndex_ = 0;
+  std::vector<uint32_t> checkpoint_;
+  std::vector<uint32_t> words_;
+
+  // The current cycle, sampled after the settle and not yet clocked.
+  bool pending_ = false;
+  bool inCheckpoint_ = false;
+  bool promptOffered_ = false;
+  std::vector<bool> arReady_, offered_;
+  std::vector<ArSample> ar_, held_;
+  std::vector<bool> rTaken_;
+  std::vector<std::vector<uint32_t>> rWords_;
+  uint64_t cycles_ = 0;
+  uint64_t heldAddresses_ = 0;
+  uint64_t heldBeats_ = 0;
+};
+
+}  // namespace hw_accel
+
+#endif  // ACCEL_HARNESS_H_
