@@ -125,6 +125,9 @@ public struct Literal: Hashable, Sendable {
   /// Set for a value computed from parameters (`Depth - 1`): printed as
   /// that expression cast to the type's width.
   public var symbolicValue: ParamExpr? = nil
+  /// Set for a named constant of the module (`ModuleBuilder.constant`):
+  /// printed by its name (`AddrCtrl`), declared once as a `localparam`.
+  public var constantName: String? = nil
 
   public init(_ value: Int, _ type: HWType) {
     let wordCount = (type.width + 63) / 64
@@ -336,6 +339,8 @@ public struct Module: Hashable, Sendable {
   public var romReads: [ROMRead] = []
   /// Replicated instances, printed as `for (genvar ...)` loops (Generate.swift).
   public var generateLoops: [GenerateLoop] = []
+  /// Named constants, printed as `localparam`s before the signals (Constants.swift).
+  public var constants: [NamedConstant] = []
 
   public func signal(_ id: SignalID) -> Signal { signals[id.index] }
   public var ports: [Signal] { signals.filter { $0.kind == .input || $0.kind == .output } }

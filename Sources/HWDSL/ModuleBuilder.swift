@@ -22,6 +22,8 @@ public final class ModuleBuilder {
   /// Indices into `registers` of those that hold unless assigned.
   private var holding: [Int] = []
   private var assertions: [Assertion] = []
+  /// Named constants (`constant(_:_:_:)`), in declaration order.
+  var constants: [NamedConstant] = []
 
   func addAssertion(_ a: Assertion) { assertions.append(a) }
   /// Problems found while building (a port bundle's table), thrown by `finish()`.
@@ -201,6 +203,7 @@ public final class ModuleBuilder {
     module.romReads = romReads
     module.generateLoops = generateLoops
     module.assertions = assertions
+    module.constants = constants
     try AssertionChecks.check(module)
     try EnumChecks.check(module)
     return module

@@ -132,6 +132,7 @@ struct ModuleText {
     }
     line(0, ");")
     emitEnumTypedefs()
+    emitConstants()
     emitDeclarations()
     emitAssigns()
     emitROMReads()
@@ -327,6 +328,7 @@ struct ModuleText {
 
   /// A constant, by its enum value's name when it is one (or is compared with one).
   func literal(_ l: Literal, as enumType: EnumType?) -> String {
+    if let name = l.constantName { return name }
     if let t = l.enumType ?? enumType, let v = t.value(Int(l.words[0])), l.type.width == t.width {
       return enumValueName(v, of: t)
     }
@@ -334,6 +336,7 @@ struct ModuleText {
   }
 
   func literal(_ l: Literal) -> String {
+    if let name = l.constantName { return name }
     if let symbolic = symbolicLiteral(l) { return symbolic }
     if let t = l.enumType, let v = t.value(Int(l.words[0])) { return enumValueName(v, of: t) }
     let w = l.type.width

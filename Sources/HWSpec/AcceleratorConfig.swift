@@ -42,6 +42,12 @@ public struct AcceleratorConfig: Hashable, Sendable, Codable, CustomStringConver
   public static let defaultScratchpadElements = 65536
   public static let defaultParameterElements = 65536
   public static let defaultProgramDepth = 2048
+  /// Bits of a token (`prompt_token_i`, `token_o`).
+  public static let tokenBits = 16
+  /// Bits of `tokens_i`, the tokens one start runs.
+  public static let tokenCountBits = 32
+  /// Bits of each performance counter.
+  public static let counterBits = 48
 
   public init(
     lanes: Int = defaultLanes, maxLayers: Int = MLGRUUnitConfig.defaultMaxLayers,
@@ -124,6 +130,21 @@ public struct AcceleratorConfig: Hashable, Sendable, Codable, CustomStringConver
     AXIReadMasterConfig(
       dataWidth: memoryDataBits, addressWidth: 36, maxBurstBeats: min(16, AXIReadMasterConfig.pageBytes / memoryDataBytes),
       outstanding: 8, idWidth: 4, readID: 0, lengthBits: 32, timeoutCycles: 1 << 16)
+  }
+
+  /// Bits of a program address (`prog_addr_i`): the program memory's address width.
+  public var programAddressBits: Int { max(1, AcceleratorCSRConfig.bits(programDepth - 1)) }
+  /// Bits of `mem_err_port_i`: a weight port p, or `memoryPorts` for the vector port.
+  public var memoryErrorPortBits: Int { AcceleratorCSRConfig.bits(memoryPorts) }
+
+  /// The control/status slave for this accelerator: its ports' widths are
+  /// the top's `prog_*`, `tokens_i`, token, `mem_err_*` and counter widths.
+  public var csr: AcceleratorCSRConfig {
+    AcceleratorCSRConfig(
+      instructionBits: AcceleratorInstruction.bits, programAddressBits: programAddressBits, tokenBits: Self.tokenBits,
+      tokensBits: Self.tokenCountBits, counters: AcceleratorCounter.allCases.count, counterBits: Self.counterBits,
+      memoryErrorCodeBits: AXIReadError.bits, memoryErrorPortBits: memoryErrorPortBits,
+      memoryAddressBits: memoryMaster.addressWidth)
   }
 
   public func validate() throws {

@@ -40,12 +40,12 @@ import HWSpec
 public enum AcceleratorGenerator: UnitGenerator {
   public static let unitName = "accelerator"
   public static let moduleName = "mmfree_accel"
-  public static let tokenBits = 16
+  public static let tokenBits = AcceleratorConfig.tokenBits
   public static let addressBits = 48
-  public static let counterBits = 48
+  public static let counterBits = AcceleratorConfig.counterBits
   public static let loadQueueDepth = 32
   /// Bits of `tokens_i`, the tokens one start runs.
-  public static let tokenCountBits = 32
+  public static let tokenCountBits = AcceleratorConfig.tokenCountBits
 
   public static func generate(_ config: AcceleratorConfig) throws -> Design {
     try validate(config)
@@ -220,7 +220,7 @@ extension AcceleratorGenerator {
       memory = (0..<config.memoryPorts).map { Self.axiPorts(m, prefix: "m\($0)_", axi) }
       memErr = m.output("mem_err", .uint(AXIReadError.bits), comment: "first memory error: 1 SLVERR ... 5 timeout")
       memErrPort = m.output(
-        "mem_err_port", .uint(bitsToRepresent(config.memoryPorts)), comment: "weight port p, or memoryPorts: the vector port")
+        "mem_err_port", .uint(config.memoryErrorPortBits), comment: "weight port p, or memoryPorts: the vector port")
       memErrAddr = m.output("mem_err_addr", .uint(axi.addressWidth), comment: "the failing beat's port address")
       levelType = HWType.uint(bitsToRepresent(config.weightFIFOBeats + 1))
       wLevel = m.output("w_level", levelType, comment: "weight beats held on chip")
