@@ -12,4 +12,5 @@ vector_unit.sv
 stream_fifo.sv
 axi_read_master.sv
 matvec_datapath.sv
+mmfree_csr.sv
 mmfree_accel.sv

@@ -9,16 +9,25 @@
 module mmfree_accel (
   input  logic         clk_i,
   input  logic         rst_ni,
-  input  logic         prog_we_i,  // write the program (while idle)
-  input  logic [10:0]  prog_addr_i,
-  input  logic [127:0] prog_data_i,
-  input  logic         start_i,  // run the program from address 0 with fresh state
-  input  logic [31:0]  tokens_i,  // tokens a start runs (0: none)
-  output logic         busy_o,
-  input  logic         prompt_valid_i,  // a prompt token for the next EMBED
-  output logic         prompt_ready_o,
-  input  logic [15:0]  prompt_token_i,
-  output logic         token_valid_o,  // pulse: ARGMAX produced token_o
+  input  logic [7:0]   s_axil_awaddr_i,
+  input  logic         s_axil_awvalid_i,
+  output logic         s_axil_awready_o,
+  input  logic [31:0]  s_axil_wdata_i,
+  input  logic [3:0]   s_axil_wstrb_i,
+  input  logic         s_axil_wvalid_i,
+  output logic         s_axil_wready_o,
+  output logic [1:0]   s_axil_bresp_o,  // OKAY or SLVERR
+  output logic         s_axil_bvalid_o,
+  input  logic         s_axil_bready_i,
+  input  logic [7:0]   s_axil_araddr_i,
+  input  logic         s_axil_arvalid_i,
+  output logic         s_axil_arready_o,
+  output logic [31:0]  s_axil_rdata_o,
+  output logic [1:0]   s_axil_rresp_o,  // OKAY or SLVERR
+  output logic         s_axil_rvalid_o,
+  input  logic         s_axil_rready_i,
+  output logic         irq_o,  // an enabled interrupt is pending (IRQ_STATUS & IRQ_ENABLE)
+  output logic         token_valid_o,  // trace: ARGMAX produced token_o
   output logic [15:0]  token_o,
   output logic [3:0]   m0_axi_arid_o,
   output logic [35:0]  m0_axi_araddr_o,
@@ -72,9 +81,6 @@ module mmfree_accel (
   input  logic         m3_axi_rlast_i,
   input  logic         m3_axi_rvalid_i,
   output logic         m3_axi_rready_o,
-  output logic [2:0]   mem_err_o,  // first memory error: 1 SLVERR ... 5 timeout
-  output logic [2:0]   mem_err_port_o,  // weight port p, or memoryPorts: the vector port
-  output logic [35:0]  mem_err_addr_o,  // the failing beat's port address
   output logic [10:0]  w_level_o,  // weight beats held on chip
   output logic [3:0]   mvec_axi_arid_o,
   output logic [35:0]  mvec_axi_araddr_o,
@@ -95,9 +101,8 @@ module mmfree_accel (
   output logic         ckpt_last_o,
   output logic [15:0]  ckpt_tag_o,
   output logic         ckpt_active_o,  // a CKPT runs: the host excludes this cycle
-  input  logic [4:0]   perf_sel_i,
-  output logic [63:0]  perf_data_o,
-  output logic         err_o  // sticky: unknown opcode, an MLGRU protocol or a memory error
+  input  logic [4:0]   perf_sel_i,  // debug: a live counter on perf_data_o
+  output logic [63:0]  perf_data_o
 );
 
   typedef enum logic [1:0] {
@@ -113,8 +118,24 @@ module mmfree_accel (
     DmaDecode = 2'd2
   } dma_state_e;
 
+  logic               csr_prog_we;  // write the program (while idle)
+  logic [10:0]        csr_prog_addr;
+  logic [127:0]       csr_prog_data;
+  logic               csr_start;  // run the program from address 0 with fresh state
+  logic [31:0]        csr_tokens;  // tokens a start runs (0: none)
+  logic               core_busy;
+  logic               csr_prompt_valid;  // a prompt token for the next EMBED
+  logic               csr_prompt_ready;
+  logic [15:0]        csr_prompt_token;
+  logic [2:0]         mem_err;  // first memory error: 1 SLVERR ... 5 timeout
+  logic [2:0]         mem_err_port;  // weight port p, or memoryPorts: the vector port
+  logic [35:0]        mem_err_addr;  // the failing beat's port address
   logic [2:0]         vdma_err;
   logic [35:0]        vdma_err_addr;
+  logic               csr_perf_snapshot;  // copy every counter into the snapshot bank
+  logic [4:0]         csr_perf_sel;
+  logic [47:0]        csr_perf_data;  // the selected counter's snapshot
+  logic               core_err;  // sticky: unknown opcode, an MLGRU protocol or a memory error
   state_e             state_d;
   state_e             state_q;
   logic [10:0]        pc_d;
@@ -456,6 +477,44 @@ module mmfree_accel (
   logic [47:0]        perf_hidden_elementwise_cycles_d;
   logic [47:0]        perf_hidden_elementwise_cycles_q;
   logic [47:0]        perf_selected;
+  logic [47:0]        perf_snap_cycles_d;
+  logic [47:0]        perf_snap_cycles_q;
+  logic [47:0]        perf_snap_mat_vec_cycles_d;
+  logic [47:0]        perf_snap_mat_vec_cycles_q;
+  logic [47:0]        perf_snap_weight_stall_cycles_d;
+  logic [47:0]        perf_snap_weight_stall_cycles_q;
+  logic [47:0]        perf_snap_load_wait_cycles_d;
+  logic [47:0]        perf_snap_load_wait_cycles_q;
+  logic [47:0]        perf_snap_elementwise_cycles_d;
+  logic [47:0]        perf_snap_elementwise_cycles_q;
+  logic [47:0]        perf_snap_weight_beats_d;
+  logic [47:0]        perf_snap_weight_beats_q;
+  logic [47:0]        perf_snap_norm_beats_d;
+  logic [47:0]        perf_snap_norm_beats_q;
+  logic [47:0]        perf_snap_mlgru_beats_d;
+  logic [47:0]        perf_snap_mlgru_beats_q;
+  logic [47:0]        perf_snap_vector_beats_d;
+  logic [47:0]        perf_snap_vector_beats_q;
+  logic [47:0]        perf_snap_scratchpad_read_beats_d;
+  logic [47:0]        perf_snap_scratchpad_read_beats_q;
+  logic [47:0]        perf_snap_scratchpad_write_beats_d;
+  logic [47:0]        perf_snap_scratchpad_write_beats_q;
+  logic [47:0]        perf_snap_parameter_read_beats_d;
+  logic [47:0]        perf_snap_parameter_read_beats_q;
+  logic [47:0]        perf_snap_parameter_write_beats_d;
+  logic [47:0]        perf_snap_parameter_write_beats_q;
+  logic [47:0]        perf_snap_activation_word_writes_d;
+  logic [47:0]        perf_snap_activation_word_writes_q;
+  logic [47:0]        perf_snap_activation_word_reads_d;
+  logic [47:0]        perf_snap_activation_word_reads_q;
+  logic [47:0]        perf_snap_weight_fifo_writes_d;
+  logic [47:0]        perf_snap_weight_fifo_writes_q;
+  logic [47:0]        perf_snap_instructions_d;
+  logic [47:0]        perf_snap_instructions_q;
+  logic [47:0]        perf_snap_checkpoint_cycles_d;
+  logic [47:0]        perf_snap_checkpoint_cycles_q;
+  logic [47:0]        perf_snap_hidden_elementwise_cycles_d;
+  logic [47:0]        perf_snap_hidden_elementwise_cycles_q;
   logic [127:0] prog_mem [2048];
   logic [511:0] scratch_a [4096];
   logic [511:0] scratch_b [4096];
@@ -497,14 +556,14 @@ module mmfree_accel (
   assign uses_vector = op_add || op_argmax;
   assign streams = uses_norm || uses_mlgru || uses_vector || op_ckpt;
   assign known_op = opcode < 4'd14;
-  assign embed_token = prompt_valid_i ? prompt_token_i : token_q;
+  assign embed_token = csr_prompt_valid ? csr_prompt_token : token_q;
   assign row_offset = embed_token * length;
   assign load_address = immediate[47:0] + (op_embed ? {14'd0, row_offset, 2'd0} : 48'd0);
   assign unused_immediate_high = ^immediate[59:48];
   assign requesting = issuing && (op_load || op_embed) && load_count_q != 6'd32;
   assign requested = requesting && vdma_cmd_ready;
   assign load_request_beats = (length + 16'd15) >> 4'd4;
-  assign prompt_ready_o = requested && op_embed;
+  assign csr_prompt_ready = requested && op_embed;
   assign load_entry = load_queue[load_head_q];
   assign load_to_scratch = load_entry[28];
   assign load_dst = load_entry[27:16];
@@ -648,13 +707,13 @@ module mmfree_accel (
   assign jump = finish && op_end;
   assign consume = next_valid_q && (state_q == StFetch || (finish && !op_end));
   assign fetch = running && !jump && (!next_valid_q || consume);
-  assign busy_o = running;
+  assign core_busy = running;
   assign token_valid_o = token_pulse_q;
   assign token_o = token_q;
-  assign mem_err_addr_o = dma_error[35:0];
-  assign mem_err_port_o = dma_error[38:36];
-  assign mem_err_o = dma_error[41:39];
-  assign err_o = bad_op_q || mlgru_err || mem_err_o != 3'd0;
+  assign mem_err_addr = dma_error[35:0];
+  assign mem_err_port = dma_error[38:36];
+  assign mem_err = dma_error[41:39];
+  assign core_err = bad_op_q || mlgru_err || mem_err != 3'd0;
   assign ckpt_valid_o = in_busy && op_ckpt && operand_valid_q;
   assign ckpt_data_o = operand_a_q;
   assign ckpt_last_o = operand_last_q;
@@ -701,6 +760,41 @@ module mmfree_accel (
   assign perf_hidden_elementwise_cycles_d = counted && mv_busy_q && in_elementwise
       ? perf_hidden_elementwise_cycles_q + {40'd0, 8'd1} : perf_hidden_elementwise_cycles_q;
   assign perf_data_o = {16'd0, perf_selected};
+  assign perf_snap_cycles_d = csr_perf_snapshot ? perf_cycles_q : perf_snap_cycles_q;
+  assign perf_snap_mat_vec_cycles_d = csr_perf_snapshot ? perf_mat_vec_cycles_q
+      : perf_snap_mat_vec_cycles_q;
+  assign perf_snap_weight_stall_cycles_d = csr_perf_snapshot ? perf_weight_stall_cycles_q
+      : perf_snap_weight_stall_cycles_q;
+  assign perf_snap_load_wait_cycles_d = csr_perf_snapshot ? perf_load_wait_cycles_q
+      : perf_snap_load_wait_cycles_q;
+  assign perf_snap_elementwise_cycles_d = csr_perf_snapshot ? perf_elementwise_cycles_q
+      : perf_snap_elementwise_cycles_q;
+  assign perf_snap_weight_beats_d = csr_perf_snapshot ? perf_weight_beats_q
+      : perf_snap_weight_beats_q;
+  assign perf_snap_norm_beats_d = csr_perf_snapshot ? perf_norm_beats_q : perf_snap_norm_beats_q;
+  assign perf_snap_mlgru_beats_d = csr_perf_snapshot ? perf_mlgru_beats_q : perf_snap_mlgru_beats_q;
+  assign perf_snap_vector_beats_d = csr_perf_snapshot ? perf_vector_beats_q
+      : perf_snap_vector_beats_q;
+  assign perf_snap_scratchpad_read_beats_d = csr_perf_snapshot ? perf_scratchpad_read_beats_q
+      : perf_snap_scratchpad_read_beats_q;
+  assign perf_snap_scratchpad_write_beats_d = csr_perf_snapshot ? perf_scratchpad_write_beats_q
+      : perf_snap_scratchpad_write_beats_q;
+  assign perf_snap_parameter_read_beats_d = csr_perf_snapshot ? perf_parameter_read_beats_q
+      : perf_snap_parameter_read_beats_q;
+  assign perf_snap_parameter_write_beats_d = csr_perf_snapshot ? perf_parameter_write_beats_q
+      : perf_snap_parameter_write_beats_q;
+  assign perf_snap_activation_word_writes_d = csr_perf_snapshot ? perf_activation_word_writes_q
+      : perf_snap_activation_word_writes_q;
+  assign perf_snap_activation_word_reads_d = csr_perf_snapshot ? perf_activation_word_reads_q
+      : perf_snap_activation_word_reads_q;
+  assign perf_snap_weight_fifo_writes_d = csr_perf_snapshot ? perf_weight_fifo_writes_q
+      : perf_snap_weight_fifo_writes_q;
+  assign perf_snap_instructions_d = csr_perf_snapshot ? perf_instructions_q
+      : perf_snap_instructions_q;
+  assign perf_snap_checkpoint_cycles_d = csr_perf_snapshot ? perf_checkpoint_cycles_q
+      : perf_snap_checkpoint_cycles_q;
+  assign perf_snap_hidden_elementwise_cycles_d = csr_perf_snapshot
+      ? perf_hidden_elementwise_cycles_q : perf_snap_hidden_elementwise_cycles_q;
 
   always_comb begin
     load_count_d = load_count_q;
@@ -806,9 +900,9 @@ module mmfree_accel (
     dma_tokens_d = dma_tokens_q;
     unique case (dma_state_q)
       DmaIdle: begin
-        if (start_i && tokens_i != 32'd0) begin
+        if (csr_start && csr_tokens != 32'd0) begin
           dma_pc_d = 11'd0;
-          dma_tokens_d = tokens_i;
+          dma_tokens_d = csr_tokens;
           dma_state_d = DmaFetch;
         end
       end
@@ -915,9 +1009,9 @@ module mmfree_accel (
       token_d = vector_out_index;
       token_pulse_d = 1'b1;
     end
-    if (state_q == StIdle && start_i && tokens_i != 32'd0) begin
+    if (state_q == StIdle && csr_start && csr_tokens != 32'd0) begin
       pc_d = 11'd0;
-      tokens_left_d = tokens_i;
+      tokens_left_d = csr_tokens;
       next_valid_d = 1'b0;
       fresh_d = 1'b1;
       state_d = StFetch;
@@ -990,6 +1084,72 @@ module mmfree_accel (
     endcase
   end
 
+  always_comb begin
+    csr_perf_data = 48'd0;
+    unique case (csr_perf_sel)
+      5'd0: begin
+        csr_perf_data = perf_snap_cycles_q;
+      end
+      5'd1: begin
+        csr_perf_data = perf_snap_mat_vec_cycles_q;
+      end
+      5'd2: begin
+        csr_perf_data = perf_snap_weight_stall_cycles_q;
+      end
+      5'd3: begin
+        csr_perf_data = perf_snap_load_wait_cycles_q;
+      end
+      5'd4: begin
+        csr_perf_data = perf_snap_elementwise_cycles_q;
+      end
+      5'd5: begin
+        csr_perf_data = perf_snap_weight_beats_q;
+      end
+      5'd6: begin
+        csr_perf_data = perf_snap_norm_beats_q;
+      end
+      5'd7: begin
+        csr_perf_data = perf_snap_mlgru_beats_q;
+      end
+      5'd8: begin
+        csr_perf_data = perf_snap_vector_beats_q;
+      end
+      5'd9: begin
+        csr_perf_data = perf_snap_scratchpad_read_beats_q;
+      end
+      5'd10: begin
+        csr_perf_data = perf_snap_scratchpad_write_beats_q;
+      end
+      5'd11: begin
+        csr_perf_data = perf_snap_parameter_read_beats_q;
+      end
+      5'd12: begin
+        csr_perf_data = perf_snap_parameter_write_beats_q;
+      end
+      5'd13: begin
+        csr_perf_data = perf_snap_activation_word_writes_q;
+      end
+      5'd14: begin
+        csr_perf_data = perf_snap_activation_word_reads_q;
+      end
+      5'd15: begin
+        csr_perf_data = perf_snap_weight_fifo_writes_q;
+      end
+      5'd16: begin
+        csr_perf_data = perf_snap_instructions_q;
+      end
+      5'd17: begin
+        csr_perf_data = perf_snap_checkpoint_cycles_q;
+      end
+      5'd18: begin
+        csr_perf_data = perf_snap_hidden_elementwise_cycles_q;
+      end
+      default: begin
+        csr_perf_data = 48'd0;
+      end
+    endcase
+  end
+
   always_ff @(posedge clk_i or negedge rst_ni) begin
     if (!rst_ni) begin
       state_q <= StIdle;
@@ -1041,6 +1201,25 @@ module mmfree_accel (
       perf_instructions_q <= '0;
       perf_checkpoint_cycles_q <= '0;
       perf_hidden_elementwise_cycles_q <= '0;
+      perf_snap_cycles_q <= '0;
+      perf_snap_mat_vec_cycles_q <= '0;
+      perf_snap_weight_stall_cycles_q <= '0;
+      perf_snap_load_wait_cycles_q <= '0;
+      perf_snap_elementwise_cycles_q <= '0;
+      perf_snap_weight_beats_q <= '0;
+      perf_snap_norm_beats_q <= '0;
+      perf_snap_mlgru_beats_q <= '0;
+      perf_snap_vector_beats_q <= '0;
+      perf_snap_scratchpad_read_beats_q <= '0;
+      perf_snap_scratchpad_write_beats_q <= '0;
+      perf_snap_parameter_read_beats_q <= '0;
+      perf_snap_parameter_write_beats_q <= '0;
+      perf_snap_activation_word_writes_q <= '0;
+      perf_snap_activation_word_reads_q <= '0;
+      perf_snap_weight_fifo_writes_q <= '0;
+      perf_snap_instructions_q <= '0;
+      perf_snap_checkpoint_cycles_q <= '0;
+      perf_snap_hidden_elementwise_cycles_q <= '0;
     end else begin
       state_q <= state_d;
       pc_q <= pc_d;
@@ -1091,6 +1270,25 @@ module mmfree_accel (
       perf_instructions_q <= perf_instructions_d;
       perf_checkpoint_cycles_q <= perf_checkpoint_cycles_d;
       perf_hidden_elementwise_cycles_q <= perf_hidden_elementwise_cycles_d;
+      perf_snap_cycles_q <= perf_snap_cycles_d;
+      perf_snap_mat_vec_cycles_q <= perf_snap_mat_vec_cycles_d;
+      perf_snap_weight_stall_cycles_q <= perf_snap_weight_stall_cycles_d;
+      perf_snap_load_wait_cycles_q <= perf_snap_load_wait_cycles_d;
+      perf_snap_elementwise_cycles_q <= perf_snap_elementwise_cycles_d;
+      perf_snap_weight_beats_q <= perf_snap_weight_beats_d;
+      perf_snap_norm_beats_q <= perf_snap_norm_beats_d;
+      perf_snap_mlgru_beats_q <= perf_snap_mlgru_beats_d;
+      perf_snap_vector_beats_q <= perf_snap_vector_beats_d;
+      perf_snap_scratchpad_read_beats_q <= perf_snap_scratchpad_read_beats_d;
+      perf_snap_scratchpad_write_beats_q <= perf_snap_scratchpad_write_beats_d;
+      perf_snap_parameter_read_beats_q <= perf_snap_parameter_read_beats_d;
+      perf_snap_parameter_write_beats_q <= perf_snap_parameter_write_beats_d;
+      perf_snap_activation_word_writes_q <= perf_snap_activation_word_writes_d;
+      perf_snap_activation_word_reads_q <= perf_snap_activation_word_reads_d;
+      perf_snap_weight_fifo_writes_q <= perf_snap_weight_fifo_writes_d;
+      perf_snap_instructions_q <= perf_snap_instructions_d;
+      perf_snap_checkpoint_cycles_q <= perf_snap_checkpoint_cycles_d;
+      perf_snap_hidden_elementwise_cycles_q <= perf_snap_hidden_elementwise_cycles_d;
     end
   end
 
@@ -1122,8 +1320,8 @@ module mmfree_accel (
   end
 
   always_ff @(posedge clk_i) begin
-    if (prog_we_i) begin
-      prog_mem[prog_addr_i] <= prog_data_i;
+    if (csr_prog_we) begin
+      prog_mem[csr_prog_addr] <= csr_prog_data;
     end
   end
 
@@ -1422,6 +1620,47 @@ module mmfree_accel (
     .y_last_o         (mv_y_last),
     .perf_beats_o     (mv_perf_beats),
     .perf_stalls_o    (mv_perf_stalls)
+  );
+
+  mmfree_csr u_csr (
+    .clk_i            (clk_i),
+    .rst_ni           (rst_ni),
+    .s_axil_awaddr_i  (s_axil_awaddr_i),
+    .s_axil_awvalid_i (s_axil_awvalid_i),
+    .s_axil_awready_o (s_axil_awready_o),
+    .s_axil_wdata_i   (s_axil_wdata_i),
+    .s_axil_wstrb_i   (s_axil_wstrb_i),
+    .s_axil_wvalid_i  (s_axil_wvalid_i),
+    .s_axil_wready_o  (s_axil_wready_o),
+    .s_axil_bresp_o   (s_axil_bresp_o),
+    .s_axil_bvalid_o  (s_axil_bvalid_o),
+    .s_axil_bready_i  (s_axil_bready_i),
+    .s_axil_araddr_i  (s_axil_araddr_i),
+    .s_axil_arvalid_i (s_axil_arvalid_i),
+    .s_axil_arready_o (s_axil_arready_o),
+    .s_axil_rdata_o   (s_axil_rdata_o),
+    .s_axil_rresp_o   (s_axil_rresp_o),
+    .s_axil_rvalid_o  (s_axil_rvalid_o),
+    .s_axil_rready_i  (s_axil_rready_i),
+    .irq_o            (irq_o),
+    .prog_we_o        (csr_prog_we),
+    .prog_addr_o      (csr_prog_addr),
+    .prog_data_o      (csr_prog_data),
+    .start_o          (csr_start),
+    .tokens_o         (csr_tokens),
+    .busy_i           (core_busy),
+    .prompt_valid_o   (csr_prompt_valid),
+    .prompt_ready_i   (csr_prompt_ready),
+    .prompt_token_o   (csr_prompt_token),
+    .token_valid_i    (token_valid_o),
+    .token_i          (token_o),
+    .err_i            (core_err),
+    .mem_err_i        (mem_err),
+    .mem_err_port_i   (mem_err_port),
+    .mem_err_addr_i   (mem_err_addr),
+    .perf_snapshot_o  (csr_perf_snapshot),
+    .perf_sel_o       (csr_perf_sel),
+    .perf_data_i      (csr_perf_data)
   );
 
 `ifndef SYNTHESIS

@@ -15,7 +15,7 @@
 
 #include <stdint.h>
 
-#define HW_SHIM_ABI_VERSION 4
+#define HW_SHIM_ABI_VERSION 5
 
 // What hw_create, hw_eval and hw_step return, and hw_status reports. The first non-zero
 // status is sticky: once a model has stopped, every later call returns the same status.
@@ -136,10 +136,17 @@ uint64_t hw_axi_beats(const void* harness, uint8_t* data, uint8_t* lasts, uint64
 // handshakes: hw_mem_accepts_burst is ARREADY, hw_mem_accept_burst an AR handshake,
 // hw_mem_beat_available RVALID, hw_mem_take_beat an R handshake, hw_mem_tick a clock.
 
-// nullptr for an impossible configuration (no port, beats not whole 32-bit words, no
-// bandwidth, more lanes than a weight beat holds) or when out of memory.
-void* hw_mem_create(int ports, int port_beat_bytes, int vector_beat_bytes, double bytes_per_cycle, uint64_t latency,
-                    int burst_bytes, uint64_t max_outstanding, int lanes_per_port);
+// nullptr for an impossible configuration (no port, beats not whole 32-bit words, more
+// lanes than a weight beat holds) or when out of memory. The timing is one DDR4-2400
+// channel at an accelerator clock of 300 MHz until hw_mem_option sets it.
+void* hw_mem_create(int ports, int port_beat_bytes, int vector_beat_bytes, uint64_t max_outstanding,
+                    int lanes_per_port);
+// Before the first tick, a field of the memory by name: channels, clock_mhz (the
+// accelerator's), front_latency_ns, vector_port_shift, and each channel's organisation
+// and JEDEC timing (dram_clock_mhz, burst_bytes, burst_cycles, bank_groups, banks_per_group, row_bytes; in
+// tCK: cl, rcd, rp, ras, rtp, ccd_s, ccd_l, rrd_s, rrd_l, faw, refi, rfc). 0, or -1 for an
+// unknown name or a value out of range.
+int hw_mem_option(void* memory, const char* name, double value);
 void hw_mem_destroy(void* memory);
 // Weight port `port`'s bytes from address 0.
 void hw_mem_load(void* memory, int port, const uint8_t* bytes, uint64_t count);
@@ -152,15 +159,16 @@ uint64_t hw_mem_next_beat(const void* memory, int port, int* last);
 int hw_mem_read_beat(const void* memory, int port, uint64_t address, uint32_t* words);
 void hw_mem_take_beat(void* memory, int port, const uint32_t* words);
 void hw_mem_tick(void* memory);
-// A counter by name (cycles, busy_cycles, weight_bytes, vector_bytes, non_zero_weights);
-// UINT64_MAX for an unknown name.
+// A counter by name (cycles, busy_cycles, weight_bytes, vector_bytes, non_zero_weights,
+// activates, refreshes); UINT64_MAX for an unknown name.
 uint64_t hw_mem_stat(const void* memory, const char* name);
 
 // --- The accelerator harness (accel_harness.h) --------------------------------------------
 //
 // Runs a Verilated mmfree_accel cycle by cycle in C++: every AXI4 read port answered from an
-// hw_mem memory, the prompt offered, checkpoint beats collected. It owns the model's clock
-// while hw_accel_run runs; the memory must outlive it.
+// hw_mem memory, a host driver on the AXI4-Lite control port (setup writes, the prompt,
+// interrupt service: tokens, errors, DONE), checkpoint beats collected. It owns the
+// model's clock while hw_accel_run runs; the memory must outlive it.
 
 // What hw_accel_run returns: a mask of these, 0 when the cycle budget ran out. Every event
 // returns before the cycle's clock edge (counters read now are that cycle's); the next run
@@ -168,8 +176,8 @@ uint64_t hw_mem_stat(const void* memory, const char* name);
 enum HwAccelEvent {
   HW_ACCEL_CHECKPOINT = 1,  // a checkpoint's last beat; hw_accel_checkpoint has its words
   HW_ACCEL_TOKEN = 2,       // token_valid_o
-  HW_ACCEL_ERROR = 4,       // err_o
-  HW_ACCEL_IDLE = 8,        // busy_o low (when asked for)
+  HW_ACCEL_ERROR = 4,       // the host read ERROR/ERROR_ADDR after an error interrupt
+  HW_ACCEL_IDLE = 8,        // the host read DONE in IRQ_STATUS
   HW_ACCEL_VIOLATION = 16,  // an AXI rule broken or a port missing: hw_accel_error
   HW_ACCEL_STOPPED = 32,    // the model stopped: hw_status, hw_error_message
 };
@@ -178,15 +186,22 @@ enum HwAccelEvent {
 void* hw_accel_create(void* model, void* memory);
 void hw_accel_destroy(void* harness);
 const char* hw_accel_error(const void* harness);
-// A fault option by name (seed, ar_stall_percent, r_gap_percent, error_port, error_base,
-// error_size, error_resp, silent_port; -1 for none); -1 for an unknown name.
+// An option by name: faults (seed, ar_stall_percent, r_gap_percent, error_port, error_base,
+// error_size, error_resp, silent_port; -1 for none) and the CSR map (reg_prompt, reg_token,
+// reg_irq_status, reg_error, reg_error_addr_low, reg_error_addr_high, bit_irq_done,
+// bit_irq_error, bit_irq_token, bit_token_valid); -1 for an unknown name.
 int hw_accel_option(void* harness, const char* name, int64_t value);
-// Queues a prompt token; the harness offers the queue on prompt_valid_i/prompt_token_i.
+// Queues a prompt token; the driver writes the queue into PROMPT.
 void hw_accel_prompt(void* harness, uint64_t token);
-int hw_accel_run(void* harness, uint64_t cycles, int stop_when_idle);
-// A counter by name (cycles, held_addresses, held_beats, checkpoint_words); UINT64_MAX for
-// an unknown name.
+// Queues a setup write on the control port (in order, after the prompt is written); a
+// response other than OKAY ends the run with HW_ACCEL_VIOLATION.
+void hw_accel_write(void* harness, uint64_t address, uint32_t data);
+int hw_accel_run(void* harness, uint64_t cycles);
+// A counter by name (cycles, held_addresses, held_beats, checkpoint_words, host_tokens,
+// host_error: the ERROR register read, host_error_address); UINT64_MAX for an unknown name.
 uint64_t hw_accel_stat(const void* harness, const char* name);
+// Copies up to `capacity` of the tokens the host read from TOKEN; returns how many.
+uint64_t hw_accel_host_tokens(const void* harness, uint64_t* tokens, uint64_t capacity);
 // Copies up to `capacity` collected checkpoint words and forgets all of them; returns how
 // many it copied.
 uint64_t hw_accel_checkpoint(void* harness, uint32_t* words, uint64_t capacity);

@@ -12,7 +12,8 @@ struct Image: ParsableCommand {
     abstract: "Write the off-chip memory image the accelerator reads (program, weights, vectors, embedding) and a JSON map of its regions.",
     discussion: """
       FILE holds every memory port's image, port 0 first; FILE.json gives each port's offset in the file, \
-      the regions (embedding, vectors and program in port 0, each matrix striped over every port) and \
+      the regions (each matrix striped over every port, the embedding and program in port 0, the vectors \
+      dealt out over the ports; the vector port addresses a port in its high bits) and \
       the file's SHA-256. `hwgen simulate` serves every read from exactly these bytes. Layout: \
       docs/accelerator.md, "Memory map".
       """)

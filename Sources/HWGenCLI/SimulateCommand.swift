@@ -119,7 +119,7 @@ struct Simulate: ParsableCommand {
     }
     print("verilator: mmfree_accel ready in \(Format.seconds(build.seconds)); program: \(sim.program.instructions.count) instructions, scratchpad \(sim.program.scratchpadBeats) of \(config.scratchpadBeats) beats, parameter buffer \(sim.program.parameterBeats) of \(config.parameterBeats)")
     let memory = sim.memory
-    print("memory: \(profile.memory.type), \(profile.memory.channels) channels, \(Format.significant(profile.memory.usableGBps, 4)) GB/s usable = \(Format.significant(memory.bytesPerCycle, 4)) B/cycle, latency \(memory.latencyCycles) cycles, \(memory.burstBytes) B bursts")
+    print("memory: \(profile.memory.type), \(profile.memory.channels) channels of \(memory.dram.name) timing, \(Format.significant(profile.memory.usableGBps, 4)) GB/s usable = \(Format.significant(memory.bytesPerCycle, 4)) B/cycle, closed-row latency \(memory.latencyCycles) cycles")
     if sim.layersSimulated < modelConfig.layers {
       print("NOTE: only layers 0..<\(sim.layersSimulated) of \(modelConfig.layers) run cycle-accurately (then the final norm, lm_head and argmax: a \(sim.layersSimulated)-layer network, checked against the golden model cut the same way); cycles and bytes of the other \(modelConfig.layers - sim.layersSimulated) layers are EXTRAPOLATED from the simulated ones")
     }

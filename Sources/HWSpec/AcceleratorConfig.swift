@@ -121,6 +121,15 @@ public struct AcceleratorConfig: Hashable, Sendable, Codable, CustomStringConver
       outstanding: 8, idWidth: 4, readID: 0, lengthBits: 32, timeoutCycles: 1 << 16)
   }
 
+  /// Where the vector port's byte address names the memory port it reads:
+  /// bits `[vectorPortShift +: bits(memoryPorts - 1)]` (the channel's window in
+  /// the interconnect's address map), the rest the address in that port's
+  /// space. The vectors are spread over the ports' spaces, so no channel
+  /// carries them all.
+  public var vectorPortShift: Int {
+    vectorMaster.addressWidth - (memoryPorts > 1 ? AcceleratorCSRConfig.bits(memoryPorts - 1) : 0)
+  }
+
   /// The weight DMA's read engine on each port: 16-beat bursts, eight
   /// outstanding (128 beats in flight cover a memory latency of up to ~100
   /// cycles at one beat a cycle, and the vector port's short reads, on which

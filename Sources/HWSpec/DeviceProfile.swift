@@ -10,16 +10,20 @@ public struct DeviceProfile: Codable, Hashable, Sendable {
     public let type: String
     public let channels: Int
     public let channelPeakGBps: Double
-    /// Fraction of peak bandwidth a long sequential stream sustains.
+    /// Fraction of peak bandwidth a long sequential stream sustains: what the memory model
+    /// measures for this memory's `dram` timing (a test holds the two together).
     public let usableFraction: Double
     /// Smallest transfer the controller makes.
     public let burstBytes: Int
-    /// Read latency, request to first data.
+    /// Read latency of a closed row on an idle channel, AR handshake to the last beat of
+    /// the first burst.
     public let latencyNs: Double
     public let capacityGB: Double
 
     public var peakGBps: Double { Double(channels) * channelPeakGBps }
     public var usableGBps: Double { peakGBps * usableFraction }
+    /// Each channel's organisation and timing, for the memory model.
+    public var dram: DRAMTiming? { DRAMTiming.forMemory(type: type) }
   }
 
   /// Capacities in the vendor's own units; absent where the family has none.

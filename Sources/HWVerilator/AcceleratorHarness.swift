@@ -2,34 +2,31 @@ import Foundation
 
 /// The off-chip memory model of `Sim/verilator/offchip_memory.h`, compiled into every model
 /// library: `ports` weight ports and a vector port (port `ports`, reading port 0's bytes),
-/// answering AXI4 read bursts cycle by cycle at a shared usable bandwidth after a fixed
-/// latency. `AcceleratorHarness` drives it from C++; the calls here are for tests that
-/// drive it alone.
+/// answering AXI4 read bursts cycle by cycle from DRAM channels with JEDEC timing.
+/// `AcceleratorHarness` drives it from C++; the calls here are for tests that drive it
+/// alone.
 public final class MemoryModel {
-  /// The model's timing and shape.
+  /// The model's ports and timing.
   public struct Shape: Sendable, Hashable {
     public var ports: Int
     public var portBeatBytes: Int
     public var vectorBeatBytes: Int
-    public var bytesPerCycle: Double
-    public var latencyCycles: Int
-    public var burstBytes: Int
     public var maxOutstanding: Int
     /// Core lanes in a weight port's beat (16 bytes each: a non-zero and a negative word).
     public var lanesPerPort: Int
+    /// `hw_mem_option`'s fields by name: channels, the clocks, the DRAM timing.
+    public var options: [String: Double]
 
     public init(
-      ports: Int, portBeatBytes: Int, vectorBeatBytes: Int, bytesPerCycle: Double, latencyCycles: Int,
-      burstBytes: Int, maxOutstanding: Int, lanesPerPort: Int
+      ports: Int, portBeatBytes: Int, vectorBeatBytes: Int, maxOutstanding: Int, lanesPerPort: Int,
+      options: [String: Double]
     ) {
       self.ports = ports
       self.portBeatBytes = portBeatBytes
       self.vectorBeatBytes = vectorBeatBytes
-      self.bytesPerCycle = bytesPerCycle
-      self.latencyCycles = latencyCycles
-      self.burstBytes = burstBytes
       self.maxOutstanding = maxOutstanding
       self.lanesPerPort = lanesPerPort
+      self.options = options
     }
   }
 
@@ -45,10 +42,14 @@ public final class MemoryModel {
     symbols = try Symbols(shim.library)
     guard
       let created = symbols.create(
-        Int32(shape.ports), Int32(shape.portBeatBytes), Int32(shape.vectorBeatBytes), shape.bytesPerCycle,
-        UInt64(shape.latencyCycles), Int32(shape.burstBytes), UInt64(shape.maxOutstanding), Int32(shape.lanesPerPort))
+        Int32(shape.ports), Int32(shape.portBeatBytes), Int32(shape.vectorBeatBytes), UInt64(shape.maxOutstanding),
+        Int32(shape.lanesPerPort))
     else {
       throw SimulationError.internalError("impossible memory shape \(shape)")
+    }
+    for (name, value) in shape.options.sorted(by: { $0.key < $1.key }) where symbols.option(created, name, value) != 0 {
+      symbols.destroy(created)
+      throw SimulationError.internalError("memory model: \(name) = \(value) is not a valid option")
     }
     self.shape = shape
     handle = created
@@ -89,6 +90,9 @@ public final class MemoryModel {
   public var weightBytes: Int { stat("weight_bytes") }
   public var vectorBytes: Int { stat("vector_bytes") }
   public var nonZeroWeights: Int { stat("non_zero_weights") }
+  /// Row activations and refreshes over all channels.
+  public var activates: Int { stat("activates") }
+  public var refreshes: Int { stat("refreshes") }
 
   private func stat(_ name: String) -> Int {
     let value = symbols.stat(handle, name)
@@ -99,7 +103,8 @@ public final class MemoryModel {
   /// The memory's C functions, as `Sim/verilator/hw_shim.h` declares them.
   struct Symbols {
     typealias Handle = UnsafeMutableRawPointer
-    let create: @convention(c) (Int32, Int32, Int32, Double, UInt64, Int32, UInt64, Int32) -> Handle?
+    let create: @convention(c) (Int32, Int32, Int32, UInt64, Int32) -> Handle?
+    let option: @convention(c) (Handle?, UnsafePointer<CChar>?, Double) -> Int32
     let destroy: @convention(c) (Handle?) -> Void
     let load: @convention(c) (Handle?, Int32, UnsafePointer<UInt8>?, UInt64) -> Void
     let acceptsBurst: @convention(c) (Handle?, Int32) -> Int32
@@ -113,6 +118,7 @@ public final class MemoryModel {
 
     init(_ library: SharedLibrary) throws {
       create = try library.symbol("hw_mem_create")
+      option = try library.symbol("hw_mem_option")
       destroy = try library.symbol("hw_mem_destroy")
       load = try library.symbol("hw_mem_load")
       acceptsBurst = try library.symbol("hw_mem_accepts_burst")
@@ -129,8 +135,10 @@ public final class MemoryModel {
 
 /// The C++ accelerator harness of `Sim/verilator/accel_harness.h`: a Verilated
 /// `mmfree_accel` run cycle by cycle in C++, every AXI4 read port answered from a
-/// `MemoryModel`, the queued prompt offered, the checkpoint beats collected. `run` returns
-/// at an event, before that cycle's clock edge; nothing crosses into Swift per cycle.
+/// `MemoryModel`, a host driver on the AXI4-Lite control port (the queued setup writes,
+/// the prompt, interrupt service: tokens read back, errors, DONE), the checkpoint beats
+/// collected. `run` returns at an event, before that cycle's clock edge; nothing crosses
+/// into Swift per cycle.
 public final class AcceleratorHarness {
   /// The memory's misbehaviour, seeded.
   public struct Faults: Sendable, Hashable {
@@ -160,13 +168,46 @@ public final class AcceleratorHarness {
     }
   }
 
+  /// Where the host driver finds the control registers it services (`mmfree_csr`'s map).
+  public struct ControlMap: Sendable, Hashable {
+    public var prompt, token, irqStatus, error, errorAddressLow, errorAddressHigh: Int
+    public var irqDoneBit, irqErrorBit, irqTokenBit, tokenValidBit: Int
+
+    public init(
+      prompt: Int, token: Int, irqStatus: Int, error: Int, errorAddressLow: Int, errorAddressHigh: Int,
+      irqDoneBit: Int, irqErrorBit: Int, irqTokenBit: Int, tokenValidBit: Int
+    ) {
+      self.prompt = prompt
+      self.token = token
+      self.irqStatus = irqStatus
+      self.error = error
+      self.errorAddressLow = errorAddressLow
+      self.errorAddressHigh = errorAddressHigh
+      self.irqDoneBit = irqDoneBit
+      self.irqErrorBit = irqErrorBit
+      self.irqTokenBit = irqTokenBit
+      self.tokenValidBit = tokenValidBit
+    }
+
+    var options: [(String, Int64)] {
+      [
+        ("reg_prompt", prompt), ("reg_token", token), ("reg_irq_status", irqStatus), ("reg_error", error),
+        ("reg_error_addr_low", errorAddressLow), ("reg_error_addr_high", errorAddressHigh),
+        ("bit_irq_done", irqDoneBit), ("bit_irq_error", irqErrorBit), ("bit_irq_token", irqTokenBit),
+        ("bit_token_valid", tokenValidBit),
+      ].map { ($0.0, Int64($0.1)) }
+    }
+  }
+
   /// What stopped a run (several can happen in one cycle); empty: the budget ran out.
   public struct Events: OptionSet, Sendable {
     public let rawValue: Int32
     public init(rawValue: Int32) { self.rawValue = rawValue }
     public static let checkpoint = Events(rawValue: 1)
     public static let token = Events(rawValue: 2)
+    /// The host read ERROR and ERROR_ADDR after an error interrupt (`hostError`).
     public static let error = Events(rawValue: 4)
+    /// The host read DONE.
     public static let idle = Events(rawValue: 8)
     public static let violation = Events(rawValue: 16)
     public static let stopped = Events(rawValue: 32)
@@ -178,7 +219,7 @@ public final class AcceleratorHarness {
   private let library: SharedLibrary
   private let handle: UnsafeMutableRawPointer
 
-  public init(model: VerilatedModel, memory: MemoryModel, faults: Faults) throws {
+  public init(model: VerilatedModel, memory: MemoryModel, control: ControlMap, faults: Faults) throws {
     guard let shim = model.shimHandle else { throw SimulationError.closed }
     self.model = model
     self.memory = memory
@@ -190,20 +231,23 @@ public final class AcceleratorHarness {
     handle = created
     let missing = String(cString: symbols.error(created))
     guard missing.isEmpty else { throw VerilatorError.loadFailed("accelerator harness: \(missing)") }
-    for (name, value) in faults.options where symbols.option(created, name, value) != 0 {
+    for (name, value) in faults.options + control.options where symbols.option(created, name, value) != 0 {
       throw VerilatorError.loadFailed("accelerator harness: no option \(name)")
     }
   }
 
   deinit { symbols.destroy(handle) }
 
-  /// Queues prompt tokens, offered in order.
+  /// Queues prompt tokens; the driver writes them into PROMPT in order.
   public func prompt(_ tokens: [Int]) { for t in tokens { symbols.prompt(handle, UInt64(t)) } }
 
-  /// Runs up to `cycles` cycles or until an event (`idle` only when `stopWhenIdle`). Throws
-  /// why the model stopped, if it did.
-  public func run(cycles: Int, stopWhenIdle: Bool = false) throws -> Events {
-    let events = Events(rawValue: symbols.run(handle, UInt64(cycles), stopWhenIdle ? 1 : 0))
+  /// Queues a setup write on the control port, done in order after the prompt; an answer
+  /// other than OKAY ends the run with a `violation`.
+  public func write(register address: Int, _ data: UInt32) { symbols.write(handle, UInt64(address), data) }
+
+  /// Runs up to `cycles` cycles or until an event. Throws why the model stopped, if it did.
+  public func run(cycles: Int) throws -> Events {
+    let events = Events(rawValue: symbols.run(handle, UInt64(cycles)))
     if events.contains(.stopped) {
       try model.eval()
       throw SimulationError.internalError("the model stopped without a status")
@@ -211,7 +255,19 @@ public final class AcceleratorHarness {
     return events
   }
 
-  /// The AXI rule the design broke (after a `violation`).
+  /// The ERROR register and the address in ERROR_ADDR as the host read them (after `error`).
+  public var hostError: (error: UInt32, address: UInt64) {
+    (UInt32(truncatingIfNeeded: symbols.stat(handle, "host_error")), symbols.stat(handle, "host_error_address"))
+  }
+
+  /// The tokens the host read from TOKEN, in order.
+  public var hostTokens: [Int] {
+    var tokens = [UInt64](repeating: 0, count: stat("host_tokens"))
+    let count = tokens.withUnsafeMutableBufferPointer { symbols.hostTokens(handle, $0.baseAddress, UInt64($0.count)) }
+    return tokens.prefix(Int(count)).map { Int($0) }
+  }
+
+  /// The AXI rule the design broke, or the setup write that failed (after a `violation`).
   public var violation: String { String(cString: symbols.error(handle)) }
 
   /// Clock edges run, and the handshakes the faults held back: cycles an address waited
@@ -241,7 +297,9 @@ public final class AcceleratorHarness {
     let error: @convention(c) (Handle?) -> UnsafePointer<CChar>
     let option: @convention(c) (Handle?, UnsafePointer<CChar>?, Int64) -> Int32
     let prompt: @convention(c) (Handle?, UInt64) -> Void
-    let run: @convention(c) (Handle?, UInt64, Int32) -> Int32
+    let write: @convention(c) (Handle?, UInt64, UInt32) -> Void
+    let run: @convention(c) (Handle?, UInt64) -> Int32
+    let hostTokens: @convention(c) (Handle?, UnsafeMutablePointer<UInt64>?, UInt64) -> UInt64
     let stat: @convention(c) (Handle?, UnsafePointer<CChar>?) -> UInt64
     let checkpoint: @convention(c) (Handle?, UnsafeMutablePointer<UInt32>?, UInt64) -> UInt64
 
@@ -251,7 +309,9 @@ public final class AcceleratorHarness {
       error = try library.symbol("hw_accel_error")
       option = try library.symbol("hw_accel_option")
       prompt = try library.symbol("hw_accel_prompt")
+      write = try library.symbol("hw_accel_write")
       run = try library.symbol("hw_accel_run")
+      hostTokens = try library.symbol("hw_accel_host_tokens")
       stat = try library.symbol("hw_accel_stat")
       checkpoint = try library.symbol("hw_accel_checkpoint")
     }

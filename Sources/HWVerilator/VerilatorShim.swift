@@ -13,7 +13,7 @@ import HWSupport
 enum VerilatorShim {
   /// `HW_SHIM_ABI_VERSION` of `hw_shim.h`: the C signatures `ShimSymbols` expects. The
   /// generated header passes it to the C++, which refuses to compile when they differ.
-  static let abiVersion: Int32 = 4
+  static let abiVersion: Int32 = 5
 
   static let headerName = "hw_shim.h"
   static let sourceName = "hw_shim.cpp"

@@ -53,7 +53,7 @@ func temporaryDirectory() -> URL {
     let filelist = try String(contentsOf: dir.appendingPathComponent("hwgen.f"), encoding: .utf8)
     #expect(
       filelist.hasSuffix(
-        "stream_fifo.sv\naxi_read_master_vector.sv\naxi_read_master.sv\nmatvec_datapath.sv\nmmfree_accel.sv\n"),
+        "stream_fifo.sv\naxi_read_master_vector.sv\naxi_read_master.sv\nmatvec_datapath.sv\nmmfree_csr.sv\nmmfree_accel.sv\n"),
       "\(filelist)")
     let manifest = try String(contentsOf: dir.appendingPathComponent("manifest.json"), encoding: .utf8)
     #expect(manifest.contains("\"top\": \"mmfree_accel\""))

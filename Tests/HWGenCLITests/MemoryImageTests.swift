@@ -75,7 +75,7 @@ import Testing
         }
       }
     }
-    // Vectors in port 0, Q15.16 little-endian.
+    // The embedding in port 0, the vectors dealt out over the ports; Q15.16 little-endian.
     let embedding = try #require(map.regions.first { $0.name == "embedding" })
     #expect(embedding.port == 0 && embedding.bytes == 4 * weights.embedding.count)
     for k in [0, 1, weights.embedding.count - 1] {
@@ -85,6 +85,15 @@ import Testing
     }
     let gamma = try #require(map.regions.first { $0.name == "layer1.gate.gamma" })
     #expect(gamma.bytes == 4 * weights.layers[1].gate.gamma.count)
+    let gammaPort = try #require(gamma.port)
+    for k in [0, weights.layers[1].gate.gamma.count - 1] {
+      let at = map.ports[gammaPort].offset + gamma.address + 4 * k
+      let value = (0..<4).reduce(UInt32(0)) { $0 | UInt32(bytes[at + $1]) << (8 * $1) }
+      #expect(Int32(bitPattern: value) == weights.layers[1].gate.gamma[k])
+    }
+    let vectors = map.regions.filter { $0.kind == "vector" }
+    let vectorPorts = Set(vectors.compactMap(\.port))
+    #expect(vectorPorts == Set(0..<min(ports, vectors.count)), "vectors in ports \(vectorPorts.sorted()) of \(ports)")
     // The program, as the simulation loads it.
     let code = try #require(map.regions.first { $0.name == "program" })
     #expect(code.bytes == 16 * program.instructions.count)

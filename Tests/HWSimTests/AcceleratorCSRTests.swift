@@ -45,14 +45,18 @@ typealias Reg = AcceleratorCSRRegister
     #expect(csr.memoryErrorCodeBits == 3 && csr.memoryErrorPortBits == 3 && csr.memoryAddressBits == 36)
     #expect(csr == AcceleratorCSRConfig())
     try csr.validate()
+    // The top instantiates it (the design checks every connection's width) and exposes its
+    // AXI4-Lite port and interrupt; the core's host signals are internal.
     let top = try AcceleratorGenerator.generate(AcceleratorConfig()).top
+    #expect(top.instances.contains { $0.module.name == AcceleratorCSRGenerator.moduleName })
     for (name, width) in [
-      ("prog_addr_i", csr.programAddressBits), ("prog_data_i", csr.instructionBits), ("tokens_i", csr.tokensBits),
-      ("prompt_token_i", csr.tokenBits), ("token_o", csr.tokenBits), ("perf_sel_i", csr.counterSelectBits),
-      ("mem_err_o", csr.memoryErrorCodeBits), ("mem_err_port_o", csr.memoryErrorPortBits),
-      ("mem_err_addr_o", csr.memoryAddressBits),
+      ("s_axil_awaddr_i", csr.addressWidth), ("s_axil_araddr_i", csr.addressWidth), ("s_axil_wdata_i", 32),
+      ("irq_o", 1), ("token_o", csr.tokenBits), ("perf_sel_i", csr.counterSelectBits),
     ] {
       #expect(top.port(named: name)?.type.width == width, "\(name)")
+    }
+    for gone in ["prog_we_i", "start_i", "tokens_i", "prompt_valid_i", "busy_o", "err_o", "mem_err_o"] {
+      #expect(top.port(named: gone) == nil, "\(gone)")
     }
   }
 

@@ -49,9 +49,9 @@ struct AcceleratorMemoryTests {
     #expect(cycles(a) >= cycles(b), "\(context): \(cycles(a)) cycles stalled, \(cycles(b)) clean")
   }
 
-  /// The port address of layer 0's attention-norm gamma, the first vector the program loads.
+  /// The vector port's address of layer 0's attention-norm gamma, the first vector the program loads.
   static func firstVectorAddress(_ sim: AcceleratorSimulation) -> Int {
-    sim.program.segments.first { $0.data == .vector(.attnNorm(layer: 0)) }!.address
+    sim.program.segments.first { $0.data == .vector(.attnNorm(layer: 0)) }!.busAddress
   }
 
   @Test("an error response on a weight or vector read ends the run naming the port, the address and the response",

@@ -397,7 +397,11 @@ struct VerilatorBridgeTests {
   @Test("the shim is Sim/verilator's files, and their bytes are part of the cache key")
   func shimFilesAreInTheKey() throws {
     let files = try VerilatorShim.files()
-    #expect(files.contents.map(\.name) == ["hw_shim.h", "hw_shim.cpp", "hw_runtime.cpp", "axi_mem_slave.h", "axi_mem_slave.cpp"])
+    #expect(
+      files.contents.map(\.name) == [
+        "hw_shim.h", "hw_shim.cpp", "hw_runtime.cpp", "axi_mem_slave.h", "axi_mem_slave.cpp", "offchip_memory.h",
+        "offchip_memory.cpp", "accel_harness.h", "accel_harness.cpp",
+      ])
     let header = String(decoding: files.contents[0].data, as: UTF8.self)
     #expect(header.contains("#define HW_SHIM_ABI_VERSION \(VerilatorShim.abiVersion)\n"))
     #expect(files.digest.count == 64)

@@ -29,14 +29,19 @@ import HWSpec
 /// reads LOADV's and EMBED's vectors through the vector port `mvec_axi_*`.
 /// Only AXI4 signals cross the memory boundary.
 ///
-/// Host interface: the program is written through `prog_*` while idle;
-/// `start_i` runs `tokens_i` tokens from address 0 with fresh MLGRU state
-/// (the sequencer halts at the last one's END, the DMA reads no further). Each token's EMBED takes the host's `prompt_*` token
-/// when offered, else the previous ARGMAX: greedy generation needs no host.
-/// `token_valid_o` pulses with each generated token. Debug: CKPT streams a
-/// vector out on `ckpt_*` while the rest of the accelerator holds still
-/// (`ckpt_active_o`), so checkpoints cost no simulated time; the performance
-/// counters (`AcceleratorCounter`) read through `perf_sel_i`/`perf_data_o`.
+/// Host interface: the AXI4-Lite port `s_axil_*` of `mmfree_csr`
+/// (`hostControl`, docs/control-registers.md) and `irq_o`. The host writes
+/// the program (PROG_ADDR, PROG_DATA) while idle; CTRL.START runs TOKENS
+/// tokens from address 0 with fresh MLGRU state (the sequencer halts at the
+/// last one's END, the DMA reads no further). Each token's EMBED takes a
+/// token from the PROMPT FIFO when one waits, else the previous ARGMAX:
+/// greedy generation needs no host. Generated tokens queue in TOKEN; DONE,
+/// errors and tokens raise interrupts. Trace and debug: `token_valid_o`
+/// pulses with each generated token; CKPT streams a vector out on `ckpt_*`
+/// while the rest of the accelerator holds still (`ckpt_active_o`), so
+/// checkpoints cost no simulated time; the performance counters
+/// (`AcceleratorCounter`) read live through `perf_sel_i`/`perf_data_o`, and
+/// for the host from a snapshot bank (CTRL.SNAPSHOT).
 public enum AcceleratorGenerator: UnitGenerator {
   public static let unitName = "accelerator"
   public static let moduleName = "mmfree_accel"
@@ -44,7 +49,7 @@ public enum AcceleratorGenerator: UnitGenerator {
   public static let addressBits = 48
   public static let counterBits = AcceleratorConfig.counterBits
   public static let loadQueueDepth = 32
-  /// Bits of `tokens_i`, the tokens one start runs.
+  /// Bits of TOKENS, the tokens one start runs.
   public static let tokenCountBits = AcceleratorConfig.tokenCountBits
 
   public static func generate(_ config: AcceleratorConfig) throws -> Design {
@@ -55,13 +60,14 @@ public enum AcceleratorGenerator: UnitGenerator {
     let vector = try VectorUnitGenerator.generate(VectorUnitConfig(lanes: config.elementLanes)).top
     let fifo = try StreamFIFOGenerator.generate(weightFIFO(config)).top
     let master = try AXIReadMasterGenerator.generate(config.memoryMaster).top
+    let csr = try AcceleratorCSRGenerator.generate(config.csr).top
     let vectorMaster = config.vectorMaster == config.memoryMaster
       ? master
       : try AXIReadMasterGenerator.generate(
         config.vectorMaster, name: "\(AXIReadMasterGenerator.moduleName)_vector").top
     return try Design(
       top: topModule(
-        config, datapath: datapath, norm: norm, mlgru: mlgru, vector: vector, fifo: fifo,
+        config, datapath: datapath, norm: norm, mlgru: mlgru, vector: vector, fifo: fifo, csr: csr,
         masters: (
           weights: master, vectors: vectorMaster,
           requestQueue: try StreamFIFOGenerator.module(VectorDMA.requestQueue(config))
@@ -96,7 +102,7 @@ public enum AcceleratorGenerator: UnitGenerator {
   /// writes, completion and control, the performance counters.
   static func topModule(
     _ config: AcceleratorConfig, datapath: Module, norm: Module, mlgru: Module, vector: Module, fifo: Module,
-    masters: (weights: Module, vectors: Module, requestQueue: Module)
+    csr: Module, masters: (weights: Module, vectors: Module, requestQueue: Module)
   ) throws -> Module {
     let m = ModuleBuilder(moduleName, comment: topComment(config))
     let t = Top(m, config)
@@ -121,6 +127,7 @@ public enum AcceleratorGenerator: UnitGenerator {
       CounterSources(
         seq: seq, decode: decode, loads: loads, fetch: fetch, units: units, packer: packer, matVec: matVec,
         writeBack: writeBack, control: control, dma: dma))
+    hostControl(t, csr: csr)
     return try m.finish()
   }
 
@@ -153,6 +160,11 @@ extension AcceleratorGenerator {
     let rst: Expr
     let programMemory: ModuleBuilder.MemoryHandle
     let pcType: HWType
+    /// The host's AXI4-Lite port `s_axil_*` (`mmfree_csr`) and its interrupt.
+    let control: AXILiteBundle
+    let irq: Expr
+    /// Between `mmfree_csr` and the core: the program write, start, the prompt stream, and
+    /// the status the registers show.
     let progWe: Expr
     let progAddr: Expr
     let progData: Expr
@@ -163,6 +175,7 @@ extension AcceleratorGenerator {
     let promptValid: Expr
     let promptReady: Expr
     let promptToken: Expr
+    /// Trace outputs: each ARGMAX's token, as the CSR's token FIFO receives it.
     let tokenValid: Expr
     let tokenOut: Expr
     /// The AXI4 read ports toward memory, port p's signals `m<p>_axi_*`.
@@ -182,8 +195,12 @@ extension AcceleratorGenerator {
     let ckptLast: Expr
     let ckptTag: Expr
     let ckptActive: Expr
+    /// Debug: any counter's live value; the CSR reads the snapshot bank instead.
     let perfSel: Expr
     let perfData: Expr
+    let csrPerfSnapshot: Expr
+    let csrPerfSel: Expr
+    let csrPerfData: Expr
     let err: Expr
 
     /// An AXI4 read port of the top, its signals named `<prefix>axi_*`.
@@ -204,24 +221,32 @@ extension AcceleratorGenerator {
       rst = m.reset()
       programMemory = m.memory("prog_mem", depth: config.programDepth, .uint(AcceleratorInstruction.bits))
       pcType = HWType.uint(programMemory.addressWidth)
-      progWe = m.input("prog_we", .bit, comment: "write the program (while idle)")
-      progAddr = m.input("prog_addr", pcType)
-      progData = m.input("prog_data", .uint(AcceleratorInstruction.bits))
-      start = m.input("start", .bit, comment: "run the program from address 0 with fresh state")
-      tokens = m.input("tokens", .uint(tokenCountBits), comment: "tokens a start runs (0: none)")
-      busy = m.output("busy", .bit)
+      var control = AXILiteBundle()
+      for spec in AXILiteBundle.ports(config.csr.addressWidth) {
+        control[keyPath: spec.field] =
+          spec.direction == .input
+          ? m.input(spec.name, spec.type, comment: spec.comment) : m.output(spec.name, spec.type, comment: spec.comment)
+      }
+      self.control = control
+      irq = m.output("irq", .bit, comment: "an enabled interrupt is pending (IRQ_STATUS & IRQ_ENABLE)")
+      progWe = m.wire("csr_prog_we", .bit, comment: "write the program (while idle)")
+      progAddr = m.wire("csr_prog_addr", pcType)
+      progData = m.wire("csr_prog_data", .uint(AcceleratorInstruction.bits))
+      start = m.wire("csr_start", .bit, comment: "run the program from address 0 with fresh state")
+      tokens = m.wire("csr_tokens", .uint(tokenCountBits), comment: "tokens a start runs (0: none)")
+      busy = m.wire("core_busy", .bit)
       tokenType = HWType.uint(tokenBits)
-      promptValid = m.input("prompt_valid", .bit, comment: "a prompt token for the next EMBED")
-      promptReady = m.output("prompt_ready", .bit)
-      promptToken = m.input("prompt_token", tokenType)
-      tokenValid = m.output("token_valid", .bit, comment: "pulse: ARGMAX produced token_o")
+      promptValid = m.wire("csr_prompt_valid", .bit, comment: "a prompt token for the next EMBED")
+      promptReady = m.wire("csr_prompt_ready", .bit)
+      promptToken = m.wire("csr_prompt_token", tokenType)
+      tokenValid = m.output("token_valid", .bit, comment: "trace: ARGMAX produced token_o")
       tokenOut = m.output("token", tokenType)
       let axi = config.memoryMaster
       memory = (0..<config.memoryPorts).map { Self.axiPorts(m, prefix: "m\($0)_", axi) }
-      memErr = m.output("mem_err", .uint(AXIReadError.bits), comment: "first memory error: 1 SLVERR ... 5 timeout")
-      memErrPort = m.output(
+      memErr = m.wire("mem_err", .uint(AXIReadError.bits), comment: "first memory error: 1 SLVERR ... 5 timeout")
+      memErrPort = m.wire(
         "mem_err_port", .uint(config.memoryErrorPortBits), comment: "weight port p, or memoryPorts: the vector port")
-      memErrAddr = m.output("mem_err_addr", .uint(axi.addressWidth), comment: "the failing beat's port address")
+      memErrAddr = m.wire("mem_err_addr", .uint(axi.addressWidth), comment: "the failing beat's port address")
       levelType = HWType.uint(bitsToRepresent(config.weightFIFOBeats + 1))
       wLevel = m.output("w_level", levelType, comment: "weight beats held on chip")
       vectorMemory = Self.axiPorts(m, prefix: "mvec_", config.vectorMaster)
@@ -233,9 +258,12 @@ extension AcceleratorGenerator {
       ckptLast = m.output("ckpt_last", .bit)
       ckptTag = m.output("ckpt_tag", .uint(16))
       ckptActive = m.output("ckpt_active", .bit, comment: "a CKPT runs: the host excludes this cycle")
-      perfSel = m.input("perf_sel", .uint(5))
+      perfSel = m.input("perf_sel", .uint(5), comment: "debug: a live counter on perf_data_o")
       perfData = m.output("perf_data", .uint(64))
-      err = m.output("err", .bit, comment: "sticky: unknown opcode, an MLGRU protocol or a memory error")
+      csrPerfSnapshot = m.wire("csr_perf_snapshot", .bit, comment: "copy every counter into the snapshot bank")
+      csrPerfSel = m.wire("csr_perf_sel", .uint(config.csr.counterSelectBits))
+      csrPerfData = m.wire("csr_perf_data", .uint(counterBits), comment: "the selected counter's snapshot")
+      err = m.wire("core_err", .bit, comment: "sticky: unknown opcode, an MLGRU protocol or a memory error")
     }
   }
 }

@@ -152,10 +152,9 @@ public final class AcceleratorSimulation {
   public let image: AcceleratorMemoryImage
   public private(set) var golden: FixedPointModel
   let top: VerilatedModel
-  let progWe, progAddr, progData, start, tokensPort, busy, tokenValid, token: PortHandle
-  let ckptTag, perfSel, perfData, err: PortHandle
-  let memErr, memErrPort, memErrAddr: PortHandle
-  /// The per-cycle loop in C++: the memory ports answered from `memoryModel`, the prompt, the checkpoints.
+  let tokenValid, token, ckptTag, perfSel, perfData: PortHandle
+  /// The per-cycle loop in C++: the memory ports answered from `memoryModel`, the host driver
+  /// on the control port, the checkpoints.
   let harness: AcceleratorHarness
   let memoryModel: MemoryModel
   /// Exact off-chip bytes of the layers the program leaves out (0 when every layer runs): their matrices in whole
@@ -203,34 +202,34 @@ public final class AcceleratorSimulation {
     let verilated = try VerilatedModel(library: cache.library(for: VerilatorBuildSpec(design: design, sources: files)))
     top = verilated
     func p(_ name: String) throws -> PortHandle { try verilated.port(name) }
-    progWe = try p("prog_we_i"); progAddr = try p("prog_addr_i"); progData = try p("prog_data_i")
-    start = try p("start_i"); tokensPort = try p("tokens_i"); busy = try p("busy_o")
     tokenValid = try p("token_valid_o"); token = try p("token_o"); ckptTag = try p("ckpt_tag_o")
-    perfSel = try p("perf_sel_i"); perfData = try p("perf_data_o"); err = try p("err_o")
-    memErr = try p("mem_err_o"); memErrPort = try p("mem_err_port_o"); memErrAddr = try p("mem_err_addr_o")
+    perfSel = try p("perf_sel_i"); perfData = try p("perf_data_o")
     let buses = (0..<config.memoryPorts).map { "m\($0)_" } + ["mvec_"]
     let ckptReady = try p("ckpt_ready_i")
+    let host = ["awvalid", "wvalid", "bready", "arvalid", "rready"].map { "s_axil_\($0)_i" }
     try top.applyReset(
       try p("rst_ni"),
-      idle: [progWe, start, try p("prompt_valid_i"), ckptReady]
+      idle: [ckptReady] + (try host.map(p))
         + buses.flatMap { [try p("\($0)axi_arready_i"), try p("\($0)axi_rvalid_i")] })
     top.set(ckptReady, 1)
-    // The program from the image's program region, through the host port.
-    top.set(progWe, 1)
-    for (address, words) in image.programWords.enumerated() {
-      top.set(progAddr, UInt64(address))
-      top.set(progData, words: words)
-      try top.step(1)
-    }
-    top.set(progWe, 0)
-    try top.eval()
     memoryModel = try memory.model(images: image.ports, library: verilated)
-    harness = try AcceleratorHarness(model: verilated, memory: memoryModel, faults: faults)
+    harness = try AcceleratorHarness(model: verilated, memory: memoryModel, control: .mmfree, faults: faults)
+    // The program from the image's program region, through PROG_ADDR and PROG_DATA as a host
+    // driver writes it: 32-bit words of each instruction, least significant first.
+    harness.write(register: AcceleratorCSRRegister.programAddress.rawValue, 0)
+    for words in image.programWords {
+      for word in words { harness.write(register: AcceleratorCSRRegister.programData.rawValue, word) }
+    }
   }
 
   /// A fresh memory model of this simulation's memory, from its model library, holding
   /// `images`: for tests that drive the memory alone.
-  public func memoryModel(images: [[UInt8]]) throws -> MemoryModel { try memory.model(images: images, library: top) }
+  public func memoryModel(images: [[UInt8]]) throws -> MemoryModel { try memoryModel(memory, images: images) }
+
+  /// A fresh model of another memory, from this simulation's model library.
+  public func memoryModel(_ other: OffChipMemory, images: [[UInt8]]) throws -> MemoryModel {
+    try other.model(images: images, library: top)
+  }
 
   /// A memory port as the error lines name it: the weight ports by number, then `vector`.
   func portName(_ p: Int) -> String { p == config.memoryPorts ? "vector" : "\(p)" }
@@ -300,22 +299,22 @@ public final class AcceleratorSimulation {
 
     beginToken(prompt[0])
     harness.prompt(prompt)
-    top.set(tokensPort, UInt64(steps))
-    top.set(start, 1)
-    try top.step(1)
-    top.set(start, 0)
+    harness.write(register: AcceleratorCSRRegister.tokens.rawValue, UInt32(steps))
+    let interrupts = [AcceleratorCSRBit.irqDone, AcceleratorCSRBit.irqError, AcceleratorCSRBit.irqToken]
+    harness.write(register: AcceleratorCSRRegister.irqEnable.rawValue, interrupts.reduce(0) { $0 | 1 << $1 })
+    harness.write(register: AcceleratorCSRRegister.control.rawValue, 1 << AcceleratorCSRBit.start)
     // A token longer than this is a hang: every weight beat eight times over, plus slack.
     let beatsPerToken = program.segments.filter(\.striped).reduce(0) { $0 + $1.bytes } / config.weightBeatBytes
     let cycleLimit = 8 * beatsPerToken + 1_000_000
     var lastToken = harness.cycles
     while true {
       let budget = cycleLimit - (harness.cycles - lastToken)
-      let events = budget > 0 ? try harness.run(cycles: budget, stopWhenIdle: runs.count == steps) : []
+      let events = budget > 0 ? try harness.run(cycles: budget) : []
       if events.isEmpty {
         throw TestbenchError(
           runs.count == steps
-            ? "accelerator: did not halt after the last token"
-            : "accelerator: no token after \(cycleLimit) cycles (token \(runs.count), busy \(top.get(busy)))")
+            ? "accelerator: no DONE interrupt after the last token"
+            : "accelerator: no token after \(cycleLimit) cycles (token \(runs.count))")
       }
       if events.contains(.violation) { throw TestbenchError("accelerator: \(harness.violation)") }
       if events.contains(.checkpoint) {
@@ -376,18 +375,42 @@ public final class AcceleratorSimulation {
         }
       }
       if events.contains(.error) {
-        let code = Int(top.get(memErr))
+        // ERROR as the host read it: [2:0] the memory error, [8 +: port bits] its port, bit 16 err_i.
+        let (error, address) = harness.hostError
+        let code = Int(error) & (1 << AXIReadError.bits - 1)
         if code != 0 {
           let what = AXIReadError(rawValue: code).map { "\($0)" } ?? "error \(code)"
+          let port = Int(error >> UInt32(AcceleratorCSRBit.errorPort)) & (1 << config.memoryErrorPortBits - 1)
           throw TestbenchError(
-            "accelerator: memory error on port \(portName(Int(top.get(memErrPort)))) at address 0x\(String(top.get(memErrAddr), radix: 16)): \(what) (token \(runs.count))")
+            "accelerator: memory error on port \(portName(port)) at address 0x\(String(address, radix: 16)): \(what) (token \(runs.count))")
         }
-        throw TestbenchError("accelerator: err_o raised (unknown opcode or MLGRU protocol error) in token \(runs.count)")
+        throw TestbenchError("accelerator: error interrupt (unknown opcode or MLGRU protocol error) in token \(runs.count)")
       }
-      if events.contains(.idle) && runs.count == steps { break }
+      if events.contains(.idle) {
+        guard runs.count == steps else {
+          throw TestbenchError("accelerator: DONE after \(runs.count) of \(steps) tokens")
+        }
+        break
+      }
+    }
+    // The host's view: the tokens read from TOKEN are the ones the ARGMAX produced.
+    let read = harness.hostTokens
+    guard read == runs.map(\.next) else {
+      throw TestbenchError("accelerator: the host read \(read) from TOKEN, the ARGMAX produced \(runs.map(\.next))")
     }
     return runs
   }
+}
+
+extension AcceleratorHarness.ControlMap {
+  /// `mmfree_csr`'s map (docs/control-registers.md).
+  static let mmfree = Self(
+    prompt: AcceleratorCSRRegister.prompt.rawValue, token: AcceleratorCSRRegister.token.rawValue,
+    irqStatus: AcceleratorCSRRegister.irqStatus.rawValue, error: AcceleratorCSRRegister.error.rawValue,
+    errorAddressLow: AcceleratorCSRRegister.errorAddressLow.rawValue,
+    errorAddressHigh: AcceleratorCSRRegister.errorAddressHigh.rawValue, irqDoneBit: AcceleratorCSRBit.irqDone,
+    irqErrorBit: AcceleratorCSRBit.irqError, irqTokenBit: AcceleratorCSRBit.irqToken,
+    tokenValidBit: AcceleratorCSRBit.tokenValid)
 }
 
 extension FixedPointWeights {

@@ -11,9 +11,10 @@ import HWSupport
 ///   matrix's address. Port p's beat i holds core lanes `p*lanes/ports ..<`
 ///   of weight beat i, each lane's (non-zero, negative) 64-bit word pair,
 ///   little-endian.
-/// - Port 0, after the matrices: the embedding and every vector (gammas,
-///   lower bounds) in Q15.16, little-endian, then the program (16 bytes an
-///   instruction, bit 0 first) for a host driver to load through `prog_*`.
+/// - After the matrices: in port 0 the embedding; the vectors (gammas, lower
+///   bounds) in Q15.16, little-endian, dealt out over the ports in turn; in
+///   port 0 last the program (16 bytes an instruction, bit 0 first) for a host
+///   driver to load through PROG_DATA.
 ///
 /// `hwgen image` writes it (the ports one after the other, then a JSON map of
 /// the regions), and `AcceleratorSimulation` serves every read from exactly
@@ -48,14 +49,15 @@ public struct AcceleratorMemoryImage: Sendable {
     let portCount = config.memoryPorts
     let page = AcceleratorProgram.segmentAlignment
     func pages(_ n: Int) -> Int { (n + page - 1) / page * page }
-    let segmentsEnd = program.segments.map { $0.address + $0.span }.max() ?? 0
-    let matricesEnd = program.segments.filter(\.striped).map { $0.address + $0.span }.max() ?? 0
-    let programAddress = pages(segmentsEnd)
+    func end(of port: Int) -> Int {
+      program.segments.filter { $0.striped || $0.port == port }.map { $0.address + $0.span }.max() ?? 0
+    }
+    let programAddress = pages(end(of: 0))
     self.programAddress = programAddress
     programInstructions = program.instructions.count
-    // Port 0 holds everything; the others their slices of the matrices.
+    // Every port its slices of the matrices and its vectors; port 0 the embedding and the program too.
     var ports = (0..<portCount).map { p in
-      [UInt8](repeating: 0, count: p == 0 ? pages(programAddress + 16 * program.instructions.count) : pages(matricesEnd))
+      [UInt8](repeating: 0, count: p == 0 ? pages(programAddress + 16 * program.instructions.count) : pages(end(of: p)))
     }
     var regions: [Region] = []
     let lanesPerPort = config.lanes / portCount
@@ -65,8 +67,9 @@ public struct AcceleratorMemoryImage: Sendable {
         Self.store(weights.embedding, in: &ports[0], at: segment.address)
         regions.append(Region(name: "embedding", kind: "embedding", port: 0, address: segment.address, bytes: segment.span))
       case .vector(let v):
-        Self.store(weights.vector(v), in: &ports[0], at: segment.address)
-        regions.append(Region(name: v.regionName, kind: "vector", port: 0, address: segment.address, bytes: segment.span))
+        Self.store(weights.vector(v), in: &ports[segment.port], at: segment.address)
+        regions.append(
+          Region(name: v.regionName, kind: "vector", port: segment.port, address: segment.address, bytes: segment.span))
       case .matrix(let layer, let p):
         let m = layer.map { weights.layers[$0].projection(p).weight } ?? weights.lmHead.weight
         let groups = (m.rows + config.lanes - 1) / config.lanes

@@ -11,30 +11,36 @@ import HWVerilator
 ///   (`AcceleratorConfig.memoryPorts`). Each port returns its bursts in order,
 ///   at most one R beat a cycle;
 /// - the same on the vector port (port `ports`): LOADV's and EMBED's reads of
-///   Q15.16 vectors (gammas, lower bounds, embedding rows) from port 0's
-///   memory, served first when both want the memory.
+///   Q15.16 vectors (gammas, lower bounds, embedding rows) from the port its
+///   address names (`AcceleratorConfig.vectorPortShift`), served first on that
+///   port's channel.
 ///
-/// Bandwidth: the profile's usable bandwidth (channels x peak x usable
-/// fraction, the channels interleaved at burst granularity) in bytes per
-/// cycle, shared by the ports, the vector port first, the weight ports
-/// taking turns, a beat at a time.
-/// Latency: data arrives `latencyCycles` after the memory moved it. A port
-/// keeps at most `maxOutstanding` bursts accepted and not yet answered
-/// (ARREADY is low at the limit). Every read is answered from the ports'
-/// bytes (`AcceleratorMemoryImage`); an address past a port's image answers
-/// DECERR.
+/// Channels: weight port p on the profile's channel p % channels, each a DRAM
+/// channel with the profile's JEDEC timing (`DRAMTiming`: banks, rows, tRCD,
+/// tRP, tCCD, tFAW, refresh; docs/memory-model.md). Latency: the profile's
+/// closed-row read latency, of which the DRAM's ACT-to-data time is modelled
+/// and the rest (controller, PHY, interconnect) is a fixed pipeline.
+/// A port keeps at most `maxOutstanding` bursts accepted and not yet
+/// answered (ARREADY is low at the limit). Every read is answered from the
+/// ports' bytes (`AcceleratorMemoryImage`); an address past a port's image
+/// answers DECERR.
 public struct OffChipMemory: Sendable {
   public let profile: DeviceProfile
   public let clockMHz: Double
+  public let dram: DRAMTiming
+  /// The profile's usable bandwidth in bytes per accelerator cycle (the roofline's).
   public let bytesPerCycle: Double
+  /// The closed-row read latency in accelerator cycles, and its part outside the DRAM.
   public let latencyCycles: Int
-  public let burstBytes: Int
+  public let frontLatencyNs: Double
   /// Weight ports; the vector port is port `ports`.
   public let ports: Int
   public var vectorPort: Int { ports }
   /// Bytes of one AXI beat on a weight port and on the vector port.
   public let portBeatBytes: Int
   public let vectorBeatBytes: Int
+  /// The vector port's address names the port it reads in these bits and up.
+  public let vectorPortShift: Int
   /// Bursts a port may have accepted and not yet answered.
   public let maxOutstanding = 16
   let lanes: Int
@@ -43,12 +49,15 @@ public struct OffChipMemory: Sendable {
   public init(profile: DeviceProfile, clockMHz: Double, config: AcceleratorConfig) {
     self.profile = profile
     self.clockMHz = clockMHz
+    // Every shipped profile has a preset (a test checks); DDR4-2400 stands in otherwise.
+    dram = profile.memory.dram ?? .ddr4_2400
     bytesPerCycle = profile.memory.usableGBps * 1e9 / (clockMHz * 1e6)
     latencyCycles = Int((profile.memory.latencyNs * clockMHz / 1000).rounded(.up))
-    burstBytes = profile.memory.burstBytes
+    frontLatencyNs = max(0, profile.memory.latencyNs - dram.closedRowReadNs)
     portBeatBytes = config.memoryDataBytes
     vectorBeatBytes = config.vectorDataBits / 8
     ports = config.memoryPorts
+    vectorPortShift = config.vectorPortShift
     lanes = config.lanes
     elementLanes = config.elementLanes
   }
@@ -68,9 +77,12 @@ public struct OffChipMemory: Sendable {
   public func model(images: [[UInt8]], library: VerilatedModel) throws -> MemoryModel {
     precondition(images.count == ports, "\(images.count) port images for \(ports) ports")
     let shape = MemoryModel.Shape(
-      ports: ports, portBeatBytes: portBeatBytes, vectorBeatBytes: vectorBeatBytes, bytesPerCycle: bytesPerCycle,
-      latencyCycles: latencyCycles, burstBytes: burstBytes, maxOutstanding: maxOutstanding,
-      lanesPerPort: lanes / ports)
+      ports: ports, portBeatBytes: portBeatBytes, vectorBeatBytes: vectorBeatBytes, maxOutstanding: maxOutstanding,
+      lanesPerPort: lanes / ports,
+      options: dram.memoryOptions.merging([
+        "channels": Double(profile.memory.channels), "clock_mhz": clockMHz, "front_latency_ns": frontLatencyNs,
+        "vector_port_shift": Double(vectorPortShift),
+      ]) { $1 })
     let memory = try MemoryModel(shape: shape, library: library)
     for (p, bytes) in images.enumerated() { memory.load(port: p, bytes) }
     return memory

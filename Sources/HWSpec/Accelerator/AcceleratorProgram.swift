@@ -62,16 +62,20 @@ public struct AcceleratorProgram: Sendable {
   /// A region of the memory map. Addresses are byte addresses in each memory
   /// port's own space (`AcceleratorConfig.memoryPorts`): a matrix is striped,
   /// every port holding its slice of each beat (`bytes / memoryPorts` bytes)
-  /// at `address`; a vector lives whole in port 0's space.
+  /// at `address`; a vector or the embedding lives whole in one port's space.
   public struct Segment: Hashable, Sendable {
     public var data: Data
     public var address: Int
     /// The segment's whole size, over every port it spans.
     public var bytes: Int
-    /// Striped over every port (the matrices), or in port 0 alone.
+    /// Striped over every port (the matrices), or in `port`'s space alone.
     public var striped: Bool
+    public var port: Int
     /// Bytes the segment takes in each port's space it spans.
     public var span: Int
+    /// The address the program gives the DMA: a matrix's in every port's
+    /// space; for the vector port, the port in bits `vectorPortShift` and up.
+    public var busAddress: Int
   }
 
   /// What a checkpoint tag stands for.
@@ -141,14 +145,19 @@ public struct AcceleratorProgram: Sendable {
     /// Beats a mat-vec's result occupies: whole row groups of `lanes`.
     func resultBeats(_ rows: Int) -> Int { beats((rows + config.lanes - 1) / config.lanes * config.lanes) }
 
-    // Off-chip memory map: the matrices (striped over the ports), then in port 0 the embedding and
-    // the vectors layer by layer, so the other ports hold matrices and nothing else.
+    // Off-chip memory map: the matrices (striped over the ports), then the embedding in port 0,
+    // then the vectors dealt out over the ports in turn (each port's channel carries its share of
+    // the per-token vector reads, not port 0's alone).
     var segments: [Segment] = []
-    var address = 0
-    func place(_ data: Data, bytes: Int, striped: Bool = false) {
+    var portEnd = [Int](repeating: 0, count: config.memoryPorts)
+    func place(_ data: Data, bytes: Int, striped: Bool = false, port: Int = 0) {
       let span = striped ? bytes / config.memoryPorts : bytes
-      segments.append(Segment(data: data, address: address, bytes: bytes, striped: striped, span: span))
-      address += (span + Self.segmentAlignment - 1) / Self.segmentAlignment * Self.segmentAlignment
+      let address = striped ? portEnd.max()! : portEnd[port]
+      let bus = striped ? address : port << config.vectorPortShift | address
+      segments.append(
+        Segment(data: data, address: address, bytes: bytes, striped: striped, port: port, span: span, busAddress: bus))
+      let end = address + (span + Self.segmentAlignment - 1) / Self.segmentAlignment * Self.segmentAlignment
+      if striped { portEnd = portEnd.map { _ in end } } else { portEnd[port] = end }
     }
     let layerVectors: [(Int) -> Vector] = [
       { .attnNorm(layer: $0) }, { .projectionGamma(layer: $0, .f) }, { .projectionGamma(layer: $0, .i) },
@@ -171,13 +180,19 @@ public struct AcceleratorProgram: Sendable {
     }
     place(.matrix(layer: nil, .lmHead), bytes: matrixBytes(.lmHead), striped: true)
     place(.embedding, bytes: 4 * model.vocabSize * d)
-    for l in 0..<layerCount {
-      for make in layerVectors { place(.vector(make(l)), bytes: 4 * length(of: make(l))) }
+    var vectorsPlaced = 0
+    func placeVector(_ v: Vector) {
+      place(.vector(v), bytes: 4 * length(of: v), port: vectorsPlaced % config.memoryPorts)
+      vectorsPlaced += 1
     }
-    place(.vector(.finalNorm), bytes: 4 * d)
-    place(.vector(.lmHeadGamma), bytes: 4 * d)
+    for l in 0..<layerCount { layerVectors.forEach { placeVector($0(l)) } }
+    placeVector(.finalNorm)
+    placeVector(.lmHeadGamma)
+    guard portEnd.allSatisfy({ $0 <= 1 << config.vectorPortShift }) else {
+      throw Invalid(description: "model \(model.name) needs more than the \(1 << config.vectorPortShift) bytes a port's window holds")
+    }
     self.segments = segments
-    let addressOf = Dictionary(uniqueKeysWithValues: segments.map { ($0.data, $0.address) })
+    let addressOf = Dictionary(uniqueKeysWithValues: segments.map { ($0.data, $0.busAddress) })
 
     // Parameter buffer: two layer slots (this layer, the next) and the final vectors.
     var slotOffset: [Vector: Int] = [:]
@@ -307,7 +322,7 @@ public struct AcceleratorProgram: Sendable {
   /// The matrices of one token in the order MATVEC streams them: the weight
   /// DMA's descriptor list.
   public var matrixOrder: [(layer: Int?, projection: ModelConfig.Projection, address: Int)] {
-    let byAddress = Dictionary(uniqueKeysWithValues: segments.map { ($0.address, $0.data) })
+    let byAddress = Dictionary(uniqueKeysWithValues: segments.map { ($0.busAddress, $0.data) })
     return instructions.filter { $0.opcode == .matVec }.map { i in
       guard case .matrix(let layer, let p) = byAddress[Int(i.immediate)]! else { preconditionFailure("MATVEC of a non-matrix") }
       return (layer, p, Int(i.immediate))

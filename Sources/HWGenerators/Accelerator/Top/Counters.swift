@@ -16,8 +16,9 @@ extension AcceleratorGenerator {
     let dma: WeightDMA
   }
 
-  /// The performance counters, in `AcceleratorCounter` order, read through
-  /// `perf_sel_i` / `perf_data_o`.
+  /// The performance counters, in `AcceleratorCounter` order: live through the
+  /// debug port `perf_sel_i` / `perf_data_o`, and for the host through
+  /// `mmfree_csr` from a snapshot bank that `CTRL.SNAPSHOT` loads.
   static func performanceCounters(_ t: Top, _ s: CounterSources) {
     let m = t.m, io = t.io, d = s.decode, mv = s.matVec, mvBusy = s.seq.mvBusy.state
     let counted = m.wire(
@@ -55,11 +56,25 @@ extension AcceleratorGenerator {
       values.append(r.state)
     }
     let selected = m.wire("perf_selected", .uint(counterBits))
-    let cases = values.enumerated().map { item in (values: [item.offset], body: [Assign(selected, item.element)]) }
-    m.comb {
-      Assign(selected, .zeros(counterType))
-      Switch(io.perfSel, cases: cases, default: [Assign(selected, .zeros(counterType))])
-    }
+    select(m, selected, from: values, by: io.perfSel)
     m.assign(io.perfData, selected.extended(to: 64))
+    // The host's view: every counter copied in the same cycle, so a set read over
+    // AXI4-Lite is one instant's, however long the reads take.
+    var snapshots: [Expr] = []
+    for (counter, value) in zip(AcceleratorCounter.allCases, values) {
+      let r = m.register("perf_snap_\(counter.rtlName)", counterType)
+      m.assign(r.next, .mux(io.csrPerfSnapshot, value, r.state))
+      snapshots.append(r.state)
+    }
+    select(m, io.csrPerfData, from: snapshots, by: io.csrPerfSel)
+  }
+
+  /// `target` = `values[index]`, zero past the list.
+  private static func select(_ m: ModuleBuilder, _ target: Expr, from values: [Expr], by index: Expr) {
+    let cases = values.enumerated().map { item in (values: [item.offset], body: [Assign(target, item.element)]) }
+    m.comb {
+      Assign(target, .zeros(target.type))
+      Switch(index, cases: cases, default: [Assign(target, .zeros(target.type))])
+    }
   }
 }

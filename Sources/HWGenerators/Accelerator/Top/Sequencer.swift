@@ -88,7 +88,7 @@ extension AcceleratorGenerator {
       usesVector = m.wire("uses_vector", opAdd || opArgmax)
       streams = m.wire("streams", usesNorm || usesMLGRU || usesVector || opCkpt, comment: "reads operands from the buffers")
       known = m.wire("known_op", opcode.lt(.literal(AcceleratorOpcode.allCases.count, .uint(4))))
-      // An unknown opcode is the program's error, not the design's: err_o reports it and the host
+      // An unknown opcode is the program's error, not the design's: ERROR reports it and the host
       // reads it, so no assertion stops the simulation on one.
       m.assertOneHot(
         "OpcodeDecodeOneHot",

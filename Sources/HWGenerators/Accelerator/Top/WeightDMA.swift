@@ -1,7 +1,7 @@
 import HWDSL
 import HWSpec
 
-/// The weight DMA's states: waiting for `start_i`, reading the next program
+/// The weight DMA's states: waiting for a start, reading the next program
 /// word, and acting on it (a MATVEC's read command, END's jump).
 enum WeightDMAState: Int, CaseIterable, HardwareEnum {
   case idle, fetch, decode
@@ -16,7 +16,7 @@ extension AcceleratorGenerator {
   /// bytes), given to one `axi_read_master` per memory port at once. The
   /// ports' beats join into one weight beat (port p's at bits
   /// `[p*memoryDataBits +: memoryDataBits]`) that goes into the weight FIFO.
-  /// It passes END `tokens_i` times and then stops, so it reads exactly the
+  /// It passes END TOKENS times and then stops, so it reads exactly the
   /// weights of the tokens the sequencer runs, as far ahead as the FIFO and
   /// the read engines' buffers have room. While a CKPT runs it holds still.
   struct WeightDMA {
