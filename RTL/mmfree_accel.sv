@@ -1736,7 +1736,8 @@ module mmfree_accel (
 
   always @(posedge clk_i) begin
     if (rst_ni) begin
-      assert (4'($unsigned($countones({op_norm, op_quant, op_matvec, op_recur, op_silu_mul, op_add,
+      assert (!issuing
+          || 4'($unsigned($countones({op_norm, op_quant, op_matvec, op_recur, op_silu_mul, op_add,
                   op_argmax, op_ckpt, op_load, op_embed, op_wait, op_set, op_end, op_wait_matvec})))
           <= 4'd1)
         else $error("OpcodeDecodeOneHot_A: more than one bit set");

@@ -56,14 +56,17 @@ extension ModuleBuilder {
       "valid dropped or the payload changed while valid and not ready", file: file, line: line)
   }
 
-  /// Exactly one bit of `bits` is set (at most one with `allowingNone`).
+  /// Exactly one bit of `bits` is set (at most one with `allowingNone`), in every cycle or, with
+  /// `when`, in the cycles it holds.
   public func assertOneHot(
-    _ name: String, _ bits: Expr, allowingNone: Bool = false, file: StaticString = #fileID, line: UInt = #line
+    _ name: String, _ bits: Expr, allowingNone: Bool = false, when: Expr? = nil, file: StaticString = #fileID,
+    line: UInt = #line
   ) {
     let count = Expr(.countOnes(bits), .uint(bitsToRepresent(bits.width)))
     let one = Expr.literal(1, count.type)
+    let holds = allowingNone ? count.le(one) : count.eq(one)
     assertAlways(
-      name, allowingNone ? count.le(one) : count.eq(one),
+      name, when.map { !$0 || holds } ?? holds,
       allowingNone ? "more than one bit set" : "not exactly one bit set", file: file, line: line)
   }
 

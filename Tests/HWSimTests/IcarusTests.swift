@@ -124,3 +124,41 @@ import Testing
     #expect(never.resultReady.contains(true), "a sink that is never ready would hang the bench")
   }
 }
+
+/// The accelerator's second simulator: the tiny model through `mmfree_accel` under Icarus,
+/// from the same memory image, host-driven over AXI4-Lite, every checkpoint element and
+/// every token against the golden model (`AcceleratorIcarusSimulation`).
+@Suite struct AcceleratorIcarusTests {
+  @Test("the tiny model runs bit-exact through mmfree_accel under Icarus", arguments: [UInt64(1), 2])
+  func tinyModelUnderIcarus(seed: UInt64) throws {
+    // Known issue: under Icarus the first RECUR reads its operand a (the i projection's
+    // result) as 0, so layer 0's mixer output is 0 where Verilator and the golden model agree
+    // on every element. The f projection's results, the norms, the vector loads and the host
+    // interface check out; the cause (bench, Icarus semantics or RTL) is not found yet. This
+    // records the failure, and fails once the run is bit-exact, to be turned back into a
+    // plain check.
+    try withKnownIssue("mmfree_accel under Icarus: RECUR reads the i projection's result as 0") {
+      try Self.runTiny(seed: seed)
+    }
+  }
+
+  static func runTiny(seed: UInt64) throws {
+    let weights = ModelWeights.synthetic(.tiny, seed: seed)
+    // Memories sized for the tiny model: Icarus elaborates every bit of the defaults' (2.7B-sized) ones.
+    let tiny = ModelConfig.tiny
+    let config = AcceleratorConfig(
+      lanes: 16, maxLayers: tiny.layers, maxHidden: tiny.longestReduction, maxLength: tiny.longestReduction,
+      weightFIFOBeats: 64, scratchpadElements: 4096, parameterElements: 4096, programDepth: 256)
+    let run = try AcceleratorIcarusSimulation.run(weights: weights, config: config, prompt: [1, 7], tokens: 2)
+    var golden = FixedPointModel(weights: FixedPointWeights(weights))
+    var input = 1
+    var expected: [Int] = []
+    for step in 0..<3 {
+      let next = golden.step(token: input).next
+      expected.append(next)
+      input = step == 0 ? 7 : next
+    }
+    #expect(run.tokens == expected, "seed \(seed)")
+    #expect(run.compared > 0 && run.cycles > 0, "seed \(seed)")
+  }
+}

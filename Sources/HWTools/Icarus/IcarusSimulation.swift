@@ -47,8 +47,16 @@ public enum IcarusSimulation {
     pattern: IcarusTestbench.Pattern, keep: URL? = nil
   ) throws -> IcarusRun {
     let bench = try IcarusTestbench(config: config, jobs: jobs, pattern: pattern)
+    return try inWorkDirectory("hwgen-icarus", keep: keep) { dir in
+      try run(in: dir, bench: bench, config: config, sources: sources, jobs: jobs)
+    }
+  }
+
+  /// Runs `body` in a fresh private temporary directory named after `prefix`, removed
+  /// afterwards (also on Ctrl-C, through `Interrupts`); `keep` gets a copy of it first.
+  static func inWorkDirectory<T>(_ prefix: String, keep: URL?, _ body: (URL) throws -> T) throws -> T {
     let fm = FileManager.default
-    let dir = fm.temporaryDirectory.appendingPathComponent("hwgen-icarus-\(getpid())-\(UInt64.random(in: 0...UInt64.max))")
+    let dir = fm.temporaryDirectory.appendingPathComponent("\(prefix)-\(getpid())-\(UInt64.random(in: 0...UInt64.max))")
     let tracked = Interrupts.removeOnInterrupt(dir)
     defer {
       if let keep {
@@ -59,6 +67,13 @@ public enum IcarusSimulation {
       tracked.release()
     }
     try fm.createDirectory(at: dir, withIntermediateDirectories: true)
+    return try body(dir)
+  }
+
+  static func run(
+    in dir: URL, bench: IcarusTestbench, config: TernaryCoreConfig, sources: [(name: String, contents: String)],
+    jobs: [TernaryCoreJob]
+  ) throws -> IcarusRun {
     let files = bench.files + sources
     for file in files {
       try Data(file.contents.utf8).write(to: dir.appendingPathComponent(file.name))

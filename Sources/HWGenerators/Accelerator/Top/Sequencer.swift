@@ -89,14 +89,16 @@ extension AcceleratorGenerator {
       streams = m.wire("streams", usesNorm || usesMLGRU || usesVector || opCkpt, comment: "reads operands from the buffers")
       known = m.wire("known_op", opcode.lt(.literal(AcceleratorOpcode.allCases.count, .uint(4))))
       // An unknown opcode is the program's error, not the design's: ERROR reports it and the host
-      // reads it, so no assertion stops the simulation on one.
+      // reads it, so no assertion stops the simulation on one. Checked while issuing: after the
+      // last END the instruction register holds whatever follows the program (unwritten memory,
+      // X in a four-state simulator).
       m.assertOneHot(
         "OpcodeDecodeOneHot",
         .concat([
           opNorm, opQuant, opMatVec, opRecur, opSiluMul, opAdd, opArgmax, opCkpt, opLoad, opEmbed, opWait, opSet, opEnd,
           opWaitMatVec,
         ]),
-        allowingNone: true)
+        allowingNone: true, when: issuing)
     }
   }
 }

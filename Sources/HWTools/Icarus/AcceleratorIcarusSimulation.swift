@@ -1,0 +1,207 @@
+import Foundation
+import HWGenerators
+import HWGolden
+import HWSim
+import HWSimFiles
+import HWSpec
+import HWSupport
+
+/// `mmfree_accel` under Icarus Verilog, the accelerator's second simulator: the bench
+/// `Sim/icarus/accel_tb.sv` answers the AXI4 read ports from the same memory image the
+/// Verilator harness serves, drives the AXI4-Lite port as a host would (program, prompt,
+/// start, interrupts, tokens) and writes every checkpoint beat; each is compared here with
+/// the golden model, element by element, as `AcceleratorSimulation` does.
+public enum AcceleratorIcarusSimulation {
+  /// What one run produced.
+  public struct Run: Sendable {
+    /// Every ARGMAX the host read from TOKEN, in order (one per token fed).
+    public var tokens: [Int]
+    /// Clock cycles from reset to the last interrupt served.
+    public var cycles: Int
+    /// Checkpoint elements compared with the golden model, all equal.
+    public var compared: Int
+  }
+
+  static let benchName = "accel_tb.sv"
+  static let marker = "hwgen-accel-tb:"
+
+  /// Runs `prompt` and greedy generation to `tokens` tokens past it, checking every
+  /// checkpoint (mixer and layer outputs, final norm, logits) and every token.
+  ///
+  /// - Parameter keep: copy the working directory (sources, memory files, logs) here.
+  public static func run(
+    weights: ModelWeights, config: AcceleratorConfig, prompt: [Int], tokens: Int, keep: URL? = nil
+  ) throws -> Run {
+    precondition(!prompt.isEmpty && tokens >= 1)
+    try AcceleratorGenerator.validate(config)
+    let fixed = FixedPointWeights(weights)
+    let model = weights.config
+    let (program, image) = try AcceleratorMemoryImage.build(
+      model: model, weights: fixed, config: config, checkpoints: true)
+    let steps = prompt.count + tokens - 1
+    let (_, sources) = try AcceleratorGenerator.files(config)
+    let bench = try benchFiles(config: config, program: program, image: image, prompt: prompt, steps: steps)
+
+    return try IcarusSimulation.inWorkDirectory("hwgen-icarus-accel", keep: keep) { dir in
+      try run(in: dir, files: bench + sources, sources: sources, program: program, fixed: fixed, prompt: prompt, steps: steps,
+              elementLanes: config.elementLanes)
+    }
+  }
+
+  static func run(
+    in dir: URL, files: [(name: String, contents: String)], sources: [(name: String, contents: String)],
+    program: AcceleratorProgram, fixed: FixedPointWeights, prompt: [Int], steps: Int, elementLanes: Int
+  ) throws -> Run {
+    for file in files { try Data(file.contents.utf8).write(to: dir.appendingPathComponent(file.name)) }
+    let compiled = try ExternalTool.iverilog.run(
+      ["-g2012", "-o", "sim.vvp", "-s", "accel_tb", "-I", "."] + [benchName] + sources.map(\.name), in: dir)
+    try? Data(compiled.output.utf8).write(to: dir.appendingPathComponent("iverilog.log"))
+    guard compiled.succeeded else { throw IcarusError("iverilog -g2012 failed: \(IcarusSimulation.excerpt(compiled.output))") }
+    let ran = try ExternalTool.vvp.run(["-n", "sim.vvp"], in: dir)
+    try? Data(ran.output.utf8).write(to: dir.appendingPathComponent("vvp.log"))
+    guard let summary = ran.output.split(separator: "\n").last(where: { $0.hasPrefix(marker) }) else {
+      throw IcarusError("vvp ended (status \(ran.status)) without the bench's summary line: \(IcarusSimulation.excerpt(ran.output))")
+    }
+    let verdict = summary.dropFirst(marker.count + 1)
+    guard verdict.hasPrefix("DONE"), ran.succeeded else { throw IcarusError("accel_tb: \(verdict)") }
+    let words = verdict.split(separator: " ")
+    let cycles = words.firstIndex(of: "cycles").flatMap { Int(words[$0 + 1]) } ?? 0
+
+    let tokenText = try String(contentsOf: dir.appendingPathComponent("tokens.txt"), encoding: .utf8)
+    let read = tokenText.split(whereSeparator: \.isNewline).compactMap { Int($0) }
+    let checkpoints = try parseCheckpoints(
+      try String(contentsOf: dir.appendingPathComponent("ckpt.txt"), encoding: .utf8), elementLanes: elementLanes)
+
+    // The golden model token by token; the checkpoints come in program order, the logits last.
+    var golden = FixedPointModel(weights: fixed)
+    var compared = 0
+    var next = 0
+    var nexts: [Int] = []
+    var input = prompt[0]
+    for step in 0..<steps {
+      let trace = golden.stepTraced(token: input)
+      for what in program.checkpoints {
+        guard next < checkpoints.count else {
+          throw IcarusError("token \(step): the bench wrote \(checkpoints.count) checkpoints, \(what) missing")
+        }
+        let (tag, values) = checkpoints[next]
+        next += 1
+        guard program.checkpoints.indices.contains(tag), program.checkpoints[tag] == what else {
+          throw IcarusError("token \(step): checkpoint tag \(tag) where \(what) was due")
+        }
+        let gold: [Int32]
+        switch what {
+        case .mixerOutput(let l): gold = trace.mixerOutputs[l]
+        case .layerOutput(let l): gold = trace.layerOutputs[l]
+        case .finalNorm: gold = trace.finalNormOutput
+        case .logits: gold = trace.logits
+        }
+        guard values.count >= gold.count else {
+          throw IcarusError("token \(step): \(what) has \(values.count) elements, \(gold.count) expected")
+        }
+        if let i = gold.indices.first(where: { values[$0] != gold[$0] }) {
+          throw IcarusError("token \(step): \(what) element \(i): Icarus \(values[i]), golden \(gold[i])")
+        }
+        compared += gold.count
+      }
+      nexts.append(trace.next)
+      input = step + 1 < prompt.count ? prompt[step + 1] : trace.next
+    }
+    guard read == nexts else { throw IcarusError("the host read \(read) from TOKEN, the golden model gives \(nexts)") }
+    return Run(tokens: read, cycles: cycles, compared: compared)
+  }
+
+  /// The bench, its per-design include files, the memory image and the host's inputs.
+  static func benchFiles(
+    config: AcceleratorConfig, program: AcceleratorProgram, image: AcceleratorMemoryImage, prompt: [Int], steps: Int
+  ) throws -> [(name: String, contents: String)] {
+    let portWords = image.ports.map { ($0.count + 3) / 4 }.max() ?? 0
+    var memory = ""
+    memory.reserveCapacity(9 * portWords * image.ports.count)
+    for bytes in image.ports {
+      for w in 0..<portWords {
+        var word: UInt32 = 0
+        for b in 0..<4 where 4 * w + b < bytes.count { word |= UInt32(bytes[4 * w + b]) << (8 * b) }
+        memory += hex32(word) + "\n"
+      }
+    }
+    let programWords = image.programWords.flatMap { $0 }
+    // A token takes a few thousand cycles at the tiny sizes Icarus runs; the limit catches a hang.
+    let cycleLimit = 20_000 + 16 * programWords.count + steps * 200_000
+    let r = AcceleratorCSRRegister.self, b = AcceleratorCSRBit.self
+    let params: [(String, Int)] = [
+      ("MemoryPorts", config.memoryPorts), ("PortBits", config.memoryDataBits), ("VectorBits", config.vectorDataBits),
+      ("CkptBits", 32 * config.elementLanes), ("VectorPortShift", config.vectorPortShift), ("PortWords", portWords),
+      ("ProgramWords", programWords.count), ("PromptTokens", prompt.count), ("Steps", steps), ("CycleLimit", cycleLimit),
+      ("RegCtrl", r.control.rawValue), ("RegPrompt", r.prompt.rawValue), ("RegToken", r.token.rawValue),
+      ("RegTokens", r.tokens.rawValue), ("RegIrqEnable", r.irqEnable.rawValue), ("RegIrqStatus", r.irqStatus.rawValue),
+      ("RegError", r.error.rawValue), ("RegErrorAddrLow", r.errorAddressLow.rawValue),
+      ("RegErrorAddrHigh", r.errorAddressHigh.rawValue), ("RegProgAddr", r.programAddress.rawValue),
+      ("RegProgData", r.programData.rawValue), ("BitStart", b.start), ("BitIrqDone", b.irqDone),
+      ("BitIrqError", b.irqError), ("BitIrqToken", b.irqToken), ("BitTokenValid", b.tokenValid),
+    ]
+    let configHeader = "// Written by hwgen for accel_tb.sv: this design's sizes and register map.\n"
+      + params.map { "localparam int \($0.0) = \($0.1);\n" }.joined()
+    var ports = "// Written by hwgen for accel_tb.sv: the memory ports of this mmfree_accel.\n"
+    for p in 0...config.memoryPorts {
+      let name = p == config.memoryPorts ? "mvec" : "m\(p)"
+      let bits = p == config.memoryPorts ? "VectorBits" : "PortBits"
+      ports += """
+        .\(name)_axi_arid_o    (),
+        .\(name)_axi_araddr_o  (ar_addr[\(p)]),
+        .\(name)_axi_arlen_o   (ar_len[\(p)]),
+        .\(name)_axi_arsize_o  (),
+        .\(name)_axi_arburst_o (),
+        .\(name)_axi_arvalid_o (ar_valid[\(p)]),
+        .\(name)_axi_arready_i (ar_ready[\(p)]),
+        .\(name)_axi_rid_i     (4'd0),
+        .\(name)_axi_rdata_i   (r_data[\(p)][\(bits)-1:0]),
+        .\(name)_axi_rresp_i   (r_resp[\(p)]),
+        .\(name)_axi_rlast_i   (r_last[\(p)]),
+        .\(name)_axi_rvalid_i  (r_valid[\(p)]),
+        .\(name)_axi_rready_o  (r_ready[\(p)]),
+
+        """
+      if p == config.memoryPorts - 1 { ports += ".w_level_o        (),\n" }
+    }
+    return [
+      (benchName, try SimFiles.text("icarus", benchName)),
+      ("accel_tb_config.svh", configHeader),
+      ("accel_tb_ports.svh", ports),
+      ("mem.hex", memory),
+      ("program.hex", programWords.map(hex32).joined(separator: "\n") + "\n"),
+      ("prompt.hex", prompt.map { hex32(UInt32($0)) }.joined(separator: "\n") + "\n"),
+    ]
+  }
+
+  /// `tag last hexdata` lines, a checkpoint's beats up to the one with last set, into
+  /// (tag, elements): element i at bits [32 i +: 32] of its beat.
+  static func parseCheckpoints(_ text: String, elementLanes: Int) throws -> [(tag: Int, values: [Int32])] {
+    var result: [(tag: Int, values: [Int32])] = []
+    var values: [Int32] = []
+    for line in text.split(whereSeparator: \.isNewline) {
+      let fields = line.split(separator: " ")
+      guard fields.count == 3, let tag = Int(fields[0]), let last = Int(fields[1]) else {
+        throw IcarusError("ckpt.txt: not a checkpoint beat: \(line.prefix(60))")
+      }
+      let digits = Array(fields[2])
+      for e in 0..<elementLanes {
+        let end = digits.count - 8 * e
+        guard end - 8 >= 0, let word = UInt32(String(digits[(end - 8)..<end]), radix: 16) else {
+          throw IcarusError("ckpt.txt: beat of tag \(tag) has unknown bits: \(line.prefix(60))")
+        }
+        values.append(Int32(bitPattern: word))
+      }
+      if last != 0 {
+        result.append((tag, values))
+        values = []
+      }
+    }
+    return result
+  }
+
+  static func hex32(_ v: UInt32) -> String {
+    let s = String(v, radix: 16)
+    return String(repeating: "0", count: 8 - s.count) + s
+  }
+}
