@@ -134,8 +134,9 @@ import Testing
     // Known issue: under Icarus the second QUANT (i's, issued while f's MATVEC runs) packs
     // all-zero activations with an output scale of 0x80000000, so the i and g projections and
     // layer 0's mixer output are 0 where Verilator and the golden model agree on every element.
-    // The first QUANT, f's MATVEC results, the norms, the vector loads and the host interface
-    // check out; the cause (bench, Icarus semantics or RTL) is not found yet. This records the
+    // Its operands (aBuf and i's gamma) reach norm_unit right, its outputs are zero; the first
+    // QUANT, f's MATVEC results, the vector loads and the host interface check out. The cause
+    // (Icarus semantics or RTL) is not found yet. This records the
     // failure, and fails once the run is bit-exact, to be turned back into a plain check.
     try withKnownIssue("mmfree_accel under Icarus: the QUANT issued under a MATVEC packs zeros") {
       try Self.runTiny(seed: seed)
