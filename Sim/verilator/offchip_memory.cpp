@@ -236,25 +236,19 @@ uint64_t OffChipMemory::toCycle(uint64_t dramCycle) const {
   return static_cast<uint64_t>(std::ceil(ns * config_.clockMHz / 1000.0 - 1e-9));
 }
 
-int OffChipMemory::channelOf(int port) const {
-  const Burst& burst = state_[port].moving.front();
-  const int owner = target(port, burst.address);
-  return state_[owner < 0 ? 0 : owner].channel;
-}
+int OffChipMemory::owner(int port) const { return std::max(0, target(port, state_[port].moving.front().address)); }
+
+int OffChipMemory::channelOf(int port) const { return state_[owner(port)].channel; }
 
 uint64_t OffChipMemory::dramAddress(int port) const {
   const Burst& burst = state_[port].moving.front();
   uint64_t address = burst.address + burst.moved * static_cast<uint64_t>(beatBytes(port));
-  int owner = port;
-  if (port == vectorPort()) {
-    owner = std::max(0, target(port, burst.address));
-    address &= (uint64_t{1} << config_.vectorPortShift) - 1;
-  }
+  if (port == vectorPort()) address &= (uint64_t{1} << config_.vectorPortShift) - 1;
   // The weight ports read the same addresses in lockstep (each its slice of one weight
   // beat); ports sharing a channel sit a bank apart, so their streams never want two rows
   // of one bank. The vector port reads in the space of the port its address names.
   const uint64_t bank = static_cast<uint64_t>(config_.dram.rowBytes) * static_cast<uint64_t>(config_.dram.bankGroups);
-  return static_cast<uint64_t>(owner / config_.channels) * bank + address;
+  return static_cast<uint64_t>(owner(port) / config_.channels) * bank + address;
 }
 
 void OffChipMemory::moveBeat(int port) {
@@ -263,16 +257,16 @@ void OffChipMemory::moveBeat(int port) {
   const bool last = burst.moved + 1 == burst.beats;
   const uint64_t bytes = static_cast<uint64_t>(beatBytes(port));
   const uint64_t address = burst.address + burst.moved * bytes;
+  const int from = owner(port);
   const uint64_t local = dramAddress(port);
-  DramChannel& channel = channels_[static_cast<std::size_t>(channelOf(port))];
+  DramChannel& channel = channels_[static_cast<std::size_t>(state_[from].channel)];
   const uint64_t dramBurst = static_cast<uint64_t>(config_.dram.burstBytes);
   const uint64_t arrival = static_cast<uint64_t>(static_cast<double>(burst.accepted) * dramPerCycle_);
   // A beat narrower than a DRAM burst shares it with its neighbours (the interconnect's
   // width converter); a wider one takes several.
   // The vector port's beats are told apart by the port they read too.
-  const uint64_t owner = static_cast<uint64_t>(std::max(0, target(port, burst.address)));
   for (uint64_t at = local / dramBurst * dramBurst; at < local + bytes; at += dramBurst) {
-    const uint64_t key = at / dramBurst ^ owner << 56;
+    const uint64_t key = at / dramBurst ^ static_cast<uint64_t>(from) << 56;
     if (key == p.lastDramBurst) continue;
     p.lastDramBurst = key;
     p.lastDataEnd = channel.read(at, arrival);

@@ -171,6 +171,8 @@ class OffChipMemory {
   // The port whose bytes an address on `port` reads (the vector port's names it in its
   // high bits), -1 for none.
   int target(int port, uint64_t address) const;
+  // The port whose bytes `port`'s next burst reads (0 for an address naming none).
+  int owner(int port) const;
   // The channel `port`'s next burst reads from.
   int channelOf(int port) const;
   // The channel address of `port`'s next beat.

@@ -276,12 +276,10 @@ public final class AcceleratorSimulation {
       layerMarks = []
     }
     func check(_ what: AcceleratorProgram.Checkpoint, _ rtl: [Int32]) {
-      let gold: [Int32], layer: Int?
+      let gold = trace.values(at: what), layer: Int?
       switch what {
-      case .mixerOutput(let l): (gold, layer) = (trace.mixerOutputs[l], l)
-      case .layerOutput(let l): (gold, layer) = (trace.layerOutputs[l], l)
-      case .finalNorm: (gold, layer) = (trace.finalNormOutput, nil)
-      case .logits: (gold, layer) = (trace.logits, nil)
+      case .mixerOutput(let l), .layerOutput(let l): layer = l
+      case .finalNorm, .logits: layer = nil
       }
       let stage: String
       switch what {
@@ -411,6 +409,18 @@ extension AcceleratorHarness.ControlMap {
     errorAddressHigh: AcceleratorCSRRegister.errorAddressHigh.rawValue, irqDoneBit: AcceleratorCSRBit.irqDone,
     irqErrorBit: AcceleratorCSRBit.irqError, irqTokenBit: AcceleratorCSRBit.irqToken,
     tokenValidBit: AcceleratorCSRBit.tokenValid)
+}
+
+extension FixedPointModel.Trace {
+  /// The golden values a checkpoint carries.
+  public func values(at checkpoint: AcceleratorProgram.Checkpoint) -> [Int32] {
+    switch checkpoint {
+    case .mixerOutput(let l): mixerOutputs[l]
+    case .layerOutput(let l): layerOutputs[l]
+    case .finalNorm: finalNormOutput
+    case .logits: logits
+    }
+  }
 }
 
 extension FixedPointWeights {

@@ -89,13 +89,7 @@ public enum AcceleratorIcarusSimulation {
         guard program.checkpoints.indices.contains(tag), program.checkpoints[tag] == what else {
           throw IcarusError("token \(step): checkpoint tag \(tag) where \(what) was due")
         }
-        let gold: [Int32]
-        switch what {
-        case .mixerOutput(let l): gold = trace.mixerOutputs[l]
-        case .layerOutput(let l): gold = trace.layerOutputs[l]
-        case .finalNorm: gold = trace.finalNormOutput
-        case .logits: gold = trace.logits
-        }
+        let gold = trace.values(at: what)
         guard values.count >= gold.count else {
           throw IcarusError("token \(step): \(what) has \(values.count) elements, \(gold.count) expected")
         }
@@ -116,15 +110,13 @@ public enum AcceleratorIcarusSimulation {
     config: AcceleratorConfig, program: AcceleratorProgram, image: AcceleratorMemoryImage, prompt: [Int], steps: Int
   ) throws -> [(name: String, contents: String)] {
     let portWords = image.ports.map { ($0.count + 3) / 4 }.max() ?? 0
-    var memory = ""
-    memory.reserveCapacity(9 * portWords * image.ports.count)
-    for bytes in image.ports {
-      for w in 0..<portWords {
-        var word: UInt32 = 0
-        for b in 0..<4 where 4 * w + b < bytes.count { word |= UInt32(bytes[4 * w + b]) << (8 * b) }
-        memory += hex32(word) + "\n"
+    // Every port's 32-bit words, little-endian, padded to portWords.
+    let memory = image.ports.map { bytes in
+      let words = stride(from: 0, to: bytes.count, by: 4).map { at in
+        (0..<4).reduce(UInt32(0)) { at + $1 < bytes.count ? $0 | UInt32(bytes[at + $1]) << (8 * $1) : $0 }
       }
-    }
+      return IcarusTestbench.hex(words, bits: 32, words: 1, depth: portWords)
+    }.joined()
     let programWords = image.programWords.flatMap { $0 }
     // A token takes a few thousand cycles at the tiny sizes Icarus runs; the limit catches a hang.
     let cycleLimit = 20_000 + 16 * programWords.count + steps * 200_000
@@ -169,8 +161,8 @@ public enum AcceleratorIcarusSimulation {
       ("accel_tb_config.svh", configHeader),
       ("accel_tb_ports.svh", ports),
       ("mem.hex", memory),
-      ("program.hex", programWords.map(hex32).joined(separator: "\n") + "\n"),
-      ("prompt.hex", prompt.map { hex32(UInt32($0)) }.joined(separator: "\n") + "\n"),
+      ("program.hex", IcarusTestbench.hex(programWords, bits: 32, words: 1, depth: programWords.count)),
+      ("prompt.hex", IcarusTestbench.hex(prompt.map { UInt32($0) }, bits: 32, words: 1, depth: prompt.count)),
     ]
   }
 
@@ -200,8 +192,4 @@ public enum AcceleratorIcarusSimulation {
     return result
   }
 
-  static func hex32(_ v: UInt32) -> String {
-    let s = String(v, radix: 16)
-    return String(repeating: "0", count: 8 - s.count) + s
-  }
 }
