@@ -16,6 +16,9 @@ public struct Assertion: Hashable, Sendable {
     case always(Expr)
     /// At an edge after one where `after` held, `value` is what it was at that edge.
     case stable(Expr, after: Expr)
+    /// At most one bit of `bits` is set (exactly one unless `allowingNone`), at every edge
+    /// where `when` holds (every edge without it).
+    case oneHot(Expr, allowingNone: Bool, when: Expr?)
   }
 
   /// UpperCamelCase; printed with OpenTitan's `_A` suffix (`InStable_A`).
@@ -62,12 +65,11 @@ extension ModuleBuilder {
     _ name: String, _ bits: Expr, allowingNone: Bool = false, when: Expr? = nil, file: StaticString = #fileID,
     line: UInt = #line
   ) {
-    let count = Expr(.countOnes(bits), .uint(bitsToRepresent(bits.width)))
-    let one = Expr.literal(1, count.type)
-    let holds = allowingNone ? count.le(one) : count.eq(one)
-    assertAlways(
-      name, when.map { !$0 || holds } ?? holds,
-      allowingNone ? "more than one bit set" : "not exactly one bit set", file: file, line: line)
+    precondition(when.map { $0.width == 1 } ?? true, "assertion \(name): the condition is not 1 bit")
+    addAssertion(
+      Assertion(
+        name: name, check: .oneHot(bits, allowingNone: allowingNone, when: when),
+        message: allowingNone ? "more than one bit set" : "not exactly one bit set", location: SourceLocation(file, line)))
   }
 
   /// `value` (of `E`'s width) names a value of `E`.
@@ -84,6 +86,15 @@ extension ModuleBuilder {
 extension Module {
   /// Simulation-only registers of the `stable` assertions: the `after`
   /// condition and the value at the last edge.
+  /// Simulation-only wires of the `oneHot` assertions: the bits, assigned continuously, so
+  /// `$onehot` reads a plain signal (Icarus 11 miscounts an expression in a procedural block).
+  var assertionOneHotBits: [(assertion: Assertion, name: String, bits: Expr)] {
+    assertions.compactMap { a in
+      guard case .oneHot(let bits, _, _) = a.check else { return nil }
+      return (a, "sva_" + Naming.snakeCase(a.name) + "_bits", bits)
+    }
+  }
+
   var assertionHistory: [(assertion: Assertion, after: String, value: String, type: HWType)] {
     assertions.compactMap { a in
       guard case .stable(let value, _) = a.check else { return nil }
@@ -112,6 +123,7 @@ enum AssertionChecks {
       switch a.check {
       case .always(let c): exprs = [c]
       case .stable(let v, let after): exprs = [v, after]
+      case .oneHot(let bits, _, let when): exprs = [bits] + (when.map { [$0] } ?? [])
       }
       for e in exprs where !reads(e).allSatisfy({ module.signals.indices.contains($0.index) }) {
         report("assertion \(a.name) reads a signal of another module", a.location)

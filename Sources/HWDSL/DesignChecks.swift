@@ -6,6 +6,7 @@ public struct DesignIssue: Hashable, Sendable, CustomStringConvertible {
     case multipleDrivers = "multiple drivers"
     case latch = "latch"
     case combinationalLoop = "combinational loop"
+    case blockFeedback = "always_comb feedback"
     case unused = "unused"
     case structure = "invalid structure"
   }
@@ -34,6 +35,7 @@ enum DesignChecks {
     checker.checkDrivers()
     checker.checkLatches()
     let paths = checker.checkLoopsAndSummarize()
+    checker.checkBlockFeedback()
     checker.checkUnused()
     if !checker.issues.isEmpty { throw DesignError(issues: checker.issues) }
     return paths
@@ -453,6 +455,60 @@ struct Checker {
       if !inputs.isEmpty { summary[output.name] = inputs.sorted() }
     }
     return summary
+  }
+
+  // MARK: A block reading its own results
+
+  /// Every signal an `always_comb` block assigns and every one it reads.
+  func footprint(_ statements: [Statement]) -> (writes: Set<SignalID>, reads: Set<SignalID>) {
+    var writes: Set<SignalID> = []
+    var r: Set<SignalID> = []
+    func walk(_ statements: [Statement]) {
+      for statement in statements {
+        switch statement {
+        case .assign(let target, let value, _):
+          if target.index >= 0 { writes.insert(target) }
+          reads(value, into: &r)
+        case .ifElse(let c, let t, let e, _): reads(c, into: &r); walk(t); walk(e)
+        case .caseOf(let s, let items, let d, _):
+          reads(s, into: &r)
+          for item in items { walk(item.body) }
+          walk(d)
+        }
+      }
+    }
+    walk(statements)
+    return (writes, r)
+  }
+
+  /// An `always_comb` block must not read a signal computed, outside the block, from one the
+  /// block assigns (`a = ...; y_d = f(a)` with `f` a continuous assignment or an instance).
+  /// That is no loop signal by signal, but the block has to run twice to settle, and an
+  /// event-driven simulator that does not wake a process on changes it caused itself (Icarus)
+  /// keeps the first, stale value. Such a block is split in two: the signals it feeds forward
+  /// in one, what reads them back in another.
+  mutating func checkBlockFeedback() {
+    let edges = combinationalEdges()
+    for block in module.combBlocks {
+      let (writes, readSet) = footprint(block.statements)
+      var reached: Set<SignalID> = []
+      var via: [SignalID: SignalID] = [:]
+      var work = writes.sorted()
+      for w in work { via[w] = w }
+      while let s = work.popLast() {
+        for (next, _) in edges[s] ?? [] where !writes.contains(next) && reached.insert(next).inserted {
+          via[next] = via[s]
+          work.append(next)
+        }
+      }
+      if let fed = readSet.intersection(reached).min(), let source = via[fed] {
+        report(
+          .blockFeedback,
+          "the block assigns \(name(source)) and reads \(name(fed)), computed from it outside the block; "
+            + "split the block so each half reads only what the other computes",
+          block.location)
+      }
+    }
   }
 
   // MARK: Unused declarations

@@ -84,3 +84,45 @@ public func Switch(
 /// Builds a statement list outside a block, for generators that assemble
 /// case bodies in Swift loops.
 public func Statements(@StatementBuilder _ body: () -> [Statement]) -> [Statement] { body() }
+
+extension Array where Element == Statement {
+  /// The statements split in two by what they assign: those assigning one of `targets`,
+  /// inside the same `if`s and `case`s as before, and all the others. An `always_comb`
+  /// block that drives a shared datapath's inputs and reads its outputs becomes two blocks
+  /// this way, one driving, one reading (the design checks' `blockFeedback`).
+  public func partitioned(assigning targets: [Expr]) -> (assigning: [Statement], rest: [Statement]) {
+    let ids = Set(targets.compactMap { target -> SignalID? in
+      guard case .signal(let id) = target.node else { return nil }
+      return id
+    })
+    var assigning: [Statement] = []
+    var rest: [Statement] = []
+    for statement in self {
+      switch statement {
+      case .assign(let target, _, _):
+        if ids.contains(target) { assigning.append(statement) } else { rest.append(statement) }
+      case .ifElse(let condition, let thenBody, let elseBody, let location):
+        let (thenA, thenR) = thenBody.partitioned(assigning: targets)
+        let (elseA, elseR) = elseBody.partitioned(assigning: targets)
+        if !thenA.isEmpty || !elseA.isEmpty {
+          assigning.append(.ifElse(condition: condition, then: thenA, else: elseA, location: location))
+        }
+        if !thenR.isEmpty || !elseR.isEmpty {
+          rest.append(.ifElse(condition: condition, then: thenR, else: elseR, location: location))
+        }
+      case .caseOf(let subject, let items, let defaultBody, let location):
+        let parts = items.map { ($0.values, $0.body.partitioned(assigning: targets)) }
+        let (defaultA, defaultR) = defaultBody.partitioned(assigning: targets)
+        if !defaultA.isEmpty || parts.contains(where: { !$0.1.assigning.isEmpty }) {
+          let kept = parts.filter { !$0.1.assigning.isEmpty }.map { CaseItem(values: $0.0, body: $0.1.assigning) }
+          assigning.append(.caseOf(subject: subject, items: kept, default: defaultA, location: location))
+        }
+        if !defaultR.isEmpty || parts.contains(where: { !$0.1.rest.isEmpty }) {
+          let kept = parts.filter { !$0.1.rest.isEmpty }.map { CaseItem(values: $0.0, body: $0.1.rest) }
+          rest.append(.caseOf(subject: subject, items: kept, default: defaultR, location: location))
+        }
+      }
+    }
+    return (assigning, rest)
+  }
+}

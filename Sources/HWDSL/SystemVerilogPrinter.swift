@@ -249,6 +249,16 @@ struct ModuleText {
     let clk = names.signals[clock.index], rst = names.signals[reset.index]
     line(0, "")
     line(0, "`ifndef SYNTHESIS")
+    let oneHotBits = module.assertionOneHotBits
+    if !oneHotBits.isEmpty {
+      line(1, "// The bits of the one-hot assertions.")
+      let width = oneHotBits.map { typeText($0.bits.type.asUnsigned).count }.max() ?? 0
+      for o in oneHotBits { line(1, typeText(o.bits.type.asUnsigned).rightPadded(to: width) + " " + o.name + ";") }
+      for o in oneHotBits {
+        line(1, .seq([.text("assign \(o.name) = "), continued([expr(o.bits, context: 0)]), .text(";")]))
+      }
+      line(0, "")
+    }
     let history = module.assertionHistory
     if !history.isEmpty {
       line(1, "// The last edge's values, for the assertions about stability.")
@@ -283,6 +293,10 @@ struct ModuleText {
       let condition: Doc
       switch a.check {
       case .always(let c): condition = expr(c, context: 0)
+      case .oneHot(_, let allowingNone, let when):
+        let bits = oneHotBits.first { $0.assertion == a }!.name
+        let check = Doc.text((allowingNone ? "$onehot0(" : "$onehot(") + bits + ")")
+        condition = when.map { .seq([.text("!"), expr($0, context: 100), .text(" || "), check]) } ?? check
       case .stable(let value, _):
         let h = history.first { $0.assertion == a }!
         condition = .seq([

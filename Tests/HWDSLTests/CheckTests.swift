@@ -115,6 +115,43 @@ import Testing
     #expect(error?.description.contains("x -> w -> x") == true || error?.description.contains("w -> x -> w") == true)
   }
 
+  /// A block that drives a shared multiplier's operands and reads its product: no loop signal
+  /// by signal, but it settles only if the block runs again on its own changes, which Icarus
+  /// does not do (norm_unit's scalar product read back stale). Split, it is accepted.
+  @Test func blockReadingWhatItsOwnAssignmentsFeedIsRejected() {
+    func build(split: Bool) -> DesignError? {
+      issues { m in
+        _ = m.clock()
+        let phase = m.input("phase", .bit)
+        let a = m.input("a", .uint(8))
+        let y = m.output("y", .uint(16))
+        let operand = m.wire("operand", .uint(8))
+        let product = m.wire("product", operand.times(a))
+        let held = m.register("held", .uint(16), reset: .none)
+        m.assign(y, held.state)
+        let body = Statements {
+          Assign(operand, .zeros(.uint(8)))
+          Assign(held.next, held.state)
+          If(phase) {
+            Assign(operand, a)
+            Assign(held.next, product)
+          }
+        }
+        if split {
+          let (drive, read) = body.partitioned(assigning: [operand])
+          m.comb { drive }
+          m.comb { read }
+        } else {
+          m.comb { body }
+        }
+      }
+    }
+    let error = build(split: false)
+    #expect(error?.has(.blockFeedback) == true)
+    #expect(error?.description.contains("assigns operand and reads product") == true)
+    #expect(build(split: true) == nil)
+  }
+
   @Test func loopThroughAChildModuleIsFound() throws {
     let child = ModuleBuilder("passthrough")
     let i = child.input("d", .bit)

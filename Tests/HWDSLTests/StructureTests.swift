@@ -176,7 +176,10 @@ struct StructureTests {
             assert (!sva_in_stable_after_q || ({valid_i, data_i} == sva_in_stable_value_q))
               else $error("InStable_A: valid dropped or the payload changed while valid and not ready");
       """))
-    #expect(block.contains("assert (2'($unsigned($countones(grant_i))) <= 2'd1)"))
+    // The bits through a continuous assignment: Icarus 11 miscounts `$countones` of an
+    // expression in a procedural block (AcceleratorIcarusTests found it).
+    #expect(block.contains("assign sva_grant_one_hot_bits = grant_i;"))
+    #expect(block.contains("assert ($onehot0(sva_grant_one_hot_bits))"))
     #expect(block.contains("always @(posedge clk_i) begin\n    if (rst_ni) begin"))
   }
 

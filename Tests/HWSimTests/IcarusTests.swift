@@ -131,16 +131,7 @@ import Testing
 @Suite struct AcceleratorIcarusTests {
   @Test("the tiny model runs bit-exact through mmfree_accel under Icarus", arguments: [UInt64(1), 2])
   func tinyModelUnderIcarus(seed: UInt64) throws {
-    // Known issue: under Icarus the second QUANT (i's, issued while f's MATVEC runs) packs
-    // all-zero activations with an output scale of 0x80000000, so the i and g projections and
-    // layer 0's mixer output are 0 where Verilator and the golden model agree on every element.
-    // Its operands (aBuf and i's gamma) reach norm_unit right, its outputs are zero; the first
-    // QUANT, f's MATVEC results, the vector loads and the host interface check out. The cause
-    // (Icarus semantics or RTL) is not found yet. This records the
-    // failure, and fails once the run is bit-exact, to be turned back into a plain check.
-    try withKnownIssue("mmfree_accel under Icarus: the QUANT issued under a MATVEC packs zeros") {
-      try Self.runTiny(seed: seed)
-    }
+    try Self.runTiny(seed: seed)
   }
 
   static func runTiny(seed: UInt64) throws {

@@ -20,18 +20,27 @@ struct NormSequencer {
   private var normBits: Int { config.normalizerBits }
   private var addressBits: Int { output.readAddress.state.width }
 
-  /// The phase register's next state and the scalar datapath's inputs, which
-  /// are zero in every phase that does not set them.
+  /// The scalar datapath's inputs, zero in every phase that does not set them, and the
+  /// phase register's next state. Two blocks: the second reads the multiplier's and the
+  /// normalizer's results, which the first block's assignments feed.
   func build(_ m: ModuleBuilder) {
     let s = scalars
     let arms = firstPassArms() + rsqrtArms() + rmsArms() + quantizeArms() + outputScaleArms() + [outputArm()]
+    let operands = [s.mulA, s.mulB, s.normIn, s.normExponent]
+    let split = arms.map { arm in (state: arm.state, parts: arm.body.partitioned(assigning: operands)) }
     m.comb {
-      Assign(s.product.next, s.productNext)
       Assign(s.mulA, .zeros(.uint(32)))
       Assign(s.mulB, .zeros(.uint(32)))
       Assign(s.normIn, .zeros(.uint(normBits)))
       Assign(s.normExponent, .zeros(expType))
-      input.phase.transitions(arms, default: Statements { go(.input) })
+      // Every phase listed (slang's case-enum-explicit): those that drive nothing share one arm.
+      let driving = split.filter { !$0.parts.assigning.isEmpty }.map { (values: [$0.state], body: $0.parts.assigning) }
+      let idle = split.filter { $0.parts.assigning.isEmpty }.map(\.state)
+      Switch(input.phase.current, Phase.self, cases: driving + [(values: idle, body: [])], default: [])
+    }
+    m.comb {
+      Assign(s.product.next, s.productNext)
+      input.phase.transitions(split.map { (state: $0.state, body: $0.parts.rest) }, default: Statements { go(.input) })
     }
     m.assertLegal("PhaseLegal", input.phase.current, Phase.self)
   }

@@ -59,6 +59,7 @@ public enum AcceleratorIcarusSimulation {
     guard compiled.succeeded else { throw IcarusError("iverilog -g2012 failed: \(IcarusSimulation.excerpt(compiled.output))") }
     let ran = try ExternalTool.vvp.run(["-n", "sim.vvp"], in: dir)
     try? Data(ran.output.utf8).write(to: dir.appendingPathComponent("vvp.log"))
+    try IcarusSimulation.checkAssertions(ran.output)
     guard let summary = ran.output.split(separator: "\n").last(where: { $0.hasPrefix(marker) }) else {
       throw IcarusError("vvp ended (status \(ran.status)) without the bench's summary line: \(IcarusSimulation.excerpt(ran.output))")
     }

@@ -86,6 +86,7 @@ public enum IcarusSimulation {
     }
     let ran = try ExternalTool.vvp.run(["-n", "sim.vvp"], in: dir)
     try? Data(ran.output.utf8).write(to: dir.appendingPathComponent("vvp.log"))
+    try checkAssertions(ran.output)
     let lines = ran.output.split(separator: "\n").map(String.init)
     guard let summary = lines.last(where: { $0.hasPrefix(IcarusTestbench.marker) }) else {
       throw IcarusError("vvp ended (status \(ran.status)) without the bench's summary line: \(excerpt(ran.output))")
@@ -106,6 +107,17 @@ public enum IcarusSimulation {
     let words = summary.split(separator: " ")
     guard let index = words.firstIndex(where: { $0.hasPrefix("cycles") }), index > 0 else { return nil }
     return Int(words[index - 1])
+  }
+
+  /// Throws on the first assertion that failed in a vvp run: `$error` prints
+  /// `ERROR: file:line: Name_A: message` and the time on the next line, but does not
+  /// change vvp's exit status.
+  static func checkAssertions(_ output: String) throws {
+    let lines = output.split(separator: "\n").map(String.init)
+    guard let at = lines.firstIndex(where: { $0.hasPrefix("ERROR:") }) else { return }
+    let time = lines.indices.contains(at + 1) ? "; " + lines[at + 1].trimmingCharacters(in: .whitespaces) : ""
+    let count = lines.filter { $0.hasPrefix("ERROR:") }.count
+    throw IcarusError("an assertion failed under Icarus: \(lines[at].dropFirst(7))\(time) (\(count) failures)")
   }
 
   static func excerpt(_ output: String) -> String {
