@@ -229,11 +229,27 @@ module mmfree_accel (
   logic               unused_vdma_status;
   logic               vdma_take;  // a CKPT holds the loads still
   logic [31:0]        vdma_len;  // bytes: whole element beats
-  logic               vdma_cmd_valid;
-  logic               vdma_cmd_ready_engine;
-  logic [67:0]        vdma_cmd;  // {address, bytes}
+  logic               vdma_req_valid;
+  logic               vdma_req_ready;
+  logic [68:0]        vdma_req;  // {striped, address, bytes}
   logic [5:0]         vdma_requests_level;
   logic               unused_vdma_requests_level;
+  logic               split_busy_d;
+  logic               split_busy_q;  // a request is being cut into commands
+  logic               split_striped_d;
+  logic               split_striped_q;
+  logic [33:0]        split_offset_d;
+  logic [33:0]        split_offset_q;  // the next command's address in its port
+  logic [31:0]        split_left_d;
+  logic [31:0]        split_left_q;  // bytes still to command
+  logic               split_last;
+  logic [31:0]        split_len;
+  logic               vdma_cmd_ready_engine;
+  logic               split_take;
+  logic               split_issue;
+  logic [1:0]         split_port_d;
+  logic [1:0]         split_port_q;  // the next command's port
+  logic               split_port_wraps;
   logic               u_vdma_rd_ready;
   logic               unused_vdma_address_high;
   logic [63:0]        eps_term_d;
@@ -584,6 +600,12 @@ module mmfree_accel (
   assign vdma_take = vdma_rd_valid && !ckpt_active_o;
   assign vdma_len = {16'd0, load_request_beats} << 5'd6;
   assign unused_vdma_requests_level = ^vdma_requests_level;
+  assign split_last = split_left_q <= 32'h00000400;
+  assign split_len = split_last ? split_left_q : 32'h00000400;
+  assign split_take = vdma_req_valid && !split_busy_q;
+  assign split_issue = split_busy_q && vdma_cmd_ready_engine;
+  assign vdma_req_ready = !split_busy_q;
+  assign split_port_wraps = split_port_q == 2'd3;
   assign u_vdma_rd_ready = !ckpt_active_o;
   assign unused_vdma_address_high = ^load_address[47:36];
   assign vdma_rsp_valid = vdma_take;
@@ -811,6 +833,43 @@ module mmfree_accel (
     if (vdma_rsp_valid) begin
       load_beat_d = load_last_beat ? 12'd0 : load_beat_q + 12'd1;
       load_elems_d = load_last_beat ? 17'd0 : load_elems_q + 17'd16;
+    end
+  end
+
+  always_comb begin
+    split_port_d = split_port_q;
+    if (split_take) begin
+      split_port_d = vdma_req[67:66];
+    end
+    if (split_issue && split_striped_q) begin
+      split_port_d = split_port_wraps ? 2'd0 : split_port_q + 2'd1;
+    end
+  end
+
+  always_comb begin
+    split_offset_d = split_offset_q;
+    if (split_take) begin
+      split_offset_d = vdma_req[65:32];
+    end
+    if (split_issue && (!split_striped_q || split_port_wraps)) begin
+      split_offset_d = split_offset_q + 34'h0_0000_0400;
+    end
+  end
+
+  always_comb begin
+    split_busy_d = split_busy_q;
+    split_striped_d = split_striped_q;
+    split_left_d = split_left_q;
+    if (split_take) begin
+      split_busy_d = 1'b1;
+      split_striped_d = vdma_req[68];
+      split_left_d = vdma_req[31:0];
+    end
+    if (split_issue) begin
+      split_left_d = split_left_q - split_len;
+      if (split_last) begin
+        split_busy_d = 1'b0;
+      end
     end
   end
 
@@ -1166,6 +1225,7 @@ module mmfree_accel (
       load_count_q <= '0;
       load_beat_q <= '0;
       load_elems_q <= '0;
+      split_busy_q <= '0;
       read_a_q <= '0;
       read_b_q <= '0;
       read_p_q <= '0;
@@ -1235,6 +1295,7 @@ module mmfree_accel (
       load_count_q <= load_count_d;
       load_beat_q <= load_beat_d;
       load_elems_q <= load_elems_d;
+      split_busy_q <= split_busy_d;
       read_a_q <= read_a_d;
       read_b_q <= read_b_d;
       read_p_q <= read_p_d;
@@ -1295,6 +1356,10 @@ module mmfree_accel (
   always_ff @(posedge clk_i) begin
     next_instr_q <= next_instr_d;
     instr_q <= instr_d;
+    split_striped_q <= split_striped_d;
+    split_offset_q <= split_offset_d;
+    split_left_q <= split_left_d;
+    split_port_q <= split_port_d;
     eps_term_q <= eps_term_d;
     sqrt_len_mantissa_q <= sqrt_len_mantissa_d;
     sqrt_len_exponent_q <= sqrt_len_exponent_d;
@@ -1362,17 +1427,17 @@ module mmfree_accel (
   end
 
   stream_fifo #(
-    .Width(68),
+    .Width(69),
     .Depth(32)
   ) u_vdma_requests (
     .clk_i       (clk_i),
     .rst_ni      (rst_ni),
     .in_valid_i  (requesting),
     .in_ready_o  (vdma_cmd_ready),
-    .in_data_i   ({load_address[35:0], vdma_len}),
-    .out_valid_o (vdma_cmd_valid),
-    .out_ready_i (vdma_cmd_ready_engine),
-    .out_data_o  (vdma_cmd),
+    .in_data_i   ({op_load, load_address[35:0], vdma_len}),
+    .out_valid_o (vdma_req_valid),
+    .out_ready_i (vdma_req_ready),
+    .out_data_o  (vdma_req),
     .hold_i      (1'b0),
     .level_o     (vdma_requests_level)
   );
@@ -1380,10 +1445,10 @@ module mmfree_accel (
   axi_read_master u_vdma (
     .clk_i         (clk_i),
     .rst_ni        (rst_ni),
-    .cmd_valid_i   (vdma_cmd_valid),
+    .cmd_valid_i   (split_busy_q),
     .cmd_ready_o   (vdma_cmd_ready_engine),
-    .cmd_addr_i    (vdma_cmd[67:32]),
-    .cmd_len_i     (vdma_cmd[31:0]),
+    .cmd_addr_i    ({split_port_q, split_offset_q}),
+    .cmd_len_i     (split_len),
     .rd_valid_o    (vdma_rd_valid),
     .rd_ready_i    (u_vdma_rd_ready),
     .rd_data_o     (vdma_rd_data),
@@ -1664,6 +1729,11 @@ module mmfree_accel (
   );
 
 `ifndef SYNTHESIS
+  // The bits of the one-hot assertions.
+  logic [13:0] sva_opcode_decode_one_hot_bits;
+  assign sva_opcode_decode_one_hot_bits = {op_norm, op_quant, op_matvec, op_recur, op_silu_mul,
+        op_add, op_argmax, op_ckpt, op_load, op_embed, op_wait, op_set, op_end, op_wait_matvec};
+
   // The last edge's values, for the assertions about stability.
   logic          sva_norm_x_valid_ready_after_q;
   logic [513:0]  sva_norm_x_valid_ready_value_q;
@@ -1736,10 +1806,7 @@ module mmfree_accel (
 
   always @(posedge clk_i) begin
     if (rst_ni) begin
-      assert (!issuing
-          || 4'($unsigned($countones({op_norm, op_quant, op_matvec, op_recur, op_silu_mul, op_add,
-                  op_argmax, op_ckpt, op_load, op_embed, op_wait, op_set, op_end, op_wait_matvec})))
-          <= 4'd1)
+      assert (!issuing || $onehot0(sva_opcode_decode_one_hot_bits))
         else $error("OpcodeDecodeOneHot_A: more than one bit set");
       assert (!sva_norm_x_valid_ready_after_q || ({norm_valid, operand_a_q,
               operand_last_q} == sva_norm_x_valid_ready_value_q))

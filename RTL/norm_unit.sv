@@ -661,6 +661,79 @@ module norm_unit (
   end
 
   always_comb begin
+    mul_a = 32'd0;
+    mul_b = 32'd0;
+    norm_in = 78'h0;
+    norm_exponent = 12'sd0;
+    unique case (phase_q)
+      StRsqrtNormalize: begin
+        norm_in = rsqrt_v_q;
+      end
+      StSquare: begin
+        mul_a = {1'd0, rsqrt_y0_q};
+        mul_b = {1'd0, rsqrt_y0_q};
+      end
+      StTest: begin
+        mul_a = {1'd0, rsqrt_m_q};
+        mul_b = scalar_product_q[61:30];
+      end
+      StNewton: begin
+        mul_a = {1'd0, rsqrt_y0_q};
+        mul_b = newton_correction[31:0];
+      end
+      StRsqrtScale: begin
+        norm_in = {14'd0, rsqrt_y1};
+        norm_exponent = rsqrt_exponent_q;
+      end
+      StRmsMultiply: begin
+        mul_a = sqrt_len_mantissa_q;
+        mul_b = rsqrt_mantissa_q;
+      end
+      StRms: begin
+        norm_in = {14'd0, scalar_product_q};
+        norm_exponent = sqrt_len_exponent_wide + rsqrt_scale_exponent_q;
+      end
+      StMaxScale: begin
+        norm_in = {46'd0, max_magnitude_q};
+      end
+      StToInt8Multiply: begin
+        mul_a = 32'hfe000000;
+        mul_b = div_quotient_q;
+      end
+      StToInt8: begin
+        norm_in = {14'd0, scalar_product_q};
+        norm_exponent = -12'sd88 - max_exponent_q;
+        mul_a = beta_mantissa_q;
+        mul_b = r_mantissa_q;
+      end
+      StOutScale1: begin
+        norm_in = {14'd0, scalar_product_q};
+        norm_exponent = beta_exponent_wide + r_exponent_q;
+      end
+      StOutScale2Multiply: begin
+        mul_a = out_mantissa_q;
+        mul_b = max_mantissa_q;
+      end
+      StOutScale2: begin
+        norm_in = {14'd0, scalar_product_q};
+        norm_exponent = out_exponent_q + max_exponent_q;
+      end
+      StOutScale3Multiply: begin
+        mul_a = out_mantissa_q;
+        mul_b = 32'h81020408;
+      end
+      StOutScale3: begin
+        norm_in = {14'd0, scalar_product_q};
+        norm_exponent = out_exponent_q - 12'sd38;
+      end
+      StInput, StDrain, StSum, StSeed, StDivide, StOutput: begin
+      end
+      default: begin
+      end
+    endcase
+  end
+
+  always_comb begin
     phase_d = phase_q;
     first_d = first_q;
     issuing_d = issuing_q;
@@ -683,10 +756,6 @@ module norm_unit (
     out_mantissa_d = out_mantissa_q;
     out_exponent_d = out_exponent_q;
     scalar_product_d = scalar_product_next;
-    mul_a = 32'd0;
-    mul_b = 32'd0;
-    norm_in = 78'h0;
-    norm_exponent = 12'sd0;
     unique case (phase_q)
       StInput: begin
         if (fire) begin
@@ -706,7 +775,6 @@ module norm_unit (
         phase_d = StRsqrtNormalize;
       end
       StRsqrtNormalize: begin
-        norm_in = rsqrt_v_q;
         rsqrt_m_d = rsqrt_m_next;
         rsqrt_exponent_d = rsqrt_exponent_next;
         phase_d = StSeed;
@@ -716,35 +784,23 @@ module norm_unit (
         phase_d = StSquare;
       end
       StSquare: begin
-        mul_a = {1'd0, rsqrt_y0_q};
-        mul_b = {1'd0, rsqrt_y0_q};
         phase_d = StTest;
       end
       StTest: begin
-        mul_a = {1'd0, rsqrt_m_q};
-        mul_b = scalar_product_q[61:30];
         phase_d = StNewton;
       end
       StNewton: begin
-        mul_a = {1'd0, rsqrt_y0_q};
-        mul_b = newton_correction[31:0];
         phase_d = StRsqrtScale;
       end
       StRsqrtScale: begin
-        norm_in = {14'd0, rsqrt_y1};
-        norm_exponent = rsqrt_exponent_q;
         rsqrt_mantissa_d = norm_scale_mantissa;
         rsqrt_scale_exponent_d = norm_scale_exponent;
         phase_d = StRmsMultiply;
       end
       StRmsMultiply: begin
-        mul_a = sqrt_len_mantissa_q;
-        mul_b = rsqrt_mantissa_q;
         phase_d = StRms;
       end
       StRms: begin
-        norm_in = {14'd0, scalar_product_q};
-        norm_exponent = sqrt_len_exponent_wide + rsqrt_scale_exponent_q;
         r_mantissa_d = norm_scale_mantissa;
         r_exponent_d = norm_scale_exponent;
         apply_mantissa_d = norm_scale_mantissa;
@@ -760,7 +816,6 @@ module norm_unit (
         end
       end
       StMaxScale: begin
-        norm_in = {46'd0, max_magnitude_q};
         max_mantissa_d = norm_scale_mantissa;
         max_exponent_d = norm_scale_exponent;
         div_remainder_d = 32'h7fffffff;
@@ -787,46 +842,30 @@ module norm_unit (
         end
       end
       StToInt8Multiply: begin
-        mul_a = 32'hfe000000;
-        mul_b = div_quotient_q;
         phase_d = StToInt8;
       end
       StToInt8: begin
-        norm_in = {14'd0, scalar_product_q};
-        norm_exponent = -12'sd88 - max_exponent_q;
         apply_mantissa_d = norm_scale_mantissa;
         apply_exponent_d = norm_scale_exponent;
-        mul_a = beta_mantissa_q;
-        mul_b = r_mantissa_q;
         phase_d = StOutScale1;
       end
       StOutScale1: begin
-        norm_in = {14'd0, scalar_product_q};
-        norm_exponent = beta_exponent_wide + r_exponent_q;
         out_mantissa_d = norm_scale_mantissa;
         out_exponent_d = norm_scale_exponent;
         phase_d = StOutScale2Multiply;
       end
       StOutScale2Multiply: begin
-        mul_a = out_mantissa_q;
-        mul_b = max_mantissa_q;
         phase_d = StOutScale2;
       end
       StOutScale2: begin
-        norm_in = {14'd0, scalar_product_q};
-        norm_exponent = out_exponent_q + max_exponent_q;
         out_mantissa_d = norm_scale_mantissa;
         out_exponent_d = norm_scale_exponent;
         phase_d = StOutScale3Multiply;
       end
       StOutScale3Multiply: begin
-        mul_a = out_mantissa_q;
-        mul_b = 32'h81020408;
         phase_d = StOutScale3;
       end
       StOutScale3: begin
-        norm_in = {14'd0, scalar_product_q};
-        norm_exponent = out_exponent_q - 12'sd38;
         out_mantissa_d = norm_scale_mantissa;
         out_exponent_d = norm_scale_exponent;
         phase_d = StOutput;

@@ -130,6 +130,13 @@ public struct AcceleratorConfig: Hashable, Sendable, Codable, CustomStringConver
     vectorMaster.addressWidth - (memoryPorts > 1 ? AcceleratorCSRConfig.bits(memoryPorts - 1) : 0)
   }
 
+  /// A vector is striped over the ports in pieces of this many bytes (one of the vector
+  /// port's bursts): piece s of a vector that starts in port p lies in port (p + s) mod
+  /// `memoryPorts`, one stripe further into each port's space every time the port number
+  /// wraps. The vector DMA reads a LOADV piece by piece, so a vector's reads spread over
+  /// every channel instead of queuing behind one channel's weight stream.
+  public var vectorStripeBytes: Int { vectorMaster.maxBurstBeats * vectorMaster.bytesPerBeat }
+
   /// The weight DMA's read engine on each port: 16-beat bursts, eight
   /// outstanding (128 beats in flight cover a memory latency of up to ~100
   /// cycles at one beat a cycle, and the vector port's short reads, on which

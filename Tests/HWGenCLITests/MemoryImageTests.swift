@@ -15,6 +15,7 @@ import Testing
       let name, kind: String
       let port: Int?
       let address, bytes: Int
+      let stripeBytes: Int?
     }
     let format, model, device, sha256: String
     let lanes, memoryPorts, memoryDataBits, channels: Int
@@ -83,24 +84,39 @@ import Testing
       let value = (0..<4).reduce(UInt32(0)) { $0 | UInt32(bytes[map.ports[0].offset + at + $1]) << (8 * $1) }
       #expect(Int32(bitPattern: value) == weights.embedding[k])
     }
+    // A vector's stripes, by the map's rule: stripe s in port (port + s) mod ports, one stripe
+    // further in each time the port number wraps.
+    func pieces(_ region: Map.Region) -> [(port: Int, address: Int, bytes: Int)] {
+      guard let stripe = region.stripeBytes, let first = region.port else { return [] }
+      return stride(from: 0, to: region.bytes, by: stripe).enumerated().map { s, offset in
+        ((first + s) % ports, region.address + (first + s) / ports * stripe, min(stripe, region.bytes - offset))
+      }
+    }
     let gamma = try #require(map.regions.first { $0.name == "layer1.gate.gamma" })
     #expect(gamma.bytes == 4 * weights.layers[1].gate.gamma.count)
-    let gammaPort = try #require(gamma.port)
-    for k in [0, weights.layers[1].gate.gamma.count - 1] {
-      let at = map.ports[gammaPort].offset + gamma.address + 4 * k
+    let stripe = try #require(gamma.stripeBytes)
+    let count = weights.layers[1].gate.gamma.count
+    for k in Set([0, stripe / 4, 2 * stripe / 4, count - 1]).sorted() where k < count {
+      let piece = pieces(gamma)[4 * k / stripe]
+      let at = map.ports[piece.port].offset + piece.address + 4 * k % stripe
       let value = (0..<4).reduce(UInt32(0)) { $0 | UInt32(bytes[at + $1]) << (8 * $1) }
-      #expect(Int32(bitPattern: value) == weights.layers[1].gate.gamma[k])
+      #expect(Int32(bitPattern: value) == weights.layers[1].gate.gamma[k], "element \(k)")
     }
+    // Every port carries the vectors' stripes, evenly.
     let vectors = map.regions.filter { $0.kind == "vector" }
-    let vectorPorts = Set(vectors.compactMap(\.port))
-    #expect(vectorPorts == Set(0..<min(ports, vectors.count)), "vectors in ports \(vectorPorts.sorted()) of \(ports)")
+    var stripesPerPort = [Int](repeating: 0, count: ports)
+    for v in vectors { for piece in pieces(v) { stripesPerPort[piece.port] += 1 } }
+    #expect(stripesPerPort.max()! - stripesPerPort.min()! <= 1, "stripes per port \(stripesPerPort)")
     // The program, as the simulation loads it.
     let code = try #require(map.regions.first { $0.name == "program" })
     #expect(code.bytes == 16 * program.instructions.count)
     #expect(image.programWords == program.instructions.map(\.words))
-    // Regions of one port do not overlap.
+    // What lies in one port's space does not overlap.
     for port in 0..<ports {
-      let mine = map.regions.filter { $0.port == nil || $0.port == port }.sorted { $0.address < $1.address }
+      let whole = map.regions.filter { $0.kind != "vector" && ($0.port == nil || $0.port == port) }
+        .map { (name: $0.name, address: $0.address, bytes: $0.bytes) }
+      let striped = vectors.flatMap { v in pieces(v).filter { $0.port == port }.map { (name: v.name, $0.address, $0.bytes) } }
+      let mine = (whole + striped).sorted { $0.address < $1.address }
       for (a, b) in zip(mine, mine.dropFirst()) { #expect(a.address + a.bytes <= b.address, "\(a.name), \(b.name)") }
     }
   }

@@ -239,15 +239,23 @@ struct AcceleratorTests {
         let (low, high) = i.encoded
         #expect(AcceleratorInstruction(low: low, high: high) == i)
       }
-      // Segments of one port's space do not overlap; the vectors are dealt out over the ports.
+      // What lies in one port's space does not overlap; every port carries the vectors'
+      // stripes, evenly, each a whole burst of the vector port at most.
       let config = AcceleratorConfig()
-      for port in 0..<config.memoryPorts {
-        let mine = program.segments.filter { $0.striped || $0.port == port }
-        for (a, b) in zip(mine, mine.dropFirst()) { #expect(a.address + a.span <= b.address) }
-      }
+      let ports = config.memoryPorts
       let vectors = program.segments.filter { if case .vector = $0.data { true } else { false } }
-      #expect(Set(vectors.map(\.port)) == Set(0..<config.memoryPorts))
+      let pieces = vectors.flatMap { $0.stripes(ports: ports) }
+      for port in 0..<ports {
+        let whole = program.segments.filter { $0.striped || ($0.stripeBytes == 0 && $0.port == port) }
+          .map { (address: $0.address, bytes: $0.span) }
+        let mine = (whole + pieces.filter { $0.port == port }.map { ($0.address, $0.bytes) }).sorted { $0.address < $1.address }
+        for (a, b) in zip(mine, mine.dropFirst()) { #expect(a.address + a.bytes <= b.address, "\(model.name) port \(port)") }
+      }
+      let perPort = (0..<ports).map { p in pieces.filter { $0.port == p }.count }
+      #expect(perPort.max()! - perPort.min()! <= 1, "\(model.name): stripes per port \(perPort)")
+      #expect(pieces.allSatisfy { $0.bytes <= config.vectorStripeBytes && $0.address % config.vectorStripeBytes == 0 })
       #expect(vectors.allSatisfy { $0.busAddress == $0.port << config.vectorPortShift | $0.address })
+      #expect(vectors.map { $0.stripes(ports: ports).reduce(0) { $0 + $1.bytes } } == vectors.map(\.bytes))
     }
     let small = AcceleratorConfig(scratchpadElements: 4096)
     #expect(throws: AcceleratorProgram.Invalid.self) {

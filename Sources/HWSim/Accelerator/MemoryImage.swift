@@ -12,7 +12,8 @@ import HWSupport
 ///   of weight beat i, each lane's (non-zero, negative) 64-bit word pair,
 ///   little-endian.
 /// - After the matrices: in port 0 the embedding; the vectors (gammas, lower
-///   bounds) in Q15.16, little-endian, dealt out over the ports in turn; in
+///   bounds) in Q15.16, little-endian, each dealt out over the ports in stripes
+///   (`AcceleratorConfig.vectorStripeBytes`); in
 ///   port 0 last the program (16 bytes an instruction, bit 0 first) for a host
 ///   driver to load through PROG_DATA.
 ///
@@ -35,11 +36,15 @@ public struct AcceleratorMemoryImage: Sendable {
     public var name: String
     /// `embedding`, `vector`, `matrix` or `program`.
     public var kind: String
-    /// The port it lives in; nil for a matrix striped over every port.
+    /// The port it lives in; nil for a matrix striped over every port; for a vector, the
+    /// port of its first stripe.
     public var port: Int?
     public var address: Int
-    /// Bytes in each port it spans.
+    /// Bytes in each port it spans; a vector's whole size.
     public var bytes: Int
+    /// A vector's stripes: stripe s in port (port + s) mod ports, at address + stripeBytes
+    /// times the number of times (port + s) wrapped (`AcceleratorProgram.Segment.stripes`).
+    public var stripeBytes: Int?
   }
 
   public init(program: AcceleratorProgram, weights: FixedPointWeights) {
@@ -50,7 +55,7 @@ public struct AcceleratorMemoryImage: Sendable {
     let page = AcceleratorProgram.segmentAlignment
     func pages(_ n: Int) -> Int { (n + page - 1) / page * page }
     func end(of port: Int) -> Int {
-      program.segments.filter { $0.striped || $0.port == port }.map { $0.address + $0.span }.max() ?? 0
+      program.segments.filter { $0.striped || $0.stripeBytes > 0 || $0.port == port }.map { $0.address + $0.span }.max() ?? 0
     }
     let programAddress = pages(end(of: 0))
     self.programAddress = programAddress
@@ -67,9 +72,17 @@ public struct AcceleratorMemoryImage: Sendable {
         Self.store(weights.embedding, in: &ports[0], at: segment.address)
         regions.append(Region(name: "embedding", kind: "embedding", port: 0, address: segment.address, bytes: segment.span))
       case .vector(let v):
-        Self.store(weights.vector(v), in: &ports[segment.port], at: segment.address)
+        let values = weights.vector(v)
+        var next = 0
+        for stripe in segment.stripes(ports: portCount) {
+          let count = stripe.bytes / 4
+          Self.store(Array(values[next..<next + count]), in: &ports[stripe.port], at: stripe.address)
+          next += count
+        }
         regions.append(
-          Region(name: v.regionName, kind: "vector", port: segment.port, address: segment.address, bytes: segment.span))
+          Region(
+            name: v.regionName, kind: "vector", port: segment.port, address: segment.address, bytes: segment.bytes,
+            stripeBytes: segment.stripeBytes))
       case .matrix(let layer, let p):
         let m = layer.map { weights.layers[$0].projection(p).weight } ?? weights.lmHead.weight
         let groups = (m.rows + config.lanes - 1) / config.lanes

@@ -62,7 +62,8 @@ public struct AcceleratorProgram: Sendable {
   /// A region of the memory map. Addresses are byte addresses in each memory
   /// port's own space (`AcceleratorConfig.memoryPorts`): a matrix is striped,
   /// every port holding its slice of each beat (`bytes / memoryPorts` bytes)
-  /// at `address`; a vector or the embedding lives whole in one port's space.
+  /// at `address`; a vector is dealt out in stripes of `vectorStripeBytes`
+  /// starting in `port` (`stripes`); the embedding lives whole in port 0.
   public struct Segment: Hashable, Sendable {
     public var data: Data
     public var address: Int
@@ -74,8 +75,21 @@ public struct AcceleratorProgram: Sendable {
     /// Bytes the segment takes in each port's space it spans.
     public var span: Int
     /// The address the program gives the DMA: a matrix's in every port's
-    /// space; for the vector port, the port in bits `vectorPortShift` and up.
+    /// space; for the vector port, `port` in bits `vectorPortShift` and up.
     public var busAddress: Int
+    /// A vector's stripe size (`AcceleratorConfig.vectorStripeBytes`); 0 for a segment
+    /// that is not dealt out in stripes.
+    public var stripeBytes: Int = 0
+
+    /// Where each of a vector's stripes lies: (port, address, bytes), in the vector's
+    /// order; the whole segment in `port` for one that is not dealt out.
+    public func stripes(ports: Int) -> [(port: Int, address: Int, bytes: Int)] {
+      guard stripeBytes > 0 else { return [(port, address, bytes)] }
+      return stride(from: 0, to: bytes, by: stripeBytes).enumerated().map { s, offset in
+        let slot = port + s
+        return (slot % ports, address + slot / ports * stripeBytes, min(stripeBytes, bytes - offset))
+      }
+    }
   }
 
   /// What a checkpoint tag stands for.
@@ -146,8 +160,8 @@ public struct AcceleratorProgram: Sendable {
     func resultBeats(_ rows: Int) -> Int { beats((rows + config.lanes - 1) / config.lanes * config.lanes) }
 
     // Off-chip memory map: the matrices (striped over the ports), then the embedding in port 0,
-    // then the vectors dealt out over the ports in turn (each port's channel carries its share of
-    // the per-token vector reads, not port 0's alone).
+    // then the vectors, each dealt out over the ports in stripes (every channel carries its
+    // share of each vector read, not one channel a whole vector).
     var segments: [Segment] = []
     var portEnd = [Int](repeating: 0, count: config.memoryPorts)
     func place(_ data: Data, bytes: Int, striped: Bool = false, port: Int = 0) {
@@ -180,10 +194,22 @@ public struct AcceleratorProgram: Sendable {
     }
     place(.matrix(layer: nil, .lmHead), bytes: matrixBytes(.lmHead), striped: true)
     place(.embedding, bytes: 4 * model.vocabSize * d)
-    var vectorsPlaced = 0
+    // Each vector starts in the port after the one its predecessor ended in, so the stripes of
+    // consecutive loads go round the ports evenly.
+    var stripesPlaced = 0
     func placeVector(_ v: Vector) {
-      place(.vector(v), bytes: 4 * length(of: v), port: vectorsPlaced % config.memoryPorts)
-      vectorsPlaced += 1
+      let stripe = config.vectorStripeBytes, ports = config.memoryPorts
+      let bytes = 4 * length(of: v)
+      let first = stripesPlaced % ports
+      let stripes = (bytes + stripe - 1) / stripe
+      let address = (portEnd.max()! + stripe - 1) / stripe * stripe
+      let span = (first + stripes + ports - 1) / ports * stripe
+      segments.append(
+        Segment(
+          data: .vector(v), address: address, bytes: bytes, striped: false, port: first, span: span,
+          busAddress: first << config.vectorPortShift | address, stripeBytes: stripe))
+      portEnd = portEnd.map { _ in address + span }
+      stripesPlaced += stripes
     }
     for l in 0..<layerCount { layerVectors.forEach { placeVector($0(l)) } }
     placeVector(.finalNorm)

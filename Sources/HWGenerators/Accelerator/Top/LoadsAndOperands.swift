@@ -13,6 +13,8 @@ extension AcceleratorGenerator {
     /// A request (byte address, whole element beats) for the vector DMA, and
     /// its `cmd_ready`, driven by `VectorDMA`.
     let requesting, requestAddress, requestBeats, commandReady: Expr
+    /// The request reads a vector dealt out in stripes (LOADV), not an embedding row (EMBED).
+    let requestStriped: Expr
     /// The DMA's element beats (driven by `VectorDMA`), and the beat the
     /// buffers write: elements past the load's length zero.
     let responseValid, responseData, data: Expr
@@ -71,6 +73,7 @@ extension AcceleratorGenerator {
         }
       }
       self.requested = requested
+      requestStriped = d.opLoad
       (self.requesting, self.requestAddress, self.requestBeats, self.commandReady) =
         (requesting, loadAddress, requestBeats, commandReady)
       (self.responseValid, self.responseData, self.data) = (responseValid, responseData, data)

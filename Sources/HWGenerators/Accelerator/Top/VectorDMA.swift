@@ -13,9 +13,9 @@ extension AcceleratorGenerator {
   /// stream has no backpressure: the buffers always take a load beat. While a
   /// CKPT runs no beat moves.
   struct VectorDMA {
-    /// The request queue: `{address, bytes}` of each read not yet given to the engine.
+    /// The request queue: `{striped, address, bytes}` of each read not yet given to the engine.
     static func requestQueue(_ config: AcceleratorConfig) -> StreamFIFOConfig {
-      StreamFIFOConfig(width: config.vectorMaster.addressWidth + config.vectorMaster.lengthBits, depth: loadQueueDepth)
+      StreamFIFOConfig(width: 1 + config.vectorMaster.addressWidth + config.vectorMaster.lengthBits, depth: loadQueueDepth)
     }
 
     init(_ t: Top, _ loads: VectorLoads, master: Module, queue: Module) {
@@ -31,20 +31,21 @@ extension AcceleratorGenerator {
       let beatShift = (4 * t.e).trailingZeroBitCount
       let length = m.wire(
         "vdma_len", loads.requestBeats.extended(to: 32).shiftLeft(beatShift), comment: "bytes: whole element beats")
-      let cmdValid = m.wire("vdma_cmd_valid", .bit)
-      let cmdReady = m.wire("vdma_cmd_ready_engine", .bit)
-      let command = m.wire("vdma_cmd", .uint(axi.addressWidth + axi.lengthBits), comment: "{address, bytes}")
+      let reqValid = m.wire("vdma_req_valid", .bit)
+      let reqReady = m.wire("vdma_req_ready", .bit)
+      let request = m.wire("vdma_req", .uint(1 + axi.addressWidth + axi.lengthBits), comment: "{striped, address, bytes}")
       let queueLevel = m.wire("vdma_requests_level", .uint(bitsToRepresent(loadQueueDepth + 1)))
       NormDatapath.discard(m, "vdma_requests_level", queueLevel)
       let queuePorts = StreamFIFOBundle(
         clk: io.clk, rst: io.rst, inValid: loads.requesting, inReady: loads.commandReady,
-        inData: .concat([loads.requestAddress[axi.addressWidth - 1, 0], length]),
-        outValid: cmdValid, outReady: cmdReady, outData: command, hold: .low, level: queueLevel)
+        inData: .concat([loads.requestStriped, loads.requestAddress[axi.addressWidth - 1, 0], length]),
+        outValid: reqValid, outReady: reqReady, outData: request, hold: .low, level: queueLevel)
       m.instance(queue, "u_vdma_requests", queuePorts, Self.requestQueue(config))
+      let command = StripeSplitter(t, request: request, valid: reqValid, ready: reqReady)
       var connections: [(String, Expr)] = [
         ("clk_i", io.clk), ("rst_ni", io.rst),
-        ("cmd_valid_i", cmdValid), ("cmd_ready_o", cmdReady),
-        ("cmd_addr_i", command[command.width - 1, axi.lengthBits]), ("cmd_len_i", command[axi.lengthBits - 1, 0]),
+        ("cmd_valid_i", command.valid), ("cmd_ready_o", command.ready),
+        ("cmd_addr_i", command.address), ("cmd_len_i", command.length),
         ("rd_valid_o", rdValid), ("rd_ready_i", !io.ckptActive), ("rd_data_o", rdData), ("rd_last_o", rdLast),
       ]
       connections += AXIReadBundle.ports(axi).map { ($0.portName, io.vectorMemory[keyPath: $0.field]) }
@@ -72,6 +73,71 @@ extension AcceleratorGenerator {
         m.assign(loads.responseValid, full.state && !io.ckptActive)
         m.assign(loads.responseData, gather.state)
       }
+    }
+  }
+
+  /// Cuts each vector request into the engine's commands. A LOADV's vector is dealt out in
+  /// stripes of `vectorStripeBytes` (`AcceleratorProgram.Segment.stripes`): the command for
+  /// each stripe names the next port in turn, one stripe further into the port's space each
+  /// time the port number wraps. An EMBED's row lies whole in one port: its commands follow
+  /// each other in that port. The engine returns the data in command order.
+  struct StripeSplitter {
+    let valid, ready, address, length: Expr
+
+    init(_ t: Top, request: Expr, valid requestValid: Expr, ready requestReady: Expr) {
+      let m = t.m, config = t.config, axi = config.vectorMaster
+      let ports = config.memoryPorts, shift = config.vectorPortShift, stripe = config.vectorStripeBytes
+      let lengthType = HWType.uint(axi.lengthBits), offsetType = HWType.uint(shift)
+      let busy = m.register("split_busy", .bit, holds: true, comment: "a request is being cut into commands")
+      let striped = m.register("split_striped", .bit, reset: .none, holds: true)
+      let offset = m.register(
+        "split_offset", offsetType, reset: .none, holds: true, comment: "the next command's address in its port")
+      let left = m.register("split_left", lengthType, reset: .none, holds: true, comment: "bytes still to command")
+      let requestLength = request[axi.lengthBits - 1, 0]
+      let requestAddress = request[axi.lengthBits + axi.addressWidth - 1, axi.lengthBits]
+      let stripeLength = Expr.literal(stripe, lengthType)
+      let lastCommand = m.wire("split_last", left.state.le(stripeLength))
+      let length = m.wire("split_len", .mux(lastCommand, left.state, stripeLength))
+      let commandReady = m.wire("vdma_cmd_ready_engine", .bit)
+      let take = m.wire("split_take", requestValid && !busy.state)
+      let issue = m.wire("split_issue", busy.state && commandReady)
+      m.assign(requestReady, !busy.state)
+      let nextOffset = offset.state + .literal(stripe, offsetType)
+      var portRegister: ModuleBuilder.RegisterHandle?
+      if ports > 1 {
+        let portType = HWType.uint(axi.addressWidth - shift)
+        let port = m.register("split_port", portType, reset: .none, holds: true, comment: "the next command's port")
+        let wraps = m.wire("split_port_wraps", port.state.eq(ports - 1))
+        m.comb {
+          If(take) { Assign(port.next, requestAddress[axi.addressWidth - 1, shift]) }
+          If(issue && striped.state) { Assign(port.next, .mux(wraps, .zeros(portType), port.state + .literal(1, portType))) }
+        }
+        m.comb {
+          If(take) { Assign(offset.next, requestAddress[shift - 1, 0]) }
+          If(issue && (!striped.state || wraps)) { Assign(offset.next, nextOffset) }
+        }
+        portRegister = port
+      } else {
+        m.comb {
+          If(take) { Assign(offset.next, requestAddress[shift - 1, 0]) }
+          If(issue) { Assign(offset.next, nextOffset) }
+        }
+      }
+      m.comb {
+        If(take) {
+          Assign(busy.next, .high)
+          Assign(striped.next, request[request.width - 1])
+          Assign(left.next, requestLength)
+        }
+        If(issue) {
+          Assign(left.next, left.state - length)
+          If(lastCommand) { Assign(busy.next, .low) }
+        }
+      }
+      valid = busy.state
+      ready = commandReady
+      address = portRegister.map { .concat([$0.state, offset.state]) } ?? offset.state
+      self.length = length
     }
   }
 }
