@@ -177,22 +177,29 @@ module norm_unit (
   logic [63:0]        scalar_product_next;
   logic [77:0]        norm_in;  // value to turn into a scale (or, for rsqrt, into m)
   logic signed [11:0] norm_exponent;
-  logic               norm_top64_zero;
-  logic [77:0]        norm_by64;
-  logic               norm_top32_zero;
-  logic [77:0]        norm_by32;
-  logic               norm_top16_zero;
-  logic [77:0]        norm_by16;
-  logic               norm_top8_zero;
-  logic [77:0]        norm_by8;
-  logic               norm_top4_zero;
-  logic [77:0]        norm_by4;
-  logic               norm_top2_zero;
-  logic [77:0]        norm_by2;
-  logic               norm_top1_zero;
-  logic [77:0]        norm_by1;
+  logic [127:0]       norm_lz_zero_l0;  // bit i: bit i of the value, padded below, is zero
+  logic [63:0]        norm_lz_zero_l1;  // group g of 2^k bits: all zero
+  logic [63:0]        norm_lz_count_l1;  // group g: its leading zeros, k bits at [k*g +: k]
+  logic [31:0]        norm_lz_zero_l2;
+  logic [63:0]        norm_lz_count_l2;
+  logic [15:0]        norm_lz_zero_l3;
+  logic [47:0]        norm_lz_count_l3;
+  logic [7:0]         norm_lz_zero_l4;
+  logic [31:0]        norm_lz_count_l4;
+  logic [3:0]         norm_lz_zero_l5;
+  logic [19:0]        norm_lz_count_l5;
+  logic [1:0]         norm_lz_zero_l6;
+  logic [11:0]        norm_lz_count_l6;
+  logic               norm_zero;  // the value is zero
+  logic [6:0]         norm_lz_count_l7;
   logic [6:0]         norm_leading_zeros;
-  logic               norm_zero;
+  logic [77:0]        norm_by64;
+  logic [77:0]        norm_by32;
+  logic [77:0]        norm_by16;
+  logic [77:0]        norm_by8;
+  logic [77:0]        norm_by4;
+  logic [77:0]        norm_by2;
+  logic [77:0]        norm_by1;
   logic [32:0]        norm_scale_rounded;
   logic               unused_norm_scale_dropped;
   logic               norm_scale_carry;  // all ones rounded up to 2^32
@@ -331,23 +338,171 @@ module norm_unit (
   assign beat_max_l3_1 = beat_max_l2_2 >= beat_max_l2_3 ? beat_max_l2_2 : beat_max_l2_3;
   assign beat_max_l4_0 = beat_max_l3_0 >= beat_max_l3_1 ? beat_max_l3_0 : beat_max_l3_1;
   assign scalar_product_next = mul_a * mul_b;
-  assign norm_top64_zero = norm_in[77:14] == 64'd0;
-  assign norm_by64 = norm_top64_zero ? norm_in << 7'd64 : norm_in;
-  assign norm_top32_zero = norm_by64[77:46] == 32'd0;
-  assign norm_by32 = norm_top32_zero ? norm_by64 << 7'd32 : norm_by64;
-  assign norm_top16_zero = norm_by32[77:62] == 16'd0;
-  assign norm_by16 = norm_top16_zero ? norm_by32 << 7'd16 : norm_by32;
-  assign norm_top8_zero = norm_by16[77:70] == 8'd0;
-  assign norm_by8 = norm_top8_zero ? norm_by16 << 7'd8 : norm_by16;
-  assign norm_top4_zero = norm_by8[77:74] == 4'd0;
-  assign norm_by4 = norm_top4_zero ? norm_by8 << 7'd4 : norm_by8;
-  assign norm_top2_zero = norm_by4[77:76] == 2'd0;
-  assign norm_by2 = norm_top2_zero ? norm_by4 << 7'd2 : norm_by4;
-  assign norm_top1_zero = norm_by2[77] == 1'b0;
-  assign norm_by1 = norm_top1_zero ? norm_by2 << 7'd1 : norm_by2;
-  assign norm_leading_zeros = {norm_top64_zero, norm_top32_zero, norm_top16_zero, norm_top8_zero,
-        norm_top4_zero, norm_top2_zero, norm_top1_zero};
-  assign norm_zero = norm_in == 78'h0;
+  assign norm_lz_zero_l0 = ~{norm_in, 50'd0};
+  assign norm_lz_zero_l1 = {norm_lz_zero_l0[127] && norm_lz_zero_l0[126],
+        norm_lz_zero_l0[125] && norm_lz_zero_l0[124], norm_lz_zero_l0[123] && norm_lz_zero_l0[122],
+        norm_lz_zero_l0[121] && norm_lz_zero_l0[120], norm_lz_zero_l0[119] && norm_lz_zero_l0[118],
+        norm_lz_zero_l0[117] && norm_lz_zero_l0[116], norm_lz_zero_l0[115] && norm_lz_zero_l0[114],
+        norm_lz_zero_l0[113] && norm_lz_zero_l0[112], norm_lz_zero_l0[111] && norm_lz_zero_l0[110],
+        norm_lz_zero_l0[109] && norm_lz_zero_l0[108], norm_lz_zero_l0[107] && norm_lz_zero_l0[106],
+        norm_lz_zero_l0[105] && norm_lz_zero_l0[104], norm_lz_zero_l0[103] && norm_lz_zero_l0[102],
+        norm_lz_zero_l0[101] && norm_lz_zero_l0[100], norm_lz_zero_l0[99] && norm_lz_zero_l0[98],
+        norm_lz_zero_l0[97] && norm_lz_zero_l0[96], norm_lz_zero_l0[95] && norm_lz_zero_l0[94],
+        norm_lz_zero_l0[93] && norm_lz_zero_l0[92], norm_lz_zero_l0[91] && norm_lz_zero_l0[90],
+        norm_lz_zero_l0[89] && norm_lz_zero_l0[88], norm_lz_zero_l0[87] && norm_lz_zero_l0[86],
+        norm_lz_zero_l0[85] && norm_lz_zero_l0[84], norm_lz_zero_l0[83] && norm_lz_zero_l0[82],
+        norm_lz_zero_l0[81] && norm_lz_zero_l0[80], norm_lz_zero_l0[79] && norm_lz_zero_l0[78],
+        norm_lz_zero_l0[77] && norm_lz_zero_l0[76], norm_lz_zero_l0[75] && norm_lz_zero_l0[74],
+        norm_lz_zero_l0[73] && norm_lz_zero_l0[72], norm_lz_zero_l0[71] && norm_lz_zero_l0[70],
+        norm_lz_zero_l0[69] && norm_lz_zero_l0[68], norm_lz_zero_l0[67] && norm_lz_zero_l0[66],
+        norm_lz_zero_l0[65] && norm_lz_zero_l0[64], norm_lz_zero_l0[63] && norm_lz_zero_l0[62],
+        norm_lz_zero_l0[61] && norm_lz_zero_l0[60], norm_lz_zero_l0[59] && norm_lz_zero_l0[58],
+        norm_lz_zero_l0[57] && norm_lz_zero_l0[56], norm_lz_zero_l0[55] && norm_lz_zero_l0[54],
+        norm_lz_zero_l0[53] && norm_lz_zero_l0[52], norm_lz_zero_l0[51] && norm_lz_zero_l0[50],
+        norm_lz_zero_l0[49] && norm_lz_zero_l0[48], norm_lz_zero_l0[47] && norm_lz_zero_l0[46],
+        norm_lz_zero_l0[45] && norm_lz_zero_l0[44], norm_lz_zero_l0[43] && norm_lz_zero_l0[42],
+        norm_lz_zero_l0[41] && norm_lz_zero_l0[40], norm_lz_zero_l0[39] && norm_lz_zero_l0[38],
+        norm_lz_zero_l0[37] && norm_lz_zero_l0[36], norm_lz_zero_l0[35] && norm_lz_zero_l0[34],
+        norm_lz_zero_l0[33] && norm_lz_zero_l0[32], norm_lz_zero_l0[31] && norm_lz_zero_l0[30],
+        norm_lz_zero_l0[29] && norm_lz_zero_l0[28], norm_lz_zero_l0[27] && norm_lz_zero_l0[26],
+        norm_lz_zero_l0[25] && norm_lz_zero_l0[24], norm_lz_zero_l0[23] && norm_lz_zero_l0[22],
+        norm_lz_zero_l0[21] && norm_lz_zero_l0[20], norm_lz_zero_l0[19] && norm_lz_zero_l0[18],
+        norm_lz_zero_l0[17] && norm_lz_zero_l0[16], norm_lz_zero_l0[15] && norm_lz_zero_l0[14],
+        norm_lz_zero_l0[13] && norm_lz_zero_l0[12], norm_lz_zero_l0[11] && norm_lz_zero_l0[10],
+        norm_lz_zero_l0[9] && norm_lz_zero_l0[8], norm_lz_zero_l0[7] && norm_lz_zero_l0[6],
+        norm_lz_zero_l0[5] && norm_lz_zero_l0[4], norm_lz_zero_l0[3] && norm_lz_zero_l0[2],
+        norm_lz_zero_l0[1] && norm_lz_zero_l0[0]};
+  assign norm_lz_count_l1 = {norm_lz_zero_l0[127], norm_lz_zero_l0[125], norm_lz_zero_l0[123],
+        norm_lz_zero_l0[121], norm_lz_zero_l0[119], norm_lz_zero_l0[117], norm_lz_zero_l0[115],
+        norm_lz_zero_l0[113], norm_lz_zero_l0[111], norm_lz_zero_l0[109], norm_lz_zero_l0[107],
+        norm_lz_zero_l0[105], norm_lz_zero_l0[103], norm_lz_zero_l0[101], norm_lz_zero_l0[99],
+        norm_lz_zero_l0[97], norm_lz_zero_l0[95], norm_lz_zero_l0[93], norm_lz_zero_l0[91],
+        norm_lz_zero_l0[89], norm_lz_zero_l0[87], norm_lz_zero_l0[85], norm_lz_zero_l0[83],
+        norm_lz_zero_l0[81], norm_lz_zero_l0[79], norm_lz_zero_l0[77], norm_lz_zero_l0[75],
+        norm_lz_zero_l0[73], norm_lz_zero_l0[71], norm_lz_zero_l0[69], norm_lz_zero_l0[67],
+        norm_lz_zero_l0[65], norm_lz_zero_l0[63], norm_lz_zero_l0[61], norm_lz_zero_l0[59],
+        norm_lz_zero_l0[57], norm_lz_zero_l0[55], norm_lz_zero_l0[53], norm_lz_zero_l0[51],
+        norm_lz_zero_l0[49], norm_lz_zero_l0[47], norm_lz_zero_l0[45], norm_lz_zero_l0[43],
+        norm_lz_zero_l0[41], norm_lz_zero_l0[39], norm_lz_zero_l0[37], norm_lz_zero_l0[35],
+        norm_lz_zero_l0[33], norm_lz_zero_l0[31], norm_lz_zero_l0[29], norm_lz_zero_l0[27],
+        norm_lz_zero_l0[25], norm_lz_zero_l0[23], norm_lz_zero_l0[21], norm_lz_zero_l0[19],
+        norm_lz_zero_l0[17], norm_lz_zero_l0[15], norm_lz_zero_l0[13], norm_lz_zero_l0[11],
+        norm_lz_zero_l0[9], norm_lz_zero_l0[7], norm_lz_zero_l0[5], norm_lz_zero_l0[3],
+        norm_lz_zero_l0[1]};
+  assign norm_lz_zero_l2 = {norm_lz_zero_l1[63] && norm_lz_zero_l1[62],
+        norm_lz_zero_l1[61] && norm_lz_zero_l1[60], norm_lz_zero_l1[59] && norm_lz_zero_l1[58],
+        norm_lz_zero_l1[57] && norm_lz_zero_l1[56], norm_lz_zero_l1[55] && norm_lz_zero_l1[54],
+        norm_lz_zero_l1[53] && norm_lz_zero_l1[52], norm_lz_zero_l1[51] && norm_lz_zero_l1[50],
+        norm_lz_zero_l1[49] && norm_lz_zero_l1[48], norm_lz_zero_l1[47] && norm_lz_zero_l1[46],
+        norm_lz_zero_l1[45] && norm_lz_zero_l1[44], norm_lz_zero_l1[43] && norm_lz_zero_l1[42],
+        norm_lz_zero_l1[41] && norm_lz_zero_l1[40], norm_lz_zero_l1[39] && norm_lz_zero_l1[38],
+        norm_lz_zero_l1[37] && norm_lz_zero_l1[36], norm_lz_zero_l1[35] && norm_lz_zero_l1[34],
+        norm_lz_zero_l1[33] && norm_lz_zero_l1[32], norm_lz_zero_l1[31] && norm_lz_zero_l1[30],
+        norm_lz_zero_l1[29] && norm_lz_zero_l1[28], norm_lz_zero_l1[27] && norm_lz_zero_l1[26],
+        norm_lz_zero_l1[25] && norm_lz_zero_l1[24], norm_lz_zero_l1[23] && norm_lz_zero_l1[22],
+        norm_lz_zero_l1[21] && norm_lz_zero_l1[20], norm_lz_zero_l1[19] && norm_lz_zero_l1[18],
+        norm_lz_zero_l1[17] && norm_lz_zero_l1[16], norm_lz_zero_l1[15] && norm_lz_zero_l1[14],
+        norm_lz_zero_l1[13] && norm_lz_zero_l1[12], norm_lz_zero_l1[11] && norm_lz_zero_l1[10],
+        norm_lz_zero_l1[9] && norm_lz_zero_l1[8], norm_lz_zero_l1[7] && norm_lz_zero_l1[6],
+        norm_lz_zero_l1[5] && norm_lz_zero_l1[4], norm_lz_zero_l1[3] && norm_lz_zero_l1[2],
+        norm_lz_zero_l1[1] && norm_lz_zero_l1[0]};
+  assign norm_lz_count_l2 = {norm_lz_zero_l1[63] ? {1'b1, norm_lz_count_l1[62]}
+        : {1'b0, norm_lz_count_l1[63]},
+        norm_lz_zero_l1[61] ? {1'b1, norm_lz_count_l1[60]} : {1'b0, norm_lz_count_l1[61]},
+        norm_lz_zero_l1[59] ? {1'b1, norm_lz_count_l1[58]} : {1'b0, norm_lz_count_l1[59]},
+        norm_lz_zero_l1[57] ? {1'b1, norm_lz_count_l1[56]} : {1'b0, norm_lz_count_l1[57]},
+        norm_lz_zero_l1[55] ? {1'b1, norm_lz_count_l1[54]} : {1'b0, norm_lz_count_l1[55]},
+        norm_lz_zero_l1[53] ? {1'b1, norm_lz_count_l1[52]} : {1'b0, norm_lz_count_l1[53]},
+        norm_lz_zero_l1[51] ? {1'b1, norm_lz_count_l1[50]} : {1'b0, norm_lz_count_l1[51]},
+        norm_lz_zero_l1[49] ? {1'b1, norm_lz_count_l1[48]} : {1'b0, norm_lz_count_l1[49]},
+        norm_lz_zero_l1[47] ? {1'b1, norm_lz_count_l1[46]} : {1'b0, norm_lz_count_l1[47]},
+        norm_lz_zero_l1[45] ? {1'b1, norm_lz_count_l1[44]} : {1'b0, norm_lz_count_l1[45]},
+        norm_lz_zero_l1[43] ? {1'b1, norm_lz_count_l1[42]} : {1'b0, norm_lz_count_l1[43]},
+        norm_lz_zero_l1[41] ? {1'b1, norm_lz_count_l1[40]} : {1'b0, norm_lz_count_l1[41]},
+        norm_lz_zero_l1[39] ? {1'b1, norm_lz_count_l1[38]} : {1'b0, norm_lz_count_l1[39]},
+        norm_lz_zero_l1[37] ? {1'b1, norm_lz_count_l1[36]} : {1'b0, norm_lz_count_l1[37]},
+        norm_lz_zero_l1[35] ? {1'b1, norm_lz_count_l1[34]} : {1'b0, norm_lz_count_l1[35]},
+        norm_lz_zero_l1[33] ? {1'b1, norm_lz_count_l1[32]} : {1'b0, norm_lz_count_l1[33]},
+        norm_lz_zero_l1[31] ? {1'b1, norm_lz_count_l1[30]} : {1'b0, norm_lz_count_l1[31]},
+        norm_lz_zero_l1[29] ? {1'b1, norm_lz_count_l1[28]} : {1'b0, norm_lz_count_l1[29]},
+        norm_lz_zero_l1[27] ? {1'b1, norm_lz_count_l1[26]} : {1'b0, norm_lz_count_l1[27]},
+        norm_lz_zero_l1[25] ? {1'b1, norm_lz_count_l1[24]} : {1'b0, norm_lz_count_l1[25]},
+        norm_lz_zero_l1[23] ? {1'b1, norm_lz_count_l1[22]} : {1'b0, norm_lz_count_l1[23]},
+        norm_lz_zero_l1[21] ? {1'b1, norm_lz_count_l1[20]} : {1'b0, norm_lz_count_l1[21]},
+        norm_lz_zero_l1[19] ? {1'b1, norm_lz_count_l1[18]} : {1'b0, norm_lz_count_l1[19]},
+        norm_lz_zero_l1[17] ? {1'b1, norm_lz_count_l1[16]} : {1'b0, norm_lz_count_l1[17]},
+        norm_lz_zero_l1[15] ? {1'b1, norm_lz_count_l1[14]} : {1'b0, norm_lz_count_l1[15]},
+        norm_lz_zero_l1[13] ? {1'b1, norm_lz_count_l1[12]} : {1'b0, norm_lz_count_l1[13]},
+        norm_lz_zero_l1[11] ? {1'b1, norm_lz_count_l1[10]} : {1'b0, norm_lz_count_l1[11]},
+        norm_lz_zero_l1[9] ? {1'b1, norm_lz_count_l1[8]} : {1'b0, norm_lz_count_l1[9]},
+        norm_lz_zero_l1[7] ? {1'b1, norm_lz_count_l1[6]} : {1'b0, norm_lz_count_l1[7]},
+        norm_lz_zero_l1[5] ? {1'b1, norm_lz_count_l1[4]} : {1'b0, norm_lz_count_l1[5]},
+        norm_lz_zero_l1[3] ? {1'b1, norm_lz_count_l1[2]} : {1'b0, norm_lz_count_l1[3]},
+        norm_lz_zero_l1[1] ? {1'b1, norm_lz_count_l1[0]} : {1'b0, norm_lz_count_l1[1]}};
+  assign norm_lz_zero_l3 = {norm_lz_zero_l2[31] && norm_lz_zero_l2[30],
+        norm_lz_zero_l2[29] && norm_lz_zero_l2[28], norm_lz_zero_l2[27] && norm_lz_zero_l2[26],
+        norm_lz_zero_l2[25] && norm_lz_zero_l2[24], norm_lz_zero_l2[23] && norm_lz_zero_l2[22],
+        norm_lz_zero_l2[21] && norm_lz_zero_l2[20], norm_lz_zero_l2[19] && norm_lz_zero_l2[18],
+        norm_lz_zero_l2[17] && norm_lz_zero_l2[16], norm_lz_zero_l2[15] && norm_lz_zero_l2[14],
+        norm_lz_zero_l2[13] && norm_lz_zero_l2[12], norm_lz_zero_l2[11] && norm_lz_zero_l2[10],
+        norm_lz_zero_l2[9] && norm_lz_zero_l2[8], norm_lz_zero_l2[7] && norm_lz_zero_l2[6],
+        norm_lz_zero_l2[5] && norm_lz_zero_l2[4], norm_lz_zero_l2[3] && norm_lz_zero_l2[2],
+        norm_lz_zero_l2[1] && norm_lz_zero_l2[0]};
+  assign norm_lz_count_l3 = {norm_lz_zero_l2[31] ? {1'b1, norm_lz_count_l2[61:60]}
+        : {1'b0, norm_lz_count_l2[63:62]},
+        norm_lz_zero_l2[29] ? {1'b1, norm_lz_count_l2[57:56]} : {1'b0, norm_lz_count_l2[59:58]},
+        norm_lz_zero_l2[27] ? {1'b1, norm_lz_count_l2[53:52]} : {1'b0, norm_lz_count_l2[55:54]},
+        norm_lz_zero_l2[25] ? {1'b1, norm_lz_count_l2[49:48]} : {1'b0, norm_lz_count_l2[51:50]},
+        norm_lz_zero_l2[23] ? {1'b1, norm_lz_count_l2[45:44]} : {1'b0, norm_lz_count_l2[47:46]},
+        norm_lz_zero_l2[21] ? {1'b1, norm_lz_count_l2[41:40]} : {1'b0, norm_lz_count_l2[43:42]},
+        norm_lz_zero_l2[19] ? {1'b1, norm_lz_count_l2[37:36]} : {1'b0, norm_lz_count_l2[39:38]},
+        norm_lz_zero_l2[17] ? {1'b1, norm_lz_count_l2[33:32]} : {1'b0, norm_lz_count_l2[35:34]},
+        norm_lz_zero_l2[15] ? {1'b1, norm_lz_count_l2[29:28]} : {1'b0, norm_lz_count_l2[31:30]},
+        norm_lz_zero_l2[13] ? {1'b1, norm_lz_count_l2[25:24]} : {1'b0, norm_lz_count_l2[27:26]},
+        norm_lz_zero_l2[11] ? {1'b1, norm_lz_count_l2[21:20]} : {1'b0, norm_lz_count_l2[23:22]},
+        norm_lz_zero_l2[9] ? {1'b1, norm_lz_count_l2[17:16]} : {1'b0, norm_lz_count_l2[19:18]},
+        norm_lz_zero_l2[7] ? {1'b1, norm_lz_count_l2[13:12]} : {1'b0, norm_lz_count_l2[15:14]},
+        norm_lz_zero_l2[5] ? {1'b1, norm_lz_count_l2[9:8]} : {1'b0, norm_lz_count_l2[11:10]},
+        norm_lz_zero_l2[3] ? {1'b1, norm_lz_count_l2[5:4]} : {1'b0, norm_lz_count_l2[7:6]},
+        norm_lz_zero_l2[1] ? {1'b1, norm_lz_count_l2[1:0]} : {1'b0, norm_lz_count_l2[3:2]}};
+  assign norm_lz_zero_l4 = {norm_lz_zero_l3[15] && norm_lz_zero_l3[14],
+        norm_lz_zero_l3[13] && norm_lz_zero_l3[12], norm_lz_zero_l3[11] && norm_lz_zero_l3[10],
+        norm_lz_zero_l3[9] && norm_lz_zero_l3[8], norm_lz_zero_l3[7] && norm_lz_zero_l3[6],
+        norm_lz_zero_l3[5] && norm_lz_zero_l3[4], norm_lz_zero_l3[3] && norm_lz_zero_l3[2],
+        norm_lz_zero_l3[1] && norm_lz_zero_l3[0]};
+  assign norm_lz_count_l4 = {norm_lz_zero_l3[15] ? {1'b1, norm_lz_count_l3[44:42]}
+        : {1'b0, norm_lz_count_l3[47:45]},
+        norm_lz_zero_l3[13] ? {1'b1, norm_lz_count_l3[38:36]} : {1'b0, norm_lz_count_l3[41:39]},
+        norm_lz_zero_l3[11] ? {1'b1, norm_lz_count_l3[32:30]} : {1'b0, norm_lz_count_l3[35:33]},
+        norm_lz_zero_l3[9] ? {1'b1, norm_lz_count_l3[26:24]} : {1'b0, norm_lz_count_l3[29:27]},
+        norm_lz_zero_l3[7] ? {1'b1, norm_lz_count_l3[20:18]} : {1'b0, norm_lz_count_l3[23:21]},
+        norm_lz_zero_l3[5] ? {1'b1, norm_lz_count_l3[14:12]} : {1'b0, norm_lz_count_l3[17:15]},
+        norm_lz_zero_l3[3] ? {1'b1, norm_lz_count_l3[8:6]} : {1'b0, norm_lz_count_l3[11:9]},
+        norm_lz_zero_l3[1] ? {1'b1, norm_lz_count_l3[2:0]} : {1'b0, norm_lz_count_l3[5:3]}};
+  assign norm_lz_zero_l5 = {norm_lz_zero_l4[7] && norm_lz_zero_l4[6],
+        norm_lz_zero_l4[5] && norm_lz_zero_l4[4], norm_lz_zero_l4[3] && norm_lz_zero_l4[2],
+        norm_lz_zero_l4[1] && norm_lz_zero_l4[0]};
+  assign norm_lz_count_l5 = {norm_lz_zero_l4[7] ? {1'b1, norm_lz_count_l4[27:24]}
+        : {1'b0, norm_lz_count_l4[31:28]},
+        norm_lz_zero_l4[5] ? {1'b1, norm_lz_count_l4[19:16]} : {1'b0, norm_lz_count_l4[23:20]},
+        norm_lz_zero_l4[3] ? {1'b1, norm_lz_count_l4[11:8]} : {1'b0, norm_lz_count_l4[15:12]},
+        norm_lz_zero_l4[1] ? {1'b1, norm_lz_count_l4[3:0]} : {1'b0, norm_lz_count_l4[7:4]}};
+  assign norm_lz_zero_l6 = {norm_lz_zero_l5[3] && norm_lz_zero_l5[2],
+        norm_lz_zero_l5[1] && norm_lz_zero_l5[0]};
+  assign norm_lz_count_l6 = {norm_lz_zero_l5[3] ? {1'b1, norm_lz_count_l5[14:10]}
+        : {1'b0, norm_lz_count_l5[19:15]},
+        norm_lz_zero_l5[1] ? {1'b1, norm_lz_count_l5[4:0]} : {1'b0, norm_lz_count_l5[9:5]}};
+  assign norm_zero = norm_lz_zero_l6[1] && norm_lz_zero_l6[0];
+  assign norm_lz_count_l7 = norm_lz_zero_l6[1] ? {1'b1, norm_lz_count_l6[5:0]}
+      : {1'b0, norm_lz_count_l6[11:6]};
+  assign norm_leading_zeros = norm_lz_count_l7;
+  assign norm_by64 = norm_leading_zeros[6] ? norm_in << 7'd64 : norm_in;
+  assign norm_by32 = norm_leading_zeros[5] ? norm_by64 << 7'd32 : norm_by64;
+  assign norm_by16 = norm_leading_zeros[4] ? norm_by32 << 7'd16 : norm_by32;
+  assign norm_by8 = norm_leading_zeros[3] ? norm_by16 << 7'd8 : norm_by16;
+  assign norm_by4 = norm_leading_zeros[2] ? norm_by8 << 7'd4 : norm_by8;
+  assign norm_by2 = norm_leading_zeros[1] ? norm_by4 << 7'd2 : norm_by4;
+  assign norm_by1 = norm_leading_zeros[0] ? norm_by2 << 7'd1 : norm_by2;
   assign norm_scale_rounded = {1'b0, norm_by1[77:46]} + {32'd0, norm_by1[45]};
   assign unused_norm_scale_dropped = ^norm_by1[44:0];
   assign norm_scale_carry = norm_scale_rounded[32];

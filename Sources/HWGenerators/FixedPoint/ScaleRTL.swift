@@ -22,28 +22,60 @@ enum ScaleRTL {
   }
 
   /// A value shifted left until its top bit is set, and the shift: the
-  /// leading-zero count. One stage per bit of the count, from the largest
-  /// power of two below the width down to 1, tests the top `d` bits for zero
-  /// and shifts past them; each test is one bit of the count. A zero value
-  /// comes out as zero (check it separately).
+  /// leading-zero count. The count comes from a tree over the value (padded
+  /// with zeros below to a power of two): level k holds, for each group of
+  /// 2^k bits, whether it is zero and its own count, combined from its two
+  /// halves (the upper half's count, or all ones on top of the lower half's
+  /// when the upper half is zero); the shift is then one 2:1 mux stage per
+  /// bit of the count. Depth grows with log2 of the width, where testing and
+  /// shifting the top bits stage by stage put every zero test behind the
+  /// previous shift. A zero value comes out as zero (check it separately).
   struct Normalized {
     let leadingZeros: Expr
     let shifted: Expr  // the value's width, top bit set unless the value is zero
+    let isZero: Expr  // the tree's root: the whole value is zero
   }
 
   static func normalize(_ m: ModuleBuilder, _ name: String, _ value: Expr) -> Normalized {
     let w = value.width
     precondition(w >= 2 && !value.signed)
-    var stage = value
-    var countBits: [Expr] = []
-    for k in (0..<bitsToRepresent(w - 1)).reversed() {
-      let distance = 1 << k
-      let zeroTop = m.wire("\(name)_top\(distance)_zero", stage[w - 1, w - distance].eq(0))
-      stage = m.wire("\(name)_by\(distance)", .mux(zeroTop, stage.shiftLeft(distance), stage))
-      countBits.append(zeroTop)
+    let levels = bitsToRepresent(w - 1)
+    let padded = 1 << levels
+    // Level 0: one group a bit, zero where the bit is clear; no count bits yet.
+    var zero = m.wire(
+      "\(name)_lz_zero_l0", ~(padded == w ? value : .concat([value, .zeros(.uint(padded - w))])),
+      comment: "bit i: bit i of the value, padded below, is zero")
+    var count: Expr? = nil
+    for k in 1...levels {
+      let groups = padded >> k
+      var zeros: [Expr] = []
+      var counts: [Expr] = []
+      for g in (0..<groups).reversed() {
+        let upperZero = zero[2 * g + 1], lowerZero = zero[2 * g]
+        zeros.append(upperZero && lowerZero)
+        guard let c = count else {
+          counts.append(upperZero)
+          continue
+        }
+        let upper = c[(2 * g + 2) * (k - 1) - 1, (2 * g + 1) * (k - 1)]
+        let lower = c[(2 * g + 1) * (k - 1) - 1, 2 * g * (k - 1)]
+        counts.append(.mux(upperZero, .concat([.high, lower]), .concat([.low, upper])))
+      }
+      let comment = k == 1 ? "group g of 2^k bits: all zero" : nil
+      let countComment = k == 1 ? "group g: its leading zeros, k bits at [k*g +: k]" : nil
+      zero = k < levels
+        ? m.wire("\(name)_lz_zero_l\(k)", .concat(zeros), comment: comment)
+        : m.wire("\(name)_zero", .concat(zeros), comment: "the value is zero")
+      count = m.wire("\(name)_lz_count_l\(k)", .concat(counts), comment: countComment)
     }
-    let count = m.wire("\(name)_leading_zeros", .concat(countBits))
-    return Normalized(leadingZeros: count, shifted: stage)
+    let leadingZeros = m.wire("\(name)_leading_zeros", count!)
+    var stage = value
+    for k in (0..<levels).reversed() {
+      let distance = 1 << k
+      let shifted: Expr = distance >= w ? .zeros(value.type) : stage.shiftLeft(distance)
+      stage = m.wire("\(name)_by\(distance)", .mux(leadingZeros[k], shifted, stage))
+    }
+    return Normalized(leadingZeros: leadingZeros, shifted: stage, isZero: zero)
   }
 
   /// `Scale(integer: value, exponent: exponent)` from the normalized value

@@ -32,8 +32,7 @@ struct NormScalarDatapath {
     normIn = m.wire("norm_in", .uint(normBits), comment: "value to turn into a scale (or, for rsqrt, into m)")
     normExponent = m.wire("norm_exponent", .sint(expBits))
     let normalized = ScaleRTL.normalize(m, "norm", normIn)
-    let normZero = m.wire("norm_zero", normIn.eq(0))
-    normScale = ScaleRTL.scale(m, "norm_scale", normalized, exponent: normExponent, isZero: normZero)
+    normScale = ScaleRTL.scale(m, "norm_scale", normalized, exponent: normExponent, isZero: normalized.isZero)
 
     registers = NormScalarRegisters(m, config)
     rsqrt = NormRsqrtSteps(m, normalized: normalized, registers: registers, product: product.state)
