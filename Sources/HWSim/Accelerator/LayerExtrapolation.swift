@@ -97,6 +97,6 @@ public struct LayerExtrapolation: Hashable, Sendable, Codable {
   /// The largest relative error of the extrapolated cycles against a simulation of every layer, as measured by
   /// `AcceleratorExtrapolationTests` and `hwgen bench accel` (docs/accelerator.md): the figure the report prints.
   public static func errorBound(layersSimulated k: Int) -> Double {
-    k >= 2 ? 0.05 : 0.06
+    k >= 2 ? 0.01 : 0.06
   }
 }

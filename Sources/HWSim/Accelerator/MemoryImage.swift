@@ -11,9 +11,9 @@ import HWSupport
 ///   matrix's address. Port p's beat i holds core lanes `p*lanes/ports ..<`
 ///   of weight beat i, each lane's (non-zero, negative) 64-bit word pair,
 ///   little-endian.
-/// - After the matrices: in port 0 the embedding; the vectors (gammas, lower
-///   bounds) in Q15.16, little-endian, each dealt out over the ports in stripes
-///   (`AcceleratorConfig.vectorStripeBytes`); in
+/// - After the matrices: the vectors (gammas, lower bounds) in Q15.16,
+///   little-endian, each dealt out over the ports in stripes
+///   (`AcceleratorConfig.vectorStripeBytes`); then in port 0 the embedding; in
 ///   port 0 last the program (16 bytes an instruction, bit 0 first) for a host
 ///   driver to load through PROG_DATA.
 ///

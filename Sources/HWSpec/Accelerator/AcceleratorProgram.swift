@@ -159,14 +159,15 @@ public struct AcceleratorProgram: Sendable {
     /// Beats a mat-vec's result occupies: whole row groups of `lanes`.
     func resultBeats(_ rows: Int) -> Int { beats((rows + config.lanes - 1) / config.lanes * config.lanes) }
 
-    // Off-chip memory map: the matrices (striped over the ports), then the embedding in port 0,
-    // then the vectors, each dealt out over the ports in stripes (every channel carries its
-    // share of each vector read, not one channel a whole vector).
+    // Off-chip memory map: the matrices (striped over the ports), then the vectors, each dealt
+    // out over the ports in stripes (every channel carries its share of each vector read, not
+    // one channel a whole vector), then the embedding in port 0.
     var segments: [Segment] = []
     var portEnd = [Int](repeating: 0, count: config.memoryPorts)
     func place(_ data: Data, bytes: Int, striped: Bool = false, port: Int = 0) {
       let span = striped ? bytes / config.memoryPorts : bytes
-      let address = striped ? portEnd.max()! : portEnd[port]
+      let start = striped ? portEnd.max()! : portEnd[port]
+      let address = (start + Self.segmentAlignment - 1) / Self.segmentAlignment * Self.segmentAlignment
       let bus = striped ? address : port << config.vectorPortShift | address
       segments.append(
         Segment(data: data, address: address, bytes: bytes, striped: striped, port: port, span: span, busAddress: bus))
@@ -193,27 +194,32 @@ public struct AcceleratorProgram: Sendable {
       for p in order { place(.matrix(layer: l, p), bytes: matrixBytes(p), striped: true) }
     }
     place(.matrix(layer: nil, .lmHead), bytes: matrixBytes(.lmHead), striped: true)
-    place(.embedding, bytes: 4 * model.vocabSize * d)
-    // Each vector starts in the port after the one its predecessor ended in, so the stripes of
-    // consecutive loads go round the ports evenly.
+    // The vectors' stripes follow each other round the ports from one base address: stripe g
+    // of the region lies in port g % ports, at the base plus g / ports stripes. A vector starts
+    // in the port after the one its predecessor ended in, so consecutive loads go round the
+    // ports evenly and no port's space has holes.
+    let stripe = config.vectorStripeBytes, ports = config.memoryPorts
+    let vectorBase = (portEnd.max()! + stripe - 1) / stripe * stripe
     var stripesPlaced = 0
     func placeVector(_ v: Vector) {
-      let stripe = config.vectorStripeBytes, ports = config.memoryPorts
       let bytes = 4 * length(of: v)
       let first = stripesPlaced % ports
+      let address = vectorBase + stripesPlaced / ports * stripe
       let stripes = (bytes + stripe - 1) / stripe
-      let address = (portEnd.max()! + stripe - 1) / stripe * stripe
-      let span = (first + stripes + ports - 1) / ports * stripe
       segments.append(
         Segment(
-          data: .vector(v), address: address, bytes: bytes, striped: false, port: first, span: span,
-          busAddress: first << config.vectorPortShift | address, stripeBytes: stripe))
-      portEnd = portEnd.map { _ in address + span }
+          data: .vector(v), address: address, bytes: bytes, striped: false, port: first,
+          span: (first + stripes + ports - 1) / ports * stripe, busAddress: first << config.vectorPortShift | address,
+          stripeBytes: stripe))
       stripesPlaced += stripes
     }
     for l in 0..<layerCount { layerVectors.forEach { placeVector($0(l)) } }
     placeVector(.finalNorm)
     placeVector(.lmHeadGamma)
+    portEnd = portEnd.map { _ in vectorBase + (stripesPlaced + ports - 1) / ports * stripe }
+    // The embedding last, whole in port 0: below the vectors it would push every port's
+    // vector stripes past its end.
+    place(.embedding, bytes: 4 * model.vocabSize * d)
     guard portEnd.allSatisfy({ $0 <= 1 << config.vectorPortShift }) else {
       throw Invalid(description: "model \(model.name) needs more than the \(1 << config.vectorPortShift) bytes a port's window holds")
     }
