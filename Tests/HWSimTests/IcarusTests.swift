@@ -134,6 +134,13 @@ import Testing
     try Self.runTiny(seed: seed)
   }
 
+  @Test("accel_tb.sv is lint-clean under verilator -Wall with the design", arguments: [16, 128])
+  func theBenchIsLintCleanUnderVerilator(lanes: Int) throws {
+    let target = RegressTarget.accelerator(AcceleratorConfig(lanes: lanes))
+    let warnings = try LintGate.benchLint(target, sources: try target.sources().files)
+    #expect(warnings.isEmpty, "lanes \(lanes): \(warnings.joined(separator: "\n"))")
+  }
+
   static func runTiny(seed: UInt64) throws {
     let weights = ModelWeights.synthetic(.tiny, seed: seed)
     // Memories sized for the tiny model: Icarus elaborates every bit of the defaults' (2.7B-sized) ones.

@@ -23,6 +23,7 @@ public enum AcceleratorIcarusSimulation {
   }
 
   static let benchName = "accel_tb.sv"
+  static let topModule = "accel_tb"
   static let marker = "hwgen-accel-tb:"
 
   /// Runs `prompt` and greedy generation to `tokens` tokens past it, checking every
@@ -54,7 +55,7 @@ public enum AcceleratorIcarusSimulation {
   ) throws -> Run {
     for file in files { try Data(file.contents.utf8).write(to: dir.appendingPathComponent(file.name)) }
     let compiled = try ExternalTool.iverilog.run(
-      ["-g2012", "-o", "sim.vvp", "-s", "accel_tb", "-I", "."] + [benchName] + sources.map(\.name), in: dir)
+      ["-g2012", "-o", "sim.vvp", "-s", topModule, "-I", "."] + [benchName] + sources.map(\.name), in: dir)
     try? Data(compiled.output.utf8).write(to: dir.appendingPathComponent("iverilog.log"))
     guard compiled.succeeded else { throw IcarusError("iverilog -g2012 failed: \(IcarusSimulation.excerpt(compiled.output))") }
     let ran = try ExternalTool.vvp.run(["-n", "sim.vvp"], in: dir)
@@ -134,7 +135,11 @@ public enum AcceleratorIcarusSimulation {
       ("BitIrqError", b.irqError), ("BitIrqToken", b.irqToken), ("BitTokenValid", b.tokenValid),
     ]
     let configHeader = "// Written by hwgen for accel_tb.sv: this design's sizes and register map.\n"
-      + params.map { "localparam int \($0.0) = \($0.1);\n" }.joined()
+      + params.map { name, value in
+        // Register offsets are the AXI4-Lite address's 8 bits; the rest plain ints.
+        name.hasPrefix("Reg") ? "localparam logic [7:0] \(name) = 8'h\(String(value, radix: 16));\n"
+          : "localparam int \(name) = \(value);\n"
+      }.joined()
     var ports = "// Written by hwgen for accel_tb.sv: the memory ports of this mmfree_accel.\n"
     for p in 0...config.memoryPorts {
       let name = p == config.memoryPorts ? "mvec" : "m\(p)"

@@ -1,4 +1,5 @@
 import Foundation
+import HWGolden
 import HWSim
 import HWSpec
 import HWSupport
@@ -63,7 +64,7 @@ public enum LintGate {
       } catch {
         yosysProblems.append("\(error)")
       }
-      if target.runsUnderIcarus {
+      if target.runsUnderIcarus || target.hasAcceleratorBench {
         testbench = messages { try benchLint(target, sources: sources) }
       }
     } catch {
@@ -114,26 +115,42 @@ public enum LintGate {
     }
   }
 
-  /// Verilator's `-Wall` lint of the Icarus bench (seed 1's workload) with the design.
+  /// Verilator's `-Wall` lint of the Icarus bench with the design: the core's bench on seed
+  /// 1's workload, the accelerator's (`accel_tb.sv`) on the tiny model's image.
   public static func benchLint(_ target: RegressTarget, sources: [(name: String, contents: String)]) throws -> [String] {
     switch target {
     case .ternaryCore(let config):
       let workload = RegressWorkload(config: config, seed: 1)
       let bench = try IcarusTestbench(
         config: config, jobs: workload.jobs, pattern: IcarusTestbench.Pattern(stalls: workload.stalls, seed: 1))
-      let files = RTLGates.Files(top: IcarusTestbench.topModule, sources: bench.files + sources)
-      return try RTLGates.withDirectory(files) { dir, names in
-        let svFiles = names.filter { $0.hasSuffix(".sv") }
-        let result = try ExternalTool.verilator.run(
-          ["--lint-only", "-Wall", "--timing", "--top-module", IcarusTestbench.topModule] + bench.verilatorParameters
-            + svFiles, in: dir)
-        let warnings = result.output.split(separator: "\n")
-          .filter { ($0.hasPrefix("%Warning") || $0.hasPrefix("%Error")) && !$0.contains("Exiting due to") }.map(String.init)
-        if !result.succeeded && warnings.isEmpty { return [result.output] }
-        return warnings
-      }
-    case .mlgru, .norm, .rescale, .accelerator, .axiRead:
+      return try verilatorLint(
+        top: IcarusTestbench.topModule, files: bench.files + sources, arguments: bench.verilatorParameters)
+    case .accelerator(let config):
+      let weights = FixedPointWeights(ModelWeights.synthetic(.tiny, seed: 1))
+      let (program, image) = try AcceleratorMemoryImage.build(
+        model: .tiny, weights: weights, config: config, checkpoints: true)
+      let bench = try AcceleratorIcarusSimulation.benchFiles(
+        config: config, program: program, image: image, prompt: [1], steps: 1)
+      return try verilatorLint(
+        top: AcceleratorIcarusSimulation.topModule, files: bench.filter { !$0.name.hasSuffix(".hex") } + sources,
+        arguments: ["-I."])
+    case .mlgru, .norm, .rescale, .axiRead:
       return []
+    }
+  }
+
+  /// `verilator --lint-only -Wall --timing` on a bench and its design: the warnings, one a line.
+  static func verilatorLint(
+    top: String, files: [(name: String, contents: String)], arguments: [String]
+  ) throws -> [String] {
+    try RTLGates.withDirectory(RTLGates.Files(top: top, sources: files)) { dir, names in
+      let svFiles = names.filter { $0.hasSuffix(".sv") }
+      let result = try ExternalTool.verilator.run(
+        ["--lint-only", "-Wall", "--timing", "--top-module", top] + arguments + svFiles, in: dir)
+      let warnings = result.output.split(separator: "\n")
+        .filter { ($0.hasPrefix("%Warning") || $0.hasPrefix("%Error")) && !$0.contains("Exiting due to") }.map(String.init)
+      if !result.succeeded && warnings.isEmpty { return [result.output] }
+      return warnings
     }
   }
 }

@@ -100,6 +100,13 @@ public enum RegressTarget: Hashable, Sendable, CustomStringConvertible {
     }
   }
 
+  /// Whether the target has the accelerator's Icarus bench (`accel_tb.sv`), which the lint
+  /// gates check under Verilator with the design.
+  public var hasAcceleratorBench: Bool {
+    if case .accelerator = self { return true }
+    return false
+  }
+
   /// Whether `hwgen lint` runs Yosys on this target: the MLGRU unit's h memory
   /// and the norm unit's vector memory map to flip-flops in Yosys' generic
   /// flow, so only tiny memories synthesize in seconds.
