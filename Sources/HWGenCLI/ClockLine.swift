@@ -11,6 +11,11 @@ enum ClockLine {
       clockMHz: clockMHz, profile: profile, clockFromProfile: fromProfile, job: try SynthesisJob.accelerator(config),
       record: RecordedTiming.committed())
     print(support.line)
-    if let warning = support.warning { FileHandle.standardError.write(Data((warning + "\n").utf8)) }
+    if let warning = support.warning {
+      // What went to stdout first stays first where both streams meet (a pipe buffers stdout):
+      // fflush(nil) flushes every output stream.
+      fflush(nil)
+      FileHandle.standardError.write(Data((warning + "\n").utf8))
+    }
   }
 }

@@ -24,7 +24,7 @@ public enum TimingAnalysis: String, Codable, Sendable, CaseIterable {
   public var summary: String {
     switch self {
     case .ecp5:
-      return "Yosys synth_ecp5, nextpnr-ecp5 \(Self.ecp5Device.joined(separator: " ")) --out-of-context --freq \(Self.ecp5TargetMHz) --seed \(Self.ecp5Seed)"
+      return "Yosys synth_ecp5, nextpnr-ecp5 \(Self.ecp5Device.joined(separator: " ")) --out-of-context --freq \(Self.ecp5TargetMHz) --timing-allow-fail --seed \(Self.ecp5Seed)"
     case .ultraScalePlus: return "Yosys synth_xilinx -family xcup -flatten, register-to-register walk"
     case .intelALM: return "Yosys synth_intel_alm -family cyclonev (flattened), register-to-register walk"
     }
@@ -56,8 +56,9 @@ public enum TimingAnalysis: String, Codable, Sendable, CaseIterable {
   public var placeAndRoute: [String] {
     guard self == .ecp5 else { return [] }
     return Self.ecp5Device + [
-      "--json", "netlist.json", "--out-of-context", "--freq", "\(Self.ecp5TargetMHz)", "--seed", "\(Self.ecp5Seed)",
-      "--threads", "1", "--report", "report.json",
+      // A design that misses the target still reports the Fmax it reached.
+      "--json", "netlist.json", "--out-of-context", "--freq", "\(Self.ecp5TargetMHz)", "--timing-allow-fail",
+      "--seed", "\(Self.ecp5Seed)", "--threads", "1", "--report", "report.json",
     ]
   }
 }
