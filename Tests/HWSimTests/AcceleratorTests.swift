@@ -256,6 +256,10 @@ struct AcceleratorTests {
       #expect(pieces.allSatisfy { $0.bytes <= config.vectorStripeBytes && $0.address % config.vectorStripeBytes == 0 })
       #expect(vectors.allSatisfy { $0.busAddress == $0.port << config.vectorPortShift | $0.address })
       #expect(vectors.map { $0.stripes(ports: ports).reduce(0) { $0 + $1.bytes } } == vectors.map(\.bytes))
+      // The embedding comes last, in port 0 alone: nothing lies above it, so it pads no other
+      // port's space (a 1.3B image for the U280's 32 ports grew to 16 GB when it did).
+      let embedding = try #require(program.segments.first { $0.data == .embedding })
+      #expect(program.segments.allSatisfy { $0.data == .embedding || $0.address + $0.span <= embedding.address })
     }
     let small = AcceleratorConfig(scratchpadElements: 4096)
     #expect(throws: AcceleratorProgram.Invalid.self) {
