@@ -6,7 +6,8 @@ extension AcceleratorGenerator {
   /// address and the whole element beats to read) through one
   /// `axi_read_master` on the vector port `mvec_axi_*`. The requests wait in
   /// a queue as deep as the load queue (`u_vdma_requests`), so LOADV and
-  /// EMBED issue without waiting for the engine, which takes a command only
+  /// EMBED issue without waiting for the engine; `StripeSplitter` cuts each
+  /// request into the engine's commands, which it takes only
   /// when its buffer has room for the command's bursts. An element beat wider
   /// than the port (more than 16 element lanes) is gathered from
   /// `vectorBeatsPerElementBeat` AXI beats, first beat lowest. The response
