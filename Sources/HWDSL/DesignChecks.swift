@@ -34,8 +34,9 @@ enum DesignChecks {
     checker.checkTypes()
     checker.checkDrivers()
     checker.checkLatches()
-    let paths = checker.checkLoopsAndSummarize()
-    checker.checkBlockFeedback()
+    let edges = checker.combinationalEdges()
+    let paths = checker.checkLoopsAndSummarize(edges)
+    checker.checkBlockFeedback(edges)
     checker.checkUnused()
     if !checker.issues.isEmpty { throw DesignError(issues: checker.issues) }
     return paths
@@ -406,8 +407,7 @@ struct Checker {
     return edges
   }
 
-  mutating func checkLoopsAndSummarize() -> [String: [String]] {
-    let edges = combinationalEdges()
+  mutating func checkLoopsAndSummarize(_ edges: [SignalID: [(SignalID, SourceLocation)]]) -> [String: [String]] {
     // Iterative three-colour DFS; a grey successor closes a loop.
     var colour = [Int](repeating: 0, count: module.signals.count)
     var reported: Set<SignalID> = []
@@ -487,8 +487,7 @@ struct Checker {
   /// event-driven simulator that does not wake a process on changes it caused itself (Icarus)
   /// keeps the first, stale value. Such a block is split in two: the signals it feeds forward
   /// in one, what reads them back in another.
-  mutating func checkBlockFeedback() {
-    let edges = combinationalEdges()
+  mutating func checkBlockFeedback(_ edges: [SignalID: [(SignalID, SourceLocation)]]) {
     for block in module.combBlocks {
       let (writes, readSet) = footprint(block.statements)
       var reached: Set<SignalID> = []
@@ -516,19 +515,7 @@ struct Checker {
   mutating func checkUnused() {
     var used: Set<SignalID> = []
     for a in module.assigns { reads(a.value, into: &used) }
-    func walk(_ statements: [Statement]) {
-      for statement in statements {
-        switch statement {
-        case .assign(_, let value, _): reads(value, into: &used)
-        case .ifElse(let c, let t, let e, _): reads(c, into: &used); walk(t); walk(e)
-        case .caseOf(let s, let items, let d, _):
-          reads(s, into: &used)
-          for item in items { walk(item.body) }
-          walk(d)
-        }
-      }
-    }
-    for block in module.combBlocks { walk(block.statements) }
+    for block in module.combBlocks { used.formUnion(footprint(block.statements).reads) }
     for w in module.memoryWrites {
       reads(w.enable, into: &used)
       reads(w.address, into: &used)

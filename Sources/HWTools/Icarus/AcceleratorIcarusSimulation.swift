@@ -122,24 +122,24 @@ public enum AcceleratorIcarusSimulation {
     let programWords = image.programWords.flatMap { $0 }
     // A token takes a few thousand cycles at the tiny sizes Icarus runs; the limit catches a hang.
     let cycleLimit = 20_000 + 16 * programWords.count + steps * 200_000
-    let r = AcceleratorCSRRegister.self, b = AcceleratorCSRBit.self
+    let b = AcceleratorCSRBit.self
     let params: [(String, Int)] = [
       ("MemoryPorts", config.memoryPorts), ("PortBits", config.memoryDataBits), ("VectorBits", config.vectorDataBits),
       ("CkptBits", 32 * config.elementLanes), ("VectorPortShift", config.vectorPortShift), ("PortWords", portWords),
       ("ProgramWords", programWords.count), ("PromptTokens", prompt.count), ("Steps", steps), ("CycleLimit", cycleLimit),
-      ("RegCtrl", r.control.rawValue), ("RegPrompt", r.prompt.rawValue), ("RegToken", r.token.rawValue),
-      ("RegTokens", r.tokens.rawValue), ("RegIrqEnable", r.irqEnable.rawValue), ("RegIrqStatus", r.irqStatus.rawValue),
-      ("RegError", r.error.rawValue), ("RegErrorAddrLow", r.errorAddressLow.rawValue),
-      ("RegErrorAddrHigh", r.errorAddressHigh.rawValue), ("RegProgAddr", r.programAddress.rawValue),
-      ("RegProgData", r.programData.rawValue), ("BitStart", b.start), ("BitIrqDone", b.irqDone),
-      ("BitIrqError", b.irqError), ("BitIrqToken", b.irqToken), ("BitTokenValid", b.tokenValid),
+      ("BitStart", b.start), ("BitIrqDone", b.irqDone), ("BitIrqError", b.irqError), ("BitIrqToken", b.irqToken),
+      ("BitTokenValid", b.tokenValid),
+    ]
+    // The register offsets the host uses, as the AXI4-Lite address's 8 bits.
+    let registers: [(String, AcceleratorCSRRegister)] = [
+      ("RegCtrl", .control), ("RegPrompt", .prompt), ("RegToken", .token), ("RegTokens", .tokens),
+      ("RegIrqEnable", .irqEnable), ("RegIrqStatus", .irqStatus), ("RegError", .error),
+      ("RegErrorAddrLow", .errorAddressLow), ("RegErrorAddrHigh", .errorAddressHigh),
+      ("RegProgAddr", .programAddress), ("RegProgData", .programData),
     ]
     let configHeader = "// Written by hwgen for accel_tb.sv: this design's sizes and register map.\n"
-      + params.map { name, value in
-        // Register offsets are the AXI4-Lite address's 8 bits; the rest plain ints.
-        name.hasPrefix("Reg") ? "localparam logic [7:0] \(name) = 8'h\(String(value, radix: 16));\n"
-          : "localparam int \(name) = \(value);\n"
-      }.joined()
+      + params.map { "localparam int \($0.0) = \($0.1);\n" }.joined()
+      + registers.map { "localparam logic [7:0] \($0.0) = 8'h\(String($0.1.rawValue, radix: 16));\n" }.joined()
     var ports = "// Written by hwgen for accel_tb.sv: the memory ports of this mmfree_accel.\n"
     for p in 0...config.memoryPorts {
       let name = p == config.memoryPorts ? "mvec" : "m\(p)"

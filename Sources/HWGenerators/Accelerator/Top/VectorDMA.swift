@@ -103,26 +103,24 @@ extension AcceleratorGenerator {
       let take = m.wire("split_take", requestValid && !busy.state)
       let issue = m.wire("split_issue", busy.state && commandReady)
       m.assign(requestReady, !busy.state)
-      let nextOffset = offset.state + .literal(stripe, offsetType)
-      var portRegister: ModuleBuilder.RegisterHandle?
+      // The offset moves on after an EMBED's every command, and after a LOADV's command to
+      // the last port (with one port, after every command).
+      var moveOn: Expr?
+      var port: ModuleBuilder.RegisterHandle?
       if ports > 1 {
         let portType = HWType.uint(axi.addressWidth - shift)
-        let port = m.register("split_port", portType, reset: .none, holds: true, comment: "the next command's port")
-        let wraps = m.wire("split_port_wraps", port.state.eq(ports - 1))
+        let p = m.register("split_port", portType, reset: .none, holds: true, comment: "the next command's port")
+        let wraps = m.wire("split_port_wraps", p.state.eq(ports - 1))
+        moveOn = !striped.state || wraps
         m.comb {
-          If(take) { Assign(port.next, requestAddress[axi.addressWidth - 1, shift]) }
-          If(issue && striped.state) { Assign(port.next, .mux(wraps, .zeros(portType), port.state + .literal(1, portType))) }
+          If(take) { Assign(p.next, requestAddress[axi.addressWidth - 1, shift]) }
+          If(issue && striped.state) { Assign(p.next, .mux(wraps, .zeros(portType), p.state + .literal(1, portType))) }
         }
-        m.comb {
-          If(take) { Assign(offset.next, requestAddress[shift - 1, 0]) }
-          If(issue && (!striped.state || wraps)) { Assign(offset.next, nextOffset) }
-        }
-        portRegister = port
-      } else {
-        m.comb {
-          If(take) { Assign(offset.next, requestAddress[shift - 1, 0]) }
-          If(issue) { Assign(offset.next, nextOffset) }
-        }
+        port = p
+      }
+      m.comb {
+        If(take) { Assign(offset.next, requestAddress[shift - 1, 0]) }
+        If(moveOn.map { issue && $0 } ?? issue) { Assign(offset.next, offset.state + .literal(stripe, offsetType)) }
       }
       m.comb {
         If(take) {
@@ -137,7 +135,7 @@ extension AcceleratorGenerator {
       }
       valid = busy.state
       ready = commandReady
-      address = portRegister.map { .concat([$0.state, offset.state]) } ?? offset.state
+      address = port.map { .concat([$0.state, offset.state]) } ?? offset.state
       self.length = length
     }
   }
