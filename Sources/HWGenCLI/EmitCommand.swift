@@ -13,9 +13,12 @@ struct Emit: ParsableCommand {
   @Option(name: .long, help: "Output directory (created if missing; files are replaced atomically).")
   var out: String = "RTL"
 
+  @Option(help: "How weights lie in memory: planes (2 bits a weight) or base3 (5 a byte, unpacked on chip).")
+  var packing: WeightPacking = .planes
+
   func run() throws {
     let config = try core.config()
-    let bundle = try UnitsBundle(core: config)
+    let bundle = try UnitsBundle(core: config, weightPacking: packing)
     try FileOutput.writeAtomically(bundle.files, into: URL(fileURLWithPath: out))
     print("wrote \(bundle.files.count) files to \(out): \(bundle.files.map(\.name).joined(separator: ", "))")
   }
@@ -46,3 +49,4 @@ struct CoreOptions: ParsableArguments {
 }
 
 extension TernaryCoreConfig.Reduction: ExpressibleByArgument {}
+extension WeightPacking: ExpressibleByArgument {}

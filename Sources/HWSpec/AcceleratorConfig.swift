@@ -31,6 +31,10 @@ public struct AcceleratorConfig: Hashable, Sendable, Codable, CustomStringConver
   public var parameterElements: Int
   /// Instructions the sequencer's program memory holds.
   public var programDepth: Int
+  /// How the weights lie in off-chip memory: 2-bit planes the core takes as they
+  /// are, or base-3 bytes (1.6 bits a weight) that `weight_unpack` turns into the
+  /// core's beats.
+  public var weightPacking: WeightPacking
 
   public static let defaultLanes = 16
   /// The defaults fit every preset (2.7B: 32 layers, D 2560, I 6912), so one
@@ -54,7 +58,7 @@ public struct AcceleratorConfig: Hashable, Sendable, Codable, CustomStringConver
     maxHidden: Int = defaultMaxHidden, maxLength: Int = NormUnitConfig.defaultMaxLength,
     maxInputs: Int = TernaryCoreConfig.defaultMaxInputs, weightFIFOBeats: Int? = nil,
     scratchpadElements: Int? = nil, parameterElements: Int? = nil,
-    programDepth: Int = defaultProgramDepth
+    programDepth: Int = defaultProgramDepth, weightPacking: WeightPacking = .planes
   ) {
     self.lanes = lanes
     self.laneWidth = 64
@@ -68,11 +72,12 @@ public struct AcceleratorConfig: Hashable, Sendable, Codable, CustomStringConver
     self.scratchpadElements = scratchpadElements ?? Self.defaultScratchpadElements / beat * beat
     self.parameterElements = parameterElements ?? Self.defaultParameterElements / beat * beat
     self.programDepth = programDepth
+    self.weightPacking = weightPacking
   }
 
   /// The defaults with a weight FIFO of `kib` KiB (whole beats, at least 2).
-  public init(lanes: Int, weightFIFOKiB kib: Int) {
-    self.init(lanes: lanes)
+  public init(lanes: Int, weightFIFOKiB kib: Int, weightPacking: WeightPacking = .planes) {
+    self.init(lanes: lanes, weightPacking: weightPacking)
     weightFIFOBeats = max(2, kib * 1024 / weightBeatBytes)
   }
 
@@ -92,9 +97,25 @@ public struct AcceleratorConfig: Hashable, Sendable, Codable, CustomStringConver
   }
   public var mlgru: MLGRUUnitConfig { MLGRUUnitConfig(lanes: elementLanes, maxLayers: maxLayers, maxHidden: maxHidden) }
 
-  /// Bytes of one weight beat (2 bits a weight).
+  /// Bytes of one weight beat as memory delivers it (the weight FIFO's beat): the
+  /// core's beat of 2-bit planes, or as many base-3 bytes, which carry
+  /// `weightBeatTrits` weights.
   public var weightBeatBytes: Int { lanes * laneWidth * 2 / 8 }
   public var weightBeatBits: Int { lanes * laneWidth * 2 }
+  /// Weights in one memory beat: the core's `lanes * laneWidth`, or 5/4 of it in base 3.
+  public var weightBeatTrits: Int {
+    switch weightPacking {
+    case .planes: return lanes * laneWidth
+    case .base3: return weightBeatBytes * TritPacking.tritsPerByte
+    }
+  }
+
+  /// Memory beats of a matrix of `coreBeats` core beats (row groups x 64-column
+  /// words): one each as planes; in base 3 the trit stream padded to whole beats.
+  public func memoryBeats(coreBeats: Int) -> Int {
+    let trits = coreBeats * lanes * laneWidth
+    return (trits + weightBeatTrits - 1) / weightBeatTrits
+  }
 
   /// The widest AXI4 data bus a memory port uses (a DDR4 channel's).
   public static let maxMemoryDataBits = 512
@@ -214,6 +235,6 @@ public struct AcceleratorConfig: Hashable, Sendable, Codable, CustomStringConver
   }
 
   public var description: String {
-    "lanes \(lanes) x laneWidth \(laneWidth), h memory \(maxLayers) x \(maxHidden), norm memory \(maxLength), weight FIFO \(weightFIFOBeats) beats"
+    "lanes \(lanes) x laneWidth \(laneWidth), \(weightPacking) weights, h memory \(maxLayers) x \(maxHidden), norm memory \(maxLength), weight FIFO \(weightFIFOBeats) beats"
   }
 }

@@ -19,13 +19,14 @@ enum AcceleratorModels {
   }
 
   static func simulation(
-    _ model: ModelConfig, seed: UInt64, lanes: Int = 16, device: String = "d5005", layers: Int? = nil
+    _ model: ModelConfig, seed: UInt64, lanes: Int = 16, device: String = "d5005", layers: Int? = nil,
+    packing: WeightPacking = .planes
   ) throws -> (AcceleratorSimulation, DeviceProfile) {
     lock.lock()
     defer { lock.unlock() }
     let profile = try DeviceProfile.named(device)
     let sim = try AcceleratorSimulation(
-      weights: ModelWeights.synthetic(model, seed: seed), config: AcceleratorConfig(lanes: lanes),
+      weights: ModelWeights.synthetic(model, seed: seed), config: AcceleratorConfig(lanes: lanes, weightPacking: packing),
       profile: profile, clockMHz: profile.defaultClockMHz, layers: layers)
     return (sim, profile)
   }
@@ -53,6 +54,34 @@ struct AcceleratorTests {
     #expect(report.generated == golden.generate(prompt: prompt, tokens: 4), "\(context)")
     #expect(report.inputs == prompt + report.generated.dropLast(), "\(context)")
     #expect(report.tokens == 5 && !report.extrapolated)
+  }
+
+  @Test("base-3 weights end to end: bit-exact on every element of every token, each matrix read as 4/5 of its core beats in memory beats",
+        arguments: [(UInt64(1), 16, ModelConfig.tiny), (UInt64(2), 2, .tiny), (UInt64(3), 8, .tiny), (UInt64(4), 16, tiny96)])
+  func base3EndToEnd(seed: UInt64, lanes: Int, model: ModelConfig) throws {
+    let (sim, profile) = try AcceleratorModels.simulation(model, seed: seed, lanes: lanes, packing: .base3)
+    let prompt = [Int(seed * 11) % model.vocabSize, 5]
+    let report = try AcceleratorRunner.run(
+      sim, prompt: prompt, tokens: 3, seed: seed, device: profile, clockMHz: profile.defaultClockMHz)
+    let context = "seed \(seed), lanes \(lanes), \(model.name), base3"
+    #expect(report.firstMismatch == nil, "\(context): \(report.firstMismatch.map(\.description) ?? "")")
+    let perToken = model.layers * 2 * model.hiddenSize + model.hiddenSize + model.vocabSize
+    #expect(report.elementsCompared == perToken * report.tokens, "\(context)")
+    var golden = FixedPointModel(weights: ModelWeights.synthetic(model, seed: seed))
+    #expect(report.generated == golden.generate(prompt: prompt, tokens: 3), "\(context)")
+    // Core beats as with planes; memory beats ceil(4/5 of them) per matrix, and only those moved.
+    let config = sim.program.config
+    var coreBeats = 0, memoryBeats = 0
+    for m in sim.program.matrixOrder {
+      let s = model.shape(of: m.projection)
+      let beats = (s.rows + lanes - 1) / lanes * ((s.cols + 63) / 64)
+      coreBeats += beats
+      memoryBeats += (4 * beats + 4) / 5
+      #expect(config.memoryBeats(coreBeats: beats) == (4 * beats + 4) / 5, "\(context)")
+    }
+    #expect(report.activity[.weightBeats] == report.tokens * coreBeats, "\(context)")
+    #expect(report.activity[.weightFIFOWrites] == report.tokens * memoryBeats, "\(context)")
+    #expect(report.activity.weightBytes == report.tokens * memoryBeats * config.weightBeatBytes, "\(context)")
   }
 
   @Test("370m-shaped single layer: one layer cycle-accurate, then final norm, lm_head and argmax; the rest extrapolated and labelled")

@@ -1,8 +1,10 @@
 import HWSpec
 
 extension AcceleratorGenerator {
-  /// The weight FIFO's size: one weight beat wide, `weightFIFOBeats` deep.
+  /// The weight FIFO's size: one memory beat wide (base-3 beats with their
+  /// matrix's last-beat flag on top), `weightFIFOBeats` deep.
   public static func weightFIFO(_ config: AcceleratorConfig) -> StreamFIFOConfig {
-    StreamFIFOConfig(width: config.core.weightBeatBits, depth: config.weightFIFOBeats)
+    StreamFIFOConfig(
+      width: config.weightBeatBits + (config.weightPacking == .base3 ? 1 : 0), depth: config.weightFIFOBeats)
   }
 }

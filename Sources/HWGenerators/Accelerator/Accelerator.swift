@@ -59,6 +59,8 @@ public enum AcceleratorGenerator: UnitGenerator {
     let mlgru = try MLGRUUnitGenerator.generate(config.mlgru).top
     let vector = try VectorUnitGenerator.generate(VectorUnitConfig(lanes: config.elementLanes)).top
     let fifo = try StreamFIFOGenerator.generate(weightFIFO(config)).top
+    let unpack = config.weightPacking == .base3
+      ? try WeightUnpackGenerator.generate(WeightUnpackConfig(config)).top : nil
     let master = try AXIReadMasterGenerator.generate(config.memoryMaster).top
     let csr = try AcceleratorCSRGenerator.generate(config.csr).top
     let vectorMaster = config.vectorMaster == config.memoryMaster
@@ -67,7 +69,7 @@ public enum AcceleratorGenerator: UnitGenerator {
         config.vectorMaster, name: "\(AXIReadMasterGenerator.moduleName)_vector").top
     return try Design(
       top: topModule(
-        config, datapath: datapath, norm: norm, mlgru: mlgru, vector: vector, fifo: fifo, csr: csr,
+        config, datapath: datapath, norm: norm, mlgru: mlgru, vector: vector, fifo: fifo, unpack: unpack, csr: csr,
         masters: (
           weights: master, vectors: vectorMaster,
           requestQueue: try StreamFIFOGenerator.module(VectorDMA.requestQueue(config))
@@ -82,7 +84,7 @@ public enum AcceleratorGenerator: UnitGenerator {
       ("programDepth", "\(a.programDepth)"), ("instructionBits", "\(AcceleratorInstruction.bits)"),
       ("memoryPorts", "\(a.memoryPorts)"), ("memoryDataBits", "\(a.memoryDataBits)"),
       ("vectorDataBits", "\(a.vectorDataBits)"),
-    ]
+    ] + (a.weightPacking == .planes ? [] : [("weightPacking", "\"\(a.weightPacking)\"")])
   }
 
   /// The top's own limits on top of `AcceleratorConfig.validate`.
@@ -102,7 +104,7 @@ public enum AcceleratorGenerator: UnitGenerator {
   /// writes, completion and control, the performance counters.
   static func topModule(
     _ config: AcceleratorConfig, datapath: Module, norm: Module, mlgru: Module, vector: Module, fifo: Module,
-    csr: Module, masters: (weights: Module, vectors: Module, requestQueue: Module)
+    unpack: Module?, csr: Module, masters: (weights: Module, vectors: Module, requestQueue: Module)
   ) throws -> Module {
     let m = ModuleBuilder(moduleName, comment: topComment(config))
     let t = Top(m, config)
@@ -119,7 +121,7 @@ public enum AcceleratorGenerator: UnitGenerator {
     connectConsumer(t, decode, fetch, units.norm, units.mlgru, units.vector)
     let packer = Packer(t, decode, units.norm)
     let dma = WeightDMA(t, master: masters.weights)
-    let matVec = MatVec(t, (datapath, fifo), seq, decode, packer, dma)
+    let matVec = MatVec(t, (datapath, fifo, unpack), seq, decode, packer, dma)
     let writeBack = WriteBack(t, seq, decode, loads, units, matVec)
     let control = Control(t, seq, decode, loads, fetch, units, dma)
     performanceCounters(
@@ -140,7 +142,8 @@ public enum AcceleratorGenerator: UnitGenerator {
       "Weight DMA: \(config.memoryPorts) AXI4 read port(s) m<p>_axi_* of \(config.memoryDataBits) bits, each weight beat striped across them;",
       "vector DMA: the \(config.vectorDataBits)-bit AXI4 read port mvec_axi_* (LOADV, EMBED).",
       "Instruction word: [3:0] op, [19:4] length, [35:20] a, [51:36] b, [67:52] dst, [127:68] immediate.",
-    ]
+    ] + (config.weightPacking == .base3
+      ? ["Weights in base 3, five a byte: weight_unpack turns memory beats into core beats."] : [])
   }
 }
 

@@ -86,6 +86,9 @@ public struct AcceleratorMemoryImage: Sendable {
       case .matrix(let layer, let p):
         let m = layer.map { weights.layers[$0].projection(p).weight } ?? weights.lmHead.weight
         let groups = (m.rows + config.lanes - 1) / config.lanes
+        if config.weightPacking == .base3 {
+          Self.storeBase3(m, config: config, in: &ports, at: segment.address)
+        } else {
         m.planes.withUnsafeBufferPointer { planes in
           for port in 0..<portCount {
             ports[port].withUnsafeMutableBytes { bytes in
@@ -106,6 +109,7 @@ public struct AcceleratorMemoryImage: Sendable {
               }
             }
           }
+        }
         }
         let name = layer.map { "layer\($0).\(p.rawValue)" } ?? "lm_head"
         regions.append(Region(name: name, kind: "matrix", port: nil, address: segment.address, bytes: segment.span))
@@ -134,6 +138,38 @@ public struct AcceleratorMemoryImage: Sendable {
       betas: { layer, p in layer.map { weights.layers[$0].projection(p).beta } ?? weights.lmHead.beta },
       layers: layers, checkpoints: checkpoints)
     return (program, AcceleratorMemoryImage(program: program, weights: weights))
+  }
+
+  /// A matrix's base-3 bytes (`TritPacking`): its trit stream in core-beat order, memory
+  /// beat f's port p slice at `address + f * P` in port p.
+  static func storeBase3(_ m: PackedTernary, config: AcceleratorConfig, in ports: inout [[UInt8]], at address: Int) {
+    let lanes = config.lanes, chunks = m.wordsPerRow, groups = (m.rows + lanes - 1) / lanes
+    let beatBytes = config.weightBeatBytes, portBytes = config.memoryDataBytes
+    var byteIndex = 0, digits = 0, value = 0
+    let weights: [Int] = [1, 3, 9, 27, 81]
+    func emit() {
+      let beat = byteIndex / beatBytes, offset = byteIndex % beatBytes
+      ports[offset / portBytes][address + beat * portBytes + offset % portBytes] = UInt8(value)
+      byteIndex += 1
+      digits = 0
+      value = 0
+    }
+    m.planes.withUnsafeBufferPointer { planes in
+      for group in 0..<groups {
+        for chunk in 0..<chunks {
+          for lane in 0..<lanes {
+            let row = group * lanes + lane
+            let (nonZero, negative) = row < m.rows ? (planes[2 * (row * chunks + chunk)], planes[2 * (row * chunks + chunk) + 1]) : (0, 0)
+            for j in 0..<64 {
+              if nonZero >> UInt64(j) & 1 == 1 { value += (negative >> UInt64(j) & 1 == 1 ? 2 : 1) * weights[digits] }
+              digits += 1
+              if digits == TritPacking.tritsPerByte { emit() }
+            }
+          }
+        }
+      }
+    }
+    if digits > 0 { emit() }
   }
 
   /// Q15.16 values, little-endian, at `address`.

@@ -41,7 +41,10 @@ public enum AcceleratorOpcode: Int, Hashable, Sendable, Codable, CaseIterable, C
   /// 64-column words, weights streaming from off-chip byte `immediate`,
   /// against the last QUANT's activation bank; rescaled Q15.16 results into
   /// `dst`. Runs on its own once started (after the previous MATVEC): later
-  /// instructions execute alongside until a WAITMV.
+  /// instructions execute alongside until a WAITMV. With base-3 weights the
+  /// immediate's bits from `matVecAddressBits` up give the memory beats each
+  /// port reads (`AcceleratorConfig.memoryBeats`), which the DMA cannot derive
+  /// without dividing by five.
   case matVec = 7
   /// MLGRU recurrence of layer `immediate[31:16]`: yi at `a`, yf at `b`,
   /// the lower bound at parameter `immediate[15:0]`; h into `dst`.
@@ -132,6 +135,9 @@ public struct AcceleratorInstruction: Hashable, Sendable, CustomStringConvertibl
   public static let dstField = field("dst")
   public static let immediateField = field("immediate")
 
+  /// Bits of a MATVEC's byte address, the low bits of its immediate.
+  public static let matVecAddressBits = 36
+
   public static let lengthBits = lengthField.width
   public static let addressBits = aField.width
   public static let immediateBits = immediateField.width
@@ -210,7 +216,10 @@ public struct AcceleratorInstruction: Hashable, Sendable, CustomStringConvertibl
     case .setConstant: return "SETC       c\(b) = 0x\(String(immediate, radix: 16))"
     case .norm: return "NORM       s\(dst) <- s\(a) gamma p\(b) x\(length)"
     case .quantize: return "QUANT      act <- s\(a) gamma p\(b) x\(length)"
-    case .matVec: return "MATVEC     s\(dst) <- W[0x\(String(immediate, radix: 16))] (\(length) groups x \(b) words) . act"
+    case .matVec:
+      let beats = immediate >> UInt64(Self.matVecAddressBits), address = immediate ^ beats << UInt64(Self.matVecAddressBits)
+      let memory = beats > 0 ? ", \(beats) memory beats" : ""
+      return "MATVEC     s\(dst) <- W[0x\(String(address, radix: 16))] (\(length) groups x \(b) words\(memory)) . act"
     case .recur: return "RECUR      s\(dst) <- layer \(immediate >> 16) yi s\(a) yf s\(b) lb p\(immediate & 0xFFFF) x\(length)"
     case .siluMul: return "SILUMUL    s\(dst) <- silu(s\(a)) * s\(b) x\(length)"
     case .add: return "ADD        s\(dst) <- s\(a) + s\(b) x\(length)"

@@ -184,11 +184,11 @@ public struct AcceleratorProgram: Sendable {
       if case .projectionGamma(_, .down) = v { return inter }
       return d
     }
-    let beatBytes = config.weightBeatBytes
-    func matrixBytes(_ p: ModelConfig.Projection) -> Int {
+    func memoryBeats(_ p: ModelConfig.Projection) -> Int {
       let s = model.shape(of: p)
-      return (s.rows + config.lanes - 1) / config.lanes * ((s.cols + 63) / 64) * beatBytes
+      return config.memoryBeats(coreBeats: (s.rows + config.lanes - 1) / config.lanes * ((s.cols + 63) / 64))
     }
+    func matrixBytes(_ p: ModelConfig.Projection) -> Int { memoryBeats(p) * config.weightBeatBytes }
     let order: [ModelConfig.Projection] = [.f, .i, .g, .o, .gate, .down]
     for l in 0..<layerCount {
       for p in order { place(.matrix(layer: l, p), bytes: matrixBytes(p), striped: true) }
@@ -220,6 +220,10 @@ public struct AcceleratorProgram: Sendable {
     // The embedding last, whole in port 0: below the vectors it would push every port's
     // vector stripes past its end.
     place(.embedding, bytes: 4 * model.vocabSize * d)
+    let beatLimit = 1 << (AcceleratorInstruction.immediateBits - AcceleratorInstruction.matVecAddressBits)
+    if config.weightPacking == .base3, let most = ModelConfig.Projection.allCases.map(memoryBeats).max(), most >= beatLimit {
+      throw Invalid(description: "model \(model.name) has a matrix of \(most) memory beats; a MATVEC names at most \(beatLimit - 1)")
+    }
     guard portEnd.allSatisfy({ $0 <= 1 << config.vectorPortShift }) else {
       throw Invalid(description: "model \(model.name) needs more than the \(1 << config.vectorPortShift) bytes a port's window holds")
     }
@@ -292,9 +296,11 @@ public struct AcceleratorProgram: Sendable {
       emit(.setScale(.beta, betas(layer, p), exponentBits: NormUnitConfig.betaExponentBits))
       let gamma: Vector = layer.map { .projectionGamma(layer: $0, p) } ?? .lmHeadGamma
       emit(AcceleratorInstruction(.quantize, length: s.cols, a: src, b: param(gamma)))
+      let address = UInt64(addressOf[.matrix(layer: layer, p)]!)
+      let beats = config.weightPacking == .base3 ? UInt64(memoryBeats(p)) << UInt64(AcceleratorInstruction.matVecAddressBits) : 0
       emit(AcceleratorInstruction(
         .matVec, length: (s.rows + config.lanes - 1) / config.lanes, b: (s.cols + 63) / 64, dst: dst,
-        immediate: UInt64(addressOf[.matrix(layer: layer, p)]!)))
+        immediate: beats | address))
     }
     func checkpoint(_ src: Int, _ n: Int, _ what: Checkpoint) {
       guard checkpoints else { return }
@@ -355,9 +361,11 @@ public struct AcceleratorProgram: Sendable {
   /// DMA's descriptor list.
   public var matrixOrder: [(layer: Int?, projection: ModelConfig.Projection, address: Int)] {
     let byAddress = Dictionary(uniqueKeysWithValues: segments.map { ($0.busAddress, $0.data) })
+    let mask = UInt64(1) << UInt64(AcceleratorInstruction.matVecAddressBits) - 1
     return instructions.filter { $0.opcode == .matVec }.map { i in
-      guard case .matrix(let layer, let p) = byAddress[Int(i.immediate)]! else { preconditionFailure("MATVEC of a non-matrix") }
-      return (layer, p, Int(i.immediate))
+      let address = Int(i.immediate & mask)
+      guard case .matrix(let layer, let p) = byAddress[address]! else { preconditionFailure("MATVEC of a non-matrix") }
+      return (layer, p, address)
     }
   }
 }

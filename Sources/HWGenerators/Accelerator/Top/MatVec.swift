@@ -3,15 +3,16 @@ import HWSpec
 
 extension AcceleratorGenerator {
   /// MATVEC: the activation words of the packed bank against the weight
-  /// stream from `u_weight_fifo` (filled by the weight DMA), through
-  /// `u_matvec`; results go to the scratchpad from `mv_ptr` on.
+  /// stream from `u_weight_fifo` (filled by the weight DMA; base-3 weights
+  /// through `u_weight_unpack`), through `u_matvec`; results go to the
+  /// scratchpad from `mv_ptr` on.
   struct MatVec {
     let mvActValid: ModuleBuilder.RegisterHandle
     let mvPtr: ModuleBuilder.RegisterHandle
     let fifoValid, fifoReady, mvY, startMatVec, mvFire: Expr
 
     init(
-      _ t: Top, _ units: (datapath: Module, fifo: Module), _ seq: SequencerRegisters, _ d: Decode, _ p: Packer,
+      _ t: Top, _ units: (datapath: Module, fifo: Module, unpack: Module?), _ seq: SequencerRegisters, _ d: Decode, _ p: Packer,
       _ dma: WeightDMA
     ) {
       let m = t.m, sType = t.sType, abufType = p.abufType, c = t.config.core
@@ -27,9 +28,10 @@ extension AcceleratorGenerator {
       let mvScaleMantissa = m.register("mv_scale_mantissa", .uint(32), reset: .none, comment: "its QUANT's output scale")
       let mvScaleExponent = m.register("mv_scale_exponent", .sint(NormUnitConfig.scaleExponentBits), reset: .none)
       let chunks = mvChunks.state, groups = mvGroups.state
+      let fifo = AcceleratorGenerator.weightFIFO(t.config)
       let fifoValid = m.wire("wf_valid", .bit)
       let fifoReady = m.wire("wf_ready", .bit)
-      let fifoData = m.wire("wf_data", .uint(c.weightBeatBits))
+      let fifoData = m.wire("wf_data", .uint(fifo.width))
       let aReady = m.wire("mv_a_ready", .bit)
       let mvY = m.wire("mv_y_data", .uint(t.beatBits))
       let mvYLast = m.wire("mv_y_last", .bit)
@@ -67,14 +69,34 @@ extension AcceleratorGenerator {
         }
       }
       let io = t.io
-      let fifoPorts = StreamFIFOBundle(
+      // The core's weight stream: the FIFO's head, or with base-3 weights the unpacker's output.
+      let (coreValid, coreData): (Expr, Expr)
+      var fifoPorts = StreamFIFOBundle(
         clk: io.clk, rst: io.rst, inValid: dma.beatValid, inReady: dma.fifoReady, inData: dma.beatData,
         outValid: fifoValid, outReady: fifoReady && mvActValid.state, outData: fifoData,
         hold: io.ckptActive, level: io.wLevel)
-      m.instance(units.fifo, "u_weight_fifo", fifoPorts, AcceleratorGenerator.weightFIFO(t.config))
+      if let unpack = units.unpack {
+        coreValid = m.wire("wu_valid", .bit)
+        coreData = m.wire("wu_data", .uint(c.weightBeatBits))
+        let unpackReady = m.wire("wu_in_ready", .bit)
+        fifoPorts.outReady = unpackReady
+        let flush = m.wire(
+          "wu_flush", coreValid && fifoReady && mvActValid.state && chunkLast && groupLast,
+          comment: "the matrix's last core beat is taken")
+        m.instance(unpack, "u_weight_unpack", [
+          ("clk_i", io.clk), ("rst_ni", io.rst), ("hold_i", io.ckptActive),
+          ("in_valid_i", fifoValid), ("in_ready_o", unpackReady),
+          ("in_data_i", fifoData[c.weightBeatBits - 1, 0]), ("in_last_i", fifoData[c.weightBeatBits]),
+          ("out_valid_o", coreValid), ("out_ready_i", fifoReady && mvActValid.state), ("out_data_o", coreData),
+          ("flush_i", flush),
+        ])
+      } else {
+        (coreValid, coreData) = (fifoValid, fifoData)
+      }
+      m.instance(units.fifo, "u_weight_fifo", fifoPorts, fifo)
       let matVecPorts = MatVecDatapathBundle(
         clk: io.clk, rst: io.rst,
-        wValid: fifoValid && mvActValid.state, wReady: fifoReady, wData: fifoData, wLast: chunkLast,
+        wValid: coreValid && mvActValid.state, wReady: fifoReady, wData: coreData, wLast: chunkLast,
         aValid: mvActValid.state, aReady: aReady, aData: mvAct.state,
         scaleMantissa: mvScaleMantissa.state, scaleExponent: mvScaleExponent.state, groups: groups,
         yValid: seq.mvYValid, yReady: .high, yData: mvY, yLast: mvYLast, perfBeats: perfBeats, perfStalls: perfStalls)
@@ -83,10 +105,10 @@ extension AcceleratorGenerator {
         "WeightFIFOInValidReady", Stream(valid: dma.beatValid, ready: dma.fifoReady, ["data": dma.beatData]))
       let fifoOut = Stream(valid: fifoValid, ready: fifoPorts.outReady, ["data": fifoData])
       m.assertValidReady("WeightFIFOOutValidReady", fifoOut)
-      let weights = Stream(valid: matVecPorts.wValid, ready: fifoReady, ["data": fifoData, "last": chunkLast])
+      let weights = Stream(valid: matVecPorts.wValid, ready: fifoReady, ["data": coreData, "last": chunkLast])
       m.assertValidReady("MatVecWValidReady", weights)
       m.assertValidReady("MatVecAValidReady", Stream(valid: mvActValid.state, ready: aReady, ["data": mvAct.state]))
-      (self.mvActValid, self.mvPtr, self.fifoValid, self.fifoReady) = (mvActValid, mvPtr, fifoValid, fifoReady)
+      (self.mvActValid, self.mvPtr, self.fifoValid, self.fifoReady) = (mvActValid, mvPtr, coreValid, fifoReady)
       (self.mvY, self.startMatVec, self.mvFire) = (mvY, startMatVec, mvFire)
     }
   }

@@ -40,14 +40,25 @@ extension AcceleratorGenerator {
       let immediate = m.wire("dma_imm", field(I.immediateField))
       let isMatVec = m.wire("dma_is_matvec", opcode.eq(AcceleratorOpcode.matVec))
       let isEnd = m.wire("dma_is_end", opcode.eq(AcceleratorOpcode.end))
-      NormDatapath.discard(m, "dma_word", .concat([field(I.aField), field(I.dstField)]))
-      // Bytes each port reads: row groups x 64-column words, one port beat each.
-      let beats = m.wire(
-        "dma_beats", field(I.lengthField).times(field(I.bField)),
-        comment: "weight beats of the matrix")
-      let length = m.wire("dma_len", beats.shiftLeft(axi.beatShift), comment: "bytes per port")
-      let addressHigh = immediate[I.immediateField.width - 1, axi.addressWidth]
-      NormDatapath.discard(m, "dma_address_high", addressHigh)
+      precondition(axi.addressWidth == I.matVecAddressBits, "the ports' addresses are MATVEC's")
+      let length: Expr
+      if config.weightPacking == .base3 {
+        // Bytes each port reads: the memory beats the MATVEC names (a fifth fewer than its core beats).
+        NormDatapath.discard(
+          m, "dma_word", .concat([field(I.lengthField), field(I.aField), field(I.bField), field(I.dstField)]))
+        let beats = m.wire(
+          "dma_beats", immediate[I.immediateField.width - 1, axi.addressWidth], comment: "memory beats of the matrix")
+        length = m.wire("dma_len", beats.extended(to: axi.lengthBits).shiftLeft(axi.beatShift), comment: "bytes per port")
+      } else {
+        NormDatapath.discard(m, "dma_word", .concat([field(I.aField), field(I.dstField)]))
+        // Bytes each port reads: row groups x 64-column words, one port beat each.
+        let beats = m.wire(
+          "dma_beats", field(I.lengthField).times(field(I.bField)),
+          comment: "weight beats of the matrix")
+        length = m.wire("dma_len", beats.shiftLeft(axi.beatShift), comment: "bytes per port")
+        let addressHigh = immediate[I.immediateField.width - 1, axi.addressWidth]
+        NormDatapath.discard(m, "dma_address_high", addressHigh)
+      }
 
       let cmdReady = (0..<ports).map { m.wire("dma_cmd_ready_\($0)", .bit) }
       let allCmdReady = m.wire("dma_cmd_all_ready", .concat(cmdReady).reduceAnd())
@@ -91,10 +102,14 @@ extension AcceleratorGenerator {
       let take = m.wire("dma_take", go && allValid && fifoReady, comment: "a whole weight beat into the FIFO")
       var codes: [Expr] = []
       var addresses: [Expr] = []
+      var lasts: [Expr] = []
+      let base3 = config.weightPacking == .base3
       for p in 0..<ports {
         let last = m.wire("dma_rd_last_\(p)", .bit)
         let busy = m.wire("dma_busy_\(p)", .bit)
-        NormDatapath.discard(m, "dma_status_\(p)", .concat([last, busy]))
+        lasts.append(last)
+        // With base-3 weights port 0's last beat marks the matrix's end for the unpacker.
+        NormDatapath.discard(m, "dma_status_\(p)", base3 && p == 0 ? busy : .concat([last, busy]))
         let code = m.wire("dma_err_\(p)", .uint(AXIReadError.bits))
         let address = m.wire("dma_err_addr_\(p)", .uint(axi.addressWidth))
         codes.append(code)
@@ -125,7 +140,9 @@ extension AcceleratorGenerator {
       // Held high through a CKPT while the FIFO is full (a valid beat stays valid until taken);
       // the FIFO's read side is frozen then, so it cannot become ready.
       beatValid = m.wire("wdma_valid", allValid && (go || !fifoReady))
-      beatData = m.wire("wdma_data", .concat(rdData.reversed()))
+      beatData = m.wire(
+        "wdma_data", .concat((base3 ? [lasts[0]] : []) + rdData.reversed()),
+        comment: base3 ? "{the matrix's last memory beat, the ports' beats}" : nil)
       self.fifoReady = fifoReady
     }
   }
