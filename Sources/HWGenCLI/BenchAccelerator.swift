@@ -23,7 +23,7 @@ struct BenchAccelerator: ParsableCommand {
       """)
 
   @Option(help: "Model preset.") var model: String = "1.3b"
-  @Option(help: "Runs as DEVICE:LANES:FIFO_KIB, comma-separated.")
+  @Option(help: "Runs as DEVICE:LANES:FIFO_KIB[:PACKING] (PACKING planes, the default, or base3), comma-separated.")
   var runs: String = "d5005:16:256,u280:32:256,u280:64:256,u280:128:256,u280:128:1024,u280:256:1024"
   @Option(help: "Tokens per run (after a one-token prompt).") var tokens: Int = 1
   @Option(help: "Simulate only the first K layers (the rest extrapolated).") var layers: Int?
@@ -35,19 +35,22 @@ struct BenchAccelerator: ParsableCommand {
     var device: DeviceProfile
     var lanes: Int
     var fifoKiB: Int
+    var packing: WeightPacking
   }
 
   func parsedRuns() throws -> [Run] {
     try runs.split(separator: ",").map { item in
       let parts = item.split(separator: ":").map(String.init)
-      guard parts.count == 3, let lanes = Int(parts[1]), let fifo = Int(parts[2]), (1...65536).contains(fifo) else {
-        throw ValidationError("run '\(item)' is not DEVICE:LANES:FIFO_KIB, e.g. u280:128:1024")
+      guard (3...4).contains(parts.count), let lanes = Int(parts[1]), let fifo = Int(parts[2]), (1...65536).contains(fifo),
+        let packing = parts.count == 4 ? WeightPacking(rawValue: parts[3]) : .planes
+      else {
+        throw ValidationError("run '\(item)' is not DEVICE:LANES:FIFO_KIB[:PACKING], e.g. u280:128:1024 or d5005:32:256:base3")
       }
       let device: DeviceProfile
       do { device = try DeviceProfile.named(parts[0]) } catch { throw ValidationError("\(error)") }
-      let config = AcceleratorConfig(lanes: lanes)
+      let config = AcceleratorConfig(lanes: lanes, weightPacking: packing)
       do { try AcceleratorGenerator.validate(config) } catch { throw ValidationError("run '\(item)': \(error)") }
-      return Run(device: device, lanes: lanes, fifoKiB: fifo)
+      return Run(device: device, lanes: lanes, fifoKiB: fifo, packing: packing)
     }
   }
 
@@ -72,7 +75,7 @@ struct BenchAccelerator: ParsableCommand {
     // Simulated weights per second of RTL simulation wall time, by lanes.
     var simulationSpeed: [(lanes: Int, config: TernaryCoreConfig, weightsPerSecond: Double)] = []
     for r in try parsedRuns() {
-      let config = AcceleratorConfig(lanes: r.lanes, weightFIFOKiB: r.fifoKiB)
+      let config = AcceleratorConfig(lanes: r.lanes, weightFIFOKiB: r.fifoKiB, weightPacking: r.packing)
       let clock = r.device.defaultClockMHz
       try ClockLine.report(config: config, profile: r.device, clockMHz: clock, fromProfile: true)
       let build = Stopwatch()
@@ -87,18 +90,19 @@ struct BenchAccelerator: ParsableCommand {
       let weightsPerSecond = weights / max(report.simulationSeconds, 1e-9)
       simulationSpeed.append((r.lanes, config.core, weightsPerSecond))
       rows.append([
-        r.device.name, "\(r.lanes)", "\(r.fifoKiB)", "\(Int(report.cyclesPerToken.rounded()))",
+        r.device.name, "\(r.lanes)", "\(r.packing)", "\(r.fifoKiB)", Format.si(report.bytesPerToken, "B"),
+        "\(Int(report.cyclesPerToken.rounded()))",
         Format.significant(report.tokensPerSecond, 4), Format.significant(report.rooflineTokensPerSecond, 4),
         Format.percent(report.rooflineFraction), Format.percent(Double(c.stalls) / total),
         Format.percent(Double(c.elementwise) / total), Format.seconds(seconds / Double(report.tokens)),
         Format.si(Double(report.measuredCycles.total) / max(report.simulationSeconds, 1e-9), "cyc/s"),
         Format.significant(weightsPerSecond / 1e9, 3), Format.seconds(buildSeconds),
       ])
-      print("\(r.device.name) lanes \(r.lanes) FIFO \(r.fifoKiB) KiB: \(Format.percent(report.rooflineFraction)) of the roofline")
+      print("\(r.device.name) lanes \(r.lanes) \(r.packing) FIFO \(r.fifoKiB) KiB: \(Format.percent(report.rooflineFraction)) of the roofline")
     }
     print("")
     print(Format.table(
-      ["device", "lanes", "FIFO KiB", "cycles/token", "tokens/s", "roofline", "achieved", "stalls", "element-wise",
+      ["device", "lanes", "weights", "FIFO KiB", "bytes/token", "cycles/token", "tokens/s", "roofline", "achieved", "stalls", "element-wise",
                "wall/token", "simulated", "sim G w/s", "build"],
       rows))
     print("wall/token: simulation and golden model together, this machine; simulated: cycles per second of RTL")

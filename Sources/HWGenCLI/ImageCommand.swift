@@ -22,6 +22,8 @@ struct Image: ParsableCommand {
   @Option(help: "Imported model directory (hwgen import) or a Hugging Face checkpoint directory; wins over --model.") var weights: String?
   @Option(help: "Core lanes: they set the memory ports (weight beat bits / 512) and the matrices' striping.") var lanes: Int = AcceleratorConfig.defaultLanes
   @Option(help: "Device profile: names each port's memory channel in the map (d5005, u280, ...).") var device: String = "d5005"
+  @Option(help: "How weights lie in memory: planes (2 bits a weight) or base3 (five a byte, 1.6 bits).")
+  var packing: WeightPacking = .planes
   @Option(help: "Seed of the synthetic weights.") var seed: UInt64 = 1
   @Flag(help: "Put the debug checkpoints (CKPT) into the program, as hwgen simulate does to check every layer.")
   var checkpoints = false
@@ -39,7 +41,7 @@ struct Image: ParsableCommand {
     let source = try ModelSource.resolve(
       model: model, weights: weights, seed: seed, defaultCheckpoint: ModelSource.shippedDefault)
     let modelConfig = source.weights.config
-    let config = AcceleratorConfig(lanes: lanes)
+    let config = AcceleratorConfig(lanes: lanes, weightPacking: packing)
     let program: AcceleratorProgram, image: AcceleratorMemoryImage
     do {
       try AcceleratorGenerator.validate(config)
@@ -49,7 +51,7 @@ struct Image: ParsableCommand {
     let (bytes, map) = image.serialized(device: profile)
     let file = URL(fileURLWithPath: out)
     try FileOutput.writeAtomically([(file, bytes), (URL(fileURLWithPath: out + ".json"), map)])
-    print("hwgen image: model \(modelConfig.name) (\(source.description)), lanes \(lanes): \(config.memoryPorts) port(s) of \(config.memoryDataBits) bits on \(profile.name)")
+    print("hwgen image: model \(modelConfig.name) (\(source.description)), lanes \(lanes), \(packing) weights: \(config.memoryPorts) port(s) of \(config.memoryDataBits) bits on \(profile.name)")
     for (p, port) in image.ports.enumerated() {
       print("port \(p) (channel \(p % profile.memory.channels)): \(Format.si(Double(port.count), "B"))")
     }

@@ -32,6 +32,8 @@ struct Simulate: ParsableCommand {
   @Option(name: .customLong("clock-mhz"), help: "Clock in MHz (default: the device profile's).") var clockMHz: Double?
   @Option(name: .customLong("weight-fifo-kib"), help: "On-chip weight FIFO in KiB (block RAM between off-chip memory and the core).")
   var weightFIFOKiB: Int = AcceleratorConfig.defaultWeightFIFOBytes / 1024
+  @Option(help: "How weights lie in memory: planes (2 bits a weight) or base3 (five a byte, 1.6 bits, unpacked on chip).")
+  var packing: WeightPacking = .planes
   @Option(help: "Seed of the synthetic weights.") var seed: UInt64 = 1
   @Option(help: "Simulate only the first K layers cycle-accurately; the rest is extrapolated from them.") var layers: Int?
   @Option(help: "Write the report as JSON to this file.") var json: String?
@@ -93,7 +95,7 @@ struct Simulate: ParsableCommand {
     if let layers, layers > modelConfig.layers {
       throw SimulateError("model \(modelConfig.name) has \(modelConfig.layers) layers, --layers \(layers) is more")
     }
-    let config = AcceleratorConfig(lanes: lanes, weightFIFOKiB: weightFIFOKiB)
+    let config = AcceleratorConfig(lanes: lanes, weightFIFOKiB: weightFIFOKiB, weightPacking: packing)
     do {
       try AcceleratorGenerator.validate(config)
       try config.validate(for: modelConfig)

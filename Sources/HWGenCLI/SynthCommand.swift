@@ -26,6 +26,9 @@ struct Synth: ParsableCommand {
   @Option(help: "Device profile: \(DeviceProfile.all.map(\.name).joined(separator: ", ")).")
   var device: String = "u280"
 
+  @Option(help: "Weights in memory: planes (2 bits a weight) or base3 (adds weight_unpack).")
+  var packing: WeightPacking = .planes
+
   @Option(help: ArgumentHelp("Write the report as JSON to this file (replaced atomically).", valueName: "file"))
   var json: String?
 
@@ -54,9 +57,9 @@ struct Synth: ParsableCommand {
     // The core `hwgen emit --lanes N` writes (and the accelerator uses).
     let core = AcceleratorConfig(lanes: lanes).core
     try core.validate()
-    let bundle = try UnitsBundle(core: core)
+    let bundle = try UnitsBundle(core: core, weightPacking: packing)
     _ = try ExternalTool.yosys.locate()
-    print("hwgen synth: lanes \(lanes), device \(profile.name) (\(profile.fpga))")
+    print("hwgen synth: lanes \(lanes)\(packing == .planes ? "" : ", \(packing) weights"), device \(profile.name) (\(profile.fpga))")
     let clock = Stopwatch()
     let done = Counter()
     let total = bundle.units.count

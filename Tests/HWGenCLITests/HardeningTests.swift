@@ -69,6 +69,7 @@ private let smallCore = coreRun()
     (["emit", "--lane-width", "1.5"], "'1.5' is invalid"),
     (["emit", "--reduction", "wallace"], "wallace"),
     (["emit", "--lanes", "128", "--lane-width", "256"], "weights per cycle"),
+    (["emit", "--packing", "base4"], "base4"),
     // core
     (["core", "--lanes", "300"], "lanes must be between 1 and 256, got 300"),
     (["core", "--lane-width", "-1"], "lane-width"),
@@ -133,6 +134,10 @@ private let smallCore = coreRun()
     (["bench", "accel", "--runs", "u280:24:256"], "lanes must be 1, 2, 4, 8, 16, 32, 64 or a multiple of 64"),
     (["bench", "accel", "--runs", "u280:128"], "run 'u280:128' is not DEVICE:LANES:FIFO_KIB"),
     (["bench", "accel", "--runs", "mars:16:256"], "unknown device 'mars'"),
+    (["bench", "accel", "--runs", "d5005:32:256:base4"], "run 'd5005:32:256:base4' is not DEVICE:LANES:FIFO_KIB[:PACKING]"),
+    (["simulate", "--packing", "trits"], "trits"),
+    (["image", "--packing", "trits", "--out", "/tmp/hwgen-never-written"], "trits"),
+    (["regress", "--configs", "accel:16:base4"], "packing must be planes or base3"),
     // lint
     (["lint", "--configs", "4x8,,1x1"], "empty entry"),
     (["lint", "--jobs", "-2"], "jobs"),

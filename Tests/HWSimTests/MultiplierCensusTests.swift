@@ -53,8 +53,10 @@ import Testing
       let units = try ElementMultiplies(c)
       let e = c.elementLanes
       // The units' lanes, the norm unit's scalar multiplier, the EMBED address (token x row length)
-      // and the weight DMA's read length (row groups x words).
-      #expect(top.multipliers.total == e * (units.normLane + units.mlgruLane + units.rescaleLane) + 1 + 1 + 1)
+      // and, with 2-bit planes, the weight DMA's read length (row groups x words; a base-3 MATVEC
+      // names its memory beats).
+      let dmaLength = c.weightPacking == .planes ? 1 : 0
+      #expect(top.multipliers.total == e * (units.normLane + units.mlgruLane + units.rescaleLane) + 1 + 1 + dmaLength)
     case .axiRead: #expect(top.multipliers.total == 0)
     }
   }

@@ -8,9 +8,10 @@ import HWSupport
 /// out by the program's memory map (docs/accelerator.md, "Memory map").
 ///
 /// - Every port, from address 0: its slice of each matrix beat at the
-///   matrix's address. Port p's beat i holds core lanes `p*lanes/ports ..<`
-///   of weight beat i, each lane's (non-zero, negative) 64-bit word pair,
-///   little-endian.
+///   matrix's address. As planes, port p's beat i holds core lanes
+///   `p*lanes/ports ..<` of weight beat i, each lane's (non-zero, negative)
+///   64-bit word pair, little-endian; in base 3, bytes `[p*P, (p+1)*P)` of
+///   memory beat i of the matrix's trit stream (`TritPacking`).
 /// - After the matrices: the vectors (gammas, lower bounds) in Q15.16,
 ///   little-endian, each dealt out over the ports in stripes
 ///   (`AcceleratorConfig.vectorStripeBytes`); then in port 0 the embedding; in
@@ -195,6 +196,8 @@ public struct AcceleratorMemoryImage: Sendable {
     public var lanes: Int
     public var memoryPorts: Int
     public var memoryDataBits: Int
+    /// `planes` (2 bits a weight) or `base3` (five weights a byte, `TritPacking`).
+    public var weightPacking: String
     public var device: String
     /// The device's memory channels: port p sits on channel p % channels.
     public var channels: Int
@@ -225,7 +228,7 @@ public struct AcceleratorMemoryImage: Sendable {
     file.withUnsafeBytes { hash.update($0) }
     let map = Map(
       model: model.name, lanes: config.lanes, memoryPorts: config.memoryPorts, memoryDataBits: config.memoryDataBits,
-      device: device.name, channels: device.memory.channels, ports: entries, regions: regions,
+      weightPacking: config.weightPacking.rawValue, device: device.name, channels: device.memory.channels, ports: entries, regions: regions,
       sha256: hash.hexDigest())
     let encoder = JSONEncoder()
     encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
