@@ -8,7 +8,7 @@ public struct HWGen: ParsableCommand {
     abstract: "Generate SystemVerilog for MatMul-free LM accelerators and check it against a bit-exact golden model.",
     subcommands: [
       Emit.self, Core.self, Bench.self, Regress.self, Lint.self, Simulate.self, Synth.self, Timing.self, Import.self,
-      Image.self,
+      Image.self, Sweep.self,
     ])
 
   public init() {}

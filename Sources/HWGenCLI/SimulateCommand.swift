@@ -161,7 +161,7 @@ struct Simulate: ParsableCommand {
     }
     var resourcesLine: String?
     if power {
-      (report.power, resourcesLine) = try estimatePower(report, sim: sim, config: config, profile: profile, clockMHz: clock)
+      (report.power, _, resourcesLine) = try AcceleratorPower.estimate(report, sim: sim, profile: profile, clockMHz: clock)
     }
     if let trace {
       try FileOutput.writeAtomically(Data((traceLines.joined(separator: "\n") + "\n").utf8), to: URL(fileURLWithPath: trace))
@@ -189,38 +189,6 @@ struct Simulate: ParsableCommand {
     if let m = report.firstMismatch {
       throw SimulateError("\(report.mismatches) of \(report.tokens) tokens differ from the golden model; first: \(m)")
     }
-  }
-
-  /// Resources of the simulated design (Yosys, cached by content or from the
-  /// committed record), the line that says so, and the power model over the
-  /// run's counted activity. With `--layers`, the
-  /// on-chip activity is scaled to the extrapolated cycles; cycles and
-  /// off-chip bytes are the report's, exact.
-  func estimatePower(
-    _ r: SimulationReport, sim: AcceleratorSimulation, config: AcceleratorConfig, profile: DeviceProfile, clockMHz: Double
-  ) throws -> (PowerEstimate, resources: String) {
-    let flow = try SynthesisFlow.forFamily(profile.family)
-    let runner = SynthesisRunner(flow: flow, recorded: RecordedSynthesis.committed())
-    let job = try SynthesisJob.accelerator(config)
-    let watch = Stopwatch()
-    let yosys = try SynthesisRunner.yosysVersion()
-    let result = try ProgressTicker.around("yosys: synthesizing mmfree_accel for its resources (\(flow.command); cached afterwards)") {
-      try runner.synthesize(job, yosys: yosys)
-    }
-    let x = result.resources
-    func short(_ unit: String) -> String { String(unit.split(separator: " (").first ?? Substring(unit)) }
-    let origin = result.recordedIn.map { "recorded in \($0)" } ?? (result.fromCache ? "cached" : "synthesized in " + Format.seconds(watch.seconds))
-    let line = "resources (Yosys \(flow.command), \(origin)): \(x.luts) \(short(flow.lutUnit)), \(x.flipFlops) FFs, \(Format.significant(x.blockRAMBlocks, 4)) \(short(flow.blockRAMUnit)), \(x.dsps) DSPs"
-    let scale = Double(r.cycles.total) / Double(max(1, r.measuredCycles.total))
-    var counts = r.activity.counts(
-      config: config, tokens: r.tokens, rescaledRows: sim.program.rescaledRowsPerToken * r.tokens,
-      multiplies: try ElementMultiplies(config), scale: scale)
-    // Cycles and off-chip bytes are known exactly, extrapolated layers included.
-    counts.cycles = r.cycles.total
-    counts.offChipReadBytes = r.bytes
-    do {
-      return (try PowerModel.estimate(activity: counts, resources: ResourceUsage(x), profile: profile, clockMHz: clockMHz), line)
-    } catch { throw SimulateError("\(error)") }
   }
 
   /// The performance half of `report.md`.

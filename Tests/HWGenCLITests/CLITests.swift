@@ -142,3 +142,43 @@ func temporaryDirectory() -> URL {
     #expect(result.output.contains("apt-get install -y verilator"), "\(result.output)")
   }
 }
+
+@Suite struct SweepCLITests {
+  @Test("sweep --write-jobs lists one command a point for GNU parallel and a Slurm array over them, the same bytes each time")
+  func jobList() throws {
+    let dir = temporaryDirectory().appendingPathComponent("sweep")
+    let grid = ["sweep", "--model", "tiny", "--devices", "u250", "--lanes", "2,16", "--out", dir.path]
+    let first = try HWGenProcess.run(grid + ["--write-jobs"])
+    #expect(first.succeeded, "\(first.output)")
+    let jobs = try String(contentsOf: dir.appendingPathComponent("jobs.txt"), encoding: .utf8)
+    let lines = jobs.split(separator: "\n")
+    #expect(lines.count == 4)
+    #expect(lines.map { $0.split(separator: " ").last.map(String.init) ?? "" }
+      == ["u250-2-planes-256", "u250-2-base3-256", "u250-16-planes-256", "u250-16-base3-256"])
+    let slurm = try String(contentsOf: dir.appendingPathComponent("slurm.sh"), encoding: .utf8)
+    #expect(slurm.contains("#SBATCH --array=0-3") && slurm.contains("SLURM_ARRAY_TASK_ID"))
+    _ = try HWGenProcess.run(grid + ["--write-jobs"])
+    #expect(try String(contentsOf: dir.appendingPathComponent("jobs.txt"), encoding: .utf8) == jobs)
+  }
+
+  @Test("a sweep of recorded designs runs each point bit-exact, resumes from its points and writes the same tables and plots again")
+  func sweepRunsAndCollects() throws {
+    let dir = temporaryDirectory().appendingPathComponent("sweep")
+    // The default 16-lane design has recorded synthesis results for both flows: no Yosys run.
+    let grid = ["sweep", "--model", "tiny", "--devices", "u250,d5005", "--lanes", "16", "--packing", "planes",
+                "--layers", "0", "--out", dir.path]
+    let run = try HWGenProcess.run(grid + ["--jobs", "2"])
+    #expect(run.succeeded, "\(run.output)")
+    #expect(run.output.contains("[2/2]"))
+    let names = try FileManager.default.contentsOfDirectory(atPath: dir.path).sorted()
+    #expect(names == [
+      "points", "sweep.csv", "sweep.json", "tiny-d5005-energy.svg", "tiny-d5005-throughput.svg", "tiny-u250-energy.svg",
+      "tiny-u250-throughput.svg",
+    ])
+    let csv = try String(contentsOf: dir.appendingPathComponent("sweep.csv"), encoding: .utf8)
+    #expect(csv.split(separator: "\n").count == 3)
+    let again = try HWGenProcess.run(grid)
+    #expect(again.succeeded && again.output.contains("2 already in"), "\(again.output)")
+    #expect(try String(contentsOf: dir.appendingPathComponent("sweep.csv"), encoding: .utf8) == csv)
+  }
+}

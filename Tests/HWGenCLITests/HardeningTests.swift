@@ -138,6 +138,15 @@ private let smallCore = coreRun()
     (["simulate", "--packing", "trits"], "trits"),
     (["image", "--packing", "trits", "--out", "/tmp/hwgen-never-written"], "trits"),
     (["regress", "--configs", "accel:16:base4"], "packing must be planes or base3"),
+    // sweep
+    (["sweep", "--lanes", "24"], "lanes must be 1, 2, 4, 8, 16, 32, 64 or a multiple of 64"),
+    (["sweep", "--lanes", "16,,32"], "--lanes: '' is not valid"),
+    (["sweep", "--devices", "mars"], "unknown device 'mars'"),
+    (["sweep", "--packing", "planes,base4"], "--packing: 'base4' is not valid"),
+    (["sweep", "--layers", "25"], "layers must be between 0 and 24, got 25"),
+    (["sweep", "--point", "u250-16-planes-512"], "point 'u250-16-planes-512' is not in the grid"),
+    (["sweep", "--collect", "--write-jobs"], "mutually exclusive"),
+    (["sweep", "--collect", "--out", "/nonexistent/sweep"], "no result in /nonexistent/sweep/points"),
     // lint
     (["lint", "--configs", "4x8,,1x1"], "empty entry"),
     (["lint", "--jobs", "-2"], "jobs"),

@@ -91,7 +91,7 @@ public struct ResourceReport: Codable, Sendable {
     return (summed.reduce(SynthesisResources.zero) { $0 + $1.resources }, basis)
   }
 
-  static func utilization(_ r: SynthesisResources, _ capacity: DeviceProfile.Resources, flow: SynthesisFlow) -> Utilization {
+  public static func utilization(_ r: SynthesisResources, _ capacity: DeviceProfile.Resources, flow: SynthesisFlow) -> Utilization {
     func fraction(_ used: Double, _ available: Int?) -> Double? {
       guard let available, available > 0 else { return nil }
       return used / Double(available)
