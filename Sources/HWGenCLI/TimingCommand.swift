@@ -22,6 +22,9 @@ struct Timing: ParsableCommand {
   @Option(help: "Core lanes of the depth analysis (the element-wise units take min(lanes, 64)); 1-256.")
   var lanes: Int = AcceleratorConfig.defaultLanes
 
+  @Option(help: "Weights in memory: planes, or base3 (adds weight_unpack; not recorded).")
+  var packing: WeightPacking = .planes
+
   @Option(help: "Device profile whose family's clock estimate the table shows: \(DeviceProfile.all.map(\.name).joined(separator: ", ")).")
   var device: String = "u280"
 
@@ -49,8 +52,11 @@ struct Timing: ParsableCommand {
       throw ValidationError(error.description)
     }
     if let record { try Regress.checkWritable(file: record, option: "record") }
+    if record != nil && packing != .planes {
+      throw ValidationError("--record keeps the default RTL's timing (2-bit planes); drop --packing or --record")
+    }
     if let chosen = chosenDesigns {
-      let known = Set(try TimingReport.jobs(for: AcceleratorConfig(lanes: lanes)).map(\.files.top))
+      let known = Set(try TimingReport.jobs(for: AcceleratorConfig(lanes: lanes, weightPacking: packing)).map(\.files.top))
       if let unknown = chosen.subtracting(known).sorted().first {
         throw ValidationError("unknown design '\(unknown)'; known: \(known.sorted().joined(separator: ", "))")
       }
@@ -67,7 +73,7 @@ struct Timing: ParsableCommand {
     let committed = record == nil ? RecordedTiming.committed() : nil
     let clock = Stopwatch()
     let report = try TimingReport.run(
-      lanes: lanes, depth: !noDepth, placeAndRoute: !noPlaceAndRoute, designs: chosenDesigns, runner: TimingRunner(recorded: committed), jobs: jobs
+      lanes: lanes, packing: packing, depth: !noDepth, placeAndRoute: !noPlaceAndRoute, designs: chosenDesigns, runner: TimingRunner(recorded: committed), jobs: jobs
     ) { result in
       let how = result.recordedIn.map { _ in "recorded" } ?? (result.fromCache ? "cached" : Format.seconds(result.seconds))
       FileHandle.standardError.write(Data("\(result.analysis.rawValue) \(result.top): \(how)\n".utf8))

@@ -13,6 +13,12 @@ public struct SeededRandom: RandomNumberGenerator, Sendable {
     return z ^ (z >> 31)
   }
 
+  /// True with probability `p`: always for p >= 1 (without drawing), else one draw as a
+  /// 53-bit fraction below `p`. The testbenches' random valid, ready and hold.
+  public mutating func chance(_ p: Double) -> Bool {
+    p >= 1 || Double(next() >> 11) / Double(1 << 53) < p
+  }
+
   /// A generator for a sub-stream, so adding draws to one part of a workload
   /// does not shift the values of another.
   public func fork(_ stream: UInt64) -> SeededRandom {

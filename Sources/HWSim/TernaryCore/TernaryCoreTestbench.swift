@@ -148,7 +148,6 @@ public final class TernaryCoreTestbench {
     let totalBeats = lastFlags.count
     let totalResults = groupsPerJob.reduce(0, +)
     var rng = SeededRandom(seed: seed)
-    func chance(_ p: Double) -> Bool { p >= 1 || Double(rng.next() >> 11) / Double(1 << 53) < p }
 
     var results: [[Int64]] = []
     results.reserveCapacity(totalResults)
@@ -164,8 +163,8 @@ public final class TernaryCoreTestbench {
     try weightBeats.withUnsafeBufferPointer { wBuf in
       try activationBeats.withUnsafeBufferPointer { aBuf in
         while results.count < totalResults && min(wIndex, aIndex) < stopAt {
-          if !wPresent && wIndex < totalBeats { wPresent = chance(stalls.weightValid) }
-          if !aPresent && aIndex < totalBeats { aPresent = chance(stalls.activationValid) }
+          if !wPresent && wIndex < totalBeats { wPresent = rng.chance(stalls.weightValid) }
+          if !aPresent && aIndex < totalBeats { aPresent = rng.chance(stalls.activationValid) }
           if wPresent && wShown != wIndex {
             model.set(wData, words: wBuf.baseAddress! + wIndex * wWords)
             model.set(wLast, lastFlags[wIndex] ? 1 : 0)
@@ -175,7 +174,7 @@ public final class TernaryCoreTestbench {
             model.set(aData, words: aBuf.baseAddress! + aIndex * aWords)
             aShown = aIndex
           }
-          let sinkReady = chance(stalls.resultReady)
+          let sinkReady = rng.chance(stalls.resultReady)
           model.set(wValid, wPresent ? 1 : 0)
           model.set(aValid, aPresent ? 1 : 0)
           model.set(resReady, sinkReady ? 1 : 0)

@@ -256,7 +256,6 @@ public final class MLGRUUnitTestbench {
     let beats = pack(operations, rng: &noise)
     let lanes = config.lanes
     let total = beats.last.count
-    func chance(_ p: Double) -> Bool { p >= 1 || Double(rng.next() >> 11) / Double(1 << 53) < p }
 
     var data: [UInt32] = []
     data.reserveCapacity(total * lanes)
@@ -276,7 +275,7 @@ public final class MLGRUUnitTestbench {
       try beats.y.withUnsafeBufferPointer { yBuf in
         try beats.lb.withUnsafeBufferPointer { lbBuf in
           while lastFlags.count < total && taken < stopAt {
-            if !present && taken < total { present = chance(stalls.inputValid) }
+            if !present && taken < total { present = rng.chance(stalls.inputValid) }
             if present && shown != taken {
               model.set(inX, words: xBuf.baseAddress! + taken * lanes)
               model.set(inY, words: yBuf.baseAddress! + taken * lanes)
@@ -288,7 +287,7 @@ public final class MLGRUUnitTestbench {
               model.set(inLast, beats.last[taken] ? 1 : 0)
               shown = taken
             }
-            let sinkReady = chance(stalls.outputReady)
+            let sinkReady = rng.chance(stalls.outputReady)
             model.set(inValid, present ? 1 : 0)
             model.set(outReady, sinkReady ? 1 : 0)
             try model.eval()

@@ -229,7 +229,6 @@ public final class NormUnitTestbench {
       }
     }
     let totalBeats = beatJob.count
-    func chance(_ p: Double) -> Bool { p >= 1 || Double(rng.next() >> 11) / Double(1 << 53) < p }
 
     var results: [NormResult] = []
     var vectorCycles: [Int] = []
@@ -249,8 +248,8 @@ public final class NormUnitTestbench {
     let cycleLimit = 200 + jobs.count * 200 + totalBeats * 20
 
     while results.count < jobs.count && cycles < stopAt {
-      if !xPresent && xIndex < totalBeats { xPresent = chance(stalls.xValid) }
-      if !gPresent && gIndex < totalBeats { gPresent = chance(stalls.gammaValid) }
+      if !xPresent && xIndex < totalBeats { xPresent = rng.chance(stalls.xValid) }
+      if !gPresent && gIndex < totalBeats { gPresent = rng.chance(stalls.gammaValid) }
       if xPresent && xShown != xIndex {
         xWords.withUnsafeBufferPointer { model.set(xData, words: $0.baseAddress! + xIndex * lanes) }
         model.set(xLast, beatLast[xIndex] ? 1 : 0)
@@ -275,7 +274,7 @@ public final class NormUnitTestbench {
           model.set(port, rng.next())
         }
       }
-      let sinkReady = chance(stalls.yReady)
+      let sinkReady = rng.chance(stalls.yReady)
       model.set(xValid, xPresent ? 1 : 0)
       model.set(gValid, gPresent ? 1 : 0)
       model.set(yReady, sinkReady ? 1 : 0)

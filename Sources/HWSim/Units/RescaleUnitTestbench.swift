@@ -93,7 +93,6 @@ public final class RescaleUnitTestbench {
       }
     }
     var rng = SeededRandom(seed: seed)
-    func chance(_ p: Double) -> Bool { p >= 1 || Double(rng.next() >> 11) / Double(1 << 53) < p }
     var outputs: [[Int32]] = []
     var current: [Int32] = []
     var index = 0
@@ -102,7 +101,7 @@ public final class RescaleUnitTestbench {
     let stopAt = abortAfterCycles ?? Int.max
     let cycleLimit = 100 + beats.count * 20
     while outputs.count < jobs.count && cycles < stopAt {
-      if !present && index < beats.count { present = chance(inputValid) }
+      if !present && index < beats.count { present = rng.chance(inputValid) }
       if present {
         let beat = beats[index]
         model.set(accData, words: beat.words)
@@ -110,7 +109,7 @@ public final class RescaleUnitTestbench {
         model.set(scaleMantissa, UInt64(jobs[beat.job].scale.mantissa))
         model.set(scaleExponent, UInt64(bitPattern: Int64(jobs[beat.job].scale.exponent)))
       }
-      let sinkReady = chance(outputReady)
+      let sinkReady = rng.chance(outputReady)
       model.set(accValid, present ? 1 : 0)
       model.set(yReady, sinkReady ? 1 : 0)
       try model.eval()

@@ -88,7 +88,6 @@ public final class WeightUnpackTestbench {
   ) throws -> (beats: [[[UInt32]]], cycles: Int) {
     let beats = jobs.enumerated().flatMap { j, job in job.memoryBeats.indices.map { (job: j, index: $0) } }
     var rng = SeededRandom(seed: seed)
-    func chance(_ p: Double) -> Bool { p >= 1 || (p > 0 && Double(rng.next() >> 11) / Double(1 << 53) < p) }
     var taken: [[[UInt32]]] = []
     var current: [[UInt32]] = []
     var next = 0
@@ -97,7 +96,7 @@ public final class WeightUnpackTestbench {
     let cycleLimit = 100 + 20 * (beats.count + jobs.reduce(0) { $0 + $1.coreBeats.count })
     while taken.count < jobs.count {
       let job = jobs[taken.count]
-      if !present && next < beats.count { present = chance(inputValid) }
+      if !present && next < beats.count { present = rng.chance(inputValid) }
       if present {
         let beat = beats[next]
         let bytes = jobs[beat.job].memoryBeats[beat.index]
@@ -107,9 +106,9 @@ public final class WeightUnpackTestbench {
         model.set(inLast, beat.index == jobs[beat.job].memoryBeats.count - 1 ? 1 : 0)
       }
       // The core takes its matrix's beats and no more; the last one flushes the padding.
-      let sinkReady = chance(outputReady)
+      let sinkReady = rng.chance(outputReady)
       model.set(inValid, present ? 1 : 0)
-      model.set(hold, chance(holding) ? 1 : 0)
+      model.set(hold, rng.chance(holding) ? 1 : 0)
       model.set(outReady, sinkReady ? 1 : 0)
       model.set(flush, 0)
       try model.eval()

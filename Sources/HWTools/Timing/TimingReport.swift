@@ -28,25 +28,34 @@ public struct TimingReport: Codable, Sendable {
     lanes: 2, maxLayers: 4, maxHidden: 512, maxLength: 512, weightFIFOBeats: 64, scratchpadElements: 4096,
     parameterElements: 4096, programDepth: 1024)
 
+  /// `ecp5Accelerator` with its weights packed as `packing`.
+  public static func ecp5Configuration(_ packing: WeightPacking) -> AcceleratorConfig {
+    var config = ecp5Accelerator
+    config.weightPacking = packing
+    return config
+  }
+
   /// The units `hwgen emit` writes for `config`'s core, as synthesis jobs,
   /// with `config`'s accelerator in place of the bundle's default-sized one.
   public static func jobs(for config: AcceleratorConfig) throws -> [SynthesisJob] {
-    let bundle = try UnitsBundle(core: config.core)
+    let bundle = try UnitsBundle(core: config.core, weightPacking: config.weightPacking)
     let units = ResourceReport.jobs(bundle).filter { $0.files.top != ResourceReport.acceleratorTop }
     return units + [try SynthesisJob.accelerator(config)]
   }
 
   /// Runs the analyses (cached or recorded results are used as they are).
   public static func run(
-    lanes: Int, depth: Bool = true, placeAndRoute: Bool, designs: Set<String>? = nil, runner: TimingRunner, jobs: Int,
+    lanes: Int, packing: WeightPacking = .planes, depth: Bool = true, placeAndRoute: Bool, designs: Set<String>? = nil,
+    runner: TimingRunner, jobs: Int,
     progress: @escaping @Sendable (TimingResult) -> Void = { _ in }
   ) throws -> TimingReport {
     func chosen(_ list: [SynthesisJob]) -> [SynthesisJob] { list.filter { designs?.contains($0.files.top) ?? true } }
-    let deep = chosen(try Self.jobs(for: AcceleratorConfig(lanes: lanes)))
+    let deep = chosen(try Self.jobs(for: AcceleratorConfig(lanes: lanes, weightPacking: packing)))
     let us = depth ? try runner.run(deep, analysis: .ultraScalePlus, jobs: jobs, progress: progress) : []
     let intel = depth ? try runner.run(deep, analysis: .intelALM, jobs: jobs, progress: progress) : []
     let placed = placeAndRoute
-      ? try runner.run(chosen(try Self.jobs(for: ecp5Accelerator)), analysis: .ecp5, jobs: jobs, progress: progress) : []
+      ? try runner.run(chosen(try Self.jobs(for: ecp5Configuration(packing))), analysis: .ecp5, jobs: jobs, progress: progress)
+      : []
     let rows = deep.indices.map { i in
       Row(
         name: deep[i].name, top: deep[i].files.top, ecp5: placed.first { $0.top == deep[i].files.top },
