@@ -61,6 +61,6 @@ public struct TimingReport: Codable, Sendable {
         name: deep[i].name, top: deep[i].files.top, ecp5: placed.first { $0.top == deep[i].files.top },
         ultraScalePlus: depth ? us[i] : nil, intelALM: depth ? intel[i] : nil)
     }
-    return TimingReport(lanes: lanes, ecp5Configuration: ecp5Accelerator.description, rows: rows)
+    return TimingReport(lanes: lanes, ecp5Configuration: ecp5Configuration(packing).description, rows: rows)
   }
 }
