@@ -18,6 +18,7 @@ import Testing
       let stripeBytes: Int?
     }
     let format, model, device, sha256: String
+    let weightPacking: String
     let lanes, memoryPorts, memoryDataBits, channels: Int
     let ports: [Port]
     let regions: [Region]
@@ -30,6 +31,54 @@ import Testing
     let bytes = [UInt8](try Data(contentsOf: file))
     let map = try JSONDecoder().decode(Map.self, from: Data(contentsOf: URL(fileURLWithPath: file.path + ".json")))
     return (bytes, map, result.output)
+  }
+
+  @Test("base-3 images: each matrix is its weights in core-beat order, five a byte, port p holding bytes [p*P, (p+1)*P) of every memory beat",
+        arguments: [2, 16])
+  func base3Matrices(lanes: Int) throws {
+    let (bytes, map, output) = try Self.image(["--model", "tiny", "--seed", "4", "--lanes", "\(lanes)", "--packing", "base3"])
+    #expect(map.weightPacking == "base3" && output.contains("base3 weights"))
+    let weights = FixedPointWeights(ModelWeights.synthetic(.tiny, seed: 4))
+    let config = AcceleratorConfig(lanes: lanes, weightPacking: .base3)
+    let (_, image) = try AcceleratorMemoryImage.build(model: .tiny, weights: weights, config: config, checkpoints: false)
+    for entry in map.ports {
+      #expect(Array(bytes[entry.offset..<entry.offset + entry.bytes]) == image.ports[entry.port], "port \(entry.port)")
+    }
+    let portBytes = config.memoryDataBits / 8, ports = config.memoryPorts
+    for name in ["layer0.f", "layer1.down", "lm_head"] {
+      let region = try #require(map.regions.first { $0.name == name })
+      let m = name == "lm_head" ? weights.lmHead.weight : name == "layer0.f" ? weights.layers[0].f.weight : weights.layers[1].down.weight
+      let coreBeats = (m.rows + lanes - 1) / lanes * m.wordsPerRow
+      let memoryBeats = (coreBeats * 4 + 4) / 5
+      #expect(region.bytes == memoryBeats * portBytes, "\(name)")
+      // The stream: memory beat f is port 0's P bytes, then port 1's, ...
+      var stream: [UInt8] = []
+      for f in 0..<memoryBeats {
+        for p in 0..<ports {
+          let at = map.ports[p].offset + region.address + f * portBytes
+          stream += bytes[at..<at + portBytes]
+        }
+      }
+      let trits = try stream.flatMap { try #require(TritPacking.unpack($0), "\(name): a reserved byte") }
+      var t = 0
+      for group in 0..<(m.rows + lanes - 1) / lanes {
+        for chunk in 0..<m.wordsPerRow {
+          for lane in 0..<lanes {
+            let row = group * lanes + lane
+            for j in 0..<64 {
+              let column = 64 * chunk + j
+              let expected: Int8 = row < m.rows && column < m.cols ? m[row, column] : 0
+              if trits[t] != expected {
+                Issue.record("\(name): weight (\(row), \(column)) is \(trits[t]) in the image, \(expected) in the model")
+                return
+              }
+              t += 1
+            }
+          }
+        }
+      }
+      #expect(trits[t...].allSatisfy { $0 == 0 }, "\(name): the padding is zeros")
+    }
   }
 
   @Test("the file is the simulation's image: every port, the program with checkpoints, at the map's offsets",
