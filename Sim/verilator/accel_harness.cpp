@@ -99,20 +99,7 @@ AcceleratorHarness::Bus AcceleratorHarness::bus(const std::string& prefix) {
 uint64_t AcceleratorHarness::get(const Port& port) const { return hw_get64(model_, port.index); }
 void AcceleratorHarness::set(const Port& port, uint64_t value) { hw_set64(model_, port.index, value); }
 
-// SplitMix64, the sequence of HWSupport's SeededRandom.
-bool AcceleratorHarness::chance(uint64_t percent) {
-  if (percent == 0) return false;
-  if (!seeded_) {
-    random_ = faults_.seed;
-    seeded_ = true;
-  }
-  random_ += 0x9E3779B97F4A7C15ull;
-  uint64_t z = random_;
-  z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
-  z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
-  z ^= z >> 31;
-  return z % 100 < percent;
-}
+bool AcceleratorHarness::chance(uint64_t percent) { return dice_.roll(percent, faults_.seed); }
 
 std::string AcceleratorHarness::portName(int p) const {
   return p == memory_->vectorPort() ? "vector" : std::to_string(p);
@@ -121,24 +108,19 @@ std::string AcceleratorHarness::portName(int p) const {
 bool AcceleratorHarness::checkAr(int p, const ArSample& ar) {
   char text[240];
   const ArSample& held = held_[static_cast<std::size_t>(p)];
-  if (held.valid && (!ar.valid || ar.address != held.address || ar.length != held.length || ar.size != held.size ||
-                     ar.burst != held.burst || ar.id != held.id)) {
-    std::snprintf(text, sizeof text, "memory port %s: %s while ARREADY was low (read at 0x%llx)",
-                  portName(p).c_str(), ar.valid ? "AR payload changed" : "ARVALID dropped",
+  if (const char* problem = hw_axi_rules::heldArProblem(held, ar)) {
+    std::snprintf(text, sizeof text, "memory port %s: %s (read at 0x%llx)", portName(p).c_str(), problem,
                   static_cast<unsigned long long>(held.address));
     error_ = text;
     return false;
   }
   if (!ar.valid || !arReady_[static_cast<std::size_t>(p)]) return true;
   const uint64_t bytes = static_cast<uint64_t>(memory_->beatBytes(p));
-  const uint64_t span = (ar.length + 1) * bytes;
-  if ((uint64_t{1} << ar.size) == bytes && ar.burst == 1 && ar.address % bytes == 0 &&
-      ar.address / 4096 == (ar.address + span - 1) / 4096) {
-    return true;
-  }
+  const char* problem = hw_axi_rules::burstProblem(ar, bytes, 256);
+  if (problem == nullptr) return true;
   std::snprintf(text, sizeof text,
-                "memory port %s: AXI rule broken by the read at 0x%llx (ARLEN %llu, ARSIZE %llu, ARBURST %llu)",
-                portName(p).c_str(), static_cast<unsigned long long>(ar.address),
+                "memory port %s: the read at 0x%llx %s (ARLEN %llu, ARSIZE %llu, ARBURST %llu)",
+                portName(p).c_str(), static_cast<unsigned long long>(ar.address), problem,
                 static_cast<unsigned long long>(ar.length), static_cast<unsigned long long>(ar.size),
                 static_cast<unsigned long long>(ar.burst));
   error_ = text;

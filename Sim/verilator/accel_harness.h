@@ -34,6 +34,7 @@
 #include <string>
 #include <vector>
 
+#include "axi_rules.h"
 #include "offchip_memory.h"
 
 namespace hw_accel {
@@ -114,10 +115,7 @@ class AcceleratorHarness {
     Port awAddr, awValid, awReady, wData, wStrb, wValid, wReady, bResp, bValid, bReady;
     Port arAddr, arValid, arReady, rData, rResp, rValid, rReady;
   };
-  struct ArSample {
-    bool valid = false;
-    uint64_t address = 0, length = 0, size = 0, burst = 0, id = 0;
-  };
+  using ArSample = hw_axi_rules::ArSample;
 
   Port find(const std::string& name, bool output);
   Bus bus(const std::string& prefix);
@@ -135,8 +133,7 @@ class AcceleratorHarness {
   hw_mem::OffChipMemory* memory_;
   std::string error_;
   Faults faults_;
-  uint64_t random_ = 0;
-  bool seeded_ = false;
+  hw_axi_rules::FaultDice dice_;
 
   std::vector<Bus> buses_;
   Port tokenValid_;

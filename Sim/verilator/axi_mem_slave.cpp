@@ -66,13 +66,7 @@ Port ReadHarness::find(const std::string& name, bool output) {
 uint64_t ReadHarness::get(const Port& port) const { return hw_get64(model_, port.index); }
 void ReadHarness::set(const Port& port, uint64_t value) { hw_set64(model_, port.index, value); }
 
-bool ReadHarness::percent(uint64_t chance) {
-  if (!seeded_) {
-    random_.seed(config_.seed);
-    seeded_ = true;
-  }
-  return chance != 0 && random_() % 100 < chance;
-}
+bool ReadHarness::percent(uint64_t chance) { return dice_.roll(chance, config_.seed); }
 
 void ReadHarness::load(uint64_t base, const uint8_t* bytes, uint64_t count) {
   memoryBase_ = base;
@@ -151,33 +145,16 @@ ReadHarness::ArSample ReadHarness::sampleAr() const {
 // The AXI rules on AR, as the slave sees them at this edge.
 bool ReadHarness::checkAr(const ArSample& ar) {
   char text[200];
-  if (heldAr_.valid) {
-    if (!ar.valid) {
-      std::snprintf(text, sizeof text, "ARVALID dropped before ARREADY (address 0x%llx)",
-                    static_cast<unsigned long long>(heldAr_.address));
-      error_ = text;
-      return false;
-    }
-    if (ar.address != heldAr_.address || ar.length != heldAr_.length || ar.size != heldAr_.size ||
-        ar.burst != heldAr_.burst || ar.id != heldAr_.id) {
-      std::snprintf(text, sizeof text, "AR payload changed while ARVALID waited (address 0x%llx)",
-                    static_cast<unsigned long long>(heldAr_.address));
-      error_ = text;
-      return false;
-    }
+  if (const char* problem = hw_axi_rules::heldArProblem(heldAr_, ar)) {
+    std::snprintf(text, sizeof text, "%s (address 0x%llx)", problem, static_cast<unsigned long long>(heldAr_.address));
+    error_ = text;
+    return false;
   }
   if (!ar.valid || !arReadyOut_) return true;
-  const uint64_t beats = ar.length + 1;
-  const uint64_t bytes = static_cast<uint64_t>(beatBytes_);
-  const char* problem = nullptr;
-  if (ar.burst != 1) problem = "is not INCR";
-  else if ((uint64_t{1} << ar.size) != bytes) problem = "has an ARSIZE other than the data width";
-  else if (beats > config_.maxBurstBeats) problem = "is longer than the burst limit";
-  else if (ar.address % bytes != 0) problem = "is not beat-aligned";
-  else if ((ar.address & 0xFFF) + beats * bytes > 4096) problem = "crosses a 4 KiB boundary";
+  const char* problem = hw_axi_rules::burstProblem(ar, static_cast<uint64_t>(beatBytes_), config_.maxBurstBeats);
   if (problem == nullptr) return true;
   std::snprintf(text, sizeof text, "burst at 0x%llx of %llu beats %s", static_cast<unsigned long long>(ar.address),
-                static_cast<unsigned long long>(beats), problem);
+                static_cast<unsigned long long>(ar.length + 1), problem);
   error_ = text;
   return false;
 }

@@ -21,9 +21,10 @@
 
 #include <cstdint>
 #include <deque>
-#include <random>
 #include <string>
 #include <vector>
+
+#include "axi_rules.h"
 
 namespace hw_axi {
 
@@ -99,10 +100,7 @@ class ReadHarness {
     uint64_t address;
     uint64_t length;
   };
-  struct ArSample {
-    bool valid = false;
-    uint64_t address = 0, length = 0, size = 0, burst = 0, id = 0;
-  };
+  using ArSample = hw_axi_rules::ArSample;
 
   Port find(const std::string& name, bool output);
   bool percent(uint64_t chance);
@@ -120,8 +118,7 @@ class ReadHarness {
   std::string error_;
   SlaveConfig config_;
   Stats stats_;
-  std::mt19937_64 random_;
-  bool seeded_ = false;
+  hw_axi_rules::FaultDice dice_;
   int beatBytes_ = 0;
 
   Port arValid_, arReady_, arAddr_, arLen_, arSize_, arBurst_, arId_;

@@ -19,9 +19,11 @@ enum VerilatorShim {
   static let sourceName = "hw_shim.cpp"
   static let runtimeSourceName = "hw_runtime.cpp"
   static let designHeaderName = "hw_design.h"
-  /// The AXI4 memory slave and read harness, compiled into every model with the shim.
+  /// The AXI4 memory slave and read harness, compiled into every model with the shim, and
+  /// the AR rules and fault dice it shares with the accelerator harness.
   static let axiSourceName = "axi_mem_slave.cpp"
   static let axiHeaderName = "axi_mem_slave.h"
+  static let axiRulesHeaderName = "axi_rules.h"
   /// The off-chip memory model and the accelerator harness around it.
   static let memorySourceName = "offchip_memory.cpp"
   static let memoryHeaderName = "offchip_memory.h"
@@ -53,7 +55,7 @@ enum VerilatorShim {
     var contents: [(name: String, data: Data)] = []
     var hasher = SHA256()
     var runtimeDigest = ""
-    let names = [headerName, sourceName, runtimeSourceName, axiHeaderName, axiSourceName, memoryHeaderName,
+    let names = [headerName, sourceName, runtimeSourceName, axiRulesHeaderName, axiHeaderName, axiSourceName, memoryHeaderName,
                  memorySourceName, acceleratorHeaderName, acceleratorSourceName]
     for name in names {
       let data = try SimFiles.data("verilator", name)
