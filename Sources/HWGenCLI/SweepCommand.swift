@@ -157,8 +157,19 @@ struct Sweep: ParsableCommand {
   }
 
   /// Every point not stored yet, `jobs` child processes at a time, with a progress line each.
+  /// Points that share a synthesis (the same design under the same flow: u250 and u280 both
+  /// use synth_xilinx) never run at once, so Yosys runs once and the others read its cache;
+  /// the first point of each such group goes first.
   func runPoints(_ grid: Grid) throws {
-    let todo = grid.points.filter { stored($0, grid) == nil }
+    @Sendable func synthesisGroup(_ p: SweepPoint) -> String {
+      let family = (try? DeviceProfile.named(p.device).family) ?? p.device
+      return "\(p.lanes)-\(p.packing)-\(p.fifoKiB)-\(family)"
+    }
+    let waiting = grid.points.filter { stored($0, grid) == nil }
+    var seen = Set<String>()
+    let firsts = waiting.filter { seen.insert(synthesisGroup($0)).inserted }
+    let todo = firsts + waiting.filter { p in !firsts.contains(p) }
+    let groupLocks = Dictionary(uniqueKeysWithValues: seen.map { ($0, NSLock()) })
     let executable = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0]
     print("hwgen sweep: \(grid.preset.name), \(grid.points.count) points, \(grid.points.count - todo.count) already in \(pointsDirectory.path), \(jobs) at a time")
     fflush(nil)
@@ -175,7 +186,10 @@ struct Sweep: ParsableCommand {
         FileHandle.standardError.write(Data("[\(done.increment())/\(todo.count)] \(line) (\(Format.seconds(Date().timeIntervalSince(start))) in)\n".utf8))
       }
     ) { i in
-      Result {
+      let lock = groupLocks[synthesisGroup(todo[i])]!
+      lock.lock()
+      defer { lock.unlock() }
+      return Result {
         let watch = Stopwatch()
         let result = try ProcessResult.run(executable, Array(pointCommand(todo[i], executable: executable).dropFirst()))
         guard result.succeeded else {
