@@ -13,9 +13,11 @@ extension AcceleratorGenerator {
   /// The weight DMA: a walker over the program memory that runs ahead of the
   /// sequencer and turns every MATVEC into one read command (the matrix's
   /// port address from the immediate, row groups x words x the port's beat
-  /// bytes), given to one `axi_read_master` per memory port at once. The
-  /// ports' beats join into one weight beat (port p's at bits
-  /// `[p*memoryDataBits +: memoryDataBits]`) that goes into the weight FIFO.
+  /// bytes; with base-3 weights the memory beats the immediate names above
+  /// the address), given to one `axi_read_master` per memory port at once.
+  /// The ports' beats join into one weight beat (port p's at bits
+  /// `[p*memoryDataBits +: memoryDataBits]`, with base 3 the matrix's last-beat
+  /// flag on top) that goes into the weight FIFO.
   /// It passes END TOKENS times and then stops, so it reads exactly the
   /// weights of the tokens the sequencer runs, as far ahead as the FIFO and
   /// the read engines' buffers have room. While a CKPT runs it holds still.
