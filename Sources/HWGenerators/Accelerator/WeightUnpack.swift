@@ -40,8 +40,8 @@ public struct WeightUnpackConfig: Sendable, Equatable {
 /// which is always a whole number of quarter core beats (`stepTrits`), so the insert is a
 /// four-way choice per bit rather than a shifter. A core beat leaves from the bottom of
 /// the buffer whenever it holds one, and the rest moves down by a core beat. A memory beat
-/// is taken while less than a core beat would be left behind it, so with the core taking
-/// a beat a cycle four memory beats feed five core beats and neither side waits.
+/// is taken while less than a core beat would be left behind it, so while memory beats
+/// are there the core gets a beat every cycle: four memory beats feed five core beats.
 ///
 /// A matrix's stream is padded to whole memory beats: after its last memory beat
 /// (`in_last_i`) the unpacker takes nothing until `flush_i` (the matrix's last core beat
