@@ -399,8 +399,8 @@ struct VerilatorBridgeTests {
     let files = try VerilatorShim.files()
     #expect(
       files.contents.map(\.name) == [
-        "hw_shim.h", "hw_shim.cpp", "hw_runtime.cpp", "axi_mem_slave.h", "axi_mem_slave.cpp", "offchip_memory.h",
-        "offchip_memory.cpp", "accel_harness.h", "accel_harness.cpp",
+        "hw_shim.h", "hw_shim.cpp", "hw_runtime.cpp", "axi_rules.h", "axi_mem_slave.h", "axi_mem_slave.cpp",
+        "offchip_memory.h", "offchip_memory.cpp", "accel_harness.h", "accel_harness.cpp",
       ])
     let header = String(decoding: files.contents[0].data, as: UTF8.self)
     #expect(header.contains("#define HW_SHIM_ABI_VERSION \(VerilatorShim.abiVersion)\n"))
