@@ -209,37 +209,38 @@ struct Sweep: ParsableCommand {
 
   /// The tables and plots from the stored points.
   func summarize(_ grid: Grid) throws {
-    let missing = grid.points.filter { stored($0, grid) == nil }
+    let found = grid.points.map { ($0, stored($0, grid)) }
+    let missing = found.filter { $0.1 == nil }.map(\.0)
     guard missing.isEmpty else {
       throw SimulateError("no result in \(pointsDirectory.path) for \(missing.map(\.id).joined(separator: ", ")) (run them: hwgen sweep ... --point ID)")
     }
-    let summary = SweepSummary(grid.points.compactMap { stored($0, grid) })
+    let summary = SweepSummary(found.compactMap(\.1))
+    let groups = summary.byDevice
     var files: [(URL, Data)] = [
       (outDirectory.appendingPathComponent("sweep.json"), try summary.json()),
       (outDirectory.appendingPathComponent("sweep.csv"), Data(summary.csv.utf8)),
     ]
     let extrapolation = layers == 0 ? "every layer simulated" : "\(layers) of \(grid.preset.layers) layers simulated"
-    for device in summary.devices {
-      let rows = summary.results.filter { $0.point.device == device }
-      let base = "\(grid.preset.name)-\(device)"
+    for group in groups {
+      let base = "\(grid.preset.name)-\(group.device)", on = "\(grid.preset.name) on \(group.device)"
       files.append((
         outDirectory.appendingPathComponent("\(base)-throughput.svg"),
-        Data(SweepPlot.throughput(rows, title: "\(grid.preset.name) on \(device): tokens/s against LUTs (\(extrapolation))").utf8)))
+        Data(SweepPlot.throughput(
+          group.results, front: group.throughputFront, title: "\(on): tokens/s against LUTs (\(extrapolation))").utf8)))
       files.append((
         outDirectory.appendingPathComponent("\(base)-energy.svg"),
-        Data(SweepPlot.energy(rows, title: "\(grid.preset.name) on \(device): J/token against tokens/s (\(extrapolation))").utf8)))
+        Data(SweepPlot.energy(
+          group.results, front: group.energyFront, title: "\(on): J/token against tokens/s (\(extrapolation))").utf8)))
     }
     try FileOutput.writeAtomically(files)
     var rows: [[String]] = []
-    for device in summary.devices {
-      let results = summary.results.filter { $0.point.device == device }
-      let front = SweepSummary.throughputFront(results), energy = SweepSummary.energyFront(results)
-      for (i, r) in results.enumerated() {
+    for group in groups {
+      for (i, r) in group.results.enumerated() {
         rows.append([
-          device, "\(r.point.lanes)", r.point.packing.rawValue, "\(r.point.fifoKiB)", Format.significant(r.tokensPerSecond, 4),
+          group.device, "\(r.point.lanes)", r.point.packing.rawValue, "\(r.point.fifoKiB)", Format.significant(r.tokensPerSecond, 4),
           Format.percent(r.rooflineFraction), "\(r.logic)", Format.percent(r.largestShare), r.fits ? "yes" : "no",
           Format.significant(r.watts, 3), Format.significant(r.joulesPerToken * 1e3, 3),
-          [front.contains(i) ? "tokens/LUT" : nil, energy.contains(i) ? "J/token" : nil].compactMap { $0 }.joined(separator: ", "),
+          [group.throughputFront.contains(i) ? "tokens/LUT" : nil, group.energyFront.contains(i) ? "J/token" : nil].compactMap { $0 }.joined(separator: ", "),
         ])
       }
     }
@@ -248,7 +249,7 @@ struct Sweep: ParsableCommand {
        "mJ/token (est.)", "Pareto"],
       rows))
     print("cycles: \(extrapolation)\(layers == 0 ? "" : ", the rest extrapolated"); clock: each profile's; watts and J/token: estimates (docs/power.md)")
-    print("wrote \(out)/sweep.json, \(out)/sweep.csv and \(summary.devices.count * 2) plots")
+    print("wrote \(out)/sweep.json, \(out)/sweep.csv and \(groups.count * 2) plots")
   }
 
   /// One point: simulate (bit-exact against the golden model), synthesize, estimate power.

@@ -37,14 +37,19 @@ public enum TritPacking {
   public static let tritsPerByte = 5
   /// Codes below this are valid bytes.
   public static let codes = 243
+  /// What digit i weighs in a byte: 3^i.
+  public static let placeValues = [1, 3, 9, 27, 81]
+
+  /// The digit of a weight given by its `TernaryEncoding` bits (non-zero, negative).
+  public static func digit(nonZero: Bool, negative: Bool) -> Int { nonZero ? (negative ? 2 : 1) : 0 }
 
   /// The byte of five weights (each -1, 0 or +1), weight 0 in the lowest digit.
   public static func pack(_ weights: some Collection<Int8>) -> UInt8 {
     precondition(weights.count == tritsPerByte, "a base-3 byte holds \(tritsPerByte) weights, got \(weights.count)")
     var value = 0
-    for w in weights.reversed() {
+    for (w, place) in zip(weights, placeValues) {
       precondition((-1...1).contains(w), "ternary weight out of range: \(w)")
-      value = 3 * value + (w < 0 ? 2 : Int(w))
+      value += digit(nonZero: w != 0, negative: w < 0) * place
     }
     return UInt8(value)
   }
@@ -66,8 +71,9 @@ public enum TritPacking {
     let weights = unpack(byte) ?? [Int8](repeating: 0, count: tritsPerByte)
     var nonZero: UInt8 = 0, negative: UInt8 = 0
     for (i, w) in weights.enumerated() {
-      if w != 0 { nonZero |= 1 << UInt8(i) }
-      if w < 0 { negative |= 1 << UInt8(i) }
+      let code = TernaryEncoding.encode(w)
+      nonZero |= (code & 1) << UInt8(i)
+      negative |= (code >> 1) << UInt8(i)
     }
     return (nonZero, negative)
   }

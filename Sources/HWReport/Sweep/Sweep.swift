@@ -154,13 +154,29 @@ public struct SweepSummary: Sendable {
     "pareto_throughput", "pareto_energy",
   ]
 
+  /// One device's results (in point order) and the indices of its two fronts.
+  public struct DeviceResults: Sendable {
+    public let device: String
+    public let results: [SweepResult]
+    public let throughputFront: Set<Int>
+    public let energyFront: Set<Int>
+  }
+
+  /// The results by device, devices in name order: the fronts are per device.
+  public var byDevice: [DeviceResults] {
+    devices.map { device in
+      let rows = results.filter { $0.point.device == device }
+      return DeviceResults(
+        device: device, results: rows, throughputFront: Self.throughputFront(rows), energyFront: Self.energyFront(rows))
+    }
+  }
+
   /// One row a point; the Pareto columns are per device.
   public var csv: String {
     var lines = [Self.csvHeader.joined(separator: ",")]
-    for device in devices {
-      let rows = results.filter { $0.point.device == device }
-      let throughput = Self.throughputFront(rows), energy = Self.energyFront(rows)
-      for (i, r) in rows.enumerated() {
+    for group in byDevice {
+      let throughput = group.throughputFront, energy = group.energyFront
+      for (i, r) in group.results.enumerated() {
         let fields: [String] = [
           r.point.device, "\(r.point.lanes)", r.point.packing.rawValue, "\(r.point.fifoKiB)", r.model,
           Self.number(r.clockMHz), "\(r.layersSimulated)", "\(r.layers)", r.extrapolationBound.map(Self.number) ?? "",

@@ -24,12 +24,20 @@ public enum SweepPlot {
 
   /// Tokens/s against LUTs (or ALMs), with `SweepSummary.throughputFront`.
   public static func throughput(_ results: [SweepResult], title: String) -> String {
-    svg(results, x: logic(results), y: tokensPerSecond, front: SweepSummary.throughputFront(results), title: title)
+    throughput(results, front: SweepSummary.throughputFront(results), title: title)
+  }
+
+  public static func throughput(_ results: [SweepResult], front: Set<Int>, title: String) -> String {
+    svg(results, x: logic(results), y: tokensPerSecond, front: front, title: title)
   }
 
   /// J/token against tokens/s, with `SweepSummary.energyFront`.
   public static func energy(_ results: [SweepResult], title: String) -> String {
-    svg(results, x: tokensPerSecond, y: joulesPerToken, front: SweepSummary.energyFront(results), title: title)
+    energy(results, front: SweepSummary.energyFront(results), title: title)
+  }
+
+  public static func energy(_ results: [SweepResult], front: Set<Int>, title: String) -> String {
+    svg(results, x: tokensPerSecond, y: joulesPerToken, front: front, title: title)
   }
 
   /// Ticks at 1, 2 or 5 times a power of ten covering `low ... high`.

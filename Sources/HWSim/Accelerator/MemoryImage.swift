@@ -147,7 +147,6 @@ public struct AcceleratorMemoryImage: Sendable {
     let lanes = config.lanes, chunks = m.wordsPerRow, groups = (m.rows + lanes - 1) / lanes
     let beatBytes = config.weightBeatBytes, portBytes = config.memoryDataBytes
     var byteIndex = 0, digits = 0, value = 0
-    let weights: [Int] = [1, 3, 9, 27, 81]
     func emit() {
       let beat = byteIndex / beatBytes, offset = byteIndex % beatBytes
       ports[offset / portBytes][address + beat * portBytes + offset % portBytes] = UInt8(value)
@@ -162,7 +161,9 @@ public struct AcceleratorMemoryImage: Sendable {
             let row = group * lanes + lane
             let (nonZero, negative) = row < m.rows ? (planes[2 * (row * chunks + chunk)], planes[2 * (row * chunks + chunk) + 1]) : (0, 0)
             for j in 0..<64 {
-              if nonZero >> UInt64(j) & 1 == 1 { value += (negative >> UInt64(j) & 1 == 1 ? 2 : 1) * weights[digits] }
+              let bit = UInt64(j)
+              value += TritPacking.digit(nonZero: nonZero >> bit & 1 == 1, negative: negative >> bit & 1 == 1)
+                * TritPacking.placeValues[digits]
               digits += 1
               if digits == TritPacking.tritsPerByte { emit() }
             }

@@ -86,7 +86,14 @@ public final class WeightUnpackTestbench {
   public func run(
     _ jobs: [WeightUnpackJob], inputValid: Double = 1, outputReady: Double = 1, holding: Double = 0, seed: UInt64 = 1
   ) throws -> (beats: [[[UInt32]]], cycles: Int) {
-    let beats = jobs.enumerated().flatMap { j, job in job.memoryBeats.indices.map { (job: j, index: $0) } }
+    // Every memory beat as the port's 32-bit words, with its matrix's last-beat flag.
+    let beats = jobs.flatMap { job in
+      job.memoryBeats.enumerated().map { i, bytes in
+        (words: stride(from: 0, to: bytes.count, by: 4).map { b in
+          (0..<4).reduce(UInt32(0)) { $0 | UInt32(bytes[b + $1]) << UInt32(8 * $1) }
+        }, last: i == job.memoryBeats.count - 1)
+      }
+    }
     var rng = SeededRandom(seed: seed)
     var taken: [[[UInt32]]] = []
     var current: [[UInt32]] = []
@@ -98,12 +105,8 @@ public final class WeightUnpackTestbench {
       let job = jobs[taken.count]
       if !present && next < beats.count { present = rng.chance(inputValid) }
       if present {
-        let beat = beats[next]
-        let bytes = jobs[beat.job].memoryBeats[beat.index]
-        model.set(inData, words: stride(from: 0, to: bytes.count, by: 4).map { b in
-          (0..<4).reduce(UInt32(0)) { $0 | UInt32(bytes[b + $1]) << UInt32(8 * $1) }
-        })
-        model.set(inLast, beat.index == jobs[beat.job].memoryBeats.count - 1 ? 1 : 0)
+        model.set(inData, words: beats[next].words)
+        model.set(inLast, beats[next].last ? 1 : 0)
       }
       // The core takes its matrix's beats and no more; the last one flushes the padding.
       let sinkReady = rng.chance(outputReady)

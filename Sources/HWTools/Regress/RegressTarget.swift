@@ -182,16 +182,17 @@ public enum RegressTarget: Hashable, Sendable, CustomStringConvertible {
       return .axiRead(config)
     }
     if lowered.hasPrefix("accel:") {
-      var spec = lowered
+      // accel:LANES, then an optional :PACKING.
+      let parts = lowered.split(separator: ":", maxSplits: 2, omittingEmptySubsequences: false).map(String.init)
       var packing = WeightPacking.planes
-      if let colon = spec.dropFirst(6).firstIndex(of: ":") {
-        guard let p = WeightPacking(rawValue: String(spec[spec.index(after: colon)...])) else {
+      if parts.count == 3 {
+        guard let p = WeightPacking(rawValue: parts[2]) else {
           throw Invalid(description: "config '\(item)': packing must be planes or base3; form accel:LANES[:PACKING], e.g. accel:16:base3")
         }
         packing = p
-        spec = String(spec[..<colon])
       }
-      let n = try numbers(spec, prefix: "accel:", count: 1, form: "accel:LANES[:PACKING]; e.g. accel:16 or accel:16:base3")
+      let n = try numbers(
+        "accel:" + parts[1], prefix: "accel:", count: 1, form: "accel:LANES[:PACKING]; e.g. accel:16 or accel:16:base3")
       let config = AcceleratorConfig(lanes: n[0], weightPacking: packing)
       do {
         try AcceleratorGenerator.validate(config)

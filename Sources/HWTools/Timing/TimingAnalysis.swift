@@ -20,11 +20,16 @@ public enum TimingAnalysis: String, Codable, Sendable, CaseIterable {
   public static let ecp5Device = ["--85k", "--package", "CABGA381"]
   public static let ecp5TargetMHz = 100
   public static let ecp5Seed = 1
+  /// nextpnr's placement and timing options, as `summary` names them and `placeAndRoute` passes
+  /// them. A design that misses the target still reports the Fmax it reached.
+  static let ecp5Options = [
+    "--out-of-context", "--freq", "\(ecp5TargetMHz)", "--timing-allow-fail", "--seed", "\(ecp5Seed)",
+  ]
 
   public var summary: String {
     switch self {
     case .ecp5:
-      return "Yosys synth_ecp5, nextpnr-ecp5 \(Self.ecp5Device.joined(separator: " ")) --out-of-context --freq \(Self.ecp5TargetMHz) --timing-allow-fail --seed \(Self.ecp5Seed)"
+      return "Yosys synth_ecp5, nextpnr-ecp5 " + (Self.ecp5Device + Self.ecp5Options).joined(separator: " ")
     case .ultraScalePlus: return "Yosys synth_xilinx -family xcup -flatten, register-to-register walk"
     case .intelALM: return "Yosys synth_intel_alm -family cyclonev (flattened), register-to-register walk"
     }
@@ -55,11 +60,8 @@ public enum TimingAnalysis: String, Codable, Sendable, CaseIterable {
   /// nextpnr's arguments (ECP5 only).
   public var placeAndRoute: [String] {
     guard self == .ecp5 else { return [] }
-    return Self.ecp5Device + [
-      // A design that misses the target still reports the Fmax it reached.
-      "--json", "netlist.json", "--out-of-context", "--freq", "\(Self.ecp5TargetMHz)", "--timing-allow-fail",
-      "--seed", "\(Self.ecp5Seed)", "--threads", "1", "--report", "report.json",
-    ]
+    return Self.ecp5Device + ["--json", "netlist.json"] + Self.ecp5Options
+      + ["--threads", "1", "--report", "report.json"]
   }
 }
 

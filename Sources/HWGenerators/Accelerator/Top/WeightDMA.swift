@@ -104,12 +104,12 @@ extension AcceleratorGenerator {
       let take = m.wire("dma_take", go && allValid && fifoReady, comment: "a whole weight beat into the FIFO")
       var codes: [Expr] = []
       var addresses: [Expr] = []
-      var lasts: [Expr] = []
+      var matrixLast: Expr?
       let base3 = config.weightPacking == .base3
       for p in 0..<ports {
         let last = m.wire("dma_rd_last_\(p)", .bit)
         let busy = m.wire("dma_busy_\(p)", .bit)
-        lasts.append(last)
+        if p == 0 { matrixLast = last }
         // With base-3 weights port 0's last beat marks the matrix's end for the unpacker.
         NormDatapath.discard(m, "dma_status_\(p)", base3 && p == 0 ? busy : .concat([last, busy]))
         let code = m.wire("dma_err_\(p)", .uint(AXIReadError.bits))
@@ -143,7 +143,7 @@ extension AcceleratorGenerator {
       // the FIFO's read side is frozen then, so it cannot become ready.
       beatValid = m.wire("wdma_valid", allValid && (go || !fifoReady))
       beatData = m.wire(
-        "wdma_data", .concat((base3 ? [lasts[0]] : []) + rdData.reversed()),
+        "wdma_data", .concat((base3 ? [matrixLast!] : []) + rdData.reversed()),
         comment: base3 ? "{the matrix's last memory beat, the ports' beats}" : nil)
       self.fifoReady = fifoReady
     }
