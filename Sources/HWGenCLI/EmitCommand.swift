@@ -16,9 +16,12 @@ struct Emit: ParsableCommand {
   @Option(help: "How weights lie in memory: planes (2 bits a weight) or base3 (5 a byte, unpacked on chip).")
   var packing: WeightPacking = .planes
 
+  @Option(help: "Independent sequences the accelerator runs side by side, sharing every weight beat (1-\(AcceleratorConfig.maxStreams)).")
+  var streams: Int = 1
+
   func run() throws {
     let config = try core.config()
-    let bundle = try UnitsBundle(core: config, weightPacking: packing)
+    let bundle = try UnitsBundle(core: config, weightPacking: packing, streams: streams)
     try FileOutput.writeAtomically(bundle.files, into: URL(fileURLWithPath: out))
     print("wrote \(bundle.files.count) files to \(out): \(bundle.files.map(\.name).joined(separator: ", "))")
   }

@@ -35,8 +35,15 @@ public struct AcceleratorConfig: Hashable, Sendable, Codable, CustomStringConver
   /// are, or base-3 bytes (1.6 bits a weight) that `weight_unpack` turns into the
   /// core's beats.
   public var weightPacking: WeightPacking
+  /// Independent sequences run side by side (batching): each has its own
+  /// prompt, MLGRU state, scratchpad region, activation banks and generated
+  /// tokens, and every weight beat fetched from memory serves all of them
+  /// (one ternary core per stream, in lockstep on the shared beat).
+  public var streams: Int
 
   public static let defaultLanes = 16
+  /// The most streams a design runs.
+  public static let maxStreams = 16
   /// The defaults fit every preset (2.7B: 32 layers, D 2560, I 6912), so one
   /// generated design runs them all.
   public static let defaultMaxHidden = 6912
@@ -58,30 +65,41 @@ public struct AcceleratorConfig: Hashable, Sendable, Codable, CustomStringConver
     maxHidden: Int = defaultMaxHidden, maxLength: Int = NormUnitConfig.defaultMaxLength,
     maxInputs: Int = TernaryCoreConfig.defaultMaxInputs, weightFIFOBeats: Int? = nil,
     scratchpadElements: Int? = nil, parameterElements: Int? = nil,
-    programDepth: Int = defaultProgramDepth, weightPacking: WeightPacking = .planes
+    programDepth: Int? = nil, weightPacking: WeightPacking = .planes, streams: Int = 1
   ) {
     self.lanes = lanes
     self.laneWidth = 64
+    self.streams = streams
     self.maxLayers = maxLayers
     self.maxHidden = maxHidden
     self.maxLength = maxLength
     self.maxInputs = maxInputs
     self.weightFIFOBeats = weightFIFOBeats ?? max(64, Self.defaultWeightFIFOBytes / (max(1, lanes) * 16))
-    // The defaults in whole beats of min(lanes, 64) elements.
+    // The defaults in whole beats of min(lanes, 64) elements; each stream has a
+    // scratchpad region of the default size and its own copy of the element-wise program.
     let beat = max(1, min(lanes, 64))
-    self.scratchpadElements = scratchpadElements ?? Self.defaultScratchpadElements / beat * beat
+    let copies = max(1, streams)
+    self.scratchpadElements = scratchpadElements ?? Self.defaultScratchpadElements / beat * beat * copies
     self.parameterElements = parameterElements ?? Self.defaultParameterElements / beat * beat
-    self.programDepth = programDepth
+    self.programDepth = programDepth ?? Self.defaultProgramDepth * copies
     self.weightPacking = weightPacking
   }
 
   /// The defaults with a weight FIFO of `kib` KiB (whole beats, at least 2).
-  public init(lanes: Int, weightFIFOKiB kib: Int, weightPacking: WeightPacking = .planes) {
-    self.init(lanes: lanes, weightPacking: weightPacking)
+  public init(lanes: Int, weightFIFOKiB kib: Int, weightPacking: WeightPacking = .planes, streams: Int = 1) {
+    self.init(lanes: lanes, weightPacking: weightPacking, streams: streams)
     weightFIFOBeats = max(2, kib * 1024 / weightBeatBytes)
   }
 
   public var scratchpadBeats: Int { scratchpadElements / elementLanes }
+  /// Scratchpad beats of each stream's region: stream s's vectors lie at
+  /// `s * streamScratchpadBeats` and up (a MATVEC writes each stream's result there).
+  public var streamScratchpadBeats: Int { scratchpadBeats / streams }
+  /// Bits of a stream number (0 with one stream).
+  public var streamBits: Int { streams > 1 ? AcceleratorCSRConfig.bits(streams - 1) : 0 }
+  /// Bits of a token as the PROMPT and TOKEN FIFOs carry it: the token, and
+  /// with several streams the stream's number above it (bits 16 and up).
+  public var taggedTokenBits: Int { Self.tokenBits + streamBits }
   public var parameterBeats: Int { parameterElements / elementLanes }
 
   public struct Invalid: Error, CustomStringConvertible {
@@ -95,7 +113,10 @@ public struct AcceleratorConfig: Hashable, Sendable, Codable, CustomStringConver
   public var norm: NormUnitConfig {
     NormUnitConfig(lanes: elementLanes, maxLength: maxLength, accumulatorWidth: core.accumulatorWidth)
   }
-  public var mlgru: MLGRUUnitConfig { MLGRUUnitConfig(lanes: elementLanes, maxLayers: maxLayers, maxHidden: maxHidden) }
+  /// The MLGRU unit keeps h of every layer of every stream: slot `layer * streams + stream`.
+  public var mlgru: MLGRUUnitConfig {
+    MLGRUUnitConfig(lanes: elementLanes, maxLayers: maxLayers * streams, maxHidden: maxHidden)
+  }
 
   /// Bytes of one weight beat as memory delivers it (the weight FIFO's beat): the
   /// core's beat of 2-bit planes, or as many base-3 bytes, which carry
@@ -178,7 +199,7 @@ public struct AcceleratorConfig: Hashable, Sendable, Codable, CustomStringConver
   /// the top's `prog_*`, `tokens_i`, token, `mem_err_*` and counter widths.
   public var csr: AcceleratorCSRConfig {
     AcceleratorCSRConfig(
-      instructionBits: AcceleratorInstruction.bits, programAddressBits: programAddressBits, tokenBits: Self.tokenBits,
+      instructionBits: AcceleratorInstruction.bits, programAddressBits: programAddressBits, tokenBits: taggedTokenBits,
       tokensBits: Self.tokenCountBits, counters: AcceleratorCounter.allCases.count, counterBits: Self.counterBits,
       memoryErrorCodeBits: AXIReadError.bits, memoryErrorPortBits: memoryErrorPortBits,
       memoryAddressBits: memoryMaster.addressWidth)
@@ -201,6 +222,12 @@ public struct AcceleratorConfig: Hashable, Sendable, Codable, CustomStringConver
       guard elements / elementLanes <= 1 << AcceleratorInstruction.addressBits else {
         throw Invalid(description: "the \(name) has \(elements / elementLanes) beats; instructions address \(1 << AcceleratorInstruction.addressBits)")
       }
+    }
+    guard (1...Self.maxStreams).contains(streams) else {
+      throw Invalid(description: "streams must be between 1 and \(Self.maxStreams), got \(streams)")
+    }
+    guard scratchpadBeats % streams == 0 else {
+      throw Invalid(description: "the scratchpad's \(scratchpadBeats) beats do not split into \(streams) equal stream regions")
     }
     guard (2...65536).contains(programDepth) else {
       throw Invalid(description: "the program memory must hold 2 to 65536 instructions, got \(programDepth)")
@@ -235,6 +262,7 @@ public struct AcceleratorConfig: Hashable, Sendable, Codable, CustomStringConver
   }
 
   public var description: String {
-    "lanes \(lanes) x laneWidth \(laneWidth), \(weightPacking) weights, h memory \(maxLayers) x \(maxHidden), norm memory \(maxLength), weight FIFO \(weightFIFOBeats) beats"
+    (streams > 1 ? "\(streams) streams, " : "")
+      + "lanes \(lanes) x laneWidth \(laneWidth), \(weightPacking) weights, h memory \(maxLayers) x \(maxHidden), norm memory \(maxLength), weight FIFO \(weightFIFOBeats) beats"
   }
 }

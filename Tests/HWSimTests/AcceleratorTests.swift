@@ -20,13 +20,14 @@ enum AcceleratorModels {
 
   static func simulation(
     _ model: ModelConfig, seed: UInt64, lanes: Int = 16, device: String = "d5005", layers: Int? = nil,
-    packing: WeightPacking = .planes
+    packing: WeightPacking = .planes, streams: Int = 1
   ) throws -> (AcceleratorSimulation, DeviceProfile) {
     lock.lock()
     defer { lock.unlock() }
     let profile = try DeviceProfile.named(device)
+    let config = AcceleratorConfig(lanes: lanes, weightPacking: packing, streams: streams)
     let sim = try AcceleratorSimulation(
-      weights: ModelWeights.synthetic(model, seed: seed), config: AcceleratorConfig(lanes: lanes, weightPacking: packing),
+      weights: ModelWeights.synthetic(model, seed: seed), config: config,
       profile: profile, clockMHz: profile.defaultClockMHz, layers: layers)
     return (sim, profile)
   }
@@ -82,6 +83,39 @@ struct AcceleratorTests {
     #expect(report.activity[.weightBeats] == report.tokens * coreBeats, "\(context)")
     #expect(report.activity[.weightFIFOWrites] == report.tokens * memoryBeats, "\(context)")
     #expect(report.activity.weightBytes == report.tokens * memoryBeats * config.weightBeatBytes, "\(context)")
+  }
+
+  @Test("several streams: each its own prompt (of its own length), MLGRU state and tokens, bit-exact against its own golden model on every element of every token; every weight beat read once for all of them",
+        arguments: [(UInt64(1), 16, 2, WeightPacking.planes), (UInt64(2), 8, 3, .planes), (UInt64(3), 16, 4, .base3),
+                    (UInt64(4), 2, 2, .planes), (UInt64(5), 128, 2, .planes)])
+  func streams(seed: UInt64, lanes: Int, streams: Int, packing: WeightPacking) throws {
+    let model = ModelConfig.tiny
+    let (sim, profile) = try AcceleratorModels.simulation(model, seed: seed, lanes: lanes, packing: packing, streams: streams)
+    var random = SeededRandom(seed: seed)
+    let prompts = (0..<streams).map { s in (0..<(1 + s % 3)).map { _ in Int(random.next() % UInt64(model.vocabSize)) } }
+    let tokens = 3
+    let report = try AcceleratorRunner.run(
+      sim, prompts: prompts, tokens: tokens, seed: seed, device: profile, clockMHz: profile.defaultClockMHz)
+    let context = "seed \(seed), lanes \(lanes), \(streams) streams, \(packing), prompts \(prompts)"
+    #expect(report.firstMismatch == nil, "\(context): \(report.firstMismatch.map(\.description) ?? "")")
+    let steps = prompts.map(\.count).max()! + tokens - 1
+    #expect(report.steps == steps && report.tokens == steps * streams, "\(context)")
+    let perToken = model.layers * 2 * model.hiddenSize + model.hiddenSize + model.vocabSize
+    #expect(report.elementsCompared == perToken * report.tokens, "\(context)")
+    #expect(report.streamTokens.count == streams, "\(context)")
+    for (s, prompt) in prompts.enumerated() {
+      var golden = FixedPointModel(weights: ModelWeights.synthetic(model, seed: seed))
+      let expected = golden.generate(prompt: prompt, tokens: steps - prompt.count + 1)
+      #expect(report.streamTokens[s].generated == expected, "\(context): stream \(s)")
+    }
+    // One pass over the weights a step, whatever the number of streams.
+    let coreBeats = sim.program.matrixOrder.reduce(0) { sum, m in
+      let shape = model.shape(of: m.projection)
+      return sum + (shape.rows + lanes - 1) / lanes * ((shape.cols + 63) / 64)
+    }
+    #expect(report.activity[.weightBeats] == steps * coreBeats, "\(context)")
+    #expect(
+      report.activity.weightBytes == steps * sim.program.segments.filter(\.striped).reduce(0) { $0 + $1.bytes }, "\(context)")
   }
 
   @Test("370m-shaped single layer: one layer cycle-accurate, then final norm, lm_head and argmax; the rest extrapolated and labelled")

@@ -112,14 +112,14 @@ public enum AcceleratorGenerator: UnitGenerator {
     let decode = Decode(t, seq)
     let loads = VectorLoads(t, seq, decode)
     _ = VectorDMA(t, loads, master: masters.vectors, queue: masters.requestQueue)
-    let constants = Constants(t, decode)
+    let constants = Constants(t, seq, decode)
     let fetch = OperandFetch(t, seq, decode)
     let units = UnitConnections(
       norm: NormConnection(t, norm, seq, decode, fetch, constants),
       mlgru: MLGRUConnection(t, mlgru, seq, decode, fetch),
       vector: VectorConnection(t, vector, seq, decode, fetch))
     connectConsumer(t, decode, fetch, units.norm, units.mlgru, units.vector)
-    let packer = Packer(t, decode, units.norm)
+    let packer = Packer(t, seq, decode, units.norm)
     let dma = WeightDMA(t, master: masters.weights)
     let matVec = MatVec(t, (datapath, fifo, unpack), seq, decode, packer, dma)
     let writeBack = WriteBack(t, seq, decode, loads, units, matVec)
@@ -238,7 +238,7 @@ extension AcceleratorGenerator {
       start = m.wire("csr_start", .bit, comment: "run the program from address 0 with fresh state")
       tokens = m.wire("csr_tokens", .uint(tokenCountBits), comment: "tokens a start runs (0: none)")
       busy = m.wire("core_busy", .bit)
-      tokenType = HWType.uint(tokenBits)
+      tokenType = HWType.uint(config.taggedTokenBits)
       promptValid = m.wire("csr_prompt_valid", .bit, comment: "a prompt token for the next EMBED")
       promptReady = m.wire("csr_prompt_ready", .bit)
       promptToken = m.wire("csr_prompt_token", tokenType)

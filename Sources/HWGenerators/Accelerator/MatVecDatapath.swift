@@ -49,13 +49,38 @@ public enum MatVecDatapathGenerator: UnitGenerator {
 
     let resValid = m.wire("res_valid", .bit)
     let resReady = m.wire("res_ready", .bit)
-    let resData = m.wire("res_data", .uint(c.resultBeatBits))
-    m.instance(core, "u_core", [
-      ("clk_i", clk), ("rst_ni", rst),
-      ("w_valid_i", wValid), ("w_ready_o", wReady), ("w_data_i", wData), ("w_last_i", wLast),
-      ("a_valid_i", aValid), ("a_ready_o", aReady), ("a_data_i", aData),
-      ("res_valid_o", resValid), ("res_ready_i", resReady), ("res_data_o", resData),
-    ])
+    let streams = config.streams
+    let resData = m.wire("res_data", .uint(streams * c.resultBeatBits))
+    if streams == 1 {
+      m.instance(core, "u_core", [
+        ("clk_i", clk), ("rst_ni", rst),
+        ("w_valid_i", wValid), ("w_ready_o", wReady), ("w_data_i", wData), ("w_last_i", wLast),
+        ("a_valid_i", aValid), ("a_ready_o", aReady), ("a_data_i", aData),
+        ("res_valid_o", resValid), ("res_ready_i", resReady), ("res_data_o", resData),
+      ])
+    } else {
+      // One core per stream, all taking the same weight beat with their stream's
+      // activation beat. Equal inputs keep them in lockstep, so core 0's
+      // handshakes speak for all of them.
+      let wReadyAll = m.wire("w_ready_all", .uint(streams))
+      let aReadyAll = m.wire("a_ready_all", .uint(streams))
+      let resValidAll = m.wire("res_valid_all", .uint(streams))
+      m.generate("gen_stream", count: streams) { g in
+        g.instance(core, "u_core", [
+          ("clk_i", clk), ("rst_ni", rst),
+          ("w_valid_i", wValid), ("w_ready_o", g.slice(wReadyAll)), ("w_data_i", wData), ("w_last_i", wLast),
+          ("a_valid_i", aValid), ("a_ready_o", g.slice(aReadyAll)), ("a_data_i", g.slice(aData)),
+          ("res_valid_o", g.slice(resValidAll)), ("res_ready_i", resReady), ("res_data_o", g.slice(resData)),
+        ])
+      }
+      m.assign(wReady, wReadyAll[0])
+      m.assign(aReady, aReadyAll[0])
+      m.assign(resValid, resValidAll[0])
+      let together = { (v: Expr) in v.eq(.zeros(v.type)) || v.eq(.ones(v.type)) }
+      m.assertAlways(
+        "CoresLockstep", together(wReadyAll) && together(aReadyAll) && together(resValidAll),
+        "the stream cores' handshakes differ")
+    }
     let count = m.register("group_count", .uint(groupWidth), holds: true, comment: "result beats of this vector passed on")
     let lastGroup = m.wire("last_group", count.state.eq(groups - .literal(1, .uint(groupWidth))))
     let take = m.wire("take", resValid && resReady)
@@ -64,39 +89,70 @@ public enum MatVecDatapathGenerator: UnitGenerator {
         Assign(count.next, .mux(lastGroup, .zeros(count.state.type), count.state + .literal(1, .uint(groupWidth))))
       }
     }
-    // The rescale unit's input: the core's result beat, or one slice of it at a time.
-    let slices = config.lanes / config.elementLanes
+    // The rescale unit's input: the core's result beat, or one slice of it at a
+    // time; with several streams every stream's beat of a row group, slice by
+    // slice, the streams in turn within a slice (part p: slice p / streams of
+    // stream p % streams), so the top writes them in that order.
+    let slices = config.lanes / config.elementLanes, parts = slices * streams
     let accValid: Expr, accReady: Expr, accData: Expr, accLast: Expr
-    if slices == 1 {
+    var accScale = (mantissa: io.scaleMantissa, exponent: io.scaleExponent)
+    if parts == 1 {
       (accValid, accData, accLast) = (resValid, resData, lastGroup)
       accReady = resReady
     } else {
       let sliceBits = config.elementLanes * c.accumulatorWidth
-      let sliceType = HWType.uint(bitsToRepresent(slices - 1))
-      let held = m.register("held", .uint(c.resultBeatBits), reset: .none, comment: "a result beat being handed on in slices")
+      let partType = HWType.uint(bitsToRepresent(parts - 1))
+      let held = m.register(
+        "held", .uint(resData.width), reset: .none,
+        comment: streams == 1 ? "a result beat being handed on in slices" : "each stream's result beat, handed on in parts")
       let heldValid = m.register("held_valid", .bit)
       let heldLast = m.register("held_last", .bit, reset: .none)
-      let slice = m.register("slice", sliceType, comment: "the slice on acc_data")
+      let slice = m.register("slice", partType, comment: streams == 1 ? "the slice on acc_data" : "the part on acc_data")
       let ready = m.wire("acc_ready", .bit)
-      let lastSlice = m.wire("last_slice", slice.state.eq(slices - 1))
+      let lastSlice = m.wire("last_slice", slice.state.eq(parts - 1))
       let handOn = m.wire("hand_on", heldValid.state && ready)
       m.assign(resReady, !heldValid.state || (handOn && lastSlice))
       m.comb {
         Assign(held.next, .mux(take, resData, held.state))
         Assign(heldLast.next, .mux(take, lastGroup, heldLast.state))
         Assign(heldValid.next, take || (heldValid.state && !(handOn && lastSlice)))
-        Assign(slice.next, .mux(handOn, .mux(lastSlice, .zeros(sliceType), slice.state + .literal(1, sliceType)), slice.state))
+        Assign(slice.next, .mux(handOn, .mux(lastSlice, .zeros(partType), slice.state + .literal(1, partType)), slice.state))
       }
+      /// Where part k lies in `held`.
+      func offset(_ k: Int) -> Int { k % streams * c.resultBeatBits + k / streams * sliceBits }
       let data = m.wire("acc_data", .uint(sliceBits))
       m.comb {
         Assign(data, held.state[sliceBits - 1, 0])
-        Switch(slice.state, cases: (1..<slices).map { k in (values: [k], body: [Assign(data, held.state[sliceBits * (k + 1) - 1, sliceBits * k])]) },
+        Switch(slice.state, cases: (1..<parts).map { k in (values: [k], body: [Assign(data, held.state[offset(k) + sliceBits - 1, offset(k)])]) },
                default: [])
       }
       accValid = heldValid.state
       accReady = ready
       accData = data
       accLast = m.wire("acc_last", heldLast.state && lastSlice)
+      if streams > 1 {
+        // The part's stream picks its scale.
+        let streamType = HWType.uint(bitsToRepresent(streams - 1))
+        let stream = m.register("acc_stream", streamType, holds: true, comment: "the stream of the part on acc_data")
+        let lastStream = stream.state.eq(streams - 1)
+        m.comb {
+          If(handOn) { Assign(stream.next, .mux(lastStream, .zeros(streamType), stream.state + .literal(1, streamType))) }
+        }
+        let e = NormUnitConfig.scaleExponentBits
+        let mantissa = m.wire("acc_scale_mantissa", .uint(32))
+        let exponent = m.wire("acc_scale_exponent", .sint(e))
+        m.comb {
+          Assign(mantissa, io.scaleMantissa[31, 0])
+          Assign(exponent, io.scaleExponent[e - 1, 0].asSigned)
+          Switch(stream.state, cases: (1..<streams).map { k in
+            (values: [k], body: [
+              Assign(mantissa, io.scaleMantissa[32 * k + 31, 32 * k]),
+              Assign(exponent, io.scaleExponent[e * k + e - 1, e * k].asSigned),
+            ])
+          }, default: [])
+        }
+        accScale = (mantissa, exponent)
+      }
     }
     let beats = m.register("perf_beats", .uint(32), holds: true)
     let stalls = m.register("perf_stalls", .uint(32), holds: true)
@@ -110,7 +166,7 @@ public enum MatVecDatapathGenerator: UnitGenerator {
     m.instance(rescale, "u_rescale", [
       ("clk_i", clk), ("rst_ni", rst),
       ("acc_valid_i", accValid), ("acc_ready_o", accReady), ("acc_data_i", accData), ("acc_last_i", accLast),
-      ("scale_mantissa_i", io.scaleMantissa), ("scale_exponent_i", io.scaleExponent),
+      ("scale_mantissa_i", accScale.mantissa), ("scale_exponent_i", accScale.exponent),
       ("y_valid_o", io.yValid), ("y_ready_i", io.yReady), ("y_data_o", io.yData), ("y_last_o", io.yLast),
     ])
     return try m.finish()

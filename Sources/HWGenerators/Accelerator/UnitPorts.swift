@@ -124,6 +124,24 @@ struct StreamFIFOBundle: PortBundle {
 /// `matvec_datapath`: the weight and activation streams in, the scale and
 /// row-group count held for a vector, the result stream out, two counters.
 struct MatVecDatapathBundle: PortBundle {
+  /// The activation beat and the output scale, one of each per stream (stream s at slice s).
+  static func streamInputs(_ config: AcceleratorConfig) -> [PortSpec<Self>] {
+    let c = config.core, e = NormUnitConfig.scaleExponentBits, n = config.streams
+    guard n > 1 else {
+      return [
+        .input("a_data", .uint(c.activationBeatBits), \.aData),
+        .input("scale_mantissa", .uint(32), \.scaleMantissa),
+        .input("scale_exponent", .sint(e), \.scaleExponent),
+      ]
+    }
+    let a = c.activationBeatBits
+    return [
+      .input("a_data", .uint(n * a), \.aData, comment: "stream s's activation beat at [\(a)*s +: \(a)]"),
+      .input("scale_mantissa", .uint(n * 32), \.scaleMantissa, comment: "stream s's output scale at [32*s +: 32]"),
+      .input("scale_exponent", .uint(n * e), \.scaleExponent, comment: "its exponent at [\(e)*s +: \(e)]"),
+    ]
+  }
+
   var clk = Expr.unconnected, rst = Expr.unconnected
   var wValid = Expr.unconnected, wReady = Expr.unconnected, wData = Expr.unconnected, wLast = Expr.unconnected
   var aValid = Expr.unconnected, aReady = Expr.unconnected, aData = Expr.unconnected
@@ -139,9 +157,7 @@ struct MatVecDatapathBundle: PortBundle {
       .input("w_data", .uint(c.weightBeatBits), \.wData),
       .input("w_last", .bit, \.wLast, comment: "last beat of a row group"),
       .input("a_valid", .bit, \.aValid), .output("a_ready", .bit, \.aReady),
-      .input("a_data", .uint(c.activationBeatBits), \.aData),
-      .input("scale_mantissa", .uint(32), \.scaleMantissa),
-      .input("scale_exponent", .sint(NormUnitConfig.scaleExponentBits), \.scaleExponent),
+    ] + streamInputs(config) + [
       .input("groups", .uint(MatVecDatapathGenerator.groupWidth), \.groups, comment: "row groups of the vector (>= 1)"),
       .output("y_valid", .bit, \.yValid), .input("y_ready", .bit, \.yReady),
       .output("y_data", .uint(config.norm.beatBits), \.yData), .output("y_last", .bit, \.yLast),

@@ -77,13 +77,15 @@ public struct AcceleratorActivity: Hashable, Sendable, Codable {
 /// The first element where the RTL and the golden model differ.
 public struct TokenMismatch: Hashable, Sendable, Codable, CustomStringConvertible {
   public var token: Int
+  /// The stream, when the accelerator runs several.
+  public var stream: Int?
   public var stage: String
   public var layer: Int?
   public var element: Int
   public var rtl: Int64
   public var golden: Int64
   public var description: String {
-    "token \(token), \(layer.map { "layer \($0), " } ?? "")\(stage), element \(element): RTL \(rtl), golden \(golden)"
+    "\(stream.map { "stream \($0), " } ?? "")token \(token), \(layer.map { "layer \($0), " } ?? "")\(stage), element \(element): RTL \(rtl), golden \(golden)"
   }
 }
 
@@ -93,12 +95,16 @@ public struct TokenMismatch: Hashable, Sendable, Codable, CustomStringConvertibl
 /// answers. The C++ harness applies them.
 public typealias MemoryFaults = AcceleratorHarness.Faults
 
-/// One token through the accelerator.
+/// One token step through the accelerator: a token of every stream.
 public struct TokenRun: Sendable {
-  public var input: Int
-  /// The token the hardware's ARGMAX produced, and the golden model's.
-  public var next: Int
-  public var goldenNext: Int
+  /// Each stream's input token, the token its ARGMAX produced and the golden model's.
+  public var inputs: [Int]
+  public var nexts: [Int]
+  public var goldenNexts: [Int]
+  /// Stream 0's (the only stream's, with one).
+  public var input: Int { inputs[0] }
+  public var next: Int { nexts[0] }
+  public var goldenNext: Int { goldenNexts[0] }
   /// Counted cycles of the simulated program (its layers, embedding, final
   /// norm, lm_head, argmax), from the previous token's ARGMAX to this one's.
   public var measured: CycleBreakdown
@@ -109,10 +115,11 @@ public struct TokenRun: Sendable {
   public var bytes: Int
   /// How the unsimulated layers were charged (nil when every layer ran).
   public var extrapolation: LayerExtrapolation?
+  /// The first difference from the golden model in any stream.
   public var mismatch: TokenMismatch?
-  /// The logits the RTL streamed out (Q15.16), one per vocabulary entry.
+  /// The logits the RTL streamed out for stream 0 (Q15.16), one per vocabulary entry.
   public var logits: [Int32]
-  /// Elements compared with the golden model.
+  /// Elements compared with the golden model, over every stream.
   public var compared: Int
   /// Wall time of the RTL simulation and of the golden model for this token.
   public var simulationSeconds: Double
@@ -150,7 +157,8 @@ public final class AcceleratorSimulation {
   public var heldBeats: Int { harness.heldBeats }
   /// The off-chip memory's contents: what `hwgen image` writes for this model and configuration.
   public let image: AcceleratorMemoryImage
-  public private(set) var golden: FixedPointModel
+  /// Each stream's golden model (its own MLGRU state).
+  public private(set) var goldens: [FixedPointModel]
   let top: VerilatedModel
   let tokenValid, token, ckptTag, perfSel, perfData: PortHandle
   /// The per-cycle loop in C++: the memory ports answered from `memoryModel`, the host driver
@@ -174,7 +182,7 @@ public final class AcceleratorSimulation {
     let full = FixedPointWeights(weights)
     let cut = layersSimulated < model.layers ? full.firstLayers(layersSimulated) : full
     self.weights = cut
-    golden = FixedPointModel(weights: cut)
+    goldens = Array(repeating: FixedPointModel(weights: cut), count: config.streams)
     let (program, image) = try AcceleratorMemoryImage.build(
       model: model, weights: cut, config: config, layers: layersSimulated, checkpoints: checkpoints)
     self.program = program
@@ -249,12 +257,30 @@ public final class AcceleratorSimulation {
   /// prompt's last are generated (`prompt.count + tokens - 1` tokens through
   /// the accelerator), the hardware feeding each ARGMAX back itself.
   public func run(prompt: [Int], tokens: Int, progress: ((Int, Int, TokenRun) throws -> Void)? = nil) throws -> [TokenRun] {
-    precondition(!prompt.isEmpty && tokens >= 1)
-    let steps = prompt.count + tokens - 1
+    try run(prompts: [prompt], tokens: tokens, progress: progress)
+  }
+
+  /// One prompt per stream (`config.streams` of them), each followed by greedy
+  /// generation, all streams stepping together: `max(prompt lengths) + tokens - 1`
+  /// token steps, so a stream with a shorter prompt generates more tokens. Every
+  /// stream's checkpoints and tokens are checked against its own golden model.
+  /// The host writes the prompts interleaved by position, each token tagged with
+  /// its stream (bits 16 and up), and reads the tagged tokens from TOKEN.
+  public func run(
+    prompts: [[Int]], tokens: Int, progress: ((Int, Int, TokenRun) throws -> Void)? = nil
+  ) throws -> [TokenRun] {
+    let streams = config.streams
+    guard prompts.count == streams, prompts.allSatisfy({ !$0.isEmpty }), tokens >= 1 else {
+      throw TestbenchError(
+        "accelerator: \(streams) stream(s) need as many non-empty prompts and at least one token; got \(prompts.count) prompt(s), \(tokens) token(s)")
+    }
+    let steps = prompts.map(\.count).max()! + tokens - 1
+    let tokenMask = 1 << AcceleratorConfig.tokenBits - 1
     var runs: [TokenRun] = []
-    // The token in progress.
-    var input = prompt[0]
-    var trace = FixedPointModel.Trace()
+    // The step in progress: each stream's input, trace and generated token.
+    var inputs = prompts.map { $0[0] }
+    var traces = [FixedPointModel.Trace](repeating: FixedPointModel.Trace(), count: streams)
+    var nexts: [Int] = []
     var goldenSeconds = 0.0
     var compared = 0
     var mismatch: TokenMismatch?
@@ -265,18 +291,27 @@ public final class AcceleratorSimulation {
     var layerMarks: [LayerExtrapolation.Mark] = []
     var wall = DispatchTime.now().uptimeNanoseconds
 
-    func beginToken(_ t: Int) {
-      input = t
+    func beginStep(_ step: Int) {
       let g0 = DispatchTime.now().uptimeNanoseconds
-      trace = golden.stepTraced(token: t)
+      for s in 0..<streams {
+        inputs[s] = step < prompts[s].count ? prompts[s][step] : runs[step - 1].nexts[s]
+        traces[s] = goldens[s].stepTraced(token: inputs[s])
+      }
       goldenSeconds = Double(DispatchTime.now().uptimeNanoseconds - g0) / 1e9
+      nexts = []
       compared = 0
       mismatch = nil
       logits = []
       layerMarks = []
     }
-    func check(_ what: AcceleratorProgram.Checkpoint, _ rtl: [Int32]) {
-      let gold = trace.values(at: what), layer: Int?
+    func note(_ stream: Int, _ stage: String, _ layer: Int?, _ element: Int, rtl: Int64, golden: Int64) {
+      guard mismatch == nil else { return }
+      mismatch = TokenMismatch(
+        token: runs.count, stream: streams > 1 ? stream : nil, stage: stage, layer: layer, element: element, rtl: rtl,
+        golden: golden)
+    }
+    func check(_ what: AcceleratorProgram.Checkpoint, stream: Int, _ rtl: [Int32]) {
+      let gold = traces[stream].values(at: what), layer: Int?
       switch what {
       case .mixerOutput(let l), .layerOutput(let l): layer = l
       case .finalNorm, .logits: layer = nil
@@ -289,21 +324,24 @@ public final class AcceleratorSimulation {
       case .logits: stage = "logits"
       }
       compared += gold.count
-      guard mismatch == nil else { return }
       if let i = gold.indices.first(where: { rtl[$0] != gold[$0] }) {
-        mismatch = TokenMismatch(token: runs.count, stage: stage, layer: layer, element: i, rtl: Int64(rtl[i]), golden: Int64(gold[i]))
+        note(stream, stage, layer, i, rtl: Int64(rtl[i]), golden: Int64(gold[i]))
       }
     }
 
-    beginToken(prompt[0])
-    harness.prompt(prompt)
+    beginStep(0)
+    // Position by position, each stream's prompt token tagged with the stream: the
+    // EMBED of stream s takes the head of the FIFO when it is s's.
+    harness.prompt((0..<prompts.map(\.count).max()!).flatMap { t in
+      (0..<streams).filter { t < prompts[$0].count }.map { $0 << AcceleratorConfig.tokenBits | prompts[$0][t] }
+    })
     harness.write(register: AcceleratorCSRRegister.tokens.rawValue, UInt32(steps))
     let interrupts = [AcceleratorCSRBit.irqDone, AcceleratorCSRBit.irqError, AcceleratorCSRBit.irqToken]
     harness.write(register: AcceleratorCSRRegister.irqEnable.rawValue, interrupts.reduce(0) { $0 | 1 << $1 })
     harness.write(register: AcceleratorCSRRegister.control.rawValue, 1 << AcceleratorCSRBit.start)
     // A token longer than this is a hang: every weight beat eight times over, plus slack.
     let beatsPerToken = program.segments.filter(\.striped).reduce(0) { $0 + $1.bytes } / config.weightBeatBytes
-    let cycleLimit = 8 * beatsPerToken + 1_000_000
+    let cycleLimit = 8 * beatsPerToken + 1_000_000 * streams
     var lastToken = harness.cycles
     while true {
       let budget = cycleLimit - (harness.cycles - lastToken)
@@ -317,24 +355,35 @@ public final class AcceleratorSimulation {
       if events.contains(.violation) { throw TestbenchError("accelerator: \(harness.violation)") }
       if events.contains(.checkpoint) {
         let collected = harness.takeCheckpoint().map { Int32(bitPattern: $0) }
-        let what = program.checkpoints[Int(top.get(ckptTag))]
+        let tag = Int(top.get(ckptTag))
+        guard let (what, stream) = program.checkpoint(tag: tag) else {
+          throw TestbenchError("accelerator: checkpoint tag \(tag) is not in the program")
+        }
         let n: Int
         switch what {
         case .logits: n = model.vocabSize
         default: n = model.hiddenSize
         }
-        check(what, Array(collected.prefix(n)))
-        if case .logits = what { logits = Array(collected.prefix(n)) }
-        if case .layerOutput = what {
+        check(what, stream: stream, Array(collected.prefix(n)))
+        if case .logits = what, stream == 0 { logits = Array(collected.prefix(n)) }
+        // A layer ends with its last stream's output.
+        if case .layerOutput = what, stream == streams - 1 {
           layerMarks.append(.init(counters: try readCounters(), busyCycles: memory.busyCycles,
                                   bytes: memory.weightBytes + memory.vectorBytes))
         }
       }
       if events.contains(.token) {
-        let next = Int(top.get(token))
-        if mismatch == nil && next != trace.next {
-          mismatch = TokenMismatch(token: runs.count, stage: "argmax", layer: nil, element: 0, rtl: Int64(next), golden: Int64(trace.next))
+        let value = Int(top.get(token))
+        let stream = value >> AcceleratorConfig.tokenBits, next = value & tokenMask
+        guard stream == nexts.count else {
+          throw TestbenchError("accelerator: token \(runs.count) of stream \(stream) came after \(nexts.count) stream(s)' tokens")
         }
+        nexts.append(next)
+        if next != traces[stream].next {
+          note(stream, "argmax", nil, 0, rtl: Int64(next), golden: Int64(traces[stream].next))
+        }
+      }
+      if events.contains(.token), nexts.count == streams {
         let now = try readCounters()
         let delta = now.merging(tokenStart) { $0 - $1 }
         var activity = AcceleratorActivity()
@@ -359,18 +408,16 @@ public final class AcceleratorSimulation {
         }
         let now2 = DispatchTime.now().uptimeNanoseconds
         let tokenRun = TokenRun(
-          input: input, next: next, goldenNext: trace.next, measured: measured, estimated: estimated, activity: activity,
-          bytes: bytes, extrapolation: extrapolation, mismatch: mismatch, logits: logits, compared: compared,
-          simulationSeconds: Double(now2 - wall) / 1e9 - goldenSeconds, goldenSeconds: goldenSeconds)
+          inputs: inputs, nexts: nexts, goldenNexts: traces.map(\.next), measured: measured, estimated: estimated,
+          activity: activity, bytes: bytes, extrapolation: extrapolation, mismatch: mismatch, logits: logits,
+          compared: compared, simulationSeconds: Double(now2 - wall) / 1e9 - goldenSeconds, goldenSeconds: goldenSeconds)
         runs.append(tokenRun)
         try progress?(runs.count, steps, tokenRun)
         tokenStart = now
         memoryStart = (memory.weightBytes, memory.vectorBytes, memory.nonZeroWeights, memory.busyCycles)
         wall = now2
         lastToken = harness.cycles
-        if runs.count < steps {
-          beginToken(runs.count < prompt.count ? prompt[runs.count] : next)
-        }
+        if runs.count < steps { beginStep(runs.count) }
       }
       if events.contains(.error) {
         // ERROR as the host read it: [2:0] the memory error, [8 +: port bits] its port, bit 16 err_i.
@@ -391,10 +438,11 @@ public final class AcceleratorSimulation {
         break
       }
     }
-    // The host's view: the tokens read from TOKEN are the ones the ARGMAX produced.
+    // The host's view: the tokens read from TOKEN (tagged with their stream) are the ones the ARGMAXes produced.
     let read = harness.hostTokens
-    guard read == runs.map(\.next) else {
-      throw TestbenchError("accelerator: the host read \(read) from TOKEN, the ARGMAX produced \(runs.map(\.next))")
+    let produced = runs.flatMap { r in r.nexts.enumerated().map { $0 << AcceleratorConfig.tokenBits | $1 } }
+    guard read == produced else {
+      throw TestbenchError("accelerator: the host read \(read) from TOKEN, the ARGMAX produced \(produced)")
     }
     return runs
   }

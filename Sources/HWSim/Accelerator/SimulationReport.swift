@@ -20,11 +20,15 @@ public struct SimulationReport: Codable, Sendable {
   /// against a simulation of every layer that the validation runs found (`LayerExtrapolation.errorBound`).
   public var extrapolationBasis: String?
   public var extrapolationBound: Double?
+  /// Independent sequences the accelerator ran side by side.
+  public var streams: Int = 1
   public var prompt: [Int]
-  /// Every token fed to the accelerator, and every argmax it produced.
+  /// Every token fed to the accelerator, and every argmax it produced (stream 0's).
   public var inputs: [Int]
   public var outputs: [Int]
   public var generated: [Int]
+  /// With several streams, each stream's prompt, inputs, outputs and generated tokens.
+  public var streamTokens: [StreamTokens] = []
   public var elementsCompared: Int
   public var mismatches: Int
   public var firstMismatch: TokenMismatch?
@@ -44,7 +48,14 @@ public struct SimulationReport: Codable, Sendable {
   /// not part of the JSON (`simulate --logits` writes them as .npy).
   public var logits: [[Int32]] = []
 
-  public var tokens: Int { inputs.count }
+  /// Token steps: every stream advanced one token in each.
+  public var steps: Int { inputs.count }
+  /// Tokens through the accelerator over every stream; the rates below are per
+  /// token of any stream (aggregate tokens/s, bytes and the roofline of S streams).
+  public var tokens: Int { steps * streams }
+  /// Cycles of one step: the time between two tokens of one stream.
+  public var cyclesPerStep: Double { Double(cycles.total) / Double(max(1, steps)) }
+  public var streamTokensPerSecond: Double { clockMHz * 1e6 / cyclesPerStep }
   public var cyclesPerToken: Double { Double(cycles.total) / Double(max(1, tokens)) }
   public var measuredCyclesPerToken: Double { Double(measuredCycles.total) / Double(max(1, tokens)) }
   public var tokensPerSecond: Double { clockMHz * 1e6 / cyclesPerToken }
@@ -54,6 +65,7 @@ public struct SimulationReport: Codable, Sendable {
 
   enum CodingKeys: String, CodingKey {
     case model, device, lanes, clockMHz, seed, layersSimulated, layers, extrapolated, prompt, inputs, outputs, generated
+    case streams, streamTokens, streamTokensPerSecond
     case extrapolationBasis, extrapolationBound
     case elementsCompared, mismatches, firstMismatch, measuredCycles, cycles, activity, bytes, usableGBps
     case simulationSeconds, goldenSeconds, power, reference
@@ -76,6 +88,11 @@ public struct SimulationReport: Codable, Sendable {
     try c.encode(inputs, forKey: .inputs)
     try c.encode(outputs, forKey: .outputs)
     try c.encode(generated, forKey: .generated)
+    if streams > 1 {
+      try c.encode(streams, forKey: .streams)
+      try c.encode(streamTokens, forKey: .streamTokens)
+      try c.encode(streamTokensPerSecond, forKey: .streamTokensPerSecond)
+    }
     try c.encode(elementsCompared, forKey: .elementsCompared)
     try c.encode(mismatches, forKey: .mismatches)
     try c.encodeIfPresent(firstMismatch, forKey: .firstMismatch)
@@ -111,6 +128,8 @@ public struct SimulationReport: Codable, Sendable {
     inputs = try c.decode([Int].self, forKey: .inputs)
     outputs = try c.decode([Int].self, forKey: .outputs)
     generated = try c.decode([Int].self, forKey: .generated)
+    streams = try c.decodeIfPresent(Int.self, forKey: .streams) ?? 1
+    streamTokens = try c.decodeIfPresent([StreamTokens].self, forKey: .streamTokens) ?? []
     elementsCompared = try c.decode(Int.self, forKey: .elementsCompared)
     mismatches = try c.decode(Int.self, forKey: .mismatches)
     firstMismatch = try c.decodeIfPresent(TokenMismatch.self, forKey: .firstMismatch)
@@ -165,6 +184,14 @@ public struct SimulationReport: Codable, Sendable {
   }
 }
 
+/// One stream's tokens in a run of several.
+public struct StreamTokens: Codable, Sendable, Hashable {
+  public var prompt: [Int]
+  public var inputs: [Int] = []
+  public var outputs: [Int] = []
+  public var generated: [Int] = []
+}
+
 /// Runs a prompt and greedy generation through an `AcceleratorSimulation`.
 public enum AcceleratorRunner {
   /// Feeds `prompt`, then lets the hardware feed every argmax back until
@@ -173,15 +200,30 @@ public enum AcceleratorRunner {
     _ sim: AcceleratorSimulation, prompt: [Int], tokens: Int, seed: UInt64, device: DeviceProfile, clockMHz: Double,
     progress: ((Int, Int, TokenRun) -> Void)? = nil
   ) throws -> SimulationReport {
-    precondition(!prompt.isEmpty && tokens >= 1)
+    try run(sim, prompts: [prompt], tokens: tokens, seed: seed, device: device, clockMHz: clockMHz, progress: progress)
+  }
+
+  /// One prompt per stream of `sim` (`AcceleratorSimulation.run(prompts:tokens:)`).
+  public static func run(
+    _ sim: AcceleratorSimulation, prompts: [[Int]], tokens: Int, seed: UInt64, device: DeviceProfile, clockMHz: Double,
+    progress: ((Int, Int, TokenRun) -> Void)? = nil
+  ) throws -> SimulationReport {
+    precondition(!prompts.isEmpty && !prompts[0].isEmpty && tokens >= 1)
     var report = SimulationReport(
       model: sim.model.name, device: device.name, lanes: sim.config.lanes, clockMHz: clockMHz, seed: seed,
-      layersSimulated: sim.layersSimulated, layers: sim.model.layers, prompt: prompt, usableGBps: device.memory.usableGBps)
-    let runs = try sim.run(prompt: prompt, tokens: tokens) { done, total, run in progress?(done, total, run) }
-    for (s, run) in runs.enumerated() {
+      layersSimulated: sim.layersSimulated, layers: sim.model.layers, prompt: prompts[0], usableGBps: device.memory.usableGBps)
+    report.streams = sim.config.streams
+    var streamTokens = prompts.map { StreamTokens(prompt: $0) }
+    let runs = try sim.run(prompts: prompts, tokens: tokens) { done, total, run in progress?(done, total, run) }
+    for (step, run) in runs.enumerated() {
       report.inputs.append(run.input)
       report.outputs.append(run.next)
-      if s >= prompt.count - 1 { report.generated.append(run.next) }
+      if step >= prompts[0].count - 1 { report.generated.append(run.next) }
+      for s in streamTokens.indices {
+        streamTokens[s].inputs.append(run.inputs[s])
+        streamTokens[s].outputs.append(run.nexts[s])
+        if step >= prompts[s].count - 1 { streamTokens[s].generated.append(run.nexts[s]) }
+      }
       report.elementsCompared += run.compared
       if let m = run.mismatch {
         report.mismatches += 1
@@ -196,6 +238,7 @@ public enum AcceleratorRunner {
       report.goldenSeconds += run.goldenSeconds
       report.logits.append(run.logits)
     }
+    if prompts.count > 1 { report.streamTokens = streamTokens }
     return report
   }
 }

@@ -91,6 +91,9 @@ public enum AcceleratorConstant: Int, Hashable, Sendable, Codable, CaseIterable 
   case sqrtLength = 1
   /// The next projection's beta: mantissa in [31:0], exponent in [41:32].
   case beta = 2
+  /// With several streams: the stream the following QUANT, EMBED and ARGMAX
+  /// serve (its activation bank and scale, its prompt and its last token).
+  case stream = 3
 }
 
 /// One decoded instruction.

@@ -18,6 +18,11 @@
 /// the QUANTs of i and g and the recurrence hide under the f, i and g
 /// mat-vecs. Vector loads are issued one layer ahead, so their memory traffic
 /// hides behind the weight stream.
+///
+/// With several streams (`AcceleratorConfig.streams`) a token step runs every
+/// element-wise instruction once per stream, on that stream's scratchpad region
+/// and (SETC stream) its activation bank, prompt and last token; each BitLinear
+/// is one QUANT per stream and then one MATVEC that serves them all.
 public struct AcceleratorProgram: Sendable {
   /// A vector of the model in off-chip memory (Q15.16, 4 bytes an element).
   public enum Vector: Hashable, Sendable {
@@ -120,11 +125,12 @@ public struct AcceleratorProgram: Sendable {
   public let instructions: [AcceleratorInstruction]
   /// Where END jumps back to: the first instruction of a token.
   public let loopStart: Int
-  /// Checkpoint tag -> what it carries (empty without checkpoints).
+  /// The checkpoints of a token in program order (empty without checkpoints).
+  /// Stream s's copy of checkpoint k carries tag `k * streams + s` (`checkpoint(tag:)`).
   public let checkpoints: [Checkpoint]
   /// The off-chip memory map, by address.
   public let segments: [Segment]
-  /// Scratchpad and parameter-buffer beats the program uses.
+  /// Scratchpad beats the program uses in each stream's region, and parameter-buffer beats.
   public let scratchpadBeats: Int
   public let parameterBeats: Int
 
@@ -247,7 +253,9 @@ public struct AcceleratorProgram: Sendable {
     parameterBeats = 2 * slotBeats + 2 * beats(d)
 
     // Scratchpad: the residual stream and the final norm, then a work area
-    // the layer's vectors (or the logits) share.
+    // the layer's vectors (or the logits) share. Each stream has this layout in
+    // its own region (`AcceleratorConfig.streamScratchpadBeats`); the addresses
+    // below are stream 0's.
     var next = 0
     func region(_ count: Int) -> Int {
       defer { next += count }
@@ -261,8 +269,10 @@ public struct AcceleratorProgram: Sendable {
     let downBuf = region(resultBeats(d))
     let logits = work
     scratchpadBeats = max(next, work + resultBeats(model.vocabSize))
-    guard scratchpadBeats <= config.scratchpadBeats else {
-      throw Invalid(description: "model \(model.name) needs \(scratchpadBeats) scratchpad beats; the accelerator has \(config.scratchpadBeats)")
+    let streams = 0..<config.streams
+    guard scratchpadBeats <= config.streamScratchpadBeats else {
+      let each = config.streams > 1 ? " for each of \(config.streams) streams" : ""
+      throw Invalid(description: "model \(model.name) needs \(scratchpadBeats) scratchpad beats\(each); the accelerator has \(config.streamScratchpadBeats)")
     }
     guard parameterBeats <= config.parameterBeats else {
       throw Invalid(description: "model \(model.name) needs \(parameterBeats) parameter-buffer beats; the accelerator has \(config.parameterBeats)")
@@ -271,11 +281,20 @@ public struct AcceleratorProgram: Sendable {
       throw Invalid(description: "vocab \(model.vocabSize) does not fit the \(AcceleratorInstruction.lengthBits)-bit length field")
     }
 
-    // The program.
+    // The program. With several streams each element-wise step runs once per
+    // stream on that stream's region (`at`), and each MATVEC serves them all.
     var program: [AcceleratorInstruction] = []
     var tags: [Checkpoint] = []
     var constantsLength = 0
+    var currentStream: Int?
     func emit(_ i: AcceleratorInstruction) { program.append(i) }
+    func at(_ address: Int, _ stream: Int) -> Int { stream * config.streamScratchpadBeats + address }
+    /// SETC stream before an instruction that serves one stream's state (QUANT, EMBED, ARGMAX).
+    func select(_ stream: Int) {
+      guard config.streams > 1, currentStream != stream else { return }
+      currentStream = stream
+      emit(AcceleratorInstruction(.setConstant, b: AcceleratorConstant.stream.rawValue, immediate: UInt64(stream)))
+    }
     func load(_ v: Vector) {
       emit(AcceleratorInstruction(.loadVector, length: length(of: v), dst: param(v), immediate: UInt64(addressOf[.vector(v)]!)))
     }
@@ -286,68 +305,95 @@ public struct AcceleratorProgram: Sendable {
       emit(AcceleratorInstruction(.setConstant, b: AcceleratorConstant.epsTerm.rawValue, immediate: c.epsTerm))
       emit(.setScale(.sqrtLength, c.sqrtLength, exponentBits: NormUnitConfig.sqrtLengthExponentBits))
     }
-    func norm(_ src: Int, _ gamma: Vector, _ dst: Int, _ n: Int) {
+    func norm(_ src: Int, _ gamma: Vector, _ dst: Int, _ n: Int, stream: Int) {
       lengthConstants(n)
-      emit(AcceleratorInstruction(.norm, length: n, a: src, b: param(gamma), dst: dst))
+      emit(AcceleratorInstruction(.norm, length: n, a: at(src, stream), b: param(gamma), dst: at(dst, stream)))
     }
+    /// One BitLinear for every stream: a QUANT of each stream's input, then one MATVEC.
     func bitLinear(_ src: Int, _ layer: Int?, _ p: ModelConfig.Projection, _ dst: Int) {
       let s = model.shape(of: p)
       lengthConstants(s.cols)
       emit(.setScale(.beta, betas(layer, p), exponentBits: NormUnitConfig.betaExponentBits))
       let gamma: Vector = layer.map { .projectionGamma(layer: $0, p) } ?? .lmHeadGamma
-      emit(AcceleratorInstruction(.quantize, length: s.cols, a: src, b: param(gamma)))
+      for stream in streams {
+        select(stream)
+        emit(AcceleratorInstruction(.quantize, length: s.cols, a: at(src, stream), b: param(gamma)))
+      }
       let address = UInt64(addressOf[.matrix(layer: layer, p)]!)
       let beats = config.weightPacking == .base3 ? UInt64(memoryBeats(p)) << UInt64(AcceleratorInstruction.matVecAddressBits) : 0
       emit(AcceleratorInstruction(
         .matVec, length: (s.rows + config.lanes - 1) / config.lanes, b: (s.cols + 63) / 64, dst: dst,
         immediate: beats | address))
     }
-    func checkpoint(_ src: Int, _ n: Int, _ what: Checkpoint) {
+    func checkpoint(_ src: Int, _ n: Int, _ what: Checkpoint, stream: Int) {
       guard checkpoints else { return }
-      emit(AcceleratorInstruction(.checkpoint, length: n, a: src, immediate: UInt64(tags.count)))
-      tags.append(what)
+      if stream == 0 { tags.append(what) }
+      let tag = (tags.count - 1) * config.streams + stream
+      emit(AcceleratorInstruction(.checkpoint, length: n, a: at(src, stream), immediate: UInt64(tag)))
     }
 
     for make in layerVectors { load(make(0)) }
     let loopStart = program.count
-    emit(AcceleratorInstruction(.embed, length: d, dst: x, immediate: UInt64(addressOf[.embedding]!)))
+    for stream in streams {
+      select(stream)
+      emit(AcceleratorInstruction(.embed, length: d, dst: at(x, stream), immediate: UInt64(addressOf[.embedding]!)))
+    }
     emit(AcceleratorInstruction(.waitLoads, immediate: 0))
     for l in 0..<layerCount {
       let ahead: [Vector] = l + 1 < layerCount ? layerVectors.map { $0(l + 1) } : [.finalNorm, .lmHeadGamma]
       ahead.forEach(load)
       emit(AcceleratorInstruction(.waitLoads, immediate: UInt64(ahead.count)))
-      norm(x, .attnNorm(layer: l), aBuf, d)
+      for s in streams { norm(x, .attnNorm(layer: l), aBuf, d, stream: s) }
       // f, i and g share their input: each QUANT runs under the previous
       // MATVEC, and the recurrence (f and i done) under g's.
       bitLinear(aBuf, l, .f, fBuf)
       bitLinear(aBuf, l, .i, iBuf)
       bitLinear(aBuf, l, .g, gBuf)
-      emit(AcceleratorInstruction(.recur, length: d, a: iBuf, b: fBuf, dst: hBuf, immediate: UInt64(l) << 16 | UInt64(param(.lowerBound(layer: l)))))
+      let lb = UInt64(param(.lowerBound(layer: l)))
+      for s in streams {
+        // h of (layer, stream) lives in MLGRU slot layer * streams + stream.
+        let slot = UInt64(l * config.streams + s)
+        emit(AcceleratorInstruction(
+          .recur, length: d, a: at(iBuf, s), b: at(fBuf, s), dst: at(hBuf, s), immediate: slot << 16 | lb))
+      }
       emit(AcceleratorInstruction(.waitMatVec))
-      norm(gBuf, .gNorm(layer: l), gnBuf, d)
-      emit(AcceleratorInstruction(.siluMul, length: d, a: hBuf, b: gnBuf, dst: oBuf))
+      for s in streams {
+        norm(gBuf, .gNorm(layer: l), gnBuf, d, stream: s)
+        emit(AcceleratorInstruction(.siluMul, length: d, a: at(hBuf, s), b: at(gnBuf, s), dst: at(oBuf, s)))
+      }
       bitLinear(oBuf, l, .o, yBuf)
       emit(AcceleratorInstruction(.waitMatVec))
-      checkpoint(yBuf, d, .mixerOutput(layer: l))
-      emit(AcceleratorInstruction(.add, length: d, a: yBuf, b: x, dst: sBuf))
-      norm(sBuf, .mlpNorm(layer: l), mBuf, d)
+      for s in streams {
+        checkpoint(yBuf, d, .mixerOutput(layer: l), stream: s)
+        emit(AcceleratorInstruction(.add, length: d, a: at(yBuf, s), b: at(x, s), dst: at(sBuf, s)))
+        norm(sBuf, .mlpNorm(layer: l), mBuf, d, stream: s)
+      }
       bitLinear(mBuf, l, .gate, guBuf)
       emit(AcceleratorInstruction(.waitMatVec))
-      emit(AcceleratorInstruction(.siluMul, length: inter, a: guBuf, b: guBuf + inter / e, dst: pBuf))
+      for s in streams {
+        emit(AcceleratorInstruction(.siluMul, length: inter, a: at(guBuf, s), b: at(guBuf + inter / e, s), dst: at(pBuf, s)))
+      }
       bitLinear(pBuf, l, .down, downBuf)
       emit(AcceleratorInstruction(.waitMatVec))
-      emit(AcceleratorInstruction(.add, length: d, a: sBuf, b: downBuf, dst: x))
-      checkpoint(x, d, .layerOutput(layer: l))
+      for s in streams {
+        emit(AcceleratorInstruction(.add, length: d, a: at(sBuf, s), b: at(downBuf, s), dst: at(x, s)))
+        checkpoint(x, d, .layerOutput(layer: l), stream: s)
+      }
     }
     // The next token's layer 0 loads while the lm_head streams.
     for make in layerVectors { load(make(0)) }
     emit(AcceleratorInstruction(.waitLoads, immediate: UInt64(layerVectors.count)))
-    norm(x, .finalNorm, finalOut, d)
-    checkpoint(finalOut, d, .finalNorm)
+    for s in streams {
+      norm(x, .finalNorm, finalOut, d, stream: s)
+      checkpoint(finalOut, d, .finalNorm, stream: s)
+    }
     bitLinear(finalOut, nil, .lmHead, logits)
     emit(AcceleratorInstruction(.waitMatVec))
-    checkpoint(logits, model.vocabSize, .logits)
-    emit(AcceleratorInstruction(.argmax, length: model.vocabSize, a: logits))
+    for s in streams {
+      checkpoint(logits, model.vocabSize, .logits, stream: s)
+      select(s)
+      emit(AcceleratorInstruction(.argmax, length: model.vocabSize, a: at(logits, s)))
+    }
     emit(AcceleratorInstruction(.end, immediate: UInt64(loopStart)))
     guard program.count <= config.programDepth else {
       throw Invalid(description: "model \(model.name) needs \(program.count) instructions; the program memory holds \(config.programDepth)")
@@ -355,6 +401,12 @@ public struct AcceleratorProgram: Sendable {
     instructions = program
     self.loopStart = loopStart
     self.checkpoints = tags
+  }
+
+  /// What a checkpoint tag carries, and for which stream.
+  public func checkpoint(tag: Int) -> (what: Checkpoint, stream: Int)? {
+    let k = tag / config.streams
+    return checkpoints.indices.contains(k) ? (checkpoints[k], tag % config.streams) : nil
   }
 
   /// The matrices of one token in the order MATVEC streams them: the weight

@@ -27,7 +27,7 @@ extension AcceleratorGenerator {
       let paramWrite = m.wire("param_write", loads.responseValid && !loads.headToScratch)
       let scratchWrite = m.wire("scratch_write", mvYValid || unitWrite || loadWrite)
       let scratchAddr = m.wire(
-        "scratch_addr", .mux(mvYValid, mv.mvPtr.state, .mux(unitWrite, writePtr.state, t.fit(loads.loadAddr, sType))))
+        "scratch_addr", .mux(mvYValid, mv.writeAddress, .mux(unitWrite, writePtr.state, t.fit(loads.loadAddr, sType))))
       let scratchData = m.wire("scratch_data", .mux(mvYValid, mv.mvY, .mux(unitWrite, unitData, loads.data)))
       m.write(t.scratch0, enable: scratchWrite, address: scratchAddr, data: scratchData)
       m.write(t.scratch1, enable: scratchWrite, address: scratchAddr, data: scratchData)
@@ -92,7 +92,14 @@ extension AcceleratorGenerator {
           If(seq.tokensLeft.state.eq(1)) { state.goTo(.idle) }.Else { state.goTo(.fetch) }
         }
         If(d.inBusy && d.opArgmax && vector.outValid && vector.outLast) {
-          Assign(seq.token.next, vector.index)
+          if let stream = seq.stream {
+            Assign(seq.token.next, .concat([stream.state, vector.index]))
+            for (k, last) in seq.lastTokens.enumerated() {
+              If(stream.state.eq(k)) { Assign(last.next, vector.index) }
+            }
+          } else {
+            Assign(seq.token.next, vector.index)
+          }
           Assign(seq.tokenPulse.next, .high)
         }
         If(state.inState(.idle) && io.start && io.tokens.ne(0)) {

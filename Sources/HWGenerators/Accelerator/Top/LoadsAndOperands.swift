@@ -28,7 +28,26 @@ extension AcceleratorGenerator {
       let qHead = m.register("load_head", queuePtr)
       let qTail = m.register("load_tail", queuePtr)
       let qCount = m.register("load_count", queueCount, holds: true, comment: "loads requested, data not all written")
-      let embedToken = m.wire("embed_token", .mux(io.promptValid, io.promptToken, seq.token.state))
+      let embedToken: Expr, promptTaken: Expr?
+      if let stream = seq.stream {
+        // A prompt token is the selected stream's when its tag says so; else the stream's last ARGMAX.
+        let tokenType = HWType.uint(tokenBits)
+        let promptOwn = m.wire(
+          "prompt_own", io.promptValid && io.promptToken[io.promptToken.width - 1, tokenBits].eq(stream.state),
+          comment: "the waiting prompt token is the selected stream's")
+        let last = m.wire("stream_last_token", tokenType)
+        m.comb {
+          Assign(last, seq.lastTokens[0].state)
+          Switch(stream.state, cases: seq.lastTokens.indices.dropFirst().map { k in
+            (values: [k], body: [Assign(last, seq.lastTokens[k].state)])
+          }, default: [])
+        }
+        embedToken = m.wire("embed_token", .mux(promptOwn, io.promptToken[tokenBits - 1, 0], last))
+        promptTaken = promptOwn
+      } else {
+        embedToken = m.wire("embed_token", .mux(io.promptValid, io.promptToken, seq.token.state))
+        promptTaken = nil
+      }
       let rowOffset = m.wire("row_offset", .uint(32), comment: "token * length elements")
       m.assign(rowOffset, embedToken.times(d.length))
       let rowBytes = Expr.concat([.zeros(.uint(addressBits - 34)), rowOffset, .zeros(.uint(2))])
@@ -44,7 +63,7 @@ extension AcceleratorGenerator {
         comment: "whole element beats of the request")
       let responseValid = m.wire("vdma_rsp_valid", .bit)
       let responseData = m.wire("vdma_rsp_data", .uint(t.beatBits))
-      m.assign(io.promptReady, requested && d.opEmbed)
+      m.assign(io.promptReady, promptTaken.map { requested && d.opEmbed && $0 } ?? (requested && d.opEmbed))
       m.write(queue, enable: requested, address: qTail.state, data: .concat([d.opEmbed, d.fieldDst, d.length]))
       let head = m.wire("load_entry", queue.read(qHead.state))
       let headToScratch = m.wire("load_to_scratch", head[dstType.width + 16])
@@ -87,7 +106,7 @@ extension AcceleratorGenerator {
   struct Constants {
     let epsTerm, sqrtMantissa, sqrtExponent, betaMantissa, betaExponent: ModuleBuilder.RegisterHandle
 
-    init(_ t: Top, _ d: Decode) {
+    init(_ t: Top, _ seq: SequencerRegisters, _ d: Decode) {
       let m = t.m, sqrtBits = NormUnitConfig.sqrtLengthExponentBits, betaBits = NormUnitConfig.betaExponentBits
       let epsTerm = m.register("eps_term", .uint(64), reset: .none, holds: true)
       let sqrtMantissa = m.register("sqrt_len_mantissa", .uint(32), reset: .none, holds: true)
@@ -107,6 +126,11 @@ extension AcceleratorGenerator {
         If(setting && d.fieldB.eq(AcceleratorConstant.beta.rawValue)) {
           Assign(betaMantissa.next, immediate[31, 0])
           Assign(betaExponent.next, immediate[31 + betaBits, 32].asSigned)
+        }
+        if let stream = seq.stream {
+          If(setting && d.fieldB.eq(AcceleratorConstant.stream.rawValue)) {
+            Assign(stream.next, immediate[stream.state.width - 1, 0])
+          }
         }
       }
       (self.epsTerm, self.sqrtMantissa, self.sqrtExponent) = (epsTerm, sqrtMantissa, sqrtExponent)

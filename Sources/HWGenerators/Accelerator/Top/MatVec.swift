@@ -9,6 +9,8 @@ extension AcceleratorGenerator {
   struct MatVec {
     let mvActValid: ModuleBuilder.RegisterHandle
     let mvPtr: ModuleBuilder.RegisterHandle
+    /// The scratchpad beat the result on `mvY` goes to.
+    let writeAddress: Expr
     let fifoValid, fifoReady, mvY, startMatVec, mvFire: Expr
 
     init(
@@ -19,14 +21,24 @@ extension AcceleratorGenerator {
       let groupType = HWType.uint(MatVecDatapathGenerator.groupWidth)
       let mvChunk = m.register("mv_chunk", abufType, holds: true)
       let mvGroup = m.register("mv_group", groupType, holds: true)
-      let mvAct = m.register("mv_act", .uint(c.activationBeatBits), reset: .none, holds: true, comment: "act_buf[mv_chunk]")
+      let streams = t.config.streams, several = streams > 1
+      let mvAct = m.register(
+        "mv_act", .uint(streams * c.activationBeatBits), reset: .none, holds: true,
+        comment: several ? "each stream's act_buf[mv_chunk]" : "act_buf[mv_chunk]")
       let mvActValid = m.register("mv_act_valid", .bit, holds: true)
       let mvChunks = m.register("mv_chunks", abufType, reset: .none, comment: "64-column words of the matrix")
       let mvGroups = m.register("mv_groups", groupType, reset: .none, comment: "row groups of the matrix")
-      let mvBank = m.register("mv_bank", .bit, reset: .none, comment: "the activation bank it reads")
-      let mvPtr = m.register("mv_ptr", sType, comment: "scratchpad beat its next result goes to")
-      let mvScaleMantissa = m.register("mv_scale_mantissa", .uint(32), reset: .none, comment: "its QUANT's output scale")
-      let mvScaleExponent = m.register("mv_scale_exponent", .sint(NormUnitConfig.scaleExponentBits), reset: .none)
+      let mvBank = m.register(
+        "mv_bank", p.quantBank.state.type, reset: .none,
+        comment: several ? "bit s: the activation bank stream s reads" : "the activation bank it reads")
+      let mvPtr = m.register(
+        "mv_ptr", sType, comment: several ? "stream 0's scratchpad beat of the next results" : "scratchpad beat its next result goes to")
+      let scaleExponentBits = NormUnitConfig.scaleExponentBits
+      let mvScaleMantissa = m.register(
+        "mv_scale_mantissa", .uint(32 * streams), reset: .none,
+        comment: several ? "each stream's QUANT's output scale" : "its QUANT's output scale")
+      let mvScaleExponent = m.register(
+        "mv_scale_exponent", several ? .uint(scaleExponentBits * streams) : .sint(scaleExponentBits), reset: .none)
       let chunks = mvChunks.state, groups = mvGroups.state
       let fifo = AcceleratorGenerator.weightFIFO(t.config)
       let fifoValid = m.wire("wf_valid", .bit)
@@ -43,17 +55,45 @@ extension AcceleratorGenerator {
       let mvFire = m.wire("mv_fire", mvActValid.state && aReady)
       let startMatVec = m.wire("start_matvec", d.issuing && d.opMatVec && !seq.mvBusy.state)
       let mvDone = m.wire("mv_done", seq.mvYValid && mvYLast)
-      func actWord(_ bank: Expr, _ chunk: Expr) -> Expr { .mux(bank, p.abuf[1].read(chunk), p.abuf[0].read(chunk)) }
+      /// Every stream's word `chunk` from its bank (bit s of `bank`), stream 0 lowest.
+      func actWord(_ bank: Expr, _ chunk: Expr) -> Expr {
+        guard several else { return .mux(bank, p.abuf[1].read(chunk), p.abuf[0].read(chunk)) }
+        return .concat((0..<streams).reversed().map { s in .mux(bank[s], p.abuf[2 * s + 1].read(chunk), p.abuf[2 * s].read(chunk)) })
+      }
       let nextChunk = m.wire("mv_next_chunk", .mux(chunkLast, .zeros(abufType), mvChunk.state + .literal(1, abufType)))
       let started = { (value: Expr, register: ModuleBuilder.RegisterHandle) in Expr.mux(startMatVec, value, register.state) }
-      let nextPtr = Expr.mux(seq.mvYValid, mvPtr.state + .literal(1, sType), mvPtr.state)
+      // The results come a row group's slice at a time, every stream's in turn
+      // (matvec_datapath): stream s's go to its region, stream 0's beat plus
+      // s regions; the pointer moves on after the last stream's.
+      let yStream = several ? m.register("mv_y_stream", .uint(t.config.streamBits), holds: true, comment: "the stream of the next result") : nil
+      let yLastStream = yStream.map { seq.mvYValid && $0.state.eq(streams - 1) } ?? seq.mvYValid
+      let nextPtr = Expr.mux(yLastStream, mvPtr.state + .literal(1, sType), mvPtr.state)
+      let writeAddress: Expr
+      if let yStream {
+        let address = m.wire("mv_write_addr", sType, comment: "stream mv_y_stream's beat of the result")
+        let region = { (s: Int) in mvPtr.state + .literal(s * t.config.streamScratchpadBeats, sType) }
+        m.comb {
+          Assign(address, mvPtr.state)
+          Switch(yStream.state, cases: (1..<streams).map { s in (values: [s], body: [Assign(address, region(s))]) }, default: [])
+          If(startMatVec) { Assign(yStream.next, .zeros(yStream.state.type)) }
+          If(seq.mvYValid) {
+            Assign(yStream.next, .mux(yLastStream, .zeros(yStream.state.type), yStream.state + .literal(1, yStream.state.type)))
+          }
+        }
+        writeAddress = address
+      } else {
+        writeAddress = mvPtr.state
+      }
+      let scales = (
+        mantissa: several ? .concat(p.scaleMantissa.reversed().map(\.state)) : p.scaleMantissa[0].state,
+        exponent: several ? .concat(p.scaleExponent.reversed().map(\.state)) : p.scaleExponent[0].state)
       m.comb {
         Assign(seq.mvBusy.next, .mux(startMatVec, .high, seq.mvBusy.state && !mvDone))
         Assign(mvChunks.next, started(t.fit(d.fieldB, abufType), mvChunks))
         Assign(mvGroups.next, started(t.fit(d.length, groupType), mvGroups))
         Assign(mvBank.next, started(p.quantBank.state, mvBank))
-        Assign(mvScaleMantissa.next, started(p.scaleMantissa.state, mvScaleMantissa))
-        Assign(mvScaleExponent.next, started(p.scaleExponent.state, mvScaleExponent))
+        Assign(mvScaleMantissa.next, started(scales.mantissa, mvScaleMantissa))
+        Assign(mvScaleExponent.next, started(scales.exponent, mvScaleExponent))
         Assign(mvPtr.next, .mux(startMatVec, t.fit(d.fieldDst, sType), nextPtr))
         If(startMatVec) {
           Assign(mvChunk.next, .zeros(abufType))
@@ -109,6 +149,7 @@ extension AcceleratorGenerator {
       m.assertValidReady("MatVecWValidReady", weights)
       m.assertValidReady("MatVecAValidReady", Stream(valid: mvActValid.state, ready: aReady, ["data": mvAct.state]))
       (self.mvActValid, self.mvPtr, self.fifoValid, self.fifoReady) = (mvActValid, mvPtr, coreValid, fifoReady)
+      self.writeAddress = writeAddress
       (self.mvY, self.startMatVec, self.mvFire) = (mvY, startMatVec, mvFire)
     }
   }

@@ -11,6 +11,11 @@ extension AcceleratorGenerator {
     /// element-wise work); its results take the scratchpad write port first.
     let mvBusy: ModuleBuilder.RegisterHandle
     let mvYValid: Expr
+    /// With several streams: the stream SETC selected (QUANT, EMBED and ARGMAX serve
+    /// it), and each stream's last ARGMAX, the next EMBED's token when no prompt
+    /// token waits. `token` is then the last ARGMAX tagged with its stream.
+    let stream: ModuleBuilder.RegisterHandle?
+    let lastTokens: [ModuleBuilder.RegisterHandle]
 
     init(_ t: Top) {
       let m = t.m
@@ -21,7 +26,16 @@ extension AcceleratorGenerator {
       nextValid = m.register("next_valid", .bit)
       ir = m.register("instr", word, reset: .none, holds: true, comment: "executing word")
       fresh = m.register("fresh", .bit, holds: true, comment: "the first token: MLGRU h starts at zero")
-      token = m.register("token", t.io.tokenType, holds: true, comment: "the last ARGMAX")
+      let streams = t.config.streams
+      token = m.register(
+        "token", t.io.tokenType, holds: true, comment: streams == 1 ? "the last ARGMAX" : "the last ARGMAX, its stream above it")
+      stream = streams == 1
+        ? nil : m.register("stream", .uint(t.config.streamBits), holds: true, comment: "the stream SETC selected")
+      lastTokens = streams == 1
+        ? []
+        : (0..<streams).map {
+          m.register("last_token_\($0)", .uint(tokenBits), holds: true, comment: $0 == 0 ? "stream s's last ARGMAX" : nil)
+        }
       tokenPulse = m.register("token_pulse", .bit)
       badOp = m.register("bad_op", .bit)
       tokensLeft = m.register("tokens_left", .uint(tokenCountBits), holds: true, comment: "ENDs before the halt")
