@@ -271,7 +271,7 @@ module accel_tb;
       if (status[BitIrqToken] || status[BitIrqDone]) begin
         lite_read(RegToken, value);
         while (value[BitTokenValid]) begin
-          $fdisplay(token_file, "%0d", value[15:0]);
+          $fdisplay(token_file, "%0d", value[BitTokenValid-1:0]);  // the token and its stream
           generated++;
           lite_read(RegToken, value);
         end

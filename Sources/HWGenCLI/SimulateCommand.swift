@@ -19,12 +19,17 @@ struct Simulate: ParsableCommand {
 
   /// The prompt of the shipped checkpoint when none is given.
   static let defaultText = "And the LORD said unto Moses,"
+  /// With several streams, stream s starts from text s (round the list).
+  static let defaultTexts = [
+    defaultText, "In the beginning God created", "Blessed are the", "And it came to pass, when",
+    "The LORD is my shepherd;", "Then answered Jesus and said", "Hear, O Israel:", "And God said, Let there be",
+  ]
 
   @Option(help: "Model preset with synthetic weights: tiny, 370m, 1.3b, 2.7b (default: the shipped checkpoint models/kjv-2m).") var model: String?
   @Option(help: "Imported model directory (hwgen import) or a Hugging Face checkpoint directory; wins over --model, which must then match its shape.") var weights: String?
   @Option(help: "Tokens to generate (greedy, each argmax fed back; default 24 for a model with a tokenizer, else 4).") var tokens: Int?
-  @Option(help: "Prompt token ids, comma-separated (default 1, or the default text for the shipped checkpoint).") var prompt: String?
-  @Option(help: "Prompt text, tokenized with the model's tokenizer.json; the generated tokens are printed as text too.") var text: String?
+  @Option(help: "Prompt token ids, comma-separated; with --streams, one prompt per stream separated by ';' (default 1, or the default text for the shipped checkpoint; several streams: built-in texts or seeded ids).") var prompt: String?
+  @Option(help: "Prompt text, tokenized with the model's tokenizer.json; the generated tokens are printed as text too. Repeat it once per stream with --streams.") var text: [String] = []
   @Option(help: "Write the RTL's logits of every position (one row per token fed, prompt included; float32 NumPy .npy) to this file.") var logits: String?
   @Option(help: "Compare the logits with a reference's (NumPy .npy, one row per token fed): relative L2, top-1 agreement, the first divergence of the greedy text.") var reference: String?
   @Option(help: "Core lanes (output rows per cycle) and element lanes of the other units.") var lanes: Int = AcceleratorConfig.defaultLanes
@@ -34,7 +39,9 @@ struct Simulate: ParsableCommand {
   var weightFIFOKiB: Int = AcceleratorConfig.defaultWeightFIFOBytes / 1024
   @Option(help: "How weights lie in memory: planes (2 bits a weight) or base3 (five a byte, 1.6 bits, unpacked on chip).")
   var packing: WeightPacking = .planes
-  @Option(help: "Seed of the synthetic weights.") var seed: UInt64 = 1
+  @Option(help: "Independent sequences run side by side, each with its own prompt, sharing every weight beat (1-\(AcceleratorConfig.maxStreams)).")
+  var streams: Int = 1
+  @Option(help: "Seed of the synthetic weights (and of the prompts of several streams when none are given).") var seed: UInt64 = 1
   @Option(help: "Simulate only the first K layers cycle-accurately; the rest is extrapolated from them.") var layers: Int?
   @Option(help: "Write the report as JSON to this file.") var json: String?
   @Option(help: "Write a per-token trace (one line per token: input, argmax, cycles by kind, bytes) to this file.") var trace: String?
@@ -49,8 +56,17 @@ struct Simulate: ParsableCommand {
     if let layers, layers < 1 { throw ValidationError("layers must be at least 1, got \(layers)") }
     guard (1...65536).contains(weightFIFOKiB) else { throw ValidationError("weight FIFO must be between 1 and 65536 KiB, got \(weightFIFOKiB)") }
     if let clockMHz, !(clockMHz > 0 && clockMHz <= 2000) { throw ValidationError("clock must be between 0 and 2000 MHz, got \(clockMHz)") }
-    if text != nil && prompt != nil { throw ValidationError("--text and --prompt are mutually exclusive") }
-    if text != nil && weights == nil && model != nil {
+    guard (1...AcceleratorConfig.maxStreams).contains(streams) else {
+      throw ValidationError("streams must be between 1 and \(AcceleratorConfig.maxStreams), got \(streams)")
+    }
+    if !text.isEmpty && prompt != nil { throw ValidationError("--text and --prompt are mutually exclusive") }
+    if !text.isEmpty && text.count != streams {
+      throw ValidationError("give one --text per stream: \(text.count) for \(streams) stream(s)")
+    }
+    if streams > 1 && (logits != nil || reference != nil) {
+      throw ValidationError("--logits and --reference take one stream; drop --streams")
+    }
+    if !text.isEmpty && weights == nil && model != nil {
       throw ValidationError("--text needs a model with tokenizer.json (the default checkpoint or --weights DIR); the --model presets have none")
     }
     if reportDirectory != nil && !power { throw ValidationError("--report needs the power estimate; drop --no-power") }
@@ -66,7 +82,9 @@ struct Simulate: ParsableCommand {
     let source = try ModelSource.resolve(
       model: model, weights: weights, seed: seed, defaultCheckpoint: ModelSource.shippedDefault)
     let shippedDefault = model == nil && weights == nil
-    let text = self.text ?? (shippedDefault && prompt == nil ? Self.defaultText : nil)
+    let texts = !text.isEmpty
+      ? text
+      : shippedDefault && prompt == nil ? (0..<streams).map { Self.defaultTexts[$0 % Self.defaultTexts.count] } : []
     let tokens = self.tokens ?? (source.tokenizer == nil ? 4 : 24)
     let referenceLogits = try reference.map { path -> NumPyArray in
       do { return try NumPyArray(contentsOf: URL(fileURLWithPath: path)) } catch { throw SimulateError("\(error)") }
@@ -75,27 +93,41 @@ struct Simulate: ParsableCommand {
     let profile = try DeviceProfile.named(device)
     let clock = clockMHz ?? profile.defaultClockMHz
     var tokenizer: Tokenizer?
-    let promptIDs: [Int]
-    if let text {
+    var prompts: [[Int]]
+    if !texts.isEmpty {
       guard let t = source.tokenizer else { throw SimulateError("--text needs a model with tokenizer.json; \(weights ?? "") has none") }
       tokenizer = t
-      promptIDs = t.encode(text)
-      if let bad = promptIDs.first(where: { !(0..<modelConfig.vocabSize).contains($0) }) {
+      prompts = texts.map(t.encode)
+      if let bad = prompts.joined().first(where: { !(0..<modelConfig.vocabSize).contains($0) }) {
         throw SimulateError("the tokenizer gives id \(bad) for --text, outside the model's vocab 0..<\(modelConfig.vocabSize)")
       }
-    } else {
-      promptIDs = try (prompt ?? "1").split(separator: ",").map { part -> Int in
-        guard let id = Int(part.trimmingCharacters(in: .whitespaces)), (0..<modelConfig.vocabSize).contains(id) else {
-          throw SimulateError("prompt ids must be integers in 0..<\(modelConfig.vocabSize), got '\(part)'")
+    } else if let prompt {
+      prompts = try prompt.split(separator: ";", omittingEmptySubsequences: false).map { one in
+        try one.split(separator: ",").map { part -> Int in
+          guard let id = Int(part.trimmingCharacters(in: .whitespaces)), (0..<modelConfig.vocabSize).contains(id) else {
+            throw SimulateError("prompt ids must be integers in 0..<\(modelConfig.vocabSize), got '\(part)'")
+          }
+          return id
         }
-        return id
+      }
+      guard prompts.count == streams else {
+        throw SimulateError("--prompt gives \(prompts.count) prompt(s) for \(streams) stream(s); separate one per stream with ';'")
+      }
+    } else if streams == 1 {
+      prompts = [[1]]
+    } else {
+      // Each stream its own seeded prompt of 1 to 3 ids.
+      prompts = (0..<streams).map { s in
+        var random = SeededRandom(seed: seed &+ UInt64(s))
+        return (0...(s % 3)).map { _ in Int(random.next() % UInt64(modelConfig.vocabSize)) }
       }
     }
-    guard !promptIDs.isEmpty else { throw SimulateError("the prompt needs at least one token id") }
+    guard prompts.allSatisfy({ !$0.isEmpty }) else { throw SimulateError("each prompt needs at least one token id") }
+    let promptIDs = prompts[0]
     if let layers, layers > modelConfig.layers {
       throw SimulateError("model \(modelConfig.name) has \(modelConfig.layers) layers, --layers \(layers) is more")
     }
-    let config = AcceleratorConfig(lanes: lanes, weightFIFOKiB: weightFIFOKiB, weightPacking: packing)
+    let config = AcceleratorConfig(lanes: lanes, weightFIFOKiB: weightFIFOKiB, weightPacking: packing, streams: streams)
     do {
       try AcceleratorGenerator.validate(config)
       try config.validate(for: modelConfig)
@@ -112,8 +144,10 @@ struct Simulate: ParsableCommand {
         throw SimulateError("--reference \(reference!): shape (\(referenceLogits.rows), \(referenceLogits.columns)); this run computes \(positions) positions (one row per token fed, prompt included) of \(modelConfig.vocabSize) logits")
       }
     }
-    if let text {
-      print("prompt: \(text.debugDescription) (\(promptIDs.count) tokens: \(promptIDs.map(String.init).joined(separator: " "))), \(tokens) token\(tokens == 1 ? "" : "s") to generate")
+    for (s, ids) in prompts.enumerated() where !texts.isEmpty || streams > 1 {
+      let what = texts.isEmpty ? "" : "\(texts[s].debugDescription) "
+      let tag = streams > 1 ? "stream \(s) " : ""
+      print("\(tag)prompt: \(what)(\(ids.count) tokens: \(ids.map(String.init).joined(separator: " "))), \(tokens) token\(tokens == 1 ? "" : "s") to generate")
     }
     let build = Stopwatch()
     let sim = try ProgressTicker.around("verilator: building mmfree_accel (cached afterwards)") {
@@ -129,7 +163,7 @@ struct Simulate: ParsableCommand {
     var traceLines: [String] = []
     let wall = Stopwatch()
     var report = try AcceleratorRunner.run(
-      sim, prompt: promptIDs, tokens: tokens, seed: seed, device: profile, clockMHz: clock
+      sim, prompts: prompts, tokens: tokens, seed: seed, device: profile, clockMHz: clock
     ) { done, total, run in
       let rate = Double(run.measured.total) / max(run.simulationSeconds, 1e-9)
       let line = "token \(done)/\(total): in \(run.input) -> \(run.next), \(run.measured.total) cycles simulated, \(Format.si(rate, "cycles/s")) simulated\(run.mismatch == nil ? "" : ", MISMATCH")"
@@ -144,9 +178,12 @@ struct Simulate: ParsableCommand {
     }
     let seconds = wall.seconds
     let decode = tokenizer.map { t in { (ids: [Int]) in t.decode(ids, after: promptIDs) } }
-    let continuation = decode?(report.generated)
-    if let continuation, let text {
-      print("text: \(text.debugDescription) -> \(continuation.debugDescription)")
+    if let tokenizer {
+      let generated = streams == 1 ? [report.generated] : report.streamTokens.map(\.generated)
+      for (s, ids) in generated.enumerated() {
+        let continuation = tokenizer.decode(ids, after: prompts[s])
+        print("\(streams > 1 ? "stream \(s) " : "")text: \(texts[s].debugDescription) -> \(continuation.debugDescription)")
+      }
     }
     let logitsArray = NumPyArray(logits: report.logits)
     if let referenceLogits {
@@ -204,16 +241,31 @@ struct Simulate: ParsableCommand {
 
   static func describe(_ r: SimulationReport, wall: Double) -> String {
     var lines: [String] = []
-    lines.append("tokens: \(r.tokens) run (prompt \(r.prompt.count)), generated \(r.generated.map(String.init).joined(separator: " "))")
+    if r.streams == 1 {
+      lines.append("tokens: \(r.tokens) run (prompt \(r.prompt.count)), generated \(r.generated.map(String.init).joined(separator: " "))")
+    } else {
+      lines.append("tokens: \(r.tokens) run, \(r.steps) steps of \(r.streams) streams sharing every weight beat")
+      for (s, t) in r.streamTokens.enumerated() {
+        lines.append("  stream \(s): prompt \(t.prompt.count), generated \(t.generated.map(String.init).joined(separator: " "))")
+      }
+    }
     lines.append("check: \(r.mismatches == 0 ? "all" : "NOT all") \(r.elementsCompared) compared elements (per-layer outputs, final norm, logits, argmax) \(r.mismatches == 0 ? "equal the golden model, bit for bit" : "equal: \(r.mismatches) tokens differ")")
     let bound = r.extrapolationBound.map { "±\(Format.percent($0))" } ?? ""
     let tag = r.extrapolated
       ? " (\(r.layersSimulated) of \(r.layers) layers simulated, rest extrapolated: \(bound) of a full simulation in the validation runs, never above the memory roofline; basis: \(r.extrapolationBasis ?? "none"))"
       : " (measured)"
-    lines.append("cycles per token: \(Format.significant(r.cyclesPerToken, 6))\(tag)")
-    lines.append("tokens/s at \(Format.significant(r.clockMHz, 4)) MHz: \(Format.significant(r.tokensPerSecond, 4))")
-    lines.append("memory traffic per token: \(Format.si(r.bytesPerToken, "B"))")
-    lines.append("roofline (\(Format.significant(r.usableGBps, 4)) GB/s usable / bytes per token): \(Format.significant(r.rooflineTokensPerSecond, 4)) tokens/s; achieved \(Format.percent(r.rooflineFraction)) of it\(r.extrapolated ? " (extrapolated, \(bound))" : "")")
+    if r.streams == 1 {
+      lines.append("cycles per token: \(Format.significant(r.cyclesPerToken, 6))\(tag)")
+      lines.append("tokens/s at \(Format.significant(r.clockMHz, 4)) MHz: \(Format.significant(r.tokensPerSecond, 4))")
+      lines.append("memory traffic per token: \(Format.si(r.bytesPerToken, "B"))")
+    } else {
+      lines.append("cycles per step (a token of every stream): \(Format.significant(r.cyclesPerStep, 6))\(tag)")
+      lines.append(
+        "tokens/s at \(Format.significant(r.clockMHz, 4)) MHz: \(Format.significant(r.tokensPerSecond, 4)) aggregate over \(r.streams) streams, \(Format.significant(r.streamTokensPerSecond, 4)) per stream")
+      lines.append("memory traffic per token: \(Format.si(r.bytesPerToken, "B")) (\(Format.si(r.bytesPerToken * Double(r.streams), "B")) a step, shared by the streams)")
+    }
+    let rooflineOf = r.streams == 1 ? "" : " for \(r.streams) streams"
+    lines.append("roofline\(rooflineOf) (\(Format.significant(r.usableGBps, 4)) GB/s usable / bytes per token): \(Format.significant(r.rooflineTokensPerSecond, 4)) tokens/s; achieved \(Format.percent(r.rooflineFraction)) of it\(r.extrapolated ? " (extrapolated, \(bound))" : "")")
     let total = Double(max(1, r.cycles.total))
     lines.append(
       "breakdown: matrix \(Format.percent(Double(r.cycles.matrix) / total)), element-wise \(Format.percent(Double(r.cycles.elementwise) / total)), memory stalls \(Format.percent(Double(r.cycles.stalls) / total)), sequencer \(Format.percent(Double(r.cycles.control) / total)); element-wise work hidden under mat-vecs: \(r.activity[.hiddenElementwiseCycles]) cycles (simulated part)")

@@ -14,7 +14,9 @@ extension AcceleratorActivity {
   /// upper bound: SILUMUL beats do not touch h). Multiplies: per lane per
   /// norm beat and per MLGRU beat, and per result row of every MATVEC
   /// (`rows`), the multipliers of the unit's lane module as the generated IR
-  /// counts them (`multiplies`; today 2, 6 and 1).
+  /// counts them (`multiplies`; today 2, 6 and 1). With several streams every
+  /// stream's core applies each weight beat: adds and accumulator updates
+  /// count once per stream.
   ///
   /// - Parameters:
   ///   - tokens: tokens the activity covers.
@@ -38,8 +40,8 @@ extension AcceleratorActivity {
       + self[.mlgruBeats] * config.elementLanes * multiplies.mlgruLane + rescaledRows * multiplies.rescaleLane
     func s(_ v: Int) -> Int { Int((Double(v) * scale).rounded()) }
     return ActivityCounts(
-      tokens: tokens, cycles: s(self[.cycles]), ternaryAdds: s(nonZeroWeights),
-      accumulatorUpdates: s(self[.weightBeats] * config.lanes), onChipReadBits: s(reads), onChipWriteBits: s(writes),
+      tokens: tokens, cycles: s(self[.cycles]), ternaryAdds: s(nonZeroWeights * config.streams),
+      accumulatorUpdates: s(self[.weightBeats] * config.lanes * config.streams), onChipReadBits: s(reads), onChipWriteBits: s(writes),
       multiplies: s(elementMultiplies), offChipReadBytes: s(weightBytes + vectorBytes), offChipWriteBytes: 0,
       busy: [
         .init(unit: "ternary core", busyCycles: s(self[.matVecCycles])),

@@ -14,7 +14,8 @@ import HWSupport
 public enum AcceleratorIcarusSimulation {
   /// What one run produced.
   public struct Run: Sendable {
-    /// Every ARGMAX the host read from TOKEN, in order (one per token fed).
+    /// Every ARGMAX the host read from TOKEN, in order (one per token fed; with several
+    /// streams, each step's in stream order, the stream in bits 16 and up).
     public var tokens: [Int]
     /// Clock cycles from reset to the last interrupt served.
     public var cycles: Int
@@ -33,25 +34,39 @@ public enum AcceleratorIcarusSimulation {
   public static func run(
     weights: ModelWeights, config: AcceleratorConfig, prompt: [Int], tokens: Int, keep: URL? = nil
   ) throws -> Run {
-    precondition(!prompt.isEmpty && tokens >= 1)
+    try run(weights: weights, config: config, prompts: [prompt], tokens: tokens, keep: keep)
+  }
+
+  /// One prompt per stream of `config`, all streams stepping together (`AcceleratorSimulation.run(prompts:tokens:)`).
+  public static func run(
+    weights: ModelWeights, config: AcceleratorConfig, prompts: [[Int]], tokens: Int, keep: URL? = nil
+  ) throws -> Run {
+    precondition(prompts.count == config.streams && prompts.allSatisfy { !$0.isEmpty } && tokens >= 1)
     try AcceleratorGenerator.validate(config)
     let fixed = FixedPointWeights(weights)
     let model = weights.config
     let (program, image) = try AcceleratorMemoryImage.build(
       model: model, weights: fixed, config: config, checkpoints: true)
-    let steps = prompt.count + tokens - 1
+    let steps = prompts.map(\.count).max()! + tokens - 1
     let (_, sources) = try AcceleratorGenerator.files(config)
-    let bench = try benchFiles(config: config, program: program, image: image, prompt: prompt, steps: steps)
+    let bench = try benchFiles(config: config, program: program, image: image, prompt: tagged(prompts), steps: steps)
 
     return try IcarusSimulation.inWorkDirectory("hwgen-icarus-accel", keep: keep) { dir in
-      try run(in: dir, files: bench + sources, sources: sources, program: program, fixed: fixed, prompt: prompt, steps: steps,
+      try run(in: dir, files: bench + sources, sources: sources, program: program, fixed: fixed, prompts: prompts, steps: steps,
               elementLanes: config.elementLanes)
+    }
+  }
+
+  /// The prompts as the host writes them: position by position, each token tagged with its stream.
+  static func tagged(_ prompts: [[Int]]) -> [Int] {
+    (0..<(prompts.map(\.count).max() ?? 0)).flatMap { t in
+      prompts.indices.filter { t < prompts[$0].count }.map { $0 << AcceleratorConfig.tokenBits | prompts[$0][t] }
     }
   }
 
   static func run(
     in dir: URL, files: [(name: String, contents: String)], sources: [(name: String, contents: String)],
-    program: AcceleratorProgram, fixed: FixedPointWeights, prompt: [Int], steps: Int, elementLanes: Int
+    program: AcceleratorProgram, fixed: FixedPointWeights, prompts: [[Int]], steps: Int, elementLanes: Int
   ) throws -> Run {
     for file in files { try Data(file.contents.utf8).write(to: dir.appendingPathComponent(file.name)) }
     let compiled = try ExternalTool.iverilog.run(
@@ -74,34 +89,41 @@ public enum AcceleratorIcarusSimulation {
     let checkpoints = try parseCheckpoints(
       try String(contentsOf: dir.appendingPathComponent("ckpt.txt"), encoding: .utf8), elementLanes: elementLanes)
 
-    // The golden model token by token; the checkpoints come in program order, the logits last.
-    var golden = FixedPointModel(weights: fixed)
+    // The golden models token by token; the checkpoints come in program order (each one
+    // stream after stream), the logits last.
+    let streams = prompts.count
+    var goldens = Array(repeating: FixedPointModel(weights: fixed), count: streams)
     var compared = 0
     var next = 0
     var nexts: [Int] = []
-    var input = prompt[0]
+    var inputs = prompts.map { $0[0] }
     for step in 0..<steps {
-      let trace = golden.stepTraced(token: input)
+      let traces = (0..<streams).map { goldens[$0].stepTraced(token: inputs[$0]) }
       for what in program.checkpoints {
-        guard next < checkpoints.count else {
-          throw IcarusError("token \(step): the bench wrote \(checkpoints.count) checkpoints, \(what) missing")
+        for stream in 0..<streams {
+          let due = streams > 1 ? "stream \(stream)'s \(what)" : "\(what)"
+          guard next < checkpoints.count else {
+            throw IcarusError("token \(step): the bench wrote \(checkpoints.count) checkpoints, \(due) missing")
+          }
+          let (tag, values) = checkpoints[next]
+          next += 1
+          guard let found = program.checkpoint(tag: tag), found.what == what, found.stream == stream else {
+            throw IcarusError("token \(step): checkpoint tag \(tag) where \(due) was due")
+          }
+          let gold = traces[stream].values(at: what)
+          guard values.count >= gold.count else {
+            throw IcarusError("token \(step): \(due) has \(values.count) elements, \(gold.count) expected")
+          }
+          if let i = gold.indices.first(where: { values[$0] != gold[$0] }) {
+            throw IcarusError("token \(step): \(due) element \(i): Icarus \(values[i]), golden \(gold[i])")
+          }
+          compared += gold.count
         }
-        let (tag, values) = checkpoints[next]
-        next += 1
-        guard program.checkpoints.indices.contains(tag), program.checkpoints[tag] == what else {
-          throw IcarusError("token \(step): checkpoint tag \(tag) where \(what) was due")
-        }
-        let gold = trace.values(at: what)
-        guard values.count >= gold.count else {
-          throw IcarusError("token \(step): \(what) has \(values.count) elements, \(gold.count) expected")
-        }
-        if let i = gold.indices.first(where: { values[$0] != gold[$0] }) {
-          throw IcarusError("token \(step): \(what) element \(i): Icarus \(values[i]), golden \(gold[i])")
-        }
-        compared += gold.count
       }
-      nexts.append(trace.next)
-      input = step + 1 < prompt.count ? prompt[step + 1] : trace.next
+      for stream in 0..<streams {
+        nexts.append(stream << AcceleratorConfig.tokenBits | traces[stream].next)
+        inputs[stream] = step + 1 < prompts[stream].count ? prompts[stream][step + 1] : traces[stream].next
+      }
     }
     guard read == nexts else { throw IcarusError("the host read \(read) from TOKEN, the golden model gives \(nexts)") }
     return Run(tokens: read, cycles: cycles, compared: compared)

@@ -190,12 +190,16 @@ public final class RegressRunner: @unchecked Sendable {
             weights: ModelWeights.synthetic(.tiny, seed: seed), config: config,
             profile: try DeviceProfile.named("d5005"), clockMHz: 300, cache: cache)
         }
-        let vocab = ModelConfig.tiny.vocabSize
-        let prompt = [Int(seed % UInt64(vocab)), Int((seed / 7) % UInt64(vocab))]
-        let runs = try sim.run(prompt: prompt, tokens: 3)
+        let vocab = UInt64(ModelConfig.tiny.vocabSize)
+        // Stream 0: two ids from the seed; each later stream 1 to 3 ids of its own.
+        let prompts = [[Int(seed % vocab), Int((seed / 7) % vocab)]] + (1..<config.streams).map { s in
+          (0...(s % 3)).map { k in Int((seed &* 31 &+ UInt64(7 * s + 13 * k)) % vocab) }
+        }
+        let runs = try sim.run(prompts: prompts, tokens: 3)
         let cycles = runs.reduce(0) { $0 + $1.measured.total }
         if let m = runs.compactMap(\.mismatch).first {
-          return outcome(.failed("seed \(seed), \(config.lanes) lanes, tiny preset, prompt \(prompt): \(m)"), cycles: cycles)
+          let what = config.streams == 1 ? "prompt \(prompts[0])" : "\(config.streams) streams, prompts \(prompts)"
+          return outcome(.failed("seed \(seed), \(config.lanes) lanes, tiny preset, \(what): \(m)"), cycles: cycles)
         }
         return outcome(.passed, cycles: cycles, checked: runs.reduce(0) { $0 + $1.compared })
       } catch {

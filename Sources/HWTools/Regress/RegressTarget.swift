@@ -44,7 +44,8 @@ public enum RegressTarget: Hashable, Sendable, CustomStringConvertible {
     case .mlgru(let c): return "mlgru:\(c.lanes)x\(c.maxLayers)x\(c.maxHidden)"
     case .norm(let c): return "norm:\(c.lanes)x\(c.maxLength)"
     case .rescale(let c): return "rescale:\(c.lanes)x\(c.accumulatorWidth)"
-    case .accelerator(let c): return "accel:\(c.lanes)" + (c.weightPacking == .planes ? "" : ":\(c.weightPacking)")
+    case .accelerator(let c):
+      return "accel:\(c.lanes)" + (c.weightPacking == .planes ? "" : ":\(c.weightPacking)") + (c.streams == 1 ? "" : ":s\(c.streams)")
     case .axiRead(let c): return "axi:\(c.dataWidth)x\(c.maxBurstBeats)x\(c.outstanding)"
     }
   }
@@ -131,7 +132,8 @@ public enum RegressTarget: Hashable, Sendable, CustomStringConvertible {
     comma-separated LANESxWIDTH[:REDUCTION] for the ternary core (REDUCTION popcount or adder-tree, \
     default popcount; e.g. 4x8:popcount,16x64:adder-tree), mlgru:LANESxLAYERSxHIDDEN, \
     norm:LANESxMAXLENGTH, rescale:LANESxACCUMULATORBITS for the element units (e.g. mlgru:3x3x64, \
-    norm:3x8192, rescale:3x7), axi:DATABITSxBURSTxOUTSTANDING for the AXI4 read DMA (e.g. axi:512x16x4), accel:LANES[:PACKING] for the whole accelerator on the tiny preset (PACKING planes or base3; e.g. accel:16, accel:16:base3), \
+    norm:3x8192, rescale:3x7), axi:DATABITSxBURSTxOUTSTANDING for the AXI4 read DMA (e.g. axi:512x16x4), accel:LANES[:PACKING][:sSTREAMS] for the whole accelerator on the tiny preset (PACKING planes or base3, STREAMS \
+    sequences side by side; e.g. accel:16, accel:16:base3, accel:8:s2), \
     or a named set: \(RegressMatrix.sets.map(\.name).joined(separator: ", "))
     """
 
@@ -182,18 +184,21 @@ public enum RegressTarget: Hashable, Sendable, CustomStringConvertible {
       return .axiRead(config)
     }
     if lowered.hasPrefix("accel:") {
-      // accel:LANES, then an optional :PACKING.
-      let parts = lowered.split(separator: ":", maxSplits: 2, omittingEmptySubsequences: false).map(String.init)
-      var packing = WeightPacking.planes
-      if parts.count == 3 {
-        guard let p = WeightPacking(rawValue: parts[2]) else {
-          throw Invalid(description: "config '\(item)': packing must be planes or base3; form accel:LANES[:PACKING], e.g. accel:16:base3")
+      // accel:LANES, then optionally :PACKING and :sSTREAMS.
+      let form = "accel:LANES[:PACKING][:sSTREAMS]; e.g. accel:16, accel:16:base3 or accel:8:s2"
+      let parts = lowered.split(separator: ":", omittingEmptySubsequences: false).map(String.init)
+      var packing = WeightPacking.planes, streams = 1
+      for option in parts.dropFirst(2) {
+        if let p = WeightPacking(rawValue: option) {
+          packing = p
+        } else if option.hasPrefix("s"), let n = Int(option.dropFirst()) {
+          streams = n
+        } else {
+          throw Invalid(description: "config '\(item)': '\(option)' is neither a packing (planes, base3) nor sSTREAMS; form \(form)")
         }
-        packing = p
       }
-      let n = try numbers(
-        "accel:" + parts[1], prefix: "accel:", count: 1, form: "accel:LANES[:PACKING]; e.g. accel:16 or accel:16:base3")
-      let config = AcceleratorConfig(lanes: n[0], weightPacking: packing)
+      let n = try numbers("accel:" + (parts.count > 1 ? parts[1] : ""), prefix: "accel:", count: 1, form: form)
+      let config = AcceleratorConfig(lanes: n[0], weightPacking: packing, streams: streams)
       do {
         try AcceleratorGenerator.validate(config)
         try config.validate(for: .tiny)
@@ -254,8 +259,9 @@ public enum RegressMatrix {
   /// width (popcount lanes), and with an odd and a power-of-two width
   /// (adder-tree lanes); plus the default 16 x 64 in both datapaths; and
   /// MLGRU, norm and rescale units of 1, 3 and 16 lanes (tiny memories, the
-  /// tests' configurations, the defaults); the accelerator with 4, 16 and 128 lanes, and
-  /// with base-3 weights at 2 and 16 lanes.
+  /// tests' configurations, the defaults); the accelerator with 4, 16 and 128 lanes,
+  /// with base-3 weights at 2 and 16 lanes, and with 2 streams at 8 and 128 lanes and 3
+  /// at 16 lanes with base-3 weights.
   public static let full: [RegressTarget] = {
     let popcount: [RegressTarget] = lanes.flatMap { l in [core(l, 1), core(l, 7), core(l, 64)] }
     let adderTree: [RegressTarget] = lanes.flatMap { l in [core(l, 3, .adderTree), core(l, 16, .adderTree)] }
@@ -267,6 +273,9 @@ public enum RegressMatrix {
       .accelerator(AcceleratorConfig(lanes: 128)),
       .accelerator(AcceleratorConfig(lanes: 2, weightPacking: .base3)),
       .accelerator(AcceleratorConfig(lanes: 16, weightPacking: .base3)),
+      .accelerator(AcceleratorConfig(lanes: 8, streams: 2)),
+      .accelerator(AcceleratorConfig(lanes: 16, weightPacking: .base3, streams: 3)),
+      .accelerator(AcceleratorConfig(lanes: 128, streams: 2)),
       axi(512, 16, 4), axi(256, 32, 8), axi(512, 1, 1),
     ]
     return popcount + adderTree + [core(16, 64, .adderTree)] + units
@@ -295,12 +304,13 @@ public enum RegressMatrix {
     core(1, 1), core(3, 5), core(8, 16), core(16, 64), core(4, 7, .adderTree), core(2, 3, .adderTree),
     mlgru(1, 2, 7), norm(3, 8192), rescale(3, 7), .accelerator(AcceleratorConfig(lanes: 16)),
     .accelerator(AcceleratorConfig(lanes: 16, weightPacking: .base3)),
+    .accelerator(AcceleratorConfig(lanes: 8, streams: 2)),
   ]
 
   public static let sets: [NamedSet] = [
     NamedSet(
       name: "full", targets: full,
-      summary: "cores of lanes 1-32 with widths 1/7/64 popcount and 3/16 adder-tree, 16x64 adder-tree; MLGRU, norm and rescale units of 1, 3 and 16 lanes; the accelerator with 4, 16 and 128 lanes, and with base-3 weights at 2 and 16; the AXI4 read DMA at 512 and 256 bits"),
+      summary: "cores of lanes 1-32 with widths 1/7/64 popcount and 3/16 adder-tree, 16x64 adder-tree; MLGRU, norm and rescale units of 1, 3 and 16 lanes; the accelerator with 4, 16 and 128 lanes, with base-3 weights at 2 and 16, with 2 streams at 8 and 128 lanes and 3 at 16 (base 3); the AXI4 read DMA at 512 and 256 bits"),
     NamedSet(name: "quick", targets: quick, summary: "the make test slice"),
   ]
 

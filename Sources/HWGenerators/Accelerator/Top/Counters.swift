@@ -41,7 +41,8 @@ extension AcceleratorGenerator {
       (.parameterReadBeats, s.fetch.fetchBeat && (d.usesNorm || d.opRecur), .literal(1, .uint(8))),
       (.parameterWriteBeats, s.writeBack.paramWrite, .literal(1, .uint(8))),
       (.activationWordWrites, s.packer.wordDone, .literal(1, .uint(8))),
-      (.activationWordReads, mv.startMatVec || mv.mvFire, .literal(1, .uint(8))),
+      // Every stream's core reads its own word.
+      (.activationWordReads, mv.startMatVec || mv.mvFire, .literal(t.config.streams, .uint(8))),
       (.weightFIFOWrites, s.dma.beatValid && s.dma.fifoReady, .literal(1, .uint(8))),
       (.instructions, s.control.finish && counted, .literal(1, .uint(8))),
       (.checkpointCycles, io.ckptActive, .literal(1, .uint(8))),
