@@ -24,7 +24,7 @@ struct BenchAccelerator: ParsableCommand {
       """)
 
   @Option(help: "Model preset.") var model: String = "1.3b"
-  @Option(help: "Runs as DEVICE:LANES:FIFO_KIB[:PACKING] (PACKING planes, the default, or base3), comma-separated.")
+  @Option(help: "Runs as DEVICE:LANES:FIFO_KIB[:PACKING][:sSTREAMS] (PACKING planes, the default, or base3; STREAMS sequences side by side, default 1), comma-separated.")
   var runs: String = "d5005:16:256,d5005:32:256:base3,u280:32:256,u280:64:256,u280:128:256,u280:128:1024,u280:256:1024"
   @Option(help: "Tokens per run (after a one-token prompt).") var tokens: Int = 1
   @Option(help: "Simulate only the first K layers (the rest extrapolated).") var layers: Int?
@@ -37,21 +37,35 @@ struct BenchAccelerator: ParsableCommand {
     var lanes: Int
     var fifoKiB: Int
     var packing: WeightPacking
+    var streams: Int
+
+    var config: AcceleratorConfig {
+      AcceleratorConfig(lanes: lanes, weightFIFOKiB: fifoKiB, weightPacking: packing, streams: streams)
+    }
   }
 
   func parsedRuns() throws -> [Run] {
     try runs.split(separator: ",").map { item in
       let parts = item.split(separator: ":").map(String.init)
-      guard (3...4).contains(parts.count), let lanes = Int(parts[1]), let fifo = Int(parts[2]), (1...65536).contains(fifo),
-        let packing = parts.count == 4 ? WeightPacking(rawValue: parts[3]) : .planes
-      else {
-        throw ValidationError("run '\(item)' is not DEVICE:LANES:FIFO_KIB[:PACKING], e.g. u280:128:1024 or d5005:32:256:base3")
+      let form = "DEVICE:LANES:FIFO_KIB[:PACKING][:sSTREAMS], e.g. u280:128:1024, d5005:32:256:base3 or u250:32:1024:base3:s4"
+      guard (3...5).contains(parts.count), let lanes = Int(parts[1]), let fifo = Int(parts[2]), (1...65536).contains(fifo) else {
+        throw ValidationError("run '\(item)' is not \(form)")
+      }
+      var packing = WeightPacking.planes, streams = 1
+      for option in parts.dropFirst(3) {
+        if let p = WeightPacking(rawValue: option) {
+          packing = p
+        } else if option.hasPrefix("s"), let n = Int(option.dropFirst()) {
+          streams = n
+        } else {
+          throw ValidationError("run '\(item)': '\(option)' is neither a packing (planes, base3) nor sSTREAMS; \(form)")
+        }
       }
       let device: DeviceProfile
       do { device = try DeviceProfile.named(parts[0]) } catch { throw ValidationError("\(error)") }
-      let config = AcceleratorConfig(lanes: lanes, weightPacking: packing)
-      do { try AcceleratorGenerator.validate(config) } catch { throw ValidationError("run '\(item)': \(error)") }
-      return Run(device: device, lanes: lanes, fifoKiB: fifo, packing: packing)
+      let run = Run(device: device, lanes: lanes, fifoKiB: fifo, packing: packing, streams: streams)
+      do { try AcceleratorGenerator.validate(run.config) } catch { throw ValidationError("run '\(item)': \(error)") }
+      return run
     }
   }
 
@@ -68,7 +82,7 @@ struct BenchAccelerator: ParsableCommand {
     let preset = try ModelConfig.preset(named: model)
     if let layers, layers > preset.layers { throw SimulateError("\(preset.name) has \(preset.layers) layers, --layers \(layers) is more") }
     let weights = ModelWeights.synthetic(preset, seed: seed)
-    print("hwgen bench accel: \(preset), synthetic weights seed \(seed), \(tokens) token(s) after a one-token prompt"
+    print("hwgen bench accel: \(preset), synthetic weights seed \(seed), \(tokens) token(s) after a one-token prompt (stream s: token 1 + s)"
       + (layers.map {
         ", layers 0..<\($0) simulated, the rest extrapolated (cycles within ±\(Format.percent(LayerExtrapolation.errorBound(layersSimulated: $0))) of a full simulation in the validation runs, never above the roofline)"
       } ?? ", every layer simulated"))
@@ -76,14 +90,16 @@ struct BenchAccelerator: ParsableCommand {
     // Simulated weights per second of RTL simulation wall time, by lanes.
     var simulationSpeed: [(lanes: Int, config: TernaryCoreConfig, weightsPerSecond: Double)] = []
     for r in try parsedRuns() {
-      let config = AcceleratorConfig(lanes: r.lanes, weightFIFOKiB: r.fifoKiB, weightPacking: r.packing)
+      let config = r.config
       let clock = r.device.defaultClockMHz
       try ClockLine.report(config: config, profile: r.device, clockMHz: clock, fromProfile: true)
       let build = Stopwatch()
       let sim = try AcceleratorSimulation(weights: weights, config: config, profile: r.device, clockMHz: clock, layers: layers)
       let buildSeconds = build.seconds
       let wall = Stopwatch()
-      let report = try AcceleratorRunner.run(sim, prompt: [1], tokens: tokens, seed: seed, device: r.device, clockMHz: clock)
+      let prompts = (0..<r.streams).map { [1 + $0] }
+      let report = try AcceleratorRunner.run(
+        sim, prompts: prompts, tokens: tokens, seed: seed, device: r.device, clockMHz: clock)
       let seconds = wall.seconds
       if let m = report.firstMismatch { throw SimulateError("\(r.device.name) lanes \(r.lanes): \(m)") }
       let c = report.cycles, total = Double(max(1, c.total))
@@ -91,7 +107,7 @@ struct BenchAccelerator: ParsableCommand {
       let weightsPerSecond = weights / max(report.simulationSeconds, 1e-9)
       simulationSpeed.append((r.lanes, config.core, weightsPerSecond))
       rows.append([
-        r.device.name, "\(r.lanes)", "\(r.packing)", "\(r.fifoKiB)", Format.si(report.bytesPerToken, "B"),
+        r.device.name, "\(r.lanes)", "\(r.packing)", "\(r.streams)", "\(r.fifoKiB)", Format.si(report.bytesPerToken, "B"),
         "\(Int(report.cyclesPerToken.rounded()))",
         Format.significant(report.tokensPerSecond, 4), Format.significant(report.rooflineTokensPerSecond, 4),
         Format.percent(report.rooflineFraction), Format.percent(Double(c.stalls) / total),
@@ -99,13 +115,16 @@ struct BenchAccelerator: ParsableCommand {
         Format.si(Double(report.measuredCycles.total) / max(report.simulationSeconds, 1e-9), "cyc/s"),
         Format.significant(weightsPerSecond / 1e9, 3), Format.seconds(buildSeconds),
       ])
-      print("\(r.device.name) lanes \(r.lanes) \(r.packing) FIFO \(r.fifoKiB) KiB: \(Format.percent(report.rooflineFraction)) of the roofline")
+      let streams = r.streams == 1 ? "" : " \(r.streams) streams"
+      print("\(r.device.name) lanes \(r.lanes) \(r.packing)\(streams) FIFO \(r.fifoKiB) KiB: \(Format.percent(report.rooflineFraction)) of the roofline")
     }
     print("")
     print(Format.table(
-      ["device", "lanes", "weights", "FIFO KiB", "bytes/token", "cycles/token", "tokens/s", "roofline", "achieved", "stalls", "element-wise",
+      ["device", "lanes", "weights", "streams", "FIFO KiB", "bytes/token", "cycles/token", "tokens/s", "roofline", "achieved", "stalls", "element-wise",
                "wall/token", "simulated", "sim G w/s", "build"],
       rows))
+    print("With several streams bytes/token, cycles/token, tokens/s and the roofline count every stream's tokens")
+    print("(aggregate); the streams share each weight beat.")
     print("wall/token: simulation and golden model together, this machine; simulated: cycles per second of RTL")
     print("simulation (golden model excluded); sim G w/s: weights the core took per second of it; build: Verilator")
     print("(cached after the first run)")

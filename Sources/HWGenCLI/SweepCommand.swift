@@ -10,7 +10,7 @@ import HWTools
 
 struct Sweep: ParsableCommand {
   static let configuration = CommandConfiguration(
-    abstract: "Simulate, synthesize and power-estimate a grid of accelerator designs (device x lanes x weight packing x weight FIFO) and plot tokens/s against LUTs and J/token against tokens/s with the Pareto front.",
+    abstract: "Simulate, synthesize and power-estimate a grid of accelerator designs (device x lanes x weight packing x weight FIFO x streams) and plot tokens/s against LUTs and J/token against tokens/s with the Pareto front.",
     discussion: """
       Each point runs as its own process (`--point ID`): the model through mmfree_accel in Verilator, \
       checked bit for bit against the golden model (the first --layers layers simulated, the rest \
@@ -28,6 +28,8 @@ struct Sweep: ParsableCommand {
   @Option(help: "Core lanes, comma-separated.") var lanes: String = "16,32,64"
   @Option(help: "Weight packings, comma-separated: planes, base3.") var packing: String = "planes,base3"
   @Option(name: .customLong("fifo-kib"), help: "Weight FIFO sizes in KiB, comma-separated.") var fifoKiB: String = "256"
+  @Option(help: "Streams (sequences side by side, sharing every weight beat), comma-separated; tokens/s and J/token count every stream's tokens.")
+  var streams: String = "1"
   @Option(help: "Layers simulated cycle-accurately at each point (the rest extrapolated); 0: every layer.") var layers: Int = 2
   @Option(help: "Tokens per point (after a one-token prompt).") var tokens: Int = 1
   @Option(help: "Seed of the synthetic weights.") var seed: UInt64 = 1
@@ -60,16 +62,15 @@ struct Sweep: ParsableCommand {
     let laneCounts = try list(lanes, "lanes") { Int($0) }
     let packings = try list(packing, "packing") { WeightPacking(rawValue: $0) }
     let fifos = try list(fifoKiB, "fifo-kib") { Int($0).flatMap { (1...65536).contains($0) ? $0 : nil } }
-    for l in laneCounts {
-      for p in packings {
-        let config = AcceleratorConfig(lanes: l, weightPacking: p)
-        do {
-          try AcceleratorGenerator.validate(config)
-          try config.validate(for: preset)
-        } catch { throw ValidationError("lanes \(l), \(p): \(error)") }
-      }
+    let streamCounts = try list(streams, "streams") { Int($0) }
+    let points = SweepPoint.grid(
+      devices: deviceNames, lanes: laneCounts, packings: packings, fifoKiB: fifos, streams: streamCounts)
+    for p in points {
+      do {
+        try AcceleratorGenerator.validate(p.config)
+        _ = try AcceleratorProgram(model: preset, config: p.config, betas: { _, _ in Scale(mantissa: 0, exponent: 0) })
+      } catch { throw ValidationError("lanes \(p.lanes), \(p.packing), \(p.streams) stream(s): \(error)") }
     }
-    let points = SweepPoint.grid(devices: deviceNames, lanes: laneCounts, packings: packings, fifoKiB: fifos)
     guard Set(points).count == points.count else { throw ValidationError("the grid lists a point twice") }
     return Grid(preset: preset, points: points)
   }
@@ -112,7 +113,7 @@ struct Sweep: ParsableCommand {
   func pointCommand(_ p: SweepPoint, executable: String) -> [String] {
     [
       executable, "sweep", "--model", model, "--devices", devices, "--lanes", lanes, "--packing", packing,
-      "--fifo-kib", fifoKiB, "--layers", "\(layers)", "--tokens", "\(tokens)", "--seed", "\(seed)", "--out", out,
+      "--fifo-kib", fifoKiB, "--streams", streams, "--layers", "\(layers)", "--tokens", "\(tokens)", "--seed", "\(seed)", "--out", out,
       "--point", p.id,
     ]
   }
@@ -120,7 +121,7 @@ struct Sweep: ParsableCommand {
   func writeJobList(_ grid: Grid) throws {
     let lines = grid.points.map { pointCommand($0, executable: "hwgen").map(Self.shellQuoted).joined(separator: " ") }
     let collectLine = ["hwgen", "sweep", "--model", model, "--devices", devices, "--lanes", lanes, "--packing", packing,
-                       "--fifo-kib", fifoKiB, "--layers", "\(layers)", "--tokens", "\(tokens)", "--seed", "\(seed)",
+                       "--fifo-kib", fifoKiB, "--streams", streams, "--layers", "\(layers)", "--tokens", "\(tokens)", "--seed", "\(seed)",
                        "--out", out, "--collect"].map(Self.shellQuoted).joined(separator: " ")
     let slurm = [
       "#!/bin/bash",
@@ -163,7 +164,7 @@ struct Sweep: ParsableCommand {
   func runPoints(_ grid: Grid) throws {
     @Sendable func synthesisGroup(_ p: SweepPoint) -> String {
       let family = (try? DeviceProfile.named(p.device).family) ?? p.device
-      return "\(p.lanes)-\(p.packing)-\(p.fifoKiB)-\(family)"
+      return "\(p.lanes)-\(p.packing)-\(p.fifoKiB)-\(p.streams)-\(family)"
     }
     let waiting = grid.points.filter { stored($0, grid) == nil }
     var seen = Set<String>()
@@ -237,7 +238,8 @@ struct Sweep: ParsableCommand {
     for group in groups {
       for (i, r) in group.results.enumerated() {
         rows.append([
-          group.device, "\(r.point.lanes)", r.point.packing.rawValue, "\(r.point.fifoKiB)", Format.significant(r.tokensPerSecond, 4),
+          group.device, "\(r.point.lanes)", r.point.packing.rawValue, "\(r.point.fifoKiB)", "\(r.point.streams)",
+          Format.significant(r.tokensPerSecond, 4),
           Format.percent(r.rooflineFraction), "\(r.logic)", Format.percent(r.largestShare), r.fits ? "yes" : "no",
           Format.significant(r.watts, 3), Format.significant(r.joulesPerToken * 1e3, 3),
           [group.throughputFront.contains(i) ? "tokens/LUT" : nil, group.energyFront.contains(i) ? "J/token" : nil].compactMap { $0 }.joined(separator: ", "),
@@ -245,7 +247,7 @@ struct Sweep: ParsableCommand {
       }
     }
     print(Format.table(
-      ["device", "lanes", "weights", "FIFO KiB", "tokens/s", "roofline", "LUTs/ALMs", "largest share", "fits", "W (est.)",
+      ["device", "lanes", "weights", "FIFO KiB", "streams", "tokens/s", "roofline", "LUTs/ALMs", "largest share", "fits", "W (est.)",
        "mJ/token (est.)", "Pareto"],
       rows))
     print("cycles: \(extrapolation)\(layers == 0 ? "" : ", the rest extrapolated"); clock: each profile's; watts and J/token: estimates (docs/power.md)")
@@ -255,12 +257,13 @@ struct Sweep: ParsableCommand {
   /// One point: simulate (bit-exact against the golden model), synthesize, estimate power.
   static func measure(_ p: SweepPoint, preset: ModelConfig, layers: Int, tokens: Int, seed: UInt64) throws -> SweepResult {
     let profile = try DeviceProfile.named(p.device)
-    let config = AcceleratorConfig(lanes: p.lanes, weightFIFOKiB: p.fifoKiB, weightPacking: p.packing)
+    let config = p.config
     let clock = profile.defaultClockMHz
     let sim = try AcceleratorSimulation(
       weights: ModelWeights.synthetic(preset, seed: seed), config: config, profile: profile, clockMHz: clock,
       layers: layers == 0 ? nil : layers)
-    let report = try AcceleratorRunner.run(sim, prompt: [1], tokens: tokens, seed: seed, device: profile, clockMHz: clock)
+    let prompts = (0..<p.streams).map { [1 + $0] }
+    let report = try AcceleratorRunner.run(sim, prompts: prompts, tokens: tokens, seed: seed, device: profile, clockMHz: clock)
     if let m = report.firstMismatch { throw SimulateError("\(p.id): \(m)") }
     let (power, synthesis, _) = try AcceleratorPower.estimate(report, sim: sim, profile: profile, clockMHz: clock, showProgress: false)
     let flow = try SynthesisFlow.forFamily(profile.family)

@@ -30,6 +30,14 @@ struct SweepTests {
     #expect(grid.first?.id == "u250-16-planes-256" && grid.last?.id == "u280-32-base3-1024")
     for p in grid { #expect(SweepPoint(id: p.id) == p) }
     #expect(SweepPoint(id: "u250-16-trits-256") == nil && SweepPoint(id: "u250-16") == nil)
+    // Streams: a fifth axis, named only when there is more than one.
+    let batched = SweepPoint.grid(devices: ["u250"], lanes: [32], packings: [.base3], fifoKiB: [1024], streams: [1, 4])
+    #expect(batched.map(\.id) == ["u250-32-base3-1024", "u250-32-base3-1024-s4"])
+    for p in batched { #expect(SweepPoint(id: p.id) == p) }
+    #expect(SweepPoint(id: "u250-32-base3-1024-s1") == nil && SweepPoint(id: "u250-32-base3-1024-4") == nil)
+    // A point stored before streams existed reads back with one.
+    let old = #"{"device":"u250","fifoKiB":256,"lanes":16,"packing":"planes"}"#
+    #expect(try JSONDecoder().decode(SweepPoint.self, from: Data(old.utf8)) == SweepPoint(id: "u250-16-planes-256"))
   }
 
   @Test("the fronts keep the points nothing that fits beats on both axes, and never a point that does not fit")

@@ -7,35 +7,66 @@ public struct SweepPoint: Codable, Hashable, Sendable, Comparable {
   public var lanes: Int
   public var packing: WeightPacking
   public var fifoKiB: Int
+  /// Sequences run side by side (`AcceleratorConfig.streams`).
+  public var streams: Int
 
-  public init(device: String, lanes: Int, packing: WeightPacking, fifoKiB: Int) {
+  public init(device: String, lanes: Int, packing: WeightPacking, fifoKiB: Int, streams: Int = 1) {
     self.device = device
     self.lanes = lanes
     self.packing = packing
     self.fifoKiB = fifoKiB
+    self.streams = streams
   }
 
-  /// The point's name in file names, job lists and tables: `u280-32-base3-256`.
-  public var id: String { "\(device)-\(lanes)-\(packing)-\(fifoKiB)" }
+  enum CodingKeys: String, CodingKey { case device, lanes, packing, fifoKiB, streams }
+
+  /// Points stored before streams existed had one.
+  public init(from decoder: Decoder) throws {
+    let c = try decoder.container(keyedBy: CodingKeys.self)
+    self.init(
+      device: try c.decode(String.self, forKey: .device), lanes: try c.decode(Int.self, forKey: .lanes),
+      packing: try c.decode(WeightPacking.self, forKey: .packing), fifoKiB: try c.decode(Int.self, forKey: .fifoKiB),
+      streams: try c.decodeIfPresent(Int.self, forKey: .streams) ?? 1)
+  }
+
+  /// The point's name in file names, job lists and tables: `u280-32-base3-256`, with
+  /// several streams `u250-32-base3-1024-s4`.
+  public var id: String { "\(device)-\(lanes)-\(packing)-\(fifoKiB)" + (streams == 1 ? "" : "-s\(streams)") }
 
   /// Parses `id`.
   public init?(id: String) {
     let parts = id.split(separator: "-").map(String.init)
-    guard parts.count == 4, let lanes = Int(parts[1]), let packing = WeightPacking(rawValue: parts[2]),
+    guard (4...5).contains(parts.count), let lanes = Int(parts[1]), let packing = WeightPacking(rawValue: parts[2]),
       let fifo = Int(parts[3])
     else { return nil }
-    self.init(device: parts[0], lanes: lanes, packing: packing, fifoKiB: fifo)
+    var streams = 1
+    if parts.count == 5 {
+      guard parts[4].hasPrefix("s"), let n = Int(parts[4].dropFirst()), n > 1 else { return nil }
+      streams = n
+    }
+    self.init(device: parts[0], lanes: lanes, packing: packing, fifoKiB: fifo, streams: streams)
   }
 
   public static func < (a: SweepPoint, b: SweepPoint) -> Bool {
-    (a.device, a.lanes, a.packing.rawValue, a.fifoKiB) < (b.device, b.lanes, b.packing.rawValue, b.fifoKiB)
+    (a.device, a.lanes, a.packing.rawValue, a.fifoKiB, a.streams) < (b.device, b.lanes, b.packing.rawValue, b.fifoKiB, b.streams)
   }
 
-  /// Every combination, in a fixed order (device, lanes, packing, FIFO).
-  public static func grid(devices: [String], lanes: [Int], packings: [WeightPacking], fifoKiB: [Int]) -> [SweepPoint] {
+  /// Every combination, in a fixed order (device, lanes, packing, FIFO, streams).
+  public static func grid(
+    devices: [String], lanes: [Int], packings: [WeightPacking], fifoKiB: [Int], streams: [Int] = [1]
+  ) -> [SweepPoint] {
     devices.flatMap { d in
-      lanes.flatMap { l in packings.flatMap { p in fifoKiB.map { SweepPoint(device: d, lanes: l, packing: p, fifoKiB: $0) } } }
+      lanes.flatMap { l in
+        packings.flatMap { p in
+          fifoKiB.flatMap { f in streams.map { SweepPoint(device: d, lanes: l, packing: p, fifoKiB: f, streams: $0) } }
+        }
+      }
     }
+  }
+
+  /// The point's accelerator.
+  public var config: AcceleratorConfig {
+    AcceleratorConfig(lanes: lanes, weightFIFOKiB: fifoKiB, weightPacking: packing, streams: streams)
   }
 }
 
@@ -148,7 +179,7 @@ public struct SweepSummary: Sendable {
   }
 
   public static let csvHeader = [
-    "device", "lanes", "packing", "fifo_kib", "model", "clock_mhz", "layers_simulated", "layers", "extrapolation_bound",
+    "device", "lanes", "packing", "fifo_kib", "streams", "model", "clock_mhz", "layers_simulated", "layers", "extrapolation_bound",
     "cycles_per_token", "tokens_per_second", "bytes_per_token", "roofline_tokens_per_second", "roofline_fraction",
     "flow", "logic", "flip_flops", "block_ram_blocks", "dsps", "largest_share", "fits", "watts", "joules_per_token",
     "pareto_throughput", "pareto_energy",
@@ -178,7 +209,7 @@ public struct SweepSummary: Sendable {
       let throughput = group.throughputFront, energy = group.energyFront
       for (i, r) in group.results.enumerated() {
         let fields: [String] = [
-          r.point.device, "\(r.point.lanes)", r.point.packing.rawValue, "\(r.point.fifoKiB)", r.model,
+          r.point.device, "\(r.point.lanes)", r.point.packing.rawValue, "\(r.point.fifoKiB)", "\(r.point.streams)", r.model,
           Self.number(r.clockMHz), "\(r.layersSimulated)", "\(r.layers)", r.extrapolationBound.map(Self.number) ?? "",
           Self.number(r.cyclesPerToken), Self.number(r.tokensPerSecond), Self.number(r.bytesPerToken),
           Self.number(r.rooflineTokensPerSecond), Self.number(r.rooflineFraction), "\"\(r.flow)\"", "\(r.logic)",

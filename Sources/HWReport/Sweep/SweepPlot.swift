@@ -1,7 +1,8 @@
 import Foundation
 
 /// Scatter plots of a sweep as SVG: one point a design (circles for 2-bit planes, squares for
-/// base 3, labelled with lanes and packing), the Pareto front joined by a line, and the points
+/// base 3, labelled with lanes, packing, a FIFO other than 256 KiB and
+/// the streams as xS), the Pareto front joined by a line, and the points
 /// that do not fit the device in grey.
 public enum SweepPlot {
   public struct Axis: Sendable {
@@ -103,6 +104,7 @@ public enum SweepPlot {
       case .base3: out.append("  <rect x=\"\(f(cx - 5))\" y=\"\(f(cy - 5))\" width=\"10\" height=\"10\" fill=\"\(color)\"/>")
       }
       let text = "\(r.point.lanes) \(r.point.packing)" + (r.point.fifoKiB == 256 ? "" : " \(r.point.fifoKiB)K")
+        + (r.point.streams == 1 ? "" : " x\(r.point.streams)")
       out.append("  <text x=\"\(f(cx + 8))\" y=\"\(f(cy - 6))\" fill=\"\(r.fits ? "#333333" : "#999999")\">\(escaped(text))</text>")
     }
     // Legend.
