@@ -24,6 +24,8 @@ struct Image: ParsableCommand {
   @Option(help: "Device profile: names each port's memory channel in the map (d5005, u280, ...).") var device: String = "d5005"
   @Option(help: "How weights lie in memory: planes (2 bits a weight) or base3 (five a byte, 1.6 bits).")
   var packing: WeightPacking = .planes
+  @Option(help: "Streams the accelerator runs side by side: the program serves that many (1-\(AcceleratorConfig.maxStreams)).")
+  var streams: Int = 1
   @Option(help: "Seed of the synthetic weights.") var seed: UInt64 = 1
   @Flag(help: "Put the debug checkpoints (CKPT) into the program, as hwgen simulate does to check every layer.")
   var checkpoints = false
@@ -41,7 +43,7 @@ struct Image: ParsableCommand {
     let source = try ModelSource.resolve(
       model: model, weights: weights, seed: seed, defaultCheckpoint: ModelSource.shippedDefault)
     let modelConfig = source.weights.config
-    let config = AcceleratorConfig(lanes: lanes, weightPacking: packing)
+    let config = AcceleratorConfig(lanes: lanes, weightPacking: packing, streams: streams)
     let program: AcceleratorProgram, image: AcceleratorMemoryImage
     do {
       try AcceleratorGenerator.validate(config)
@@ -51,7 +53,8 @@ struct Image: ParsableCommand {
     let (bytes, map) = image.serialized(device: profile)
     let file = URL(fileURLWithPath: out)
     try FileOutput.writeAtomically([(file, bytes), (URL(fileURLWithPath: out + ".json"), map)])
-    print("hwgen image: model \(modelConfig.name) (\(source.description)), lanes \(lanes), \(packing) weights: \(config.memoryPorts) port(s) of \(config.memoryDataBits) bits on \(profile.name)")
+    let streamText = streams == 1 ? "" : ", \(streams) streams"
+    print("hwgen image: model \(modelConfig.name) (\(source.description)), lanes \(lanes), \(packing) weights\(streamText): \(config.memoryPorts) port(s) of \(config.memoryDataBits) bits on \(profile.name)")
     for (p, port) in image.ports.enumerated() {
       print("port \(p) (channel \(p % profile.memory.channels)): \(Format.si(Double(port.count), "B"))")
     }
