@@ -206,6 +206,9 @@ public struct AcceleratorConfig: Hashable, Sendable, Codable, CustomStringConver
   }
 
   public func validate() throws {
+    guard (1...Self.maxStreams).contains(streams) else {
+      throw Invalid(description: "streams must be between 1 and \(Self.maxStreams), got \(streams)")
+    }
     guard laneWidth == 64 else {
       throw Invalid(description: "accelerator lane width must be 64 (one packed word pair per lane), got \(laneWidth)")
     }
@@ -222,9 +225,6 @@ public struct AcceleratorConfig: Hashable, Sendable, Codable, CustomStringConver
       guard elements / elementLanes <= 1 << AcceleratorInstruction.addressBits else {
         throw Invalid(description: "the \(name) has \(elements / elementLanes) beats; instructions address \(1 << AcceleratorInstruction.addressBits)")
       }
-    }
-    guard (1...Self.maxStreams).contains(streams) else {
-      throw Invalid(description: "streams must be between 1 and \(Self.maxStreams), got \(streams)")
     }
     guard scratchpadBeats % streams == 0 else {
       throw Invalid(description: "the scratchpad's \(scratchpadBeats) beats do not split into \(streams) equal stream regions")

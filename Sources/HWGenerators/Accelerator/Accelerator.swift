@@ -85,6 +85,7 @@ public enum AcceleratorGenerator: UnitGenerator {
       ("memoryPorts", "\(a.memoryPorts)"), ("memoryDataBits", "\(a.memoryDataBits)"),
       ("vectorDataBits", "\(a.vectorDataBits)"),
     ] + (a.weightPacking == .planes ? [] : [("weightPacking", "\"\(a.weightPacking)\"")])
+      + (a.streams == 1 ? [] : [("streams", "\(a.streams)")])
   }
 
   /// The top's own limits on top of `AcceleratorConfig.validate`.
@@ -144,6 +145,10 @@ public enum AcceleratorGenerator: UnitGenerator {
       "Instruction word: [3:0] op, [19:4] length, [35:20] a, [51:36] b, [67:52] dst, [127:68] immediate.",
     ] + (config.weightPacking == .base3
       ? ["Weights in base 3, five a byte: weight_unpack turns memory beats into core beats."] : [])
+      + (config.streams == 1
+        ? []
+        : ["\(config.streams) streams: one core each on every weight beat; SETC stream selects QUANT's, EMBED's and",
+           "ARGMAX's stream; tokens carry the stream in bits 16 and up."])
   }
 }
 

@@ -16,6 +16,11 @@ import HWSpec
 /// vector's final group. `scale_*_i` (the vector's output scale, from the
 /// quantizer) and `groups_i` (row groups of the vector) are held by the
 /// sequencer for the whole vector.
+///
+/// With several streams (`AcceleratorConfig.streams`) there is one core per
+/// stream, all on the same weight beat with their stream's activation beat
+/// (`a_data_i` and the scales hold one per stream); the result stream carries
+/// each row group's slices with the streams in turn within a slice.
 public enum MatVecDatapathGenerator: UnitGenerator {
   public static let unitName = "mat-vec datapath"
 
@@ -31,6 +36,7 @@ public enum MatVecDatapathGenerator: UnitGenerator {
 
   public static func manifestParameters(_ config: AcceleratorConfig) -> [(key: String, value: String)] {
     [("lanes", "\(config.lanes)"), ("elementLanes", "\(config.elementLanes)")]
+      + (config.streams == 1 ? [] : [("streams", "\(config.streams)")])
   }
 
   public static let groupWidth = 16
@@ -42,7 +48,9 @@ public enum MatVecDatapathGenerator: UnitGenerator {
       comment: [
         "BitLinear back end: ternary_core (\(c.lanes) lanes x \(c.laneWidth)) -> rescale_unit, result stream",
         "wired through. scale_*_i and groups_i are held for the whole vector.",
-      ])
+      ] + (config.streams == 1
+        ? []
+        : ["\(config.streams) streams: a core each on the shared weight beat; results a slice at a time, streams in turn."]))
     let io = m.ports(MatVecDatapathBundle.self, config)
     let (clk, rst, wValid, wReady, wData, wLast) = (io.clk, io.rst, io.wValid, io.wReady, io.wData, io.wLast)
     let (aValid, aReady, aData, groups) = (io.aValid, io.aReady, io.aData, io.groups)
