@@ -173,8 +173,11 @@ struct Simulate: ParsableCommand {
       } else if total <= 8 || done == 1 || done == total || done % ((total + 3) / 4) == 0 {
         print(line)  // a log gets a few lines; --trace has every token
       }
+      let tokens = streams == 1
+        ? "input \(run.input) argmax \(run.next) golden \(run.goldenNext)"
+        : "inputs \(run.inputs.map(String.init).joined(separator: ",")) argmax \(run.nexts.map(String.init).joined(separator: ",")) golden \(run.goldenNexts.map(String.init).joined(separator: ","))"
       traceLines.append(
-        "token \(done - 1) input \(run.input) argmax \(run.next) golden \(run.goldenNext) matrix \(run.measured.matrix) elementwise \(run.measured.elementwise) stalls \(run.measured.stalls) control \(run.measured.control) bytes \(run.bytes) weight_stall \(run.activity[.weightStallCycles]) load_wait \(run.activity[.loadWaitCycles])")
+        "token \(done - 1) \(tokens) matrix \(run.measured.matrix) elementwise \(run.measured.elementwise) stalls \(run.measured.stalls) control \(run.measured.control) bytes \(run.bytes) weight_stall \(run.activity[.weightStallCycles]) load_wait \(run.activity[.loadWaitCycles])")
     }
     let seconds = wall.seconds
     let decode = tokenizer.map { t in { (ids: [Int]) in t.decode(ids, after: promptIDs) } }
