@@ -51,15 +51,9 @@ struct BenchAccelerator: ParsableCommand {
       guard (3...5).contains(parts.count), let lanes = Int(parts[1]), let fifo = Int(parts[2]), (1...65536).contains(fifo) else {
         throw ValidationError("run '\(item)' is not \(form)")
       }
-      var packing = WeightPacking.planes, streams = 1
-      for option in parts.dropFirst(3) {
-        if let p = WeightPacking(rawValue: option) {
-          packing = p
-        } else if option.hasPrefix("s"), let n = Int(option.dropFirst()) {
-          streams = n
-        } else {
-          throw ValidationError("run '\(item)': '\(option)' is neither a packing (planes, base3) nor sSTREAMS; \(form)")
-        }
+      let (packing, streams): (WeightPacking, Int)
+      do { (packing, streams) = try AcceleratorConfig.variant(parts.dropFirst(3)) } catch {
+        throw ValidationError("run '\(item)': \(error); \(form)")
       }
       let device: DeviceProfile
       do { device = try DeviceProfile.named(parts[0]) } catch { throw ValidationError("\(error)") }

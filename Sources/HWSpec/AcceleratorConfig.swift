@@ -254,6 +254,23 @@ public struct AcceleratorConfig: Hashable, Sendable, Codable, CustomStringConver
     }
   }
 
+  /// The weight packing and streams named by the `:PACKING` and `:sSTREAMS` options of a spec
+  /// (`accel:16:base3:s4`, `u250:32:1024:base3:s4`), in any order; throws naming the first
+  /// option that is neither.
+  public static func variant(_ options: some Sequence<String>) throws -> (packing: WeightPacking, streams: Int) {
+    var packing = WeightPacking.planes, streams = 1
+    for option in options {
+      if let p = WeightPacking(rawValue: option) {
+        packing = p
+      } else if option.hasPrefix("s"), let n = Int(option.dropFirst()) {
+        streams = n
+      } else {
+        throw Invalid(description: "'\(option)' is neither a packing (planes, base3) nor sSTREAMS")
+      }
+    }
+    return (packing, streams)
+  }
+
   /// The smallest memories that fit `model` (lanes as given).
   public static func fitting(_ model: ModelConfig, lanes: Int = defaultLanes) -> AcceleratorConfig {
     AcceleratorConfig(

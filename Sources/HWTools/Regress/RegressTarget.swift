@@ -187,15 +187,9 @@ public enum RegressTarget: Hashable, Sendable, CustomStringConvertible {
       // accel:LANES, then optionally :PACKING and :sSTREAMS.
       let form = "accel:LANES[:PACKING][:sSTREAMS]; e.g. accel:16, accel:16:base3 or accel:8:s2"
       let parts = lowered.split(separator: ":", omittingEmptySubsequences: false).map(String.init)
-      var packing = WeightPacking.planes, streams = 1
-      for option in parts.dropFirst(2) {
-        if let p = WeightPacking(rawValue: option) {
-          packing = p
-        } else if option.hasPrefix("s"), let n = Int(option.dropFirst()) {
-          streams = n
-        } else {
-          throw Invalid(description: "config '\(item)': '\(option)' is neither a packing (planes, base3) nor sSTREAMS; form \(form)")
-        }
+      let (packing, streams): (WeightPacking, Int)
+      do { (packing, streams) = try AcceleratorConfig.variant(parts.dropFirst(2)) } catch {
+        throw Invalid(description: "config '\(item)': \(error); form \(form)")
       }
       let n = try numbers("accel:" + (parts.count > 1 ? parts[1] : ""), prefix: "accel:", count: 1, form: form)
       let config = AcceleratorConfig(lanes: n[0], weightPacking: packing, streams: streams)
