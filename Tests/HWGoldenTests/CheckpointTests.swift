@@ -170,7 +170,7 @@ struct CheckpointTests {
     #expect(config.file == "config.json" && config.bytes == configText.utf8.count && config.sha256 == SHA256.hex(configText))
     #expect(manifest.checkpoint.sources.count == 1 + (shards > 1 ? 1 + shards : 1))
     #expect(manifest.checkpoint.dtypes == ["BF16"])
-    #expect(manifest.conversion["base3Packing"]?.hasPrefix("not written") == true)
+    #expect(manifest.conversion["base3Packing"]?.hasPrefix("not written (hwgen import --packing base3") == true)
 
     var imported = FixedPointModel(weights: loaded)
     var inMemory = FixedPointModel(weights: reference)
@@ -197,6 +197,33 @@ struct CheckpointTests {
         #expect(FileManager.default.contentsEqual(atPath: a.appendingPathComponent(name).path, andPath: c.appendingPathComponent(name).path), "\(name)")
       }
     }
+  }
+
+  @Test("--packing base3: ternary.bin holds five weights a byte, a fifth smaller, and loads to the same model as the planes; a reserved code is an error naming the tensor")
+  func base3Import() throws {
+    let ckpt = CheckpointFixture.checkpoint(seed: 7)
+    let root = scratch()
+    let source = root.appendingPathComponent("ckpt")
+    try ckpt.write(to: source)
+    let planes = root.appendingPathComponent("planes"), base3 = root.appendingPathComponent("base3")
+    _ = try CheckpointImport.run(source, to: planes)
+    let summary = try CheckpointImport.run(source, to: base3, packing: .base3)
+    let (a, _) = try ModelDirectory.load(planes)
+    let (b, info) = try ModelDirectory.load(base3)
+    #expect(a == b)
+    #expect(info.manifest.conversion["base3Packing"] == ModelDirectory.base3Rule)
+    // Each matrix ceil(rows * cols / 5) bytes, row-major, digit w mod 3.
+    let first = try #require(summary.manifest.arrays.first { $0.encoding == "ternary-base3" })
+    let weight = a.layers[0].i.weight
+    #expect(first.name == "model.layers.0.attn.i_proj.weight" && first.bytes == (weight.rows * weight.cols + 4) / 5)
+    let bytes = [UInt8](try Data(contentsOf: base3.appendingPathComponent("ternary.bin")))
+    let digits = (0..<5).map { k in Int(weight[0, k] < 0 ? 2 : weight[0, k]) }
+    #expect(Int(bytes[first.offset]) == zip(digits, TritPacking.placeValues).reduce(0) { $0 + $1.0 * $1.1 })
+    let size = { (dir: URL) in try Data(contentsOf: dir.appendingPathComponent("ternary.bin")).count }
+    let (base3Size, planesSize) = (try size(base3), try size(planes))
+    #expect(base3Size * 5 <= planesSize * 4 + 5 * 64)
+    try rewrite(base3, "ternary.bin") { bytes in bytes[first.offset + 1] = 243 }
+    #expect(loadError(base3).contains("tensor model.layers.0.attn.i_proj.weight: byte 1: 243 is not a base-3 code"))
   }
 
   @Test("F16 and F32 checkpoints import to the same model as the BF16 one holding the same values")

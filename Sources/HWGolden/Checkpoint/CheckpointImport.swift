@@ -21,7 +21,9 @@ public enum CheckpointImport {
     public let betaRange: ClosedRange<Float>
   }
 
-  public static func run(_ source: URL, to output: URL) throws -> Summary {
+  /// - Parameter packing: how `ternary.bin` holds the weights: 2-bit planes (the default) or
+  ///   base-3 bytes, five weights a byte (`ModelDirectory.base3Rule`).
+  public static func run(_ source: URL, to output: URL, packing: WeightPacking = .planes) throws -> Summary {
     let checkpoint = try HFCheckpoint(source)
     let config = checkpoint.modelConfig
     let tokenizer = try readTokenizer(checkpoint.directory)
@@ -46,14 +48,19 @@ public enum CheckpointImport {
     var beta: Float = 0
     var rawLowerBounds: [Float] = []
 
-    for spec in ModelDirectory.layout(config) {
+    for spec in ModelDirectory.layout(config, packing: packing) {
       let out = outputs[spec.file]!
       let offset = out.size
       var count: Int?
       switch spec.kind {
       case .ternary:
         let packed = try checkpoint.ternarized(spec.source!)
-        try packed.planes.withUnsafeBytes { try out.append($0) }
+        switch packing {
+        case .planes: try packed.planes.withUnsafeBytes { try out.append($0) }
+        case .base3:
+          let weights = (0..<packed.rows).flatMap { r in (0..<packed.cols).map { packed[r, $0] } }
+          try out.append(bytes: Data(TritPacking.pack(stream: weights)))
+        }
         beta = packed.beta
         count = packed.nonZeroCount
         weights += packed.rows * packed.cols
@@ -97,7 +104,8 @@ public enum CheckpointImport {
       config: config,
       conversion: ModelManifest.conversionRules.merging(
         ["intermediateSize": checkpoint.config.intermediateSizeDerived ? "derived from hidden_ratio (intermediate_size is null)" : "config.json's intermediate_size"]
-      ) { a, _ in a },
+          .merging(packing == .base3 ? ["base3Packing": ModelDirectory.base3Rule] : [:]) { a, _ in a }
+      ) { _, b in b },
       files: files, arrays: arrays)
     let encoder = JSONEncoder()
     encoder.outputFormatting = [.sortedKeys, .prettyPrinted, .withoutEscapingSlashes]

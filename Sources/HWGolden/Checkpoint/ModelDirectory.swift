@@ -38,11 +38,12 @@ public struct ModelManifest: Codable, Hashable, Sendable {
     public var offset: Int
     public var bytes: Int
     public var shape: [Int]
-    /// `f32` (Float32 little-endian) or `ternary-planes` (`PackedTernary.planes`, UInt64 little-endian).
+    /// `f32` (Float32 little-endian), `ternary-planes` (`PackedTernary.planes`, UInt64 little-endian)
+    /// or `ternary-base3` (the matrix row-major, five weights a byte, `TritPacking`).
     public var encoding: String
     /// The checkpoint tensor it was converted from.
     public var source: String?
-    /// Non-zero weights, for `ternary-planes`.
+    /// Non-zero weights, for a ternary array.
     public var nonZero: Int?
   }
 
@@ -58,7 +59,7 @@ public struct ModelManifest: Codable, Hashable, Sendable {
   public static let conversionRules: [String: String] = [
     "ternarization": "beta = max(mean |W|, 1e-5), |W| summed in double and the mean rounded once to float32; Wt = clamp(round half to even(W * float32(1 / beta)), -1, 1) in float32, as mmfreelm's weight_quant",
     "ternaryEncoding": "ternary-planes: PackedTernary, per row and 64-weight word a non-zero UInt64 then a negative UInt64 (bit j = weight 64k + j; +1 = nz, -1 = nz and neg, 0 = neither), little-endian; the planes the core streams",
-    "base3Packing": "not written: the hardware streams 2-bit planes only",
+    "base3Packing": "not written (hwgen import --packing base3 writes ternary-base3); hwgen image --packing base3 packs the planes for the base-3 hardware",
     "vectors": "f32: the checkpoint's values as float32 little-endian, unchanged (BF16 and F16 convert to float32 exactly); the golden model converts them to Q15.16 on load (FixedPointWeights)",
     "scales": "f32: one beta per projection, the PackedTernary.beta the rescale uses",
     "lowerBounds": "model.lower_bounds is the raw [L, D] parameter; model.lower_bounds.precomputed is LB = cumsum(softmax over layers) - P[0] (ModelWeights.lowerBounds, float32), which the loader recomputes and compares bit for bit",
@@ -93,13 +94,16 @@ public enum ModelDirectory {
     let kind: Kind
     /// The checkpoint tensor it comes from (`nil` for the precomputed lower bounds).
     let source: String?
+    /// How a ternary array lies in `ternary.bin`.
+    var packing = WeightPacking.planes
 
-    var encoding: String { kind == .ternary ? "ternary-planes" : "f32" }
+    var encoding: String { kind == .ternary ? ModelDirectory.encoding(packing) : "f32" }
 
     var byteCount: Int {
-      switch kind {
-      case .ternary: return 16 * shape[0] * PackedTernary.wordsPerRow(cols: shape[1])
-      case .beta, .f32: return 4 * shape.reduce(1, *)
+      switch (kind, packing) {
+      case (.ternary, .planes): return 16 * shape[0] * PackedTernary.wordsPerRow(cols: shape[1])
+      case (.ternary, .base3): return (shape[0] * shape[1] + TritPacking.tritsPerByte - 1) / TritPacking.tritsPerByte
+      case (.beta, _), (.f32, _): return 4 * shape.reduce(1, *)
       }
     }
   }
@@ -109,7 +113,13 @@ public enum ModelDirectory {
   static let optionalFiles = [Tokenizer.fileName]
   static let precomputedLowerBounds = TensorNames.lowerBounds + ".precomputed"
 
-  static func layout(_ c: ModelConfig) -> [ArraySpec] {
+  /// A ternary array's encoding name in the manifest.
+  static func encoding(_ packing: WeightPacking) -> String { packing == .planes ? "ternary-planes" : "ternary-base3" }
+
+  /// The rule `ternary-base3` follows, for the manifest.
+  public static let base3Rule = "ternary-base3: each matrix row-major, weight w as the digit w mod 3 (0, +1 -> 1, -1 -> 2), five to a byte d0 + 3 d1 + 9 d2 + 27 d3 + 81 d4 (codes 243-255 never written), the last byte padded with zero digits; 1.6 bits a weight"
+
+  static func layout(_ c: ModelConfig, packing: WeightPacking = .planes) -> [ArraySpec] {
     let d = c.hiddenSize
     var specs = [
       ArraySpec(name: TensorNames.embedding, file: "embedding.bin", shape: [c.vocabSize, d], kind: .f32, source: TensorNames.embedding),
@@ -119,7 +129,7 @@ public enum ModelDirectory {
     func projection(_ p: ModelConfig.Projection, layer: Int?) {
       let s = c.shape(of: p)
       let weight = TensorNames.projection(p, layer: layer)
-      specs.append(ArraySpec(name: weight, file: "ternary.bin", shape: [s.rows, s.cols], kind: .ternary, source: weight))
+      specs.append(ArraySpec(name: weight, file: "ternary.bin", shape: [s.rows, s.cols], kind: .ternary, source: weight, packing: packing))
       specs.append(ArraySpec(name: TensorNames.module(p, layer: layer) + ".beta", file: "scales.bin", shape: [], kind: .beta, source: weight))
       let norm = TensorNames.projectionNorm(p, layer: layer)
       specs.append(ArraySpec(name: norm, file: "vectors.bin", shape: [s.cols], kind: .f32, source: norm))
@@ -198,7 +208,9 @@ public enum ModelDirectory {
     for array in manifest.arrays {
       guard byName.updateValue(array, forKey: array.name) == nil else { throw CheckpointError(file: manifestPath, tensor: array.name, "listed twice") }
     }
-    let specs = layout(config)
+    // The packing the directory's ternary arrays use (one for all of them; `located` checks each).
+    let packing: WeightPacking = manifest.arrays.contains { $0.encoding == encoding(.base3) } ? .base3 : .planes
+    let specs = layout(config, packing: packing)
     let expectedNames = Set(specs.map(\.name))
     if let extra = manifest.arrays.first(where: { !expectedNames.contains($0.name) }) {
       throw CheckpointError(file: manifestPath, tensor: extra.name, "not part of a model of \(config)")
@@ -233,8 +245,14 @@ public enum ModelDirectory {
         vectors[spec.name] = try floats(spec)
       case .ternary:
         let raw = try located(spec)
-        let planes = (0..<raw.count / 8).map { UInt64(littleEndian: raw.loadUnaligned(fromByteOffset: 8 * $0, as: UInt64.self)) }
-        try checkPlanes(planes, rows: spec.shape[0], cols: spec.shape[1], name: spec.name, file: mapped[spec.file]!.displayName)
+        let planes: [UInt64]
+        switch packing {
+        case .planes:
+          planes = (0..<raw.count / 8).map { UInt64(littleEndian: raw.loadUnaligned(fromByteOffset: 8 * $0, as: UInt64.self)) }
+          try checkPlanes(planes, rows: spec.shape[0], cols: spec.shape[1], name: spec.name, file: mapped[spec.file]!.displayName)
+        case .base3:
+          planes = try base3Planes(raw, rows: spec.shape[0], cols: spec.shape[1], name: spec.name, file: mapped[spec.file]!.displayName)
+        }
         let nonZero = stride(from: 0, to: planes.count, by: 2).reduce(0) { $0 + planes[$1].nonzeroBitCount }
         if let stated = byName[spec.name]!.nonZero, stated != nonZero {
           throw CheckpointError(file: manifestPath, tensor: spec.name, "\(nonZero) non-zero weights, the manifest says \(stated)")
@@ -277,6 +295,27 @@ public enum ModelDirectory {
     let info = CheckpointInfo(
       name: manifest.checkpoint.name, sourceHash: manifest.checkpoint.sourceHash, directory: directory, manifest: manifest, tokenizer: tokenizer)
     return (weights, info)
+  }
+
+  /// A `ternary-base3` matrix as `PackedTernary` planes: every byte a code below 243, the
+  /// padding digits past the last weight zero.
+  static func base3Planes(_ raw: UnsafeRawBufferPointer, rows: Int, cols: Int, name: String, file: String) throws -> [UInt64] {
+    let words = PackedTernary.wordsPerRow(cols: cols)
+    var planes = [UInt64](repeating: 0, count: 2 * rows * words)
+    for (at, byte) in raw.enumerated() {
+      guard let digits = TritPacking.unpack(byte) else {
+        throw CheckpointError(file: file, tensor: name, "byte \(at): \(byte) is not a base-3 code (243-255 are reserved)")
+      }
+      for (k, w) in digits.enumerated() where w != 0 {
+        let index = at * TritPacking.tritsPerByte + k
+        guard index < rows * cols else { throw CheckpointError(file: file, tensor: name, "byte \(at): a weight past the matrix's \(rows * cols)") }
+        let (r, c) = index.quotientAndRemainder(dividingBy: cols)
+        let word = 2 * (r * words + c / 64), bit = UInt64(1) << UInt64(c % 64)
+        planes[word] |= bit
+        if w < 0 { planes[word + 1] |= bit }
+      }
+    }
+    return planes
   }
 
   /// `PackedTernary`'s invariants, as an error instead of a trap.
