@@ -179,12 +179,18 @@ struct CheckpointTests {
     #expect(Set(tokens).count > 1 || tokens.count == 6)
   }
 
-  @Test("importing twice gives identical bytes; sharded and unsharded give the same arrays")
-  func deterministicOutput() throws {
-    let ckpt = CheckpointFixture.checkpoint(seed: 5)
+  /// A fresh scratch directory with `ckpt` written into its `ckpt` folder.
+  private func written(_ ckpt: CheckpointFixture.Checkpoint) throws -> (root: URL, source: URL) {
     let root = scratch()
     let source = root.appendingPathComponent("ckpt")
     try ckpt.write(to: source)
+    return (root, source)
+  }
+
+  @Test("importing twice gives identical bytes; sharded and unsharded give the same arrays")
+  func deterministicOutput() throws {
+    let ckpt = CheckpointFixture.checkpoint(seed: 5)
+    let (root, source) = try written(ckpt)
     let sharded = root.appendingPathComponent("ckpt-sharded")
     try ckpt.write(to: sharded, shards: 2)
     let a = root.appendingPathComponent("a"), b = root.appendingPathComponent("b"), c = root.appendingPathComponent("c")
@@ -201,10 +207,7 @@ struct CheckpointTests {
 
   @Test("--packing base3: ternary.bin holds five weights a byte, a fifth smaller, and loads to the same model as the planes; a reserved code is an error naming the tensor")
   func base3Import() throws {
-    let ckpt = CheckpointFixture.checkpoint(seed: 7)
-    let root = scratch()
-    let source = root.appendingPathComponent("ckpt")
-    try ckpt.write(to: source)
+    let (root, source) = try written(CheckpointFixture.checkpoint(seed: 7))
     let planes = root.appendingPathComponent("planes"), base3 = root.appendingPathComponent("base3")
     _ = try CheckpointImport.run(source, to: planes)
     let summary = try CheckpointImport.run(source, to: base3, packing: .base3)
