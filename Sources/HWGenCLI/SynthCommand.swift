@@ -29,6 +29,9 @@ struct Synth: ParsableCommand {
   @Option(help: "Weights in memory: planes (2 bits a weight) or base3 (adds weight_unpack).")
   var packing: WeightPacking = .planes
 
+  @Option(help: "Streams of mmfree_accel (sequences side by side, one ternary core each; 1-\(AcceleratorConfig.maxStreams)).")
+  var streams: Int = 1
+
   @Option(help: ArgumentHelp("Write the report as JSON to this file (replaced atomically).", valueName: "file"))
   var json: String?
 
@@ -36,7 +39,7 @@ struct Synth: ParsableCommand {
   var jobs: Int = 2
 
   @Option(help: ArgumentHelp(
-    "Instead of the unit table: synthesize mmfree_accel (default configuration at --lanes) under every flow the device profiles use and record the results in this file (make rtl writes \(RecordedSynthesis.committedPath); hwgen simulate uses a record that matches its RTL instead of running Yosys).",
+    "Instead of the unit table: synthesize mmfree_accel (the default configuration at --lanes, --packing and --streams) under every flow the device profiles use and record the results in this file (make rtl writes \(RecordedSynthesis.committedPath); hwgen simulate uses a record that matches its RTL instead of running Yosys).",
     valueName: "file"))
   var record: String?
 
@@ -57,9 +60,10 @@ struct Synth: ParsableCommand {
     // The core `hwgen emit --lanes N` writes (and the accelerator uses).
     let core = AcceleratorConfig(lanes: lanes).core
     try core.validate()
-    let bundle = try UnitsBundle(core: core, weightPacking: packing)
+    let bundle = try UnitsBundle(core: core, weightPacking: packing, streams: streams)
     _ = try ExternalTool.yosys.locate()
-    print("hwgen synth: lanes \(lanes)\(packing == .planes ? "" : ", \(packing) weights"), device \(profile.name) (\(profile.fpga))")
+    let variant = (packing == .planes ? "" : ", \(packing) weights") + (streams == 1 ? "" : ", \(streams) streams")
+    print("hwgen synth: lanes \(lanes)\(variant), device \(profile.name) (\(profile.fpga))")
     let clock = Stopwatch()
     let done = Counter()
     let total = bundle.units.count
@@ -113,7 +117,7 @@ struct Synth: ParsableCommand {
   /// `--record`: one entry per flow, in a fixed order, without timings.
   func recordAccelerator(to file: URL) throws {
     _ = try ExternalTool.yosys.locate()
-    let job = try SynthesisJob.accelerator(AcceleratorConfig(lanes: lanes))
+    let job = try SynthesisJob.accelerator(AcceleratorConfig(lanes: lanes, weightPacking: packing, streams: streams))
     let yosys = try SynthesisRunner.yosysVersion()
     let flows: [SynthesisFlow] = [.intelALM, .ultraScalePlus]
     let clock = Stopwatch()
