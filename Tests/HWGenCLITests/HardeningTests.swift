@@ -141,6 +141,7 @@ private let smallCore = coreRun()
     (["regress", "--configs", "accel:16:base4"], "'base4' is neither a packing (planes, base3) nor sSTREAMS"),
     (["regress", "--configs", "accel:8:s17"], "streams must be between 1 and 16, got 17"),
     (["emit", "--streams", "0"], "streams must be between 1 and 16, got 0"),
+    (["synth", "--streams", "17"], "streams must be between 1 and 16, got 17"),
     (["simulate", "--streams", "2", "--prompt", "1,2"], "--prompt gives 1 prompt(s) for 2 stream(s)"),
     (["simulate", "--streams", "2", "--logits", "/tmp/x.npy"], "--logits and --reference take one stream"),
     (["sweep", "--streams", "1,x"], "--streams: 'x' is not valid"),
