@@ -129,38 +129,30 @@ public enum MatVecDatapathGenerator: UnitGenerator {
       /// Where part k lies in `held`.
       func offset(_ k: Int) -> Int { k % streams * c.resultBeatBits + k / streams * sliceBits }
       let data = m.wire("acc_data", .uint(sliceBits))
+      // With several streams, part k's stream (k % streams) picks its scale in the same case.
+      let e = NormUnitConfig.scaleExponentBits
+      let scale = streams == 1
+        ? nil : (mantissa: m.wire("acc_scale_mantissa", .uint(32)), exponent: m.wire("acc_scale_exponent", .sint(e)))
+      func scaleOf(_ k: Int) -> [Statement] {
+        guard let scale else { return [] }
+        let s = k % streams
+        return [
+          Assign(scale.mantissa, io.scaleMantissa[32 * s + 31, 32 * s]),
+          Assign(scale.exponent, io.scaleExponent[e * s + e - 1, e * s].asSigned),
+        ]
+      }
       m.comb {
         Assign(data, held.state[sliceBits - 1, 0])
-        Switch(slice.state, cases: (1..<parts).map { k in (values: [k], body: [Assign(data, held.state[offset(k) + sliceBits - 1, offset(k)])]) },
-               default: [])
+        scaleOf(0)
+        Switch(slice.state, cases: (1..<parts).map { k in
+          (values: [k], body: [Assign(data, held.state[offset(k) + sliceBits - 1, offset(k)])] + scaleOf(k))
+        }, default: [])
       }
+      if let scale { accScale = (scale.mantissa, scale.exponent) }
       accValid = heldValid.state
       accReady = ready
       accData = data
       accLast = m.wire("acc_last", heldLast.state && lastSlice)
-      if streams > 1 {
-        // The part's stream picks its scale.
-        let streamType = HWType.uint(bitsToRepresent(streams - 1))
-        let stream = m.register("acc_stream", streamType, holds: true, comment: "the stream of the part on acc_data")
-        let lastStream = stream.state.eq(streams - 1)
-        m.comb {
-          If(handOn) { Assign(stream.next, .mux(lastStream, .zeros(streamType), stream.state + .literal(1, streamType))) }
-        }
-        let e = NormUnitConfig.scaleExponentBits
-        let mantissa = m.wire("acc_scale_mantissa", .uint(32))
-        let exponent = m.wire("acc_scale_exponent", .sint(e))
-        m.comb {
-          Assign(mantissa, io.scaleMantissa[31, 0])
-          Assign(exponent, io.scaleExponent[e - 1, 0].asSigned)
-          Switch(stream.state, cases: (1..<streams).map { k in
-            (values: [k], body: [
-              Assign(mantissa, io.scaleMantissa[32 * k + 31, 32 * k]),
-              Assign(exponent, io.scaleExponent[e * k + e - 1, e * k].asSigned),
-            ])
-          }, default: [])
-        }
-        accScale = (mantissa, exponent)
-      }
     }
     let beats = m.register("perf_beats", .uint(32), holds: true)
     let stalls = m.register("perf_stalls", .uint(32), holds: true)
