@@ -25,6 +25,9 @@ struct Timing: ParsableCommand {
   @Option(help: "Weights in memory: planes, or base3 (adds weight_unpack; not recorded).")
   var packing: WeightPacking = .planes
 
+  @Option(help: "Streams of the accelerator (1-\(AcceleratorConfig.maxStreams); the ECP5 one too; not recorded).")
+  var streams: Int = 1
+
   @Option(help: "Device profile whose family's clock estimate the table shows: \(DeviceProfile.all.map(\.name).joined(separator: ", ")).")
   var device: String = "u280"
 
@@ -52,11 +55,15 @@ struct Timing: ParsableCommand {
       throw ValidationError(error.description)
     }
     if let record { try Regress.checkWritable(file: record, option: "record") }
-    if record != nil && packing != .planes {
-      throw ValidationError("--record keeps the default RTL's timing (2-bit planes); drop --packing or --record")
+    guard (1...AcceleratorConfig.maxStreams).contains(streams) else {
+      throw ValidationError("streams must be between 1 and \(AcceleratorConfig.maxStreams), got \(streams)")
+    }
+    if record != nil && (packing != .planes || streams != 1) {
+      throw ValidationError("--record keeps the default RTL's timing (2-bit planes, one stream); drop --packing, --streams or --record")
     }
     if let chosen = chosenDesigns {
-      let known = Set(try TimingReport.jobs(for: AcceleratorConfig(lanes: lanes, weightPacking: packing)).map(\.files.top))
+      let config = AcceleratorConfig(lanes: lanes, weightPacking: packing, streams: streams)
+      let known = Set(try TimingReport.jobs(for: config).map(\.files.top))
       if let unknown = chosen.subtracting(known).sorted().first {
         throw ValidationError("unknown design '\(unknown)'; known: \(known.sorted().joined(separator: ", "))")
       }
@@ -73,7 +80,7 @@ struct Timing: ParsableCommand {
     let committed = record == nil ? RecordedTiming.committed() : nil
     let clock = Stopwatch()
     let report = try TimingReport.run(
-      lanes: lanes, packing: packing, depth: !noDepth, placeAndRoute: !noPlaceAndRoute, designs: chosenDesigns, runner: TimingRunner(recorded: committed), jobs: jobs
+      lanes: lanes, packing: packing, streams: streams, depth: !noDepth, placeAndRoute: !noPlaceAndRoute, designs: chosenDesigns, runner: TimingRunner(recorded: committed), jobs: jobs
     ) { result in
       let how = result.recordedIn.map { _ in "recorded" } ?? (result.fromCache ? "cached" : Format.seconds(result.seconds))
       FileHandle.standardError.write(Data("\(result.analysis.rawValue) \(result.top): \(how)\n".utf8))

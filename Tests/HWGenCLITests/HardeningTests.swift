@@ -142,6 +142,8 @@ private let smallCore = coreRun()
     (["regress", "--configs", "accel:8:s17"], "streams must be between 1 and 16, got 17"),
     (["emit", "--streams", "0"], "streams must be between 1 and 16, got 0"),
     (["synth", "--streams", "17"], "streams must be between 1 and 16, got 17"),
+    (["timing", "--streams", "0"], "streams must be between 1 and 16, got 0"),
+    (["timing", "--streams", "2", "--record", "/tmp/t.json"], "--record keeps the default RTL's timing (2-bit planes, one stream); drop --packing, --streams or --record"),
     (["simulate", "--streams", "2", "--prompt", "1,2"], "--prompt gives 1 prompt(s) for 2 stream(s)"),
     (["simulate", "--streams", "2", "--logits", "/tmp/x.npy"], "--logits and --reference take one stream"),
     (["sweep", "--streams", "1,x"], "--streams: 'x' is not valid"),

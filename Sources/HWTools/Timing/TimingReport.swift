@@ -28,39 +28,45 @@ public struct TimingReport: Codable, Sendable {
     lanes: 2, maxLayers: 4, maxHidden: 512, maxLength: 512, weightFIFOBeats: 64, scratchpadElements: 4096,
     parameterElements: 4096, programDepth: 1024)
 
-  /// `ecp5Accelerator` with its weights packed as `packing`.
-  public static func ecp5Configuration(_ packing: WeightPacking) -> AcceleratorConfig {
+  /// `ecp5Accelerator` with its weights packed as `packing` and `streams` streams.
+  public static func ecp5Configuration(_ packing: WeightPacking, streams: Int = 1) -> AcceleratorConfig {
     var config = ecp5Accelerator
     config.weightPacking = packing
+    // Each stream its own scratchpad region and copy of the program, as the defaults grow.
+    config.streams = streams
+    config.scratchpadElements *= streams
+    config.programDepth *= streams
     return config
   }
 
   /// The units `hwgen emit` writes for `config`'s core, as synthesis jobs,
   /// with `config`'s accelerator in place of the bundle's default-sized one.
   public static func jobs(for config: AcceleratorConfig) throws -> [SynthesisJob] {
-    let bundle = try UnitsBundle(core: config.core, weightPacking: config.weightPacking)
+    let bundle = try UnitsBundle(core: config.core, weightPacking: config.weightPacking, streams: config.streams)
     let units = ResourceReport.jobs(bundle).filter { $0.files.top != ResourceReport.acceleratorTop }
     return units + [try SynthesisJob.accelerator(config)]
   }
 
   /// Runs the analyses (cached or recorded results are used as they are).
   public static func run(
-    lanes: Int, packing: WeightPacking = .planes, depth: Bool = true, placeAndRoute: Bool, designs: Set<String>? = nil,
+    lanes: Int, packing: WeightPacking = .planes, streams: Int = 1, depth: Bool = true, placeAndRoute: Bool, designs: Set<String>? = nil,
     runner: TimingRunner, jobs: Int,
     progress: @escaping @Sendable (TimingResult) -> Void = { _ in }
   ) throws -> TimingReport {
     func chosen(_ list: [SynthesisJob]) -> [SynthesisJob] { list.filter { designs?.contains($0.files.top) ?? true } }
-    let deep = chosen(try Self.jobs(for: AcceleratorConfig(lanes: lanes, weightPacking: packing)))
+    let deep = chosen(try Self.jobs(for: AcceleratorConfig(lanes: lanes, weightPacking: packing, streams: streams)))
     let us = depth ? try runner.run(deep, analysis: .ultraScalePlus, jobs: jobs, progress: progress) : []
     let intel = depth ? try runner.run(deep, analysis: .intelALM, jobs: jobs, progress: progress) : []
     let placed = placeAndRoute
-      ? try runner.run(chosen(try Self.jobs(for: ecp5Configuration(packing))), analysis: .ecp5, jobs: jobs, progress: progress)
+      ? try runner.run(
+        chosen(try Self.jobs(for: ecp5Configuration(packing, streams: streams))), analysis: .ecp5, jobs: jobs, progress: progress)
       : []
     let rows = deep.indices.map { i in
       Row(
         name: deep[i].name, top: deep[i].files.top, ecp5: placed.first { $0.top == deep[i].files.top },
         ultraScalePlus: depth ? us[i] : nil, intelALM: depth ? intel[i] : nil)
     }
-    return TimingReport(lanes: lanes, ecp5Configuration: ecp5Configuration(packing).description, rows: rows)
+    return TimingReport(
+      lanes: lanes, ecp5Configuration: ecp5Configuration(packing, streams: streams).description, rows: rows)
   }
 }
