@@ -3,7 +3,7 @@
 // One element per cycle of the MLGRU unit, bit-exact to MLGRUGolden:
 //   recur:    f = lb + (1 - lb) * sigmoid(y); c = SiLU(x) * (1 - f); h = f * h_prev + c
 //   silu-mul: SiLU(x) * y
-// with x = yi or a, y = yf or b. The lane's bank of h (13824 words) holds its
+// with x = yi or a, y = yf or b. The lane's bank of h (5120 words) holds its
 // element of every layer's h. Eight register stages from x_i to res_o, enabled by en_i.
 // Multipliers: 6 (two 11x12 interpolations, two 32x18, two 32x32).
 module mlgru_lane (
@@ -12,14 +12,14 @@ module mlgru_lane (
   input  logic signed [31:0] x_i,  // stage 1: SiLU operand (yi or a)
   input  logic signed [31:0] y_i,  // stage 1: yf or b
   input  logic signed [31:0] lb_i,  // stage 1: lower bound
-  input  logic [13:0]        raddr_i,  // stage 5: h address to read
+  input  logic [12:0]        raddr_i,  // stage 5: h address to read
   input  logic               use_prev_i,  // stage 6: h_prev from the bank (else 0)
   input  logic               sel_b_i,  // stage 6: multiply SiLU(x) by y (silu-mul) instead of 1 - f
   input  logic               pass_c_i,  // stage 8: the result is the product (silu-mul), not h
   input  logic               zero_i,  // stage 8: the result is 0 (clear)
   input  logic               keep_i,  // stage 8: the element exists (else the output is 0)
   input  logic               we_i,  // stage 8: write the result to h
-  input  logic [13:0]        waddr_i,  // stage 8: h address to write
+  input  logic [12:0]        waddr_i,  // stage 8: h address to write
   output logic signed [31:0] res_o  // stage 9: h (recur), SiLU(x) * y (silu-mul) or 0
 );
 
@@ -110,7 +110,7 @@ module mlgru_lane (
   logic signed [31:0] value;
   logic signed [31:0] res_s9_d;
   logic signed [31:0] res_s9_q;
-  logic signed [31:0] h_mem [13824];
+  logic signed [31:0] h_mem [5120];
 
   assign x_s2_d = en_i ? x_i : x_s2_q;
   assign x_s3_d = en_i ? x_s2_q : x_s3_q;

@@ -2,11 +2,12 @@
 //   hwgen emit --lanes 16 --lane-width 64
 // MLGRU unit: 16 Q15.16 elements per cycle of recur (h = f * h_prev + c with
 // f = lb + (1 - lb) * sigmoid(yf), c = SiLU(yi) * (1 - f), h kept on chip for 32 layers
-// x 6912 elements), silu-mul (SiLU(a) * b) and clear. Bit-exact to MLGRUGolden.
+// x 2560 elements), silu-mul (SiLU(a) * b) and clear. Bit-exact to MLGRUGolden.
 // in_op_i: 0 recur, 1 recur with h_prev = 0, 2 silu-mul, 3 clear; in_op_i, in_layer_i and
 // in_len_i are sampled with the first beat of a vector, which lasts ceil(n / 16) beats.
 // Lane j of a beat at [32*j +: 32]. Output: one beat per input beat, 9 cycles later.
 // err_o (sticky): n = 0 or > 6912, layer >= 32, or in_last_i off the count.
+// An op on h with n > 2560 is an error too, and leaves h untouched.
 module mlgru_unit (
   input  logic         clk_i,
   input  logic         rst_ni,
@@ -30,22 +31,24 @@ module mlgru_unit (
   logic         busy_q;  // inside a vector: the next beat is not a first beat
   logic [1:0]   vec_op_d;
   logic [1:0]   vec_op_q;  // op of the vector in progress
-  logic [13:0]  vec_addr_d;
-  logic [13:0]  vec_addr_q;  // h address of its next beat
+  logic [12:0]  vec_addr_d;
+  logic [12:0]  vec_addr_q;  // h address of its next beat
   logic [13:0]  vec_left_d;
   logic [13:0]  vec_left_q;  // elements left, from its next beat on
   logic         vec_layer_ok_d;
-  logic         vec_layer_ok_q;  // its layer index is in range
+  logic         vec_layer_ok_q;  // its layer index and length let it use h
   logic         err_state_d;
   logic         err_state_q;  // a protocol error was seen
   logic         first;  // the beat on the input is a vector's first
   logic         too_long;
   logic [13:0]  length_in;
-  logic [13:0]  layer_base;  // in_layer_i * 432 beats
+  logic         state_too_long;  // an op on h longer than the 2560 elements a layer holds
+  logic         h_ok_in;  // the vector may use its layer's h
+  logic [12:0]  layer_base;  // in_layer_i * 160 beats
   logic [1:0]   op;
   logic [13:0]  left;  // elements in this beat and after
   logic         layer_ok;
-  logic [13:0]  addr;
+  logic [12:0]  addr;
   logic         beat_last;
   logic [15:0]  mask;  // lane j holds an element: j < left
   logic         bad_header;
@@ -169,22 +172,22 @@ module mlgru_unit (
   logic [15:0]  mask_s7_q;
   logic [15:0]  mask_s8_d;
   logic [15:0]  mask_s8_q;
-  logic [13:0]  addr_s1_d;
-  logic [13:0]  addr_s1_q;
-  logic [13:0]  addr_s2_d;
-  logic [13:0]  addr_s2_q;
-  logic [13:0]  addr_s3_d;
-  logic [13:0]  addr_s3_q;
-  logic [13:0]  addr_s4_d;
-  logic [13:0]  addr_s4_q;
-  logic [13:0]  addr_s5_d;
-  logic [13:0]  addr_s5_q;
-  logic [13:0]  addr_s6_d;
-  logic [13:0]  addr_s6_q;
-  logic [13:0]  addr_s7_d;
-  logic [13:0]  addr_s7_q;
-  logic [13:0]  addr_s8_d;
-  logic [13:0]  addr_s8_q;
+  logic [12:0]  addr_s1_d;
+  logic [12:0]  addr_s1_q;
+  logic [12:0]  addr_s2_d;
+  logic [12:0]  addr_s2_q;
+  logic [12:0]  addr_s3_d;
+  logic [12:0]  addr_s3_q;
+  logic [12:0]  addr_s4_d;
+  logic [12:0]  addr_s4_q;
+  logic [12:0]  addr_s5_d;
+  logic [12:0]  addr_s5_q;
+  logic [12:0]  addr_s6_d;
+  logic [12:0]  addr_s6_q;
+  logic [12:0]  addr_s7_d;
+  logic [12:0]  addr_s7_q;
+  logic [12:0]  addr_s8_d;
+  logic [12:0]  addr_s8_q;
   logic [511:0] x_s1_d;
   logic [511:0] x_s1_q;
   logic [511:0] y_s1_d;
@@ -197,17 +200,18 @@ module mlgru_unit (
   assign first = !busy_q;
   assign too_long = in_len_i > 13'h1b00;
   assign length_in = too_long ? 14'h1b00 : {1'd0, in_len_i};
-  assign layer_base = ({9'd0, in_layer_i} << 4'd4) + ({9'd0, in_layer_i} << 4'd5)
-      + ({9'd0, in_layer_i} << 4'd7) + ({9'd0, in_layer_i} << 4'd8);
+  assign state_too_long = in_op_i != 2'd2 && in_len_i > 13'h0a00;
+  assign h_ok_in = !state_too_long;
+  assign layer_base = ({8'd0, in_layer_i} << 4'd5) + ({8'd0, in_layer_i} << 4'd7);
   assign op = first ? in_op_i : vec_op_q;
   assign left = first ? length_in : vec_left_q;
-  assign layer_ok = first ? 1'b1 : vec_layer_ok_q;
-  assign addr = first ? layer_base : vec_addr_q;
+  assign layer_ok = first ? h_ok_in : vec_layer_ok_q;
+  assign addr = first ? (h_ok_in ? layer_base : 13'd0) : vec_addr_q;
   assign beat_last = left <= 14'd16;
   assign mask = {left > 14'd15, left > 14'd14, left > 14'd13, left > 14'd12, left > 14'd11,
         left > 14'd10, left > 14'd9, left > 14'd8, left > 14'd7, left > 14'd6, left > 14'd5,
         left > 14'd4, left > 14'd3, left > 14'd2, left > 14'd1, left > 14'd0};
-  assign bad_header = first && (in_len_i == 13'd0 || too_long);
+  assign bad_header = first && (in_len_i == 13'd0 || too_long || !h_ok_in);
   assign advance = !valid_s9_q || out_ready_i;
   assign front = advance && !hazard;
   assign fire = in_valid_i && front;
@@ -294,7 +298,7 @@ module mlgru_unit (
     if (fire) begin
       busy_d = !beat_last;
       vec_op_d = op;
-      vec_addr_d = addr + 14'd1;
+      vec_addr_d = addr + 13'd1;
       vec_left_d = left - 14'd16;
       vec_layer_ok_d = layer_ok;
       if (bad_header || in_last_i != beat_last) begin

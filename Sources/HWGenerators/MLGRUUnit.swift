@@ -26,7 +26,9 @@ import HWSpec
 ///   of a vector.
 /// - `err_o` (sticky until reset) flags a protocol error: n = 0, n > maxHidden
 ///   (processed as maxHidden), a layer index >= maxLayers (processed with
-///   h_prev = 0 and no h write), or `in_last_i` disagreeing with the count.
+///   h_prev = 0 and no h write), an op on h (recur, recur-fresh, clear) with
+///   n > stateLength when that is below maxHidden (processed the same way), or
+///   `in_last_i` disagreeing with the count.
 ///
 /// Reset (`rst_ni`, asynchronous, active low) empties the pipeline and ends
 /// any vector in progress: the next beat is a first beat. It does not clear
@@ -55,5 +57,6 @@ public enum MLGRUUnitGenerator: UnitGenerator {
 
   public static func manifestParameters(_ config: MLGRUUnitConfig) -> [(key: String, value: String)] {
     [("lanes", "\(config.lanes)"), ("maxLayers", "\(config.maxLayers)"), ("maxHidden", "\(config.maxHidden)")]
+      + (config.shortState ? [("stateLength", "\(config.stateLength)")] : [])
   }
 }

@@ -13,9 +13,11 @@ public struct AcceleratorConfig: Hashable, Sendable, Codable, CustomStringConver
   public var laneWidth: Int
   /// Layers of h the MLGRU unit keeps on chip.
   public var maxLayers: Int
-  /// Longest vector the MLGRU unit takes: D for the recurrence (its h memory
-  /// holds `maxLayers` x `maxHidden`), I for the GLU's SiLU gating.
+  /// Longest vector the MLGRU unit takes: I, for the GLU's SiLU gating.
   public var maxHidden: Int
+  /// h elements the MLGRU unit keeps per layer (and stream): the model's D, the
+  /// length of the recurrence. The h memory holds `maxLayers` x `maxStateLength`.
+  public var maxStateLength: Int
   /// Longest vector the norm unit's memory holds (max(D, I) of the model).
   public var maxLength: Int
   /// Longest dot product of the core's accumulators.
@@ -47,6 +49,8 @@ public struct AcceleratorConfig: Hashable, Sendable, Codable, CustomStringConver
   /// The defaults fit every preset (2.7B: 32 layers, D 2560, I 6912), so one
   /// generated design runs them all.
   public static let defaultMaxHidden = 6912
+  /// h a layer: the 2.7B model's D (h needs D, not the GLU's I; at most `maxHidden`).
+  public static let defaultMaxStateLength = 2560
   /// 256 KiB of block RAM: 1024 beats at 16 lanes.
   public static let defaultWeightFIFOBytes = 256 * 1024
   /// 2 Mbit each: every preset up to 2.7B fits (`AcceleratorProgram` checks).
@@ -62,7 +66,8 @@ public struct AcceleratorConfig: Hashable, Sendable, Codable, CustomStringConver
 
   public init(
     lanes: Int = defaultLanes, maxLayers: Int = MLGRUUnitConfig.defaultMaxLayers,
-    maxHidden: Int = defaultMaxHidden, maxLength: Int = NormUnitConfig.defaultMaxLength,
+    maxHidden: Int = defaultMaxHidden, maxStateLength: Int? = nil,
+    maxLength: Int = NormUnitConfig.defaultMaxLength,
     maxInputs: Int = TernaryCoreConfig.defaultMaxInputs, weightFIFOBeats: Int? = nil,
     scratchpadElements: Int? = nil, parameterElements: Int? = nil,
     programDepth: Int? = nil, weightPacking: WeightPacking = .planes, streams: Int = 1
@@ -72,6 +77,7 @@ public struct AcceleratorConfig: Hashable, Sendable, Codable, CustomStringConver
     self.streams = streams
     self.maxLayers = maxLayers
     self.maxHidden = maxHidden
+    self.maxStateLength = maxStateLength ?? min(maxHidden, Self.defaultMaxStateLength)
     self.maxLength = maxLength
     self.maxInputs = maxInputs
     self.weightFIFOBeats = weightFIFOBeats ?? max(64, Self.defaultWeightFIFOBytes / (max(1, lanes) * 16))
@@ -115,7 +121,8 @@ public struct AcceleratorConfig: Hashable, Sendable, Codable, CustomStringConver
   }
   /// The MLGRU unit keeps h of every layer of every stream: slot `layer * streams + stream`.
   public var mlgru: MLGRUUnitConfig {
-    MLGRUUnitConfig(lanes: elementLanes, maxLayers: maxLayers * streams, maxHidden: maxHidden)
+    MLGRUUnitConfig(
+      lanes: elementLanes, maxLayers: maxLayers * streams, maxHidden: maxHidden, stateLength: maxStateLength)
   }
 
   /// Bytes of one weight beat as memory delivers it (the weight FIFO's beat): the
@@ -243,6 +250,9 @@ public struct AcceleratorConfig: Hashable, Sendable, Codable, CustomStringConver
     guard model.layers <= maxLayers else {
       throw Invalid(description: "model \(model.name) has \(model.layers) layers; the h memory holds \(maxLayers)")
     }
+    guard model.hiddenSize <= maxStateLength else {
+      throw Invalid(description: "model \(model.name) has D = \(model.hiddenSize); the h memory holds \(maxStateLength) a layer")
+    }
     guard model.longestReduction <= maxHidden else {
       throw Invalid(description: "model \(model.name) gates \(model.longestReduction) elements; the MLGRU unit takes \(maxHidden)")
     }
@@ -275,11 +285,12 @@ public struct AcceleratorConfig: Hashable, Sendable, Codable, CustomStringConver
   public static func fitting(_ model: ModelConfig, lanes: Int = defaultLanes) -> AcceleratorConfig {
     AcceleratorConfig(
       lanes: lanes, maxLayers: max(1, model.layers), maxHidden: model.longestReduction,
+      maxStateLength: model.hiddenSize,
       maxLength: model.longestReduction, maxInputs: TernaryCoreConfig.defaultMaxInputs)
   }
 
   public var description: String {
     (streams > 1 ? "\(streams) streams, " : "")
-      + "lanes \(lanes) x laneWidth \(laneWidth), \(weightPacking) weights, h memory \(maxLayers) x \(maxHidden), norm memory \(maxLength), weight FIFO \(weightFIFOBeats) beats"
+      + "lanes \(lanes) x laneWidth \(laneWidth), \(weightPacking) weights, h memory \(maxLayers) x \(maxStateLength), vectors up to \(maxHidden), norm memory \(maxLength), weight FIFO \(weightFIFOBeats) beats"
   }
 }

@@ -7,8 +7,12 @@ public struct MLGRUUnitConfig: Hashable, Sendable, Codable, CustomStringConverti
   public var lanes: Int
   /// Layers whose hidden state h the on-chip memory holds (32: the 2.7B model).
   public var maxLayers: Int
-  /// Longest vector, and the h elements held per layer (2560: the 2.7B model's D).
+  /// Longest vector (2560: the 2.7B model's D; the accelerator's GLU gates I).
   public var maxHidden: Int
+  /// h elements each layer holds, and the longest vector of an op on h (recur,
+  /// recur-fresh, clear): the model's D. At most `maxHidden`; silu-mul takes up
+  /// to `maxHidden`, so a unit that also gates the GLU's I keeps only D of h.
+  public var stateLength: Int
 
   public static let defaultLanes = 16
   public static let defaultMaxLayers = 32
@@ -21,10 +25,15 @@ public struct MLGRUUnitConfig: Hashable, Sendable, Codable, CustomStringConverti
   public static let maxHiddenRange = 1...65536
   public static let maxStateWords = 1 << 22  // 128 Mbit of h
 
-  public init(lanes: Int = defaultLanes, maxLayers: Int = defaultMaxLayers, maxHidden: Int = defaultMaxHidden) {
+  /// `stateLength` defaults to `maxHidden`.
+  public init(
+    lanes: Int = defaultLanes, maxLayers: Int = defaultMaxLayers, maxHidden: Int = defaultMaxHidden,
+    stateLength: Int? = nil
+  ) {
     self.lanes = lanes
     self.maxLayers = maxLayers
     self.maxHidden = maxHidden
+    self.stateLength = stateLength ?? maxHidden
   }
 
   public struct Invalid: Error, CustomStringConvertible {
@@ -42,6 +51,9 @@ public struct MLGRUUnitConfig: Hashable, Sendable, Codable, CustomStringConverti
     guard Self.maxHiddenRange.contains(maxHidden) else {
       throw Invalid(description: "max hidden must be between \(Self.maxHiddenRange.lowerBound) and \(Self.maxHiddenRange.upperBound), got \(maxHidden)")
     }
+    guard (1...maxHidden).contains(stateLength) else {
+      throw Invalid(description: "the h length must be between 1 and max hidden (\(maxHidden)), got \(stateLength)")
+    }
     guard stateDepth * lanes <= Self.maxStateWords else {
       throw Invalid(description: "the h memory would hold \(stateDepth * lanes) words (\(maxLayers) layers x \(beatsPerLayer) beats x \(lanes) lanes); at most \(Self.maxStateWords) fit on chip")
     }
@@ -51,8 +63,10 @@ public struct MLGRUUnitConfig: Hashable, Sendable, Codable, CustomStringConverti
   public static let elementBits = 32
   /// Bits of one beat on each data port: `lanes` elements, lane 0 lowest.
   public var beatBits: Int { lanes * Self.elementBits }
-  /// Beats of one full-length vector, and the h words each layer owns per lane.
-  public var beatsPerLayer: Int { (maxHidden + lanes - 1) / lanes }
+  /// Beats of the longest op on h, and the h words each layer owns per lane.
+  public var beatsPerLayer: Int { (stateLength + lanes - 1) / lanes }
+  /// Whether ops on h are shorter than the longest vector (so the unit checks their length).
+  public var shortState: Bool { stateLength < maxHidden }
   /// Depth of the h memory: every layer's h, beat by beat, layer l at [l * beatsPerLayer ..< (l + 1) * beatsPerLayer).
   public var stateDepth: Int { maxLayers * beatsPerLayer }
   /// Words in each lane's bank of the h memory: `stateDepth`, at least 2 (so
@@ -68,7 +82,8 @@ public struct MLGRUUnitConfig: Hashable, Sendable, Codable, CustomStringConverti
   static func bits(_ value: Int) -> Int { value <= 0 ? 0 : Int.bitWidth - value.leadingZeroBitCount }
 
   public var description: String {
-    "lanes \(lanes), \(maxLayers) layers x \(maxHidden) h elements"
+    "lanes \(lanes), \(maxLayers) layers x \(stateLength) h elements"
+      + (shortState ? ", vectors up to \(maxHidden)" : "")
   }
 }
 

@@ -328,6 +328,14 @@ struct AcceleratorTests {
     #expect(throws: AcceleratorProgram.Invalid.self) {
       try AcceleratorProgram(model: .b1_3, config: small, betas: { _, _ in Scale(0.03) })
     }
+    // The h memory keeps D a layer, not the GLU's I: 2.7B's 2560 fits the default, not a 2048 one.
+    #expect(AcceleratorConfig().mlgru.stateLength == ModelConfig.b2_7.hiddenSize)
+    #expect(AcceleratorConfig().mlgru.maxHidden == ModelConfig.b2_7.intermediateSize)
+    #expect(AcceleratorConfig.fitting(.b1_3).maxStateLength == 2048)
+    let shortH = AcceleratorConfig(maxStateLength: 2048)
+    #expect(throws: Never.self) { try shortH.validate(for: .b1_3) }
+    #expect(throws: AcceleratorConfig.Invalid.self) { try shortH.validate(for: .b2_7) }
+    do { try shortH.validate(for: .b2_7) } catch { #expect("\(error)" == "model 2.7b has D = 2560; the h memory holds 2048 a layer") }
   }
 
   @Test("mat-vec datapath RTL (core wired into rescale): verilator -Wall clean and iverilog silent", arguments: [16, 3])

@@ -23,11 +23,12 @@ enum MLGRUModels {
 }
 
 /// The default unit (the 2.7B model's 32 layers x 2560), three lanes (every
-/// length a non-multiple, a layer index port that can go out of range), and
+/// length a non-multiple, a layer index port that can go out of range, and h
+/// shorter than the longest vector, as in the accelerator where D < I), and
 /// the degenerate single lane.
 let mlgruConfigs = [
   MLGRUUnitConfig(),
-  MLGRUUnitConfig(lanes: 3, maxLayers: 3, maxHidden: 2560),
+  MLGRUUnitConfig(lanes: 3, maxLayers: 3, maxHidden: 2560, stateLength: 1000),
   MLGRUUnitConfig(lanes: 1, maxLayers: 2, maxHidden: 7),
 ]
 
@@ -203,11 +204,12 @@ enum MLGRUValues {
       let seed = UInt64(100 + k)
       var rng = SeededRandom(seed: seed)
       let layer = k % config.maxLayers
+      let h = min(n, config.stateLength)  // ops on h stop at a layer's h
       let operations = [
-        MLGRUValues.recur(layer: layer, n: n, fresh: true, &rng),
+        MLGRUValues.recur(layer: layer, n: h, fresh: true, &rng),
         MLGRUValues.siluMul(n: n, &rng),
-        MLGRUValues.recur(layer: layer, n: n, &rng),
-        MLGRUValues.recur(layer: layer, n: n, &rng),
+        MLGRUValues.recur(layer: layer, n: h, &rng),
+        MLGRUValues.recur(layer: layer, n: h, &rng),
       ]
       _ = try check(sim, operations, reference: &reference, seed: seed)
     }
@@ -220,10 +222,10 @@ enum MLGRUValues {
     let seed: UInt64 = 200
     var rng = SeededRandom(seed: seed)
     let layers = [0, 1, config.maxLayers - 1].reduce(into: [Int]()) { if $1 < config.maxLayers && !$0.contains($1) { $0.append($1) } }
-    let n = min(config.maxHidden, 2 * config.lanes + 1)
+    let n = min(config.stateLength, 2 * config.lanes + 1)
     // Start every layer: one from zero by recur-fresh, the others by clear.
     var operations: [MLGRUUnitOperation] = [MLGRUValues.recur(layer: layers[0], n: n, fresh: true, &rng)]
-    for layer in layers.dropFirst() { operations.append(.clear(layer: layer, length: config.maxHidden)) }
+    for layer in layers.dropFirst() { operations.append(.clear(layer: layer, length: config.stateLength)) }
     // Tokens: every layer in turn, with GLU work in between, as the model runs.
     for _ in 0..<4 {
       for layer in layers {
@@ -233,7 +235,7 @@ enum MLGRUValues {
     }
     _ = try check(sim, operations, reference: &reference, seed: seed)
     // Back to back on one layer, short vectors: every beat waits for the previous token's h.
-    for short in [1, min(config.maxHidden, config.lanes), min(config.maxHidden, config.lanes + 1)] {
+    for short in [1, min(config.stateLength, config.lanes), min(config.stateLength, config.lanes + 1)] {
       let tokens = (0..<6).map { _ in MLGRUValues.recur(layer: layers.last!, n: short, &rng) }
       _ = try check(sim, tokens, reference: &reference, seed: seed)
     }
@@ -249,7 +251,7 @@ enum MLGRUValues {
     let seed: UInt64 = 300
     var rng = SeededRandom(seed: seed)
     let corners = MLGRUValues.corners
-    let n = min(config.maxHidden, corners.count)
+    let n = min(config.stateLength, corners.count)
     let layer = config.maxLayers - 1
     func repeated(_ v: Int32) -> [Int32] { [Int32](repeating: v, count: n) }
     func cycle(_ shift: Int) -> [Int32] { (0..<n).map { corners[($0 + shift) % corners.count] } }
@@ -299,7 +301,7 @@ enum MLGRUValues {
     var reference = MLGRUUnitReference(config: config)
     for seed: UInt64 in [400, 401, 402] {
       var rng = SeededRandom(seed: seed)
-      let longest = min(config.maxHidden, 5 * config.lanes + 2)
+      let longest = min(config.stateLength, 5 * config.lanes + 2)
       let a = Int(rng.next() % UInt64(config.maxLayers)), b = (a + 1) % config.maxLayers
       // Define h of two layers up to `longest`, then a random mix at random lengths.
       var operations = [MLGRUValues.recur(layer: a, n: longest, fresh: true, &rng), .clear(layer: b, length: longest)]
@@ -322,7 +324,7 @@ enum MLGRUValues {
     var reference = MLGRUUnitReference(config: config)
     let seed: UInt64 = 500
     var rng = SeededRandom(seed: seed)
-    let n = min(config.maxHidden, 4 * config.lanes)
+    let n = min(config.stateLength, 4 * config.lanes)
     let kept = 0, cut = config.maxLayers - 1
     var setup = [MLGRUValues.recur(layer: kept, n: n, fresh: true, &rng)]
     if cut != kept { setup.append(MLGRUValues.recur(layer: cut, n: n, fresh: true, &rng)) }
@@ -368,7 +370,8 @@ enum MLGRUValues {
   }
 
   @Test func protocolErrorsRaiseTheFlagAndCorruptNothing() throws {
-    let config = mlgruConfigs[1]  // 3 layers: the 2-bit layer port can name a fourth
+    // 3 layers: the 2-bit layer port can name a fourth; h of 1000 elements, vectors up to 2560.
+    let config = mlgruConfigs[1]
     let sim = try MLGRUModels.simulation(config)
     var reference = MLGRUUnitReference(config: config)
     let seed: UInt64 = 700
@@ -387,9 +390,12 @@ enum MLGRUValues {
     tooLong.y += [Int32](repeating: 7, count: 5)
     tooLong.lb += [Int32](repeating: 7, count: 5)
     let badLayer = MLGRUValues.recur(layer: 3, n: n, &rng)  // reads h as 0, writes nothing
+    // Longer than a layer's h: reads h as 0, writes nothing (layer 1's h and layer 2's after it survive).
+    let pastState = MLGRUValues.recur(layer: 1, n: config.stateLength + 1, &rng)
+    let clearPastState = MLGRUUnitOperation.clear(layer: 2, length: config.maxHidden)
     let cases: [(String, MLGRUUnitOperation)] = [
       ("in_last_i off the count", wrongLast), ("n = 0", zeroLength), ("n > maxHidden", tooLong),
-      ("layer >= maxLayers", badLayer),
+      ("layer >= maxLayers", badLayer), ("recur n > stateLength", pastState), ("clear n > stateLength", clearPastState),
     ]
     for (what, operation) in cases {
       try sim.bench.reset()
@@ -449,6 +455,7 @@ enum MLGRUValues {
       MLGRUUnitConfig(lanes: 0), MLGRUUnitConfig(lanes: 300), MLGRUUnitConfig(maxLayers: 0),
       MLGRUUnitConfig(maxHidden: 0), MLGRUUnitConfig(maxHidden: 100_000),
       MLGRUUnitConfig(lanes: 256, maxLayers: 1024, maxHidden: 65536),
+      MLGRUUnitConfig(maxHidden: 100, stateLength: 101), MLGRUUnitConfig(stateLength: 0),
     ]
     for config in bad {
       #expect(throws: MLGRUUnitConfig.Invalid.self) { try config.validate() }
@@ -461,5 +468,7 @@ enum MLGRUValues {
     #expect(throws: Never.self) { try MLGRUUnitConfig().validate() }
     #expect(MLGRUUnitConfig().beatsPerLayer == 160)
     #expect(MLGRUUnitConfig().stateDepth == 5120)
+    // The accelerator's unit: vectors up to I = 6912, h of D = 2560 a layer.
+    #expect(MLGRUUnitConfig(maxHidden: 6912, stateLength: 2560).stateDepth == 5120)
   }
 }

@@ -24,12 +24,13 @@ extension MLGRUUnitGenerator {
     return [
       "MLGRU unit: \(lanes) Q15.16 elements per cycle of recur (h = f * h_prev + c with",
       "f = lb + (1 - lb) * sigmoid(yf), c = SiLU(yi) * (1 - f), h kept on chip for \(config.maxLayers) layers",
-      "x \(config.maxHidden) elements), silu-mul (SiLU(a) * b) and clear. Bit-exact to MLGRUGolden.",
+      "x \(config.stateLength) elements), silu-mul (SiLU(a) * b) and clear. Bit-exact to MLGRUGolden.",
       "in_op_i: 0 recur, 1 recur with h_prev = 0, 2 silu-mul, 3 clear; in_op_i, in_layer_i and",
       "in_len_i are sampled with the first beat of a vector, which lasts ceil(n / \(lanes)) beats.",
       "Lane j of a beat at [32*j +: 32]. Output: one beat per input beat, \(latency) cycles later.",
       "err_o (sticky): n = 0 or > \(config.maxHidden), layer >= \(config.maxLayers), or in_last_i off the count.",
-    ]
+    ] + (config.shortState
+      ? ["An op on h with n > \(config.stateLength) is an error too, and leaves h untouched."] : [])
   }
 
   /// The lanes in one generate loop, each fed stage 1's operands and the
@@ -128,7 +129,8 @@ struct MLGRUVectorSequencing {
     vecLeft = m.register(
       "vec_left", lengthType, reset: .none, holds: true, comment: "elements left, from its next beat on")
     vecLayerOk = m.register(
-      "vec_layer_ok", .bit, reset: .none, holds: true, comment: "its layer index is in range")
+      "vec_layer_ok", .bit, reset: .none, holds: true,
+      comment: config.shortState ? "its layer index and length let it use h" : "its layer index is in range")
     errState = m.register("err_state", .bit, holds: true, comment: "a protocol error was seen")
 
     let first = m.wire("first", !busy.state, comment: "the beat on the input is a vector's first")
@@ -139,8 +141,20 @@ struct MLGRUVectorSequencing {
     let lengthIn = tooLong.map {
       m.wire("length_in", .mux($0, .literal(config.maxHidden, lengthType), lengthWide))
     } ?? lengthWide
-    let layerOkIn: Expr? = config.maxLayers < 1 << config.layerWidth
+    let layerInRange: Expr? = config.maxLayers < 1 << config.layerWidth
       ? m.wire("layer_ok_in", io.inLayer.lt(.constant(config.maxLayers, like: io.inLayer))) : nil
+    // An op on h longer than a layer's h would reach into the next layer's: it leaves h alone.
+    let stateTooLong: Expr? = config.shortState
+      ? m.wire(
+        "state_too_long",
+        io.inOp.ne(MLGRUOp.siluMul.rawValue) && io.inLen.gt(.constant(config.stateLength, like: io.inLen)),
+        comment: "an op on h longer than the \(config.stateLength) elements a layer holds")
+      : nil
+    let layerOkIn: Expr? = stateTooLong.map { tooLongForState in
+      m.wire(
+        "h_ok_in", layerInRange.map { $0 && !tooLongForState } ?? !tooLongForState,
+        comment: "the vector may use its layer's h")
+    } ?? layerInRange
     let layerBase = m.wire(
       "layer_base", FixedPointRTL.timesConstant(io.inLayer, config.beatsPerLayer, width: config.addressWidth),
       comment: "in_layer_i * \(config.beatsPerLayer) beats")

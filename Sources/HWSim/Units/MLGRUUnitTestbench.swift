@@ -10,7 +10,8 @@ import HWVerilator
 public struct MLGRUUnitOperation: Sendable {
   public var op: MLGRUOp
   public var layer: Int
-  /// n, sent on `in_len_i` (0 and values above maxHidden are protocol errors).
+  /// n, sent on `in_len_i` (0, values above maxHidden, and above stateLength for
+  /// an op on h, are protocol errors).
   public var length: Int
   /// yi (recur) or a (silu-mul); `length` elements (ignored by clear).
   public var x: [Int32]
@@ -63,7 +64,7 @@ public struct MLGRUUnitReference: Sendable {
 
   public init(config: MLGRUUnitConfig) {
     self.config = config
-    h = [[Int32?]](repeating: [Int32?](repeating: nil, count: config.maxHidden), count: config.maxLayers)
+    h = [[Int32?]](repeating: [Int32?](repeating: nil, count: config.stateLength), count: config.maxLayers)
   }
 
   /// The layer's h as known (a recur reads it).
@@ -72,14 +73,15 @@ public struct MLGRUUnitReference: Sendable {
   /// Forgets what the layer's h holds (after a reset cut a vector short).
   public mutating func forget(layer: Int) {
     guard layer < config.maxLayers else { return }
-    h[layer] = [Int32?](repeating: nil, count: config.maxHidden)
+    h[layer] = [Int32?](repeating: nil, count: config.stateLength)
   }
 
   /// The output elements of one operation (`elements` of them; the lanes
   /// past n read 0), updating h as the unit does.
   public mutating func apply(_ operation: MLGRUUnitOperation) throws -> [Int32] {
     let n = operation.elements(config)
-    let layerOk = operation.layer < config.maxLayers
+    // A layer out of range, or an op on h longer than a layer's h, leaves h alone (and reads 0).
+    let layerOk = operation.layer < config.maxLayers && (operation.op == .siluMul || operation.length <= config.stateLength)
     switch operation.op {
     case .siluMul:
       return (0..<n).map { MLGRUGolden.siluMul(operation.x[$0], operation.y[$0]) }
