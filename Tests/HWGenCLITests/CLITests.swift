@@ -23,9 +23,7 @@ enum HWGenProcess {
 }
 
 func temporaryDirectory() -> URL {
-  let dir = FileManager.default.temporaryDirectory.appendingPathComponent("hwgen-cli-\(UInt64.random(in: 0...UInt64.max))")
-  try? FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
-  return dir
+  ScratchDirectory.make("hwgen-cli")
 }
 
 @Suite struct CLITests {

@@ -5,9 +5,7 @@ import HWSupport
 import Testing
 
 private func scratch() -> URL {
-  let dir = FileManager.default.temporaryDirectory.appendingPathComponent("hwgen-ckpt-\(UInt64.random(in: 0...UInt64.max))")
-  try? FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
-  return dir
+  ScratchDirectory.make("hwgen-ckpt")
 }
 
 /// The reference's weight_quant written out the plain way: |W| summed in

@@ -6,9 +6,7 @@ import Testing
 private typealias F = TokenizerFixture
 
 private func scratch() -> URL {
-  let dir = FileManager.default.temporaryDirectory.appendingPathComponent("hwgen-tok-\(UInt64.random(in: 0...UInt64.max))")
-  try? FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
-  return dir
+  ScratchDirectory.make("hwgen-tok")
 }
 
 private func tokenizer(_ text: String) throws -> Tokenizer {

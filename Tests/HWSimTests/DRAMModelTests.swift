@@ -31,7 +31,7 @@ struct DRAMModelTests {
   ) -> Int {
     var bursts = [Int](repeating: 0, count: spec.ports)
     var taken = 0
-    var words = [UInt32](repeating: 0, count: spec.portBeatBytes / 4)
+    let words = [UInt32](repeating: 0, count: spec.portBeatBytes / 4)
     for _ in 0..<cycles {
       for p in 0..<spec.ports {
         if memory.acceptsBurst(port: p) {
@@ -100,7 +100,7 @@ struct DRAMModelTests {
     let rowSet = dram.rowBytes * dram.bankGroups * dram.banksPerGroup
     let cycles = 50_000
     var taken = 0
-    var words = [UInt32](repeating: 0, count: spec.portBeatBytes / 4)
+    let words = [UInt32](repeating: 0, count: spec.portBeatBytes / 4)
     var next = 0
     for _ in 0..<cycles {
       if memory.acceptsBurst(port: 0) {
