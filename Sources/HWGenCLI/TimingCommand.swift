@@ -55,14 +55,18 @@ struct Timing: ParsableCommand {
       throw ValidationError(error.description)
     }
     if let record { try Regress.checkWritable(file: record, option: "record") }
-    guard (1...AcceleratorConfig.maxStreams).contains(streams) else {
-      throw ValidationError("streams must be between 1 and \(AcceleratorConfig.maxStreams), got \(streams)")
+    // The accelerators the report times, checked as the generator checks them.
+    let config = AcceleratorConfig(lanes: lanes, weightPacking: packing, streams: streams)
+    do {
+      try config.validate()
+      try TimingReport.ecp5Configuration(packing, streams: streams).validate()
+    } catch let error as AcceleratorConfig.Invalid {
+      throw ValidationError(error.description)
     }
     if record != nil && (packing != .planes || streams != 1) {
       throw ValidationError("--record keeps the default RTL's timing (2-bit planes, one stream); drop --packing, --streams or --record")
     }
     if let chosen = chosenDesigns {
-      let config = AcceleratorConfig(lanes: lanes, weightPacking: packing, streams: streams)
       let known = Set(try TimingReport.jobs(for: config).map(\.files.top))
       if let unknown = chosen.subtracting(known).sorted().first {
         throw ValidationError("unknown design '\(unknown)'; known: \(known.sorted().joined(separator: ", "))")

@@ -150,18 +150,21 @@ struct MLGRUVectorSequencing {
         io.inOp.ne(MLGRUOp.siluMul.rawValue) && io.inLen.gt(.constant(config.stateLength, like: io.inLen)),
         comment: "an op on h longer than the \(config.stateLength) elements a layer holds")
       : nil
-    let layerOkIn: Expr? = stateTooLong.map { tooLongForState in
-      m.wire(
-        "h_ok_in", layerInRange.map { $0 && !tooLongForState } ?? !tooLongForState,
-        comment: "the vector may use its layer's h")
-    } ?? layerInRange
+    // Whether the vector may use its layer's h; nil where nothing can forbid it.
+    let hOkIn: Expr?
+    if let stateTooLong {
+      let fits = !stateTooLong
+      hOkIn = m.wire("h_ok_in", layerInRange.map { $0 && fits } ?? fits, comment: "the vector may use its layer's h")
+    } else {
+      hOkIn = layerInRange
+    }
     let layerBase = m.wire(
       "layer_base", FixedPointRTL.timesConstant(io.inLayer, config.beatsPerLayer, width: config.addressWidth),
       comment: "in_layer_i * \(config.beatsPerLayer) beats")
     op = m.wire("op", .mux(first, io.inOp, vecOp.state))
     left = m.wire("left", .mux(first, lengthIn, vecLeft.state), comment: "elements in this beat and after")
-    layerOk = m.wire("layer_ok", .mux(first, layerOkIn ?? .high, vecLayerOk.state))
-    let firstAddr = layerOkIn.map { Expr.mux($0, layerBase, .zeros(addrType)) } ?? layerBase
+    layerOk = m.wire("layer_ok", .mux(first, hOkIn ?? .high, vecLayerOk.state))
+    let firstAddr = hOkIn.map { Expr.mux($0, layerBase, .zeros(addrType)) } ?? layerBase
     addr = m.wire("addr", .mux(first, firstAddr, vecAddr.state))
     let left = self.left
     beatLast = m.wire("beat_last", left.le(.constant(lanes, like: left)))
@@ -170,7 +173,7 @@ struct MLGRUVectorSequencing {
       comment: "lane j holds an element: j < left")
     var headerProblems = [io.inLen.eq(0)]
     if let tooLong { headerProblems.append(tooLong) }
-    if let layerOkIn { headerProblems.append(!layerOkIn) }
+    if let hOkIn { headerProblems.append(!hOkIn) }
     badHeader = m.wire("bad_header", first && headerProblems.dropFirst().reduce(headerProblems[0]) { $0 || $1 })
   }
 }

@@ -81,26 +81,26 @@ public struct MLGRUUnitReference: Sendable {
   public mutating func apply(_ operation: MLGRUUnitOperation) throws -> [Int32] {
     let n = operation.elements(config)
     // A layer out of range, or an op on h longer than a layer's h, leaves h alone (and reads 0).
-    let layerOk = operation.layer < config.maxLayers && (operation.op == .siluMul || operation.length <= config.stateLength)
+    let hOk = operation.layer < config.maxLayers && (operation.op == .siluMul || operation.length <= config.stateLength)
     switch operation.op {
     case .siluMul:
       return (0..<n).map { MLGRUGolden.siluMul(operation.x[$0], operation.y[$0]) }
     case .clear:
-      if layerOk { for i in 0..<n { h[operation.layer][i] = 0 } }
+      if hOk { for i in 0..<n { h[operation.layer][i] = 0 } }
       return [Int32](repeating: 0, count: n)
     case .recur, .recurFresh:
       var out: [Int32] = []
       out.reserveCapacity(n)
       for i in 0..<n {
         var prev: Int32 = 0
-        if operation.op == .recur && layerOk {
+        if operation.op == .recur && hOk {
           guard let known = h[operation.layer][i] else {
             throw UnknownState(description: "recur reads h[\(operation.layer)][\(i)], which no operation has defined")
           }
           prev = known
         }
         let next = MLGRUGolden.recur(yf: operation.y[i], yi: operation.x[i], lb: operation.lb[i], hPrev: prev)
-        if layerOk { h[operation.layer][i] = next }
+        if hOk { h[operation.layer][i] = next }
         out.append(next)
       }
       return out
