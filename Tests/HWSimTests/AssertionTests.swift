@@ -11,8 +11,7 @@ import Testing
 @Suite("assertions: a broken protocol stops the Verilator model with the assertion's name")
 struct AssertionTests {
   static let cache = VerilatorBuildCache(
-    root: FileManager.default.temporaryDirectory.appendingPathComponent(
-      "hwgen-assertion-tests-\(getpid())-\(UInt32.random(in: 0...UInt32.max))", isDirectory: true))
+    root: ScratchDirectory.make("hwgen-assertion-tests"))
 
   /// The accelerator's stream FIFO, 2 x 8 bits (3 beats with the output register).
   static let fifo = Result { () throws -> BuiltLibrary in

@@ -98,7 +98,7 @@ import Testing
   func simulate() throws {
     let design = try Self.probe()
     let cache = VerilatorBuildCache(
-      root: FileManager.default.temporaryDirectory.appendingPathComponent("hwgen-reduction-tree-\(getpid())"))
+      root: ScratchDirectory.make("hwgen-reduction-tree"))
     let model = try VerilatedModel(library: cache.library(for: VerilatorBuildSpec(design: design, sources: design.files())))
     defer { model.close() }
     let p = try ["en_i", "values_i", "valid_i", "sum_o", "max_o", "am_valid_o", "am_value_o", "am_index_o",

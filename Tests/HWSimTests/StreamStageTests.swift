@@ -27,8 +27,7 @@ struct StreamStageTests {
   }
 
   static let cache = VerilatorBuildCache(
-    root: FileManager.default.temporaryDirectory.appendingPathComponent(
-      "hwgen-stream-stage-tests-\(getpid())-\(UInt32.random(in: 0...UInt32.max))", isDirectory: true))
+    root: ScratchDirectory.make("hwgen-stream-stage-tests"))
 
   static let library = Result { () throws -> BuiltLibrary in
     let design = try Design(top: try module())

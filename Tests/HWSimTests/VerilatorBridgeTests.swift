@@ -9,8 +9,7 @@ import Testing
 /// design is built once per run, into a cache root of its own (never the user's cache).
 private enum Bridge {
   static let cache = VerilatorBuildCache(
-    root: FileManager.default.temporaryDirectory.appendingPathComponent(
-      "hwgen-bridge-tests-\(getpid())-\(UInt32.random(in: 0...UInt32.max))", isDirectory: true))
+    root: ScratchDirectory.make("hwgen-bridge-tests"))
 
   static let widths = [1, 8, 9, 16, 17, 32, 33, 64, 65, 128]
 
@@ -315,8 +314,7 @@ struct VerilatorBridgeTests {
 
     // A library that does not load, in a cache this process has never loaded from (dlopen
     // would reuse an already loaded library of the same path). Garbage of the right size.
-    let otherRoot = fm.temporaryDirectory.appendingPathComponent(
-      "hwgen-bridge-tests-copy-\(getpid())-\(UInt32.random(in: 0...UInt32.max))", isDirectory: true)
+    let otherRoot = ScratchDirectory.make("hwgen-bridge-tests-copy")
     defer { try? fm.removeItem(at: otherRoot) }
     let otherDirectory = otherRoot.appendingPathComponent("verilator", isDirectory: true)
     try fm.createDirectory(at: otherDirectory, withIntermediateDirectories: true)
