@@ -109,17 +109,8 @@ struct Timing: ParsableCommand {
       let lanes = analysis == .ecp5 ? TimingReport.ecp5Accelerator.lanes : report.lanes
       entries += results.map { RecordedTiming.Entry(tools: tools, lanes: lanes, result: $0) }
     }
-    // Entries of an existing record for other designs or lanes stay (so a
-    // depth-only run at other lanes adds to the ECP5 results). ECP5 times one
-    // configuration (`TimingReport.ecp5Accelerator`): a new ECP5 result for a
-    // top replaces the old one whatever lanes that configuration had.
-    let kept = ((try? RecordedTiming(contentsOf: file))?.entries ?? []).filter { old in
-      !entries.contains {
-        $0.result.analysis == old.result.analysis && $0.result.top == old.result.top
-          && ($0.lanes == old.lanes || old.result.analysis == .ecp5)
-      }
-    }
-    try FileOutput.writeAtomically(try RecordedTiming(entries: kept + entries).jsonData(), to: file)
+    let existing = (try? RecordedTiming(contentsOf: file)) ?? RecordedTiming(entries: [])
+    try FileOutput.writeAtomically(try existing.adding(entries).jsonData(), to: file)
     print("recorded: \(file.path)")
   }
 

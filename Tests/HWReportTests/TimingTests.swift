@@ -125,6 +125,29 @@ private let handNetlist = """
   }
 }
 
+@Suite struct RecordMergeTests {
+  func entry(_ top: String, _ analysis: TimingAnalysis, lanes: Int, key: String) -> RecordedTiming.Entry {
+    let depth = LogicDepth(levels: 1, carryCellsOnPath: 0, from: "a_q", to: "b_q", carryChainBits: 0)
+    let result = TimingResult(name: top, top: top, analysis: analysis, placeAndRoute: nil, depth: depth, key: key)
+    return RecordedTiming.Entry(tools: "test", lanes: lanes, result: result)
+  }
+
+  @Test func aNewResultReplacesTheOneItSupersedesAndKeepsTheRest() {
+    let old = RecordedTiming(entries: [
+      entry("stream_fifo", .ecp5, lanes: 2, key: "ecp5 at 2 lanes"),
+      entry("norm_unit", .ecp5, lanes: 2, key: "norm ecp5 at 2 lanes"),
+      entry("stream_fifo", .ultraScalePlus, lanes: 2, key: "depth at 2"),
+      entry("stream_fifo", .ultraScalePlus, lanes: 16, key: "depth at 16"),
+    ])
+    let merged = old.adding([
+      entry("stream_fifo", .ecp5, lanes: 4, key: "ecp5 at 4 lanes"),
+      entry("stream_fifo", .ultraScalePlus, lanes: 2, key: "new depth at 2"),
+    ])
+    // ECP5 times one configuration: its old result goes whatever its lanes; depth is per lanes.
+    #expect(Set(merged.entries.map(\.result.key)) == ["norm ecp5 at 2 lanes", "depth at 16", "ecp5 at 4 lanes", "new depth at 2"])
+  }
+}
+
 @Suite struct ClockSupportTests {
   /// A record holding one UltraScale+ depth for `accumulator`.
   func record(levels: Int) -> RecordedTiming {
