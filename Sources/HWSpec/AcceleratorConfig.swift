@@ -81,14 +81,27 @@ public struct AcceleratorConfig: Hashable, Sendable, Codable, CustomStringConver
     self.maxLength = maxLength
     self.maxInputs = maxInputs
     self.weightFIFOBeats = weightFIFOBeats ?? max(64, Self.defaultWeightFIFOBytes / (max(1, lanes) * 16))
-    // The defaults in whole beats of min(lanes, 64) elements; each stream has a
-    // scratchpad region of the default size and its own copy of the element-wise program.
+    // The defaults in whole beats of min(lanes, 64) elements, grown for the streams.
     let beat = max(1, min(lanes, 64))
-    let copies = max(1, streams)
-    self.scratchpadElements = scratchpadElements ?? Self.defaultScratchpadElements / beat * beat * copies
+    self.scratchpadElements =
+      scratchpadElements ?? Self.perStream(Self.defaultScratchpadElements / beat * beat, streams: streams)
     self.parameterElements = parameterElements ?? Self.defaultParameterElements / beat * beat
-    self.programDepth = programDepth ?? Self.defaultProgramDepth * copies
+    self.programDepth = programDepth ?? Self.perStream(Self.defaultProgramDepth, streams: streams)
     self.weightPacking = weightPacking
+  }
+
+  /// What one stream's `size` of scratchpad or program grows to with `streams` streams: each
+  /// stream has its own scratchpad region and its own copy of the element-wise program.
+  static func perStream(_ size: Int, streams: Int) -> Int { size * max(1, streams) }
+
+  /// This one-stream configuration run as `streams` streams, its scratchpad and program grown
+  /// as the defaults grow.
+  public func streaming(_ streams: Int) -> AcceleratorConfig {
+    var config = self
+    config.streams = streams
+    config.scratchpadElements = Self.perStream(scratchpadElements, streams: streams)
+    config.programDepth = Self.perStream(programDepth, streams: streams)
+    return config
   }
 
   /// The defaults with a weight FIFO of `kib` KiB (whole beats, at least 2).

@@ -125,6 +125,40 @@ private let handNetlist = """
   }
 }
 
+extension TimingTests {
+  /// The committed record holds the place and route of the ECP5 accelerator itself, not only of
+  /// its units, and the clock line of `simulate` and `bench` quotes it.
+  @Test func theRecordHoldsTheECP5AcceleratorsPlaceAndRoute() throws {
+    let record = try #require(RecordedTiming.committed(), "RTL/timing.json is missing")
+    let lanes = TimingReport.ecp5Accelerator.lanes
+    let entry = try #require(
+      record.entry(for: try SynthesisJob.accelerator(TimingReport.ecp5Accelerator), analysis: .ecp5),
+      "no ECP5 place and route of mmfree_accel at \(lanes) lanes (hwgen timing --designs mmfree_accel --record)")
+    #expect(entry.lanes == lanes)
+    let placed = try #require(entry.result.placeAndRoute)
+    let fmax = try #require(placed.fmaxMHz)
+    #expect(fmax > 5 && fmax < 200, "\(fmax) MHz")
+    let path = try #require(placed.critical)
+    #expect(abs(1000 / path.delayNs - fmax) / fmax < 0.2, "\(path.delayNs) ns at \(fmax) MHz")
+    let support = try ClockSupport.describe(
+      clockMHz: 300, profile: try DeviceProfile.named("d5005"), clockFromProfile: true,
+      job: try SynthesisJob.accelerator(AcceleratorConfig()), record: record)
+    #expect(support.line.contains("ECP5 P&R Fmax \(Int(fmax.rounded())) MHz (\(lanes) lanes"), "\(support.line)")
+  }
+
+  /// The ECP5 configuration's streams grow its scratchpad and program as the defaults grow.
+  @Test func aStreamingConfigurationGrowsLikeTheDefaults() {
+    for streams in [1, 2, 4] {
+      #expect(AcceleratorConfig(lanes: 16).streaming(streams) == AcceleratorConfig(lanes: 16, streams: streams))
+    }
+    let two = TimingReport.ecp5Configuration(.planes, streams: 2)
+    #expect(two.streams == 2)
+    #expect(two.scratchpadElements == 2 * TimingReport.ecp5Accelerator.scratchpadElements)
+    #expect(two.programDepth == 2 * TimingReport.ecp5Accelerator.programDepth)
+    #expect(two.parameterElements == TimingReport.ecp5Accelerator.parameterElements)
+  }
+}
+
 @Suite struct RecordMergeTests {
   func entry(_ top: String, _ analysis: TimingAnalysis, lanes: Int, key: String) -> RecordedTiming.Entry {
     let depth = LogicDepth(levels: 1, carryCellsOnPath: 0, from: "a_q", to: "b_q", carryChainBits: 0)

@@ -20,10 +20,12 @@ public enum TimingAnalysis: String, Codable, Sendable, CaseIterable {
   public static let ecp5Device = ["--85k", "--package", "CABGA381"]
   public static let ecp5TargetMHz = 100
   public static let ecp5Seed = 1
-  /// nextpnr's placement and timing options, as `summary` names them and `placeAndRoute` passes
-  /// them. A design that misses the target still reports the Fmax it reached.
+  /// nextpnr's placement, routing and timing options, as `summary` names them and
+  /// `placeAndRoute` passes them. A design that misses the target still reports the Fmax it
+  /// reached. router2 because router1 does not finish the accelerator (docs/timing.md).
   static let ecp5Options = [
     "--out-of-context", "--freq", "\(ecp5TargetMHz)", "--timing-allow-fail", "--seed", "\(ecp5Seed)",
+    "--router", "router2",
   ]
 
   public var summary: String {
@@ -57,11 +59,11 @@ public enum TimingAnalysis: String, Codable, Sendable, CaseIterable {
     return "\(read); hierarchy -check -top \(top); \(synthesis) -top \(top); flatten; write_json netlist.json"
   }
 
-  /// nextpnr's arguments (ECP5 only).
+  /// nextpnr's arguments (ECP5 only). `nextpnr.log` in the run directory follows a long run.
   public var placeAndRoute: [String] {
     guard self == .ecp5 else { return [] }
     return Self.ecp5Device + ["--json", "netlist.json"] + Self.ecp5Options
-      + ["--threads", "1", "--report", "report.json"]
+      + ["--threads", "1", "--report", "report.json", "--log", "nextpnr.log"]
   }
 }
 

@@ -21,21 +21,20 @@ public struct TimingReport: Codable, Sendable {
   /// The configuration placed and routed on ECP5: the accelerator sized for
   /// the shipped kjv-2m model (hidden 128, 4 layers, FFN 512) at 2 lanes,
   /// with h of 128 elements a layer, 4096-element scratchpad and parameter
-  /// buffers and a 2 KiB weight FIFO. The default 16-lane accelerator is about 112k LUT6 under
-  /// synth_xilinx (RTL/synthesis.json) and holds 6 Mbit of buffers: it does
-  /// not fit the 85F's 84k LUT4 and 3.7 Mbit of block RAM.
+  /// buffers and a 2 KiB weight FIFO (64 beats). 2 lanes is the largest placed
+  /// and routed here (30 minutes): 4 lanes packs into 82% of the 85F's LUT4 but
+  /// was far from a legal routing after 30 minutes of router2, and 8 lanes runs
+  /// out of MULT18X18D (docs/timing.md). The default 16-lane accelerator is about 112k
+  /// LUT6 under synth_xilinx (RTL/synthesis.json) and holds 6 Mbit of buffers:
+  /// it does not fit the 85F's 84k LUT4 and 3.7 Mbit of block RAM.
   public static let ecp5Accelerator = AcceleratorConfig(
     lanes: 2, maxLayers: 4, maxHidden: 512, maxStateLength: 128, maxLength: 512, weightFIFOBeats: 64,
     scratchpadElements: 4096, parameterElements: 4096, programDepth: 1024)
 
   /// `ecp5Accelerator` with its weights packed as `packing` and `streams` streams.
   public static func ecp5Configuration(_ packing: WeightPacking, streams: Int = 1) -> AcceleratorConfig {
-    var config = ecp5Accelerator
+    var config = ecp5Accelerator.streaming(streams)
     config.weightPacking = packing
-    // Each stream its own scratchpad region and copy of the program, as the defaults grow.
-    config.streams = streams
-    config.scratchpadElements *= streams
-    config.programDepth *= streams
     return config
   }
 
