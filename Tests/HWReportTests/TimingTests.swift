@@ -146,6 +146,21 @@ extension TimingTests {
     #expect(support.line.contains("ECP5 P&R Fmax \(Int(fmax.rounded())) MHz (\(lanes) lanes"), "\(support.line)")
   }
 
+  /// ECP5 places the units `hwgen emit --lanes N` writes, and the kjv-2m-sized accelerator in
+  /// place of the N-lane one.
+  @Test func ecp5TimesTheUnitsAtTheirLanesAndTheSmallAccelerator() throws {
+    let jobs = try TimingReport.ecp5Jobs(lanes: 16)
+    let units = try TimingReport.jobs(for: AcceleratorConfig(lanes: 16)).dropLast()
+    #expect(jobs.dropLast().map(\.files.top) == units.map(\.files.top))
+    for (job, unit) in zip(jobs, units) {
+      #expect(job.files.sources.map(\.contents) == unit.files.sources.map(\.contents), "\(job.files.top)")
+    }
+    let accelerator = try #require(jobs.last)
+    let small = try SynthesisJob.accelerator(TimingReport.ecp5Accelerator)
+    #expect(accelerator.files.top == "mmfree_accel")
+    #expect(accelerator.files.sources.map(\.contents) == small.files.sources.map(\.contents))
+  }
+
   /// The ECP5 configuration's streams grow its scratchpad and program as the defaults grow.
   @Test func aStreamingConfigurationGrowsLikeTheDefaults() {
     for streams in [1, 2, 4] {
@@ -168,17 +183,24 @@ extension TimingTests {
 
   @Test func aNewResultReplacesTheOneItSupersedesAndKeepsTheRest() {
     let old = RecordedTiming(entries: [
-      entry("stream_fifo", .ecp5, lanes: 2, key: "ecp5 at 2 lanes"),
+      entry("mmfree_accel", .ecp5, lanes: 2, key: "accel ecp5 at 2 lanes"),
+      entry("stream_fifo", .ecp5, lanes: 2, key: "fifo ecp5 at 2 lanes"),
+      entry("stream_fifo", .ecp5, lanes: 16, key: "fifo ecp5 at 16 lanes"),
       entry("norm_unit", .ecp5, lanes: 2, key: "norm ecp5 at 2 lanes"),
       entry("stream_fifo", .ultraScalePlus, lanes: 2, key: "depth at 2"),
       entry("stream_fifo", .ultraScalePlus, lanes: 16, key: "depth at 16"),
     ])
     let merged = old.adding([
-      entry("stream_fifo", .ecp5, lanes: 4, key: "ecp5 at 4 lanes"),
+      entry("mmfree_accel", .ecp5, lanes: 4, key: "accel ecp5 at 4 lanes"),
+      entry("stream_fifo", .ecp5, lanes: 16, key: "new fifo ecp5 at 16 lanes"),
       entry("stream_fifo", .ultraScalePlus, lanes: 2, key: "new depth at 2"),
     ])
-    // ECP5 times one configuration: its old result goes whatever its lanes; depth is per lanes.
-    #expect(Set(merged.entries.map(\.result.key)) == ["norm ecp5 at 2 lanes", "depth at 16", "ecp5 at 4 lanes", "new depth at 2"])
+    // The ECP5 accelerator is one configuration: its old result goes whatever its lanes. Units
+    // are per lanes under every analysis.
+    #expect(Set(merged.entries.map(\.result.key)) == [
+      "accel ecp5 at 4 lanes", "fifo ecp5 at 2 lanes", "new fifo ecp5 at 16 lanes", "norm ecp5 at 2 lanes",
+      "depth at 16", "new depth at 2",
+    ])
   }
 }
 

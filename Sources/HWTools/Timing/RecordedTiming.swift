@@ -35,15 +35,15 @@ public struct RecordedTiming: CommittedRecord, Sendable {
   }
 
   /// This record with `newEntries` added, each replacing the entry it
-  /// supersedes: the same analysis and top at the same lanes, or for ECP5,
-  /// which times one configuration (`TimingReport.ecp5Accelerator`), at any
-  /// lanes that configuration had. Entries for other designs or lanes stay,
-  /// so a depth-only run at other lanes adds to the ECP5 results.
+  /// supersedes: the same analysis and top at the same lanes, or for the ECP5
+  /// accelerator, which is one configuration (`TimingReport.ecp5Accelerator`),
+  /// at any lanes that configuration had. Entries for other designs or lanes
+  /// stay, so a record is built in pieces.
   public func adding(_ newEntries: [Entry]) -> RecordedTiming {
     let kept = entries.filter { old in
       !newEntries.contains {
         $0.result.analysis == old.result.analysis && $0.result.top == old.result.top
-          && ($0.lanes == old.lanes || old.result.analysis == .ecp5)
+          && ($0.lanes == old.lanes || (old.result.analysis == .ecp5 && old.result.top == ResourceReport.acceleratorTop))
       }
     }
     return RecordedTiming(entries: kept + newEntries)

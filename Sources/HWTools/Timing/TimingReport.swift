@@ -46,6 +46,14 @@ public struct TimingReport: Codable, Sendable {
     return units + [try SynthesisJob.accelerator(config)]
   }
 
+  /// What ECP5 places and routes: the units at `lanes`, as the depth analysis has them, and
+  /// the ECP5 configuration's accelerator in place of the `lanes` one, which does not fit.
+  public static func ecp5Jobs(lanes: Int, packing: WeightPacking = .planes, streams: Int = 1) throws -> [SynthesisJob] {
+    let units = try jobs(for: AcceleratorConfig(lanes: lanes, weightPacking: packing, streams: streams))
+      .filter { $0.files.top != ResourceReport.acceleratorTop }
+    return units + [try SynthesisJob.accelerator(ecp5Configuration(packing, streams: streams))]
+  }
+
   /// Runs the analyses (cached or recorded results are used as they are).
   public static func run(
     lanes: Int, packing: WeightPacking = .planes, streams: Int = 1, depth: Bool = true, placeAndRoute: Bool, designs: Set<String>? = nil,
@@ -58,7 +66,8 @@ public struct TimingReport: Codable, Sendable {
     let intel = depth ? try runner.run(deep, analysis: .intelALM, jobs: jobs, progress: progress) : []
     let placed = placeAndRoute
       ? try runner.run(
-        chosen(try Self.jobs(for: ecp5Configuration(packing, streams: streams))), analysis: .ecp5, jobs: jobs, progress: progress)
+        chosen(try Self.ecp5Jobs(lanes: lanes, packing: packing, streams: streams)), analysis: .ecp5, jobs: jobs,
+        progress: progress)
       : []
     let rows = deep.indices.map { i in
       Row(
