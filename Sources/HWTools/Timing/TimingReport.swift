@@ -3,8 +3,9 @@ import HWGenerators
 import HWSpec
 
 /// `hwgen timing`'s table: every unit of the bundle at `lanes` with its logic
-/// depth under the UltraScale+ and Intel flows, and every unit of the ECP5
-/// configuration placed and routed on an LFE5UM-85F.
+/// depth under the UltraScale+ and Intel flows and placed and routed on an
+/// LFE5UM-85F, where the ECP5 configuration's accelerator stands in for the
+/// `lanes` one.
 public struct TimingReport: Codable, Sendable {
   public struct Row: Codable, Sendable {
     public let name: String
