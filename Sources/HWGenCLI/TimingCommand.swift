@@ -108,7 +108,7 @@ struct Timing: ParsableCommand {
       guard !results.isEmpty else { continue }
       let tools = try TimingRunner.toolVersions(analysis)
       entries += results.map {
-        let lanes = analysis == .ecp5 && $0.top == ResourceReport.acceleratorTop ? TimingReport.ecp5Accelerator.lanes : report.lanes
+        let lanes = $0.isECP5Accelerator ? TimingReport.ecp5Accelerator.lanes : report.lanes
         return RecordedTiming.Entry(tools: tools, lanes: lanes, result: $0)
       }
     }

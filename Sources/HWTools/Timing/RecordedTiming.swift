@@ -43,7 +43,7 @@ public struct RecordedTiming: CommittedRecord, Sendable {
     let kept = entries.filter { old in
       !newEntries.contains {
         $0.result.analysis == old.result.analysis && $0.result.top == old.result.top
-          && ($0.lanes == old.lanes || (old.result.analysis == .ecp5 && old.result.top == ResourceReport.acceleratorTop))
+          && ($0.lanes == old.lanes || old.result.isECP5Accelerator)
       }
     }
     return RecordedTiming(entries: kept + newEntries)
@@ -56,4 +56,10 @@ public struct RecordedTiming: CommittedRecord, Sendable {
         && TimingRunner.key(for: job, analysis: analysis, tools: $0.tools) == $0.result.key
     }
   }
+}
+
+extension TimingResult {
+  /// The ECP5 place and route of `TimingReport.ecp5Accelerator`: one configuration, recorded at
+  /// its own lanes whatever the lanes of the run that made it.
+  public var isECP5Accelerator: Bool { analysis == .ecp5 && top == ResourceReport.acceleratorTop }
 }

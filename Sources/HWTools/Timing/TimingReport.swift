@@ -47,12 +47,13 @@ public struct TimingReport: Codable, Sendable {
     return units + [try SynthesisJob.accelerator(config)]
   }
 
-  /// What ECP5 places and routes: the units at `lanes`, as the depth analysis has them, and
-  /// the ECP5 configuration's accelerator in place of the `lanes` one, which does not fit.
-  public static func ecp5Jobs(lanes: Int, packing: WeightPacking = .planes, streams: Int = 1) throws -> [SynthesisJob] {
-    let units = try jobs(for: AcceleratorConfig(lanes: lanes, weightPacking: packing, streams: streams))
-      .filter { $0.files.top != ResourceReport.acceleratorTop }
-    return units + [try SynthesisJob.accelerator(ecp5Configuration(packing, streams: streams))]
+  /// What ECP5 places and routes: the units of `jobs` (the depth analysis's, at its lanes),
+  /// with the ECP5 configuration's accelerator in place of theirs, which does not fit.
+  public static func ecp5Jobs(
+    replacingAcceleratorIn jobs: [SynthesisJob], packing: WeightPacking = .planes, streams: Int = 1
+  ) throws -> [SynthesisJob] {
+    jobs.filter { $0.files.top != ResourceReport.acceleratorTop }
+      + [try SynthesisJob.accelerator(ecp5Configuration(packing, streams: streams))]
   }
 
   /// Runs the analyses (cached or recorded results are used as they are).
@@ -62,13 +63,14 @@ public struct TimingReport: Codable, Sendable {
     progress: @escaping @Sendable (TimingResult) -> Void = { _ in }
   ) throws -> TimingReport {
     func chosen(_ list: [SynthesisJob]) -> [SynthesisJob] { list.filter { designs?.contains($0.files.top) ?? true } }
-    let deep = chosen(try Self.jobs(for: AcceleratorConfig(lanes: lanes, weightPacking: packing, streams: streams)))
+    let all = try Self.jobs(for: AcceleratorConfig(lanes: lanes, weightPacking: packing, streams: streams))
+    let deep = chosen(all)
     let us = depth ? try runner.run(deep, analysis: .ultraScalePlus, jobs: jobs, progress: progress) : []
     let intel = depth ? try runner.run(deep, analysis: .intelALM, jobs: jobs, progress: progress) : []
     let placed = placeAndRoute
       ? try runner.run(
-        chosen(try Self.ecp5Jobs(lanes: lanes, packing: packing, streams: streams)), analysis: .ecp5, jobs: jobs,
-        progress: progress)
+        chosen(try Self.ecp5Jobs(replacingAcceleratorIn: all, packing: packing, streams: streams)), analysis: .ecp5,
+        jobs: jobs, progress: progress)
       : []
     let rows = deep.indices.map { i in
       Row(
