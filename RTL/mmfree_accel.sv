@@ -118,9 +118,9 @@ module mmfree_accel (
     DmaDecode = 2'd2
   } dma_state_e;
 
-  logic               csr_prog_we;  // write the program (while idle)
-  logic [10:0]        csr_prog_addr;
-  logic [127:0]       csr_prog_data;
+  logic               csr_load;  // read the program from memory (while idle)
+  logic [35:0]        csr_prog_base;  // its byte address
+  logic [11:0]        csr_prog_count;  // its instructions
   logic               csr_start;  // run the program from address 0 with fresh state
   logic [31:0]        csr_tokens;  // tokens a start runs (0: none)
   logic               core_busy;
@@ -221,19 +221,48 @@ module mmfree_accel (
   logic [16:0]        load_remaining;  // elements still to write
   logic [511:0]       load_data;
   logic [11:0]        load_write_addr;
+  logic               loads_empty;
   logic               wait_satisfied;
+  logic               prog_active_d;
+  logic               prog_active_q;  // CTRL.LOAD: the program is being read
+  logic               prog_requested_d;
+  logic               prog_requested_q;  // the DMA queue holds or has served the request
+  logic [11:0]        prog_beats_left_d;
+  logic [11:0]        prog_beats_left_q;  // element beats still to come
+  logic [11:0]        prog_left_d;
+  logic [11:0]        prog_left_q;  // instructions still to write
+  logic [10:0]        prog_waddr_d;
+  logic [10:0]        prog_waddr_q;  // the next instruction's address
+  logic [511:0]       prog_buf_d;
+  logic [511:0]       prog_buf_q;  // the beat's instructions, the next lowest
+  logic [2:0]         prog_slots_d;
+  logic [2:0]         prog_slots_q;  // instructions in prog_buf to write
+  logic [11:0]        prog_total_beats;  // element beats of PROG_COUNT instructions
+  logic               prog_requesting;  // after every vector load
+  logic               prog_accepted;
+  logic               prog_receiving;
+  logic               prog_beat_valid;
+  logic [511:0]       prog_beat_data;
+  logic               prog_write;
+  logic               prog_last_write;
+  logic               prog_done;
+  logic               prog_hold;  // beats wait
   logic               vdma_rd_valid;
   logic [511:0]       vdma_rd_data;
   logic               vdma_rd_last;
   logic               vdma_busy;
   logic               unused_vdma_status;
-  logic               vdma_take;  // a CKPT holds the loads still
+  logic               vdma_hold;  // a CKPT or the program loader
+  logic               vdma_take;
+  logic [31:0]        vdma_req_beats;  // the loader's while the sequencer is idle, else the load's
   logic [31:0]        vdma_len;  // bytes: whole element beats
+  logic               vdma_requests_ready;
   logic               vdma_req_valid;
   logic               vdma_req_ready;
   logic [68:0]        vdma_req;  // {striped, address, bytes}
   logic [5:0]         vdma_requests_level;
   logic               unused_vdma_requests_level;
+  logic               u_vdma_requests_in_valid;
   logic               split_busy_d;
   logic               split_busy_q;  // a request is being cut into commands
   logic               split_striped_d;
@@ -595,21 +624,37 @@ module mmfree_accel (
         {32{load_remaining > 17'd4}}, {32{load_remaining > 17'd3}}, {32{load_remaining > 17'd2}},
         {32{load_remaining > 17'd1}}, {32{load_remaining > 17'd0}}};
   assign load_write_addr = load_dst + load_beat_q;
+  assign loads_empty = load_count_q == 6'd0;
   assign wait_satisfied = {54'd0, load_count_q} <= immediate;
+  assign prog_total_beats = (csr_prog_count + 12'd3) >> 4'd2;
+  assign prog_requesting = prog_active_q && !prog_requested_q && loads_empty;
+  assign prog_receiving = prog_active_q && prog_requested_q;
+  assign prog_write = prog_slots_q != 3'd0 && prog_left_q != 12'd0;
+  assign prog_last_write = prog_write && prog_left_q == 12'd1;
+  assign prog_done = prog_receiving && prog_beats_left_q == 12'd0
+      && (prog_slots_q == 3'd0 || prog_left_q == 12'd0);
+  assign prog_hold = prog_slots_q > 3'd1;
   assign unused_vdma_status = ^{vdma_rd_last, vdma_busy};
-  assign vdma_take = vdma_rd_valid && !ckpt_active_o;
-  assign vdma_len = {16'd0, load_request_beats} << 5'd6;
+  assign vdma_hold = ckpt_active_o || prog_hold;
+  assign vdma_take = vdma_rd_valid && !vdma_hold;
+  assign vdma_req_beats = prog_requesting ? {20'd0, prog_total_beats} : {16'd0, load_request_beats};
+  assign vdma_len = vdma_req_beats << 5'd6;
+  assign vdma_cmd_ready = vdma_requests_ready;
+  assign prog_accepted = prog_requesting && vdma_requests_ready;
   assign unused_vdma_requests_level = ^vdma_requests_level;
+  assign u_vdma_requests_in_valid = requesting || prog_requesting;
   assign split_last = split_left_q <= 32'h00000400;
   assign split_len = split_last ? split_left_q : 32'h00000400;
   assign split_take = vdma_req_valid && !split_busy_q;
   assign split_issue = split_busy_q && vdma_cmd_ready_engine;
   assign vdma_req_ready = !split_busy_q;
   assign split_port_wraps = split_port_q == 2'd3;
-  assign u_vdma_rd_ready = !ckpt_active_o;
+  assign u_vdma_rd_ready = !vdma_hold;
   assign unused_vdma_address_high = ^load_address[47:36];
-  assign vdma_rsp_valid = vdma_take;
+  assign vdma_rsp_valid = vdma_take && !prog_receiving;
   assign vdma_rsp_data = vdma_rd_data;
+  assign prog_beat_valid = vdma_take && prog_receiving;
+  assign prog_beat_data = vdma_rd_data;
   assign setting = issuing && op_set;
   assign operand_pop = operand_valid_q && consumer_ready;
   assign operand_fetch = in_busy && streams && read_left_q != 17'd0
@@ -729,7 +774,7 @@ module mmfree_accel (
   assign jump = finish && op_end;
   assign consume = next_valid_q && (state_q == StFetch || (finish && !op_end));
   assign fetch = running && !jump && (!next_valid_q || consume);
-  assign core_busy = running;
+  assign core_busy = running || prog_active_q;
   assign token_valid_o = token_pulse_q;
   assign token_o = token_q;
   assign mem_err_addr = dma_error[35:0];
@@ -833,6 +878,42 @@ module mmfree_accel (
     if (vdma_rsp_valid) begin
       load_beat_d = load_last_beat ? 12'd0 : load_beat_q + 12'd1;
       load_elems_d = load_last_beat ? 17'd0 : load_elems_q + 17'd16;
+    end
+  end
+
+  always_comb begin
+    prog_active_d = prog_active_q;
+    prog_requested_d = prog_requested_q;
+    prog_beats_left_d = prog_beats_left_q;
+    prog_left_d = prog_left_q;
+    prog_waddr_d = prog_waddr_q;
+    prog_buf_d = prog_buf_q;
+    prog_slots_d = prog_slots_q;
+    if (csr_load) begin
+      prog_active_d = 1'b1;
+      prog_requested_d = 1'b0;
+      prog_beats_left_d = prog_total_beats;
+      prog_left_d = csr_prog_count;
+      prog_waddr_d = 11'd0;
+      prog_slots_d = 3'd0;
+    end
+    if (prog_accepted) begin
+      prog_requested_d = 1'b1;
+    end
+    if (prog_write) begin
+      prog_waddr_d = prog_waddr_q + 11'd1;
+      prog_left_d = prog_left_q - 12'd1;
+      prog_slots_d = prog_last_write ? 3'd0 : prog_slots_q - 3'd1;
+      prog_buf_d = {128'h0, prog_buf_q[511:128]};
+    end
+    if (prog_beat_valid) begin
+      prog_beats_left_d = prog_beats_left_q - 12'd1;
+      prog_buf_d = prog_beat_data;
+      prog_slots_d = 3'd4;
+    end
+    if (prog_done) begin
+      prog_active_d = 1'b0;
+      prog_requested_d = 1'b0;
     end
   end
 
@@ -1225,6 +1306,12 @@ module mmfree_accel (
       load_count_q <= '0;
       load_beat_q <= '0;
       load_elems_q <= '0;
+      prog_active_q <= '0;
+      prog_requested_q <= '0;
+      prog_beats_left_q <= '0;
+      prog_left_q <= '0;
+      prog_waddr_q <= '0;
+      prog_slots_q <= '0;
       split_busy_q <= '0;
       read_a_q <= '0;
       read_b_q <= '0;
@@ -1295,6 +1382,12 @@ module mmfree_accel (
       load_count_q <= load_count_d;
       load_beat_q <= load_beat_d;
       load_elems_q <= load_elems_d;
+      prog_active_q <= prog_active_d;
+      prog_requested_q <= prog_requested_d;
+      prog_beats_left_q <= prog_beats_left_d;
+      prog_left_q <= prog_left_d;
+      prog_waddr_q <= prog_waddr_d;
+      prog_slots_q <= prog_slots_d;
       split_busy_q <= split_busy_d;
       read_a_q <= read_a_d;
       read_b_q <= read_b_d;
@@ -1356,6 +1449,7 @@ module mmfree_accel (
   always_ff @(posedge clk_i) begin
     next_instr_q <= next_instr_d;
     instr_q <= instr_d;
+    prog_buf_q <= prog_buf_d;
     split_striped_q <= split_striped_d;
     split_offset_q <= split_offset_d;
     split_left_q <= split_left_d;
@@ -1385,14 +1479,14 @@ module mmfree_accel (
   end
 
   always_ff @(posedge clk_i) begin
-    if (csr_prog_we) begin
-      prog_mem[csr_prog_addr] <= csr_prog_data;
+    if (requested) begin
+      load_queue[load_tail_q] <= {op_embed, field_dst, length};
     end
   end
 
   always_ff @(posedge clk_i) begin
-    if (requested) begin
-      load_queue[load_tail_q] <= {op_embed, field_dst, length};
+    if (prog_write) begin
+      prog_mem[prog_waddr_q] <= prog_buf_q[127:0];
     end
   end
 
@@ -1432,9 +1526,10 @@ module mmfree_accel (
   ) u_vdma_requests (
     .clk_i       (clk_i),
     .rst_ni      (rst_ni),
-    .in_valid_i  (requesting),
-    .in_ready_o  (vdma_cmd_ready),
-    .in_data_i   ({op_load, load_address[35:0], vdma_len}),
+    .in_valid_i  (u_vdma_requests_in_valid),
+    .in_ready_o  (vdma_requests_ready),
+    .in_data_i   ({op_load && !prog_requesting,
+          prog_requesting ? csr_prog_base : load_address[35:0], vdma_len}),
     .out_valid_o (vdma_req_valid),
     .out_ready_i (vdma_req_ready),
     .out_data_o  (vdma_req),
@@ -1708,9 +1803,9 @@ module mmfree_accel (
     .s_axil_rvalid_o  (s_axil_rvalid_o),
     .s_axil_rready_i  (s_axil_rready_i),
     .irq_o            (irq_o),
-    .prog_we_o        (csr_prog_we),
-    .prog_addr_o      (csr_prog_addr),
-    .prog_data_o      (csr_prog_data),
+    .load_o           (csr_load),
+    .prog_base_o      (csr_prog_base),
+    .prog_count_o     (csr_prog_count),
     .start_o          (csr_start),
     .tokens_o         (csr_tokens),
     .busy_i           (core_busy),
@@ -1808,6 +1903,12 @@ module mmfree_accel (
     if (rst_ni) begin
       assert (!issuing || $onehot0(sva_opcode_decode_one_hot_bits))
         else $error("OpcodeDecodeOneHot_A: more than one bit set");
+      assert (!(prog_beat_valid && prog_beats_left_q == 12'd0))
+        else $error("ProgBeatExpected_A: a program beat past the request");
+      assert (!(prog_beat_valid && prog_slots_q > 3'd1))
+        else $error("ProgBeatRoom_A: a program beat over unwritten ones");
+      assert (!(requesting && prog_requesting))
+        else $error("OneRequester_A: a vector load while the program loads");
       assert (!sva_norm_x_valid_ready_after_q || ({norm_valid, operand_a_q,
               operand_last_q} == sva_norm_x_valid_ready_value_q))
         else $error("NormXValidReady_A: valid or payload changed while stalled");

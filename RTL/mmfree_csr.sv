@@ -4,47 +4,47 @@
 // no AWPROT/ARPROT: every access is treated alike). Register map: docs/control-registers.md.
 // AW and W are held until both are in; one B and one R response outstanding at a time.
 // Unmapped offsets, reads of write-only and writes of read-only registers, writes with
-// WSTRB != 4'hf answer SLVERR and change nothing. start_o, perf_snapshot_o and prog_we_o
+// WSTRB != 4'hf answer SLVERR and change nothing. start_o, load_o and perf_snapshot_o
 // are registered one-cycle pulses. Prompt FIFO 16 + 1 tokens, token FIFO 16 + 1.
 module mmfree_csr (
-  input  logic         clk_i,
-  input  logic         rst_ni,
-  input  logic [7:0]   s_axil_awaddr_i,
-  input  logic         s_axil_awvalid_i,
-  output logic         s_axil_awready_o,
-  input  logic [31:0]  s_axil_wdata_i,
-  input  logic [3:0]   s_axil_wstrb_i,
-  input  logic         s_axil_wvalid_i,
-  output logic         s_axil_wready_o,
-  output logic [1:0]   s_axil_bresp_o,  // OKAY or SLVERR
-  output logic         s_axil_bvalid_o,
-  input  logic         s_axil_bready_i,
-  input  logic [7:0]   s_axil_araddr_i,
-  input  logic         s_axil_arvalid_i,
-  output logic         s_axil_arready_o,
-  output logic [31:0]  s_axil_rdata_o,
-  output logic [1:0]   s_axil_rresp_o,  // OKAY or SLVERR
-  output logic         s_axil_rvalid_o,
-  input  logic         s_axil_rready_i,
-  output logic         irq_o,  // level: an enabled interrupt is pending
-  output logic         prog_we_o,  // pulse: write prog_data_o at prog_addr_o
-  output logic [10:0]  prog_addr_o,
-  output logic [127:0] prog_data_o,
-  output logic         start_o,  // pulse: run tokens_o tokens
-  output logic [31:0]  tokens_o,
-  input  logic         busy_i,
-  output logic         prompt_valid_o,  // the prompt FIFO's head
-  input  logic         prompt_ready_i,
-  output logic [15:0]  prompt_token_o,
-  input  logic         token_valid_i,  // pulse: a generated token (no back-pressure)
-  input  logic [15:0]  token_i,
-  input  logic         err_i,  // sticky core error
-  input  logic [2:0]   mem_err_i,  // memory error code, 0 none
-  input  logic [2:0]   mem_err_port_i,
-  input  logic [35:0]  mem_err_addr_i,
-  output logic         perf_snapshot_o,  // pulse: copy every counter into the shadow bank
-  output logic [4:0]   perf_sel_o,  // the shadow counter read
-  input  logic [47:0]  perf_data_i  // shadow counter perf_sel_o
+  input  logic        clk_i,
+  input  logic        rst_ni,
+  input  logic [7:0]  s_axil_awaddr_i,
+  input  logic        s_axil_awvalid_i,
+  output logic        s_axil_awready_o,
+  input  logic [31:0] s_axil_wdata_i,
+  input  logic [3:0]  s_axil_wstrb_i,
+  input  logic        s_axil_wvalid_i,
+  output logic        s_axil_wready_o,
+  output logic [1:0]  s_axil_bresp_o,  // OKAY or SLVERR
+  output logic        s_axil_bvalid_o,
+  input  logic        s_axil_bready_i,
+  input  logic [7:0]  s_axil_araddr_i,
+  input  logic        s_axil_arvalid_i,
+  output logic        s_axil_arready_o,
+  output logic [31:0] s_axil_rdata_o,
+  output logic [1:0]  s_axil_rresp_o,  // OKAY or SLVERR
+  output logic        s_axil_rvalid_o,
+  input  logic        s_axil_rready_i,
+  output logic        irq_o,  // level: an enabled interrupt is pending
+  output logic        load_o,  // pulse: read prog_count_o instructions from prog_base_o
+  output logic [35:0] prog_base_o,  // PROG_BASE: the program's byte address
+  output logic [11:0] prog_count_o,  // PROG_COUNT: 1...programDepth
+  output logic        start_o,  // pulse: run tokens_o tokens
+  output logic [31:0] tokens_o,
+  input  logic        busy_i,
+  output logic        prompt_valid_o,  // the prompt FIFO's head
+  input  logic        prompt_ready_i,
+  output logic [15:0] prompt_token_o,
+  input  logic        token_valid_i,  // pulse: a generated token (no back-pressure)
+  input  logic [15:0] token_i,
+  input  logic        err_i,  // sticky core error
+  input  logic [2:0]  mem_err_i,  // memory error code, 0 none
+  input  logic [2:0]  mem_err_port_i,
+  input  logic [35:0] mem_err_addr_i,
+  output logic        perf_snapshot_o,  // pulse: copy every counter into the shadow bank
+  output logic [4:0]  perf_sel_o,  // the shadow counter read
+  input  logic [47:0] perf_data_i  // shadow counter perf_sel_o
 );
 
   localparam logic [7:0]  AddrCtrl        = 8'h0;  // CTRL
@@ -57,113 +57,116 @@ module mmfree_csr (
   localparam logic [7:0]  AddrError       = 8'h1c;  // ERROR
   localparam logic [7:0]  AddrErrorAddrLo = 8'h20;  // ERROR_ADDR_LO
   localparam logic [7:0]  AddrErrorAddrHi = 8'h24;  // ERROR_ADDR_HI
-  localparam logic [7:0]  AddrProgAddr    = 8'h28;  // PROG_ADDR
-  localparam logic [7:0]  AddrProgData    = 8'h2c;  // PROG_DATA
+  localparam logic [7:0]  AddrProgBaseLo  = 8'h28;  // PROG_BASE_LO
+  localparam logic [7:0]  AddrProgBaseHi  = 8'h2c;  // PROG_BASE_HI
   localparam logic [7:0]  AddrId          = 8'h30;  // ID
   localparam logic [7:0]  AddrCounters    = 8'h34;  // COUNTERS
+  localparam logic [7:0]  AddrProgCount   = 8'h38;  // PROG_COUNT
   localparam logic [7:0]  CounterBase     = 8'h40;  // counter 0's low word
   localparam logic [31:0] Identifier      = 32'h4d4d4641;  // ID: "MMFA"
   localparam logic [31:0] CounterCount    = 32'h13;  // COUNTERS
 
-  logic         aw_held_d;
-  logic         aw_held_q;  // an AW is held
-  logic [7:0]   aw_addr_d;
-  logic [7:0]   aw_addr_q;
-  logic         w_held_d;
-  logic         w_held_q;  // a W is held
-  logic [31:0]  w_data_d;
-  logic [31:0]  w_data_q;
-  logic [3:0]   w_strb_d;
-  logic [3:0]   w_strb_q;
-  logic         b_valid_d;
-  logic         b_valid_q;
-  logic [1:0]   b_resp_d;
-  logic [1:0]   b_resp_q;
-  logic         aw_fire;
-  logic         w_fire;
-  logic         wr_en;  // decode the held write
-  logic [7:0]   wr_addr;  // the register's offset
-  logic         unused_wr_addr_byte;
-  logic         wr_ctrl;
-  logic         wr_tokens;
-  logic         wr_prompt;
-  logic         wr_irq_enable;
-  logic         wr_irq_status;
-  logic         wr_prog_addr;
-  logic         wr_prog_data;
-  logic         wr_mapped;  // a writable register
-  logic         prompt_in_ready;  // the prompt FIFO takes a token
-  // SLVERR: partial strobe, not writable, prompt FIFO full, program while busy
-  logic         wr_error;
-  logic         wr_go;  // the write takes effect
-  logic         start_req;  // START, not busy
-  logic         start_d;
-  logic         start_q;
-  logic         perf_snapshot_d;
-  logic         perf_snapshot_q;
-  logic [31:0]  tokens_d;
-  logic [31:0]  tokens_q;
-  logic         prompt_push;
-  logic         prompt_out_valid;
-  logic [15:0]  prompt_out_data;
-  logic [4:0]   prompt_level;
-  logic         unused_prompt_level;
-  logic         token_in_ready;
-  logic         token_push;  // a generated token enters the FIFO
-  logic         token_lost;  // ... or is lost to a full one
-  logic         token_out_valid;
-  logic [15:0]  token_out_data;
-  logic         token_pop;  // a TOKEN read takes the head
-  logic [4:0]   token_level;
-  logic         unused_token_level;
-  logic [10:0]  prog_addr_d;
-  logic [10:0]  prog_addr_q;  // PROG_ADDR: the next instruction's address
-  logic [1:0]   prog_words_d;
-  logic [1:0]   prog_words_q;  // words of the instruction written
-  logic [127:0] prog_buf_d;
-  logic [127:0] prog_buf_q;  // the instruction, last word on top
-  logic         prog_we_d;
-  logic         prog_we_q;
-  logic [10:0]  prog_waddr_d;
-  logic [10:0]  prog_waddr_q;  // where prog_we_o writes
-  logic         prog_last_word;  // this word completes the instruction
-  logic         busy_last_d;
-  logic         busy_last_q;  // busy_i a cycle ago
-  logic         err_last_d;
-  logic         err_last_q;  // err_i a cycle ago
-  logic         busy_fell;  // a run ended
-  logic         err_rose;
-  logic         done_d;
-  logic         done_q;  // STATUS.DONE
-  logic         token_overflow_d;
-  logic         token_overflow_q;  // STATUS.TOKEN_OVERFLOW, sticky
-  logic [2:0]   irq_enable_d;
-  logic [2:0]   irq_enable_q;
-  logic [2:0]   irq_status_d;
-  logic [2:0]   irq_status_q;
-  logic [2:0]   irq_clear;  // IRQ_STATUS bits written 1
-  logic [2:0]   irq_events;  // {token, error, done}
-  logic [31:0]  status;  // STATUS
-  logic         ar_held_d;
-  logic         ar_held_q;  // an AR is held
-  logic [7:0]   ar_addr_d;
-  logic [7:0]   ar_addr_q;
-  logic         r_valid_d;
-  logic         r_valid_q;
-  logic [31:0]  r_data_d;
-  logic [31:0]  r_data_q;
-  logic [1:0]   r_resp_d;
-  logic [1:0]   r_resp_q;
-  logic         ar_fire;
-  logic         rd_en;  // answer the held read
-  logic [7:0]   rd_addr;  // the register's offset
-  logic         unused_rd_addr_byte;
-  logic [4:0]   rd_counter;  // the counter an offset names
-  logic         rd_counter_hit;
-  logic [31:0]  rd_counter_word;  // its low or high word
-  logic [31:0]  rd_token;  // TOKEN: {valid, the head}, or 0 when empty
-  logic [31:0]  rd_value;  // the register read
-  logic         rd_ok;  // a readable register: OKAY, else SLVERR
+  logic [11:0] prog_count_d;
+  logic [11:0] prog_count_q;  // PROG_COUNT
+  logic        aw_held_d;
+  logic        aw_held_q;  // an AW is held
+  logic [7:0]  aw_addr_d;
+  logic [7:0]  aw_addr_q;
+  logic        w_held_d;
+  logic        w_held_q;  // a W is held
+  logic [31:0] w_data_d;
+  logic [31:0] w_data_q;
+  logic [3:0]  w_strb_d;
+  logic [3:0]  w_strb_q;
+  logic        b_valid_d;
+  logic        b_valid_q;
+  logic [1:0]  b_resp_d;
+  logic [1:0]  b_resp_q;
+  logic        aw_fire;
+  logic        w_fire;
+  logic        wr_en;  // decode the held write
+  logic [7:0]  wr_addr;  // the register's offset
+  logic        unused_wr_addr_byte;
+  logic        wr_ctrl;
+  logic        wr_tokens;
+  logic        wr_prompt;
+  logic        wr_irq_enable;
+  logic        wr_irq_status;
+  logic        wr_prog_base_lo;
+  logic        wr_prog_base_hi;
+  logic        wr_prog_count;
+  logic        wr_mapped;  // a writable register
+  logic        prompt_in_ready;  // the prompt FIFO takes a token
+  logic        wr_program_busy;  // a program register written while busy
+  logic        wr_bad_base_lo;  // PROG_BASE_LO off the 64-byte alignment or beyond the address
+  logic        wr_bad_base_hi;  // PROG_BASE_HI beyond the 36-bit address
+  logic        wr_bad_count;  // PROG_COUNT above the program memory's 2048 instructions
+  logic        wr_bad_load;  // LOAD while busy, with START, or of no instructions
+  // SLVERR: partial strobe, not writable, prompt FIFO full, program while busy, a bad program load
+  logic        wr_error;
+  logic        wr_go;  // the write takes effect
+  logic        start_req;  // START, not busy
+  logic        load_req;  // LOAD (refused while busy)
+  logic        start_d;
+  logic        start_q;
+  logic        load_d;
+  logic        load_q;
+  logic        perf_snapshot_d;
+  logic        perf_snapshot_q;
+  logic [31:0] tokens_d;
+  logic [31:0] tokens_q;
+  logic        prompt_push;
+  logic        prompt_out_valid;
+  logic [15:0] prompt_out_data;
+  logic [4:0]  prompt_level;
+  logic        unused_prompt_level;
+  logic        token_in_ready;
+  logic        token_push;  // a generated token enters the FIFO
+  logic        token_lost;  // ... or is lost to a full one
+  logic        token_out_valid;
+  logic [15:0] token_out_data;
+  logic        token_pop;  // a TOKEN read takes the head
+  logic [4:0]  token_level;
+  logic        unused_token_level;
+  logic [35:0] prog_base_d;
+  logic [35:0] prog_base_q;  // PROG_BASE_HI, PROG_BASE_LO
+  logic        busy_last_d;
+  logic        busy_last_q;  // busy_i a cycle ago
+  logic        err_last_d;
+  logic        err_last_q;  // err_i a cycle ago
+  logic        busy_fell;  // a run ended
+  logic        err_rose;
+  logic        done_d;
+  logic        done_q;  // STATUS.DONE
+  logic        token_overflow_d;
+  logic        token_overflow_q;  // STATUS.TOKEN_OVERFLOW, sticky
+  logic [2:0]  irq_enable_d;
+  logic [2:0]  irq_enable_q;
+  logic [2:0]  irq_status_d;
+  logic [2:0]  irq_status_q;
+  logic [2:0]  irq_clear;  // IRQ_STATUS bits written 1
+  logic [2:0]  irq_events;  // {token, error, done}
+  logic [31:0] status;  // STATUS
+  logic        ar_held_d;
+  logic        ar_held_q;  // an AR is held
+  logic [7:0]  ar_addr_d;
+  logic [7:0]  ar_addr_q;
+  logic        r_valid_d;
+  logic        r_valid_q;
+  logic [31:0] r_data_d;
+  logic [31:0] r_data_q;
+  logic [1:0]  r_resp_d;
+  logic [1:0]  r_resp_q;
+  logic        ar_fire;
+  logic        rd_en;  // answer the held read
+  logic [7:0]  rd_addr;  // the register's offset
+  logic        unused_rd_addr_byte;
+  logic [4:0]  rd_counter;  // the counter an offset names
+  logic        rd_counter_hit;
+  logic [31:0] rd_counter_word;  // its low or high word
+  logic [31:0] rd_token;  // TOKEN: {valid, the head}, or 0 when empty
+  logic [31:0] rd_value;  // the register read
+  logic        rd_ok;  // a readable register: OKAY, else SLVERR
 
   assign s_axil_awready_o = !aw_held_q;
   assign s_axil_wready_o = !w_held_q;
@@ -177,17 +180,25 @@ module mmfree_csr (
   assign wr_prompt = wr_addr == AddrPrompt;
   assign wr_irq_enable = wr_addr == AddrIrqEnable;
   assign wr_irq_status = wr_addr == AddrIrqStatus;
-  assign wr_prog_addr = wr_addr == AddrProgAddr;
-  assign wr_prog_data = wr_addr == AddrProgData;
+  assign wr_prog_base_lo = wr_addr == AddrProgBaseLo;
+  assign wr_prog_base_hi = wr_addr == AddrProgBaseHi;
+  assign wr_prog_count = wr_addr == AddrProgCount;
   assign wr_mapped = wr_ctrl || wr_tokens || wr_prompt || wr_irq_enable || wr_irq_status
-      || wr_prog_addr || wr_prog_data;
+      || wr_prog_base_lo || wr_prog_base_hi || wr_prog_count;
+  assign wr_program_busy = (wr_prog_base_lo || wr_prog_base_hi || wr_prog_count) && busy_i;
+  assign wr_bad_base_lo = wr_prog_base_lo && (w_data_q & 32'd63) != 32'd0;
+  assign wr_bad_base_hi = wr_prog_base_hi && (w_data_q & 32'hfffffff0) != 32'd0;
+  assign wr_bad_count = wr_prog_count && w_data_q > 32'h00000800;
+  assign wr_bad_load = wr_ctrl && w_data_q[2] && (busy_i || w_data_q[0] || prog_count_q == 12'd0);
   assign wr_error = w_strb_q != 4'd15 || !wr_mapped || (wr_prompt && !prompt_in_ready)
-      || ((wr_prog_addr || wr_prog_data) && busy_i);
+      || wr_program_busy || (wr_bad_base_lo || wr_bad_base_hi || wr_bad_count || wr_bad_load);
   assign wr_go = wr_en && !wr_error;
   assign start_req = wr_go && wr_ctrl && w_data_q[0] && !busy_i;
+  assign load_req = wr_go && wr_ctrl && w_data_q[2];
   assign s_axil_bvalid_o = b_valid_q;
   assign s_axil_bresp_o = b_resp_q;
   assign start_o = start_q;
+  assign load_o = load_q;
   assign perf_snapshot_o = perf_snapshot_q;
   assign tokens_o = tokens_q;
   assign prompt_push = wr_go && wr_prompt;
@@ -197,10 +208,8 @@ module mmfree_csr (
   assign token_push = token_valid_i && token_in_ready;
   assign token_lost = token_valid_i && !token_in_ready;
   assign unused_token_level = ^token_level;
-  assign prog_last_word = prog_words_q == 2'd3;
-  assign prog_we_o = prog_we_q;
-  assign prog_addr_o = prog_waddr_q;
-  assign prog_data_o = prog_buf_q;
+  assign prog_base_o = prog_base_q;
+  assign prog_count_o = prog_count_q;
   assign busy_fell = busy_last_q && !busy_i;
   assign err_rose = err_i && !err_last_q;
   assign irq_clear = wr_go && wr_irq_status ? w_data_q[2:0] : 3'd0;
@@ -253,6 +262,7 @@ module mmfree_csr (
   always_comb begin
     tokens_d = tokens_q;
     start_d = start_req;
+    load_d = load_req;
     perf_snapshot_d = wr_go && wr_ctrl && w_data_q[1];
     if (wr_go && wr_tokens) begin
       tokens_d = w_data_q;
@@ -260,25 +270,16 @@ module mmfree_csr (
   end
 
   always_comb begin
-    prog_addr_d = prog_addr_q;
-    prog_words_d = prog_words_q;
-    prog_buf_d = prog_buf_q;
-    prog_waddr_d = prog_waddr_q;
-    prog_we_d = 1'b0;
-    if (wr_go && wr_prog_addr) begin
-      prog_addr_d = w_data_q[10:0];
-      prog_words_d = 2'd0;
+    prog_count_d = prog_count_q;
+    prog_base_d = prog_base_q;
+    if (wr_go && wr_prog_base_lo) begin
+      prog_base_d = {prog_base_q[35:32], w_data_q};
     end
-    if (wr_go && wr_prog_data) begin
-      prog_buf_d = {w_data_q, prog_buf_q[127:32]};
-      if (prog_last_word) begin
-        prog_we_d = 1'b1;
-        prog_waddr_d = prog_addr_q;
-        prog_addr_d = prog_addr_q + 11'd1;
-        prog_words_d = 2'd0;
-      end else begin
-        prog_words_d = prog_words_q + 2'd1;
-      end
+    if (wr_go && wr_prog_base_hi) begin
+      prog_base_d = {w_data_q[3:0], prog_base_q[31:0]};
+    end
+    if (wr_go && wr_prog_count) begin
+      prog_count_d = w_data_q[11:0];
     end
   end
 
@@ -340,8 +341,12 @@ module mmfree_csr (
         rd_value = {28'd0, mem_err_addr_i[35:32]};
         rd_ok = 1'b1;
       end
-      AddrProgAddr: begin
-        rd_value = {21'd0, prog_addr_q};
+      AddrProgBaseLo: begin
+        rd_value = prog_base_q[31:0];
+        rd_ok = 1'b1;
+      end
+      AddrProgBaseHi: begin
+        rd_value = {28'd0, prog_base_q[35:32]};
         rd_ok = 1'b1;
       end
       AddrId: begin
@@ -350,6 +355,10 @@ module mmfree_csr (
       end
       AddrCounters: begin
         rd_value = CounterCount;
+        rd_ok = 1'b1;
+      end
+      AddrProgCount: begin
+        rd_value = {20'd0, prog_count_q};
         rd_ok = 1'b1;
       end
       default: begin
@@ -383,6 +392,7 @@ module mmfree_csr (
 
   always_ff @(posedge clk_i or negedge rst_ni) begin
     if (!rst_ni) begin
+      prog_count_q <= '0;
       aw_held_q <= '0;
       aw_addr_q <= '0;
       w_held_q <= '0;
@@ -391,13 +401,10 @@ module mmfree_csr (
       b_valid_q <= '0;
       b_resp_q <= '0;
       start_q <= '0;
+      load_q <= '0;
       perf_snapshot_q <= '0;
       tokens_q <= '0;
-      prog_addr_q <= '0;
-      prog_words_q <= '0;
-      prog_buf_q <= '0;
-      prog_we_q <= '0;
-      prog_waddr_q <= '0;
+      prog_base_q <= '0;
       busy_last_q <= '0;
       err_last_q <= '0;
       done_q <= '0;
@@ -410,6 +417,7 @@ module mmfree_csr (
       r_data_q <= '0;
       r_resp_q <= '0;
     end else begin
+      prog_count_q <= prog_count_d;
       aw_held_q <= aw_held_d;
       aw_addr_q <= aw_addr_d;
       w_held_q <= w_held_d;
@@ -418,13 +426,10 @@ module mmfree_csr (
       b_valid_q <= b_valid_d;
       b_resp_q <= b_resp_d;
       start_q <= start_d;
+      load_q <= load_d;
       perf_snapshot_q <= perf_snapshot_d;
       tokens_q <= tokens_d;
-      prog_addr_q <= prog_addr_d;
-      prog_words_q <= prog_words_d;
-      prog_buf_q <= prog_buf_d;
-      prog_we_q <= prog_we_d;
-      prog_waddr_q <= prog_waddr_d;
+      prog_base_q <= prog_base_d;
       busy_last_q <= busy_last_d;
       err_last_q <= err_last_d;
       done_q <= done_d;

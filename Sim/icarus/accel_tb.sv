@@ -4,9 +4,9 @@
 // the memory image (mem.hex: every port's 32-bit words, port p from word p*PortWords). A
 // slave takes up to four bursts, answers them in order after Latency cycles, one beat a
 // cycle; the vector port reads the port its address names in bits VectorPortShift and up.
-// Host: an AXI4-Lite master writes the program (program.hex) through PROG_ADDR/PROG_DATA,
-// the prompt (prompt.hex) into PROMPT, TOKENS, IRQ_ENABLE and CTRL.START, then serves the
-// interrupt: IRQ_STATUS read and cleared, TOKEN drained into tokens.txt, ERROR read on an
+// Host: an AXI4-Lite master has the design read its program from the image (PROG_BASE,
+// PROG_COUNT, CTRL.LOAD, then waits for DONE), writes the prompt (prompt.hex) into PROMPT,
+// TOKENS, IRQ_ENABLE and CTRL.START, then serves the interrupt: IRQ_STATUS read and cleared, TOKEN drained into tokens.txt, ERROR read on an
 // error. Every checkpoint beat goes into ckpt.txt as "tag last hexdata".
 // The per-design parts (register offsets, widths, the port list) come from accel_tb_config.svh,
 // which hwgen writes next to this file.
@@ -228,7 +228,6 @@ module accel_tb;
     $finish;
   endtask
 
-  logic [31:0] program_words [ProgramWords];
   logic [31:0] prompt [PromptTokens];
   initial begin
     logic [1:0] resp;
@@ -236,15 +235,29 @@ module accel_tb;
     integer token_file;
     int generated;
     bit done;
-    $readmemh("program.hex", program_words);
     $readmemh("prompt.hex", prompt);
     token_file = $fopen("tokens.txt", "w");
     repeat (4) @(negedge clk);
     rst_n = 1'b1;
-    lite_write(RegProgAddr, 32'd0, resp);
-    for (int i = 0; i < ProgramWords; i++) begin
-      lite_write(RegProgData, program_words[i], resp);
-      if (resp != 2'd0) fail("PROG_DATA write answered an error");
+    // The program: read by the design's own DMA from the image's program region.
+    lite_write(RegIrqEnable, (32'd1 << BitIrqDone) | (32'd1 << BitIrqError), resp);
+    lite_write(RegProgBaseLow, ProgramBase, resp);
+    if (resp != 2'd0) fail("PROG_BASE_LO write answered an error");
+    lite_write(RegProgBaseHigh, 32'd0, resp);
+    lite_write(RegProgCount, ProgramInstructions, resp);
+    if (resp != 2'd0) fail("PROG_COUNT write answered an error");
+    lite_write(RegCtrl, 32'd1 << BitLoad, resp);
+    if (resp != 2'd0) fail("CTRL.LOAD answered an error");
+    while (!irq) begin
+      @(negedge clk);
+      if (cycle > longint'(CycleLimit)) fail("no interrupt after CTRL.LOAD within the cycle limit");
+    end
+    lite_read(RegIrqStatus, status);
+    lite_write(RegIrqStatus, status, resp);
+    if (status[BitIrqError]) begin
+      lite_read(RegError, value);
+      lite_read(RegErrorAddrLow, address_low);
+      fail($sformatf("ERROR 0x%h at address 0x%h loading the program", value, address_low));
     end
     for (int i = 0; i < PromptTokens; i++) begin
       lite_write(RegPrompt, prompt[i], resp);

@@ -9,7 +9,8 @@
 // crosses into Swift per cycle.
 //
 // The host side is a driver on the AXI4-Lite port `s_axil_*` (mmfree_csr), one transaction
-// at a time: Swift queues the setup writes (program, TOKENS, IRQ_ENABLE, CTRL.START); the
+// at a time: Swift queues the setup writes (the program load: IRQ_ENABLE, PROG_BASE,
+// PROG_COUNT, CTRL.LOAD, run until DONE; then TOKENS, IRQ_ENABLE, CTRL.START); the
 // driver pushes the prompt into PROMPT (retrying while the FIFO answers SLVERR), and when
 // irq_o rises it reads IRQ_STATUS, clears it, drains TOKEN, and on an error reads ERROR and
 // ERROR_ADDR. The run's "done" and "error" events are what the driver learned this way.

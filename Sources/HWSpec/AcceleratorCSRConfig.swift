@@ -6,10 +6,14 @@
 public struct AcceleratorCSRConfig: Hashable, Sendable, Codable, CustomStringConvertible {
   /// Byte-address bits of the register space (`s_axil_awaddr_i`, `s_axil_araddr_i`).
   public var addressWidth: Int
-  /// Bits of one program instruction (`prog_data_o`): a whole number of 32-bit words.
-  public var instructionBits: Int
-  /// Bits of a program address (`prog_addr_o`).
-  public var programAddressBits: Int
+  /// Instructions the program memory holds: PROG_COUNT's largest value.
+  public var programDepth: Int
+  /// Bits of the program's byte address in memory (PROG_BASE, `prog_base_o`):
+  /// an address on the vector port.
+  public var programBaseBits: Int
+  /// PROG_BASE's low bits that must be zero: the program starts on a whole
+  /// element beat of the vector DMA.
+  public var programAlignBits: Int
   /// Bits of a token (`prompt_token_o`, `token_i`).
   public var tokenBits: Int
   /// Bits of `tokens_o`, the tokens one start runs.
@@ -34,13 +38,15 @@ public struct AcceleratorCSRConfig: Hashable, Sendable, Codable, CustomStringCon
   public static let identifier = 0x4d4d_4641
 
   public init(
-    addressWidth: Int = 8, instructionBits: Int = 128, programAddressBits: Int = 11, tokenBits: Int = 16,
+    addressWidth: Int = 8, programDepth: Int = 2048, programBaseBits: Int = 36, programAlignBits: Int = 6,
+    tokenBits: Int = 16,
     tokensBits: Int = 32, counters: Int = 19, counterBits: Int = 48, memoryErrorCodeBits: Int = 3,
     memoryErrorPortBits: Int = 3, memoryAddressBits: Int = 36, promptDepth: Int = 16, tokenDepth: Int = 16
   ) {
     self.addressWidth = addressWidth
-    self.instructionBits = instructionBits
-    self.programAddressBits = programAddressBits
+    self.programDepth = programDepth
+    self.programBaseBits = programBaseBits
+    self.programAlignBits = programAlignBits
     self.tokenBits = tokenBits
     self.tokensBits = tokensBits
     self.counters = counters
@@ -65,11 +71,14 @@ public struct AcceleratorCSRConfig: Hashable, Sendable, Codable, CustomStringCon
     guard counters >= 1, Self.counterBase + 8 * counters <= 1 << addressWidth else {
       throw fail("\(counters) counters need 1...\(((1 << addressWidth) - Self.counterBase) / 8) in a \(addressWidth)-bit register space")
     }
-    guard instructionBits >= 64, instructionBits <= 1024, instructionBits % 32 == 0 else {
-      throw fail("instruction bits must be a multiple of 32 in 64...1024, got \(instructionBits)")
+    guard (2...65536).contains(programDepth) else {
+      throw fail("the program memory must hold 2...65536 instructions, got \(programDepth)")
     }
-    guard (1...32).contains(programAddressBits) else {
-      throw fail("program address bits must be 1...32, got \(programAddressBits)")
+    guard (1...64).contains(programBaseBits) else {
+      throw fail("program base bits must be 1...64, got \(programBaseBits)")
+    }
+    guard (0..<min(programBaseBits, 32)).contains(programAlignBits) else {
+      throw fail("program alignment bits must be 0...\(min(programBaseBits, 32) - 1), got \(programAlignBits)")
     }
     guard (1...31).contains(tokenBits) else { throw fail("token bits must be 1...31 (bit 31 is TOKEN's valid), got \(tokenBits)") }
     guard (1...32).contains(tokensBits) else { throw fail("tokens bits must be 1...32, got \(tokensBits)") }
@@ -88,15 +97,17 @@ public struct AcceleratorCSRConfig: Hashable, Sendable, Codable, CustomStringCon
     }
   }
 
-  /// 32-bit words of one instruction (PROG_DATA writes per `prog_we_o`).
-  public var instructionWords: Int { instructionBits / 32 }
+  /// Bits of PROG_COUNT (`prog_count_o`): 0...programDepth.
+  public var programCountBits: Int { Self.bits(programDepth) }
+  /// PROG_BASE's alignment in bytes.
+  public var programAlignBytes: Int { 1 << programAlignBits }
   /// Bits of `perf_sel_o`: a counter index.
   public var counterSelectBits: Int { max(1, Self.bits(counters - 1)) }
 
   static func bits(_ value: Int) -> Int { value <= 0 ? 0 : Int.bitWidth - value.leadingZeroBitCount }
 
   public var description: String {
-    "AXI4-Lite CSR: \(addressWidth)-bit addresses, \(instructionBits)-bit instructions, \(counters) counters, "
+    "AXI4-Lite CSR: \(addressWidth)-bit addresses, \(programDepth)-instruction program, \(counters) counters, "
       + "prompt FIFO \(promptDepth), token FIFO \(tokenDepth)"
   }
 }
@@ -115,10 +126,11 @@ public enum AcceleratorCSRRegister: Int, CaseIterable, Sendable, CustomStringCon
   case error = 0x1c
   case errorAddressLow = 0x20
   case errorAddressHigh = 0x24
-  case programAddress = 0x28
-  case programData = 0x2c
+  case programBaseLow = 0x28
+  case programBaseHigh = 0x2c
   case identifier = 0x30
   case counters = 0x34
+  case programCount = 0x38
 
   /// The register's name in the map (`CTRL`, `IRQ_STATUS`).
   public var description: String {
@@ -133,10 +145,11 @@ public enum AcceleratorCSRRegister: Int, CaseIterable, Sendable, CustomStringCon
     case .error: return "ERROR"
     case .errorAddressLow: return "ERROR_ADDR_LO"
     case .errorAddressHigh: return "ERROR_ADDR_HI"
-    case .programAddress: return "PROG_ADDR"
-    case .programData: return "PROG_DATA"
+    case .programBaseLow: return "PROG_BASE_LO"
+    case .programBaseHigh: return "PROG_BASE_HI"
     case .identifier: return "ID"
     case .counters: return "COUNTERS"
+    case .programCount: return "PROG_COUNT"
     }
   }
 
@@ -146,9 +159,13 @@ public enum AcceleratorCSRRegister: Int, CaseIterable, Sendable, CustomStringCon
   }
 
   /// A host may read it; a read of any other offset answers SLVERR.
-  public var readable: Bool { ![.control, .prompt, .programData].contains(self) }
+  public var readable: Bool { ![.control, .prompt].contains(self) }
   /// A host may write it; a write of any other offset answers SLVERR.
-  public var writable: Bool { [.control, .tokens, .prompt, .irqEnable, .irqStatus, .programAddress, .programData].contains(self) }
+  public var writable: Bool {
+    [.control, .tokens, .prompt, .irqEnable, .irqStatus, .programBaseLow, .programBaseHigh, .programCount].contains(self)
+  }
+  /// The program load's registers: a write while busy answers SLVERR.
+  public var program: Bool { [.programBaseLow, .programBaseHigh, .programCount].contains(self) }
 
   /// Byte offset of counter `index`'s low word (the high word is 4 bytes on).
   public static func counter(_ index: Int) -> Int { AcceleratorCSRConfig.counterBase + 8 * index }
@@ -157,7 +174,7 @@ public enum AcceleratorCSRRegister: Int, CaseIterable, Sendable, CustomStringCon
 /// Bits of CTRL, STATUS and the interrupt registers.
 public enum AcceleratorCSRBit {
   /// CTRL.
-  public static let start = 0, snapshot = 1
+  public static let start = 0, snapshot = 1, load = 2
   /// STATUS.
   public static let busy = 0, done = 1, error = 2, promptFull = 3, tokenAvailable = 4, tokenOverflow = 5
   /// IRQ_ENABLE and IRQ_STATUS.

@@ -210,16 +210,16 @@ public struct AcceleratorConfig: Hashable, Sendable, Codable, CustomStringConver
       outstanding: 8, idWidth: 4, readID: 0, lengthBits: 32, timeoutCycles: 1 << 16)
   }
 
-  /// Bits of a program address (`prog_addr_i`): the program memory's address width.
-  public var programAddressBits: Int { max(1, AcceleratorCSRConfig.bits(programDepth - 1)) }
   /// Bits of `mem_err_port_i`: a weight port p, or `memoryPorts` for the vector port.
   public var memoryErrorPortBits: Int { AcceleratorCSRConfig.bits(memoryPorts) }
 
   /// The control/status slave for this accelerator: its ports' widths are
-  /// the top's `prog_*`, `tokens_i`, token, `mem_err_*` and counter widths.
+  /// the top's program load (the program memory's depth, a vector-port address
+  /// on a whole element beat), `tokens_i`, token, `mem_err_*` and counter widths.
   public var csr: AcceleratorCSRConfig {
     AcceleratorCSRConfig(
-      instructionBits: AcceleratorInstruction.bits, programAddressBits: programAddressBits, tokenBits: taggedTokenBits,
+      programDepth: programDepth, programBaseBits: vectorMaster.addressWidth,
+      programAlignBits: (4 * elementLanes).trailingZeroBitCount, tokenBits: taggedTokenBits,
       tokensBits: Self.tokenCountBits, counters: AcceleratorCounter.allCases.count, counterBits: Self.counterBits,
       memoryErrorCodeBits: AXIReadError.bits, memoryErrorPortBits: memoryErrorPortBits,
       memoryAddressBits: memoryMaster.addressWidth)

@@ -8,12 +8,12 @@ import Testing
 
 /// The configurations of `mmfree_csr` the tests simulate: the accelerator's,
 /// and a small one at the edges (7 address bits filled by 8 counters,
-/// 20-bit counters and memory addresses, 31-bit tokens, two-word
-/// instructions, 8-bit error fields, FIFOs of 2).
+/// 20-bit counters and memory addresses, 31-bit tokens, a 6-instruction
+/// program at a 20-bit base on 16 bytes, 8-bit error fields, FIFOs of 2).
 let csrConfigs = [
   AcceleratorConfig().csr,
   AcceleratorCSRConfig(
-    addressWidth: 7, instructionBits: 64, programAddressBits: 3, tokenBits: 31, tokensBits: 5, counters: 8,
+    addressWidth: 7, programDepth: 6, programBaseBits: 20, programAlignBits: 4, tokenBits: 31, tokensBits: 5, counters: 8,
     counterBits: 20, memoryErrorCodeBits: 8, memoryErrorPortBits: 8, memoryAddressBits: 20, promptDepth: 2,
     tokenDepth: 2),
 ]
@@ -35,8 +35,8 @@ typealias Reg = AcceleratorCSRRegister
   /// The accelerator's CSR has the widths of `mmfree_accel`'s ports.
   @Test func acceleratorConfigMatchesTheTop() throws {
     let csr = AcceleratorConfig().csr
-    #expect(csr.programAddressBits == 11)
-    #expect(csr.instructionBits == 128)
+    #expect(csr.programDepth == 2048 && csr.programCountBits == 12)
+    #expect(csr.programBaseBits == 36 && csr.programAlignBytes == 64, "a 16-lane element beat")
     #expect(csr.tokensBits == 32)
     #expect(csr.tokenBits == 16)
     #expect(csr.counters == AcceleratorCounter.allCases.count)
@@ -55,7 +55,7 @@ typealias Reg = AcceleratorCSRRegister
     ] {
       #expect(top.port(named: name)?.type.width == width, "\(name)")
     }
-    for gone in ["prog_we_i", "start_i", "tokens_i", "prompt_valid_i", "busy_o", "err_o", "mem_err_o"] {
+    for gone in ["prog_we_i", "load_i", "start_i", "tokens_i", "prompt_valid_i", "busy_o", "err_o", "mem_err_o"] {
       #expect(top.port(named: gone) == nil, "\(gone)")
     }
   }
@@ -63,7 +63,8 @@ typealias Reg = AcceleratorCSRRegister
   @Test func invalidConfigurationsAreRejected() {
     let bad = [
       AcceleratorCSRConfig(addressWidth: 6), AcceleratorCSRConfig(addressWidth: 7, counters: 9),
-      AcceleratorCSRConfig(instructionBits: 100), AcceleratorCSRConfig(tokenBits: 32),
+      AcceleratorCSRConfig(programDepth: 1), AcceleratorCSRConfig(programBaseBits: 36, programAlignBits: 32),
+      AcceleratorCSRConfig(programBaseBits: 4, programAlignBits: 4), AcceleratorCSRConfig(tokenBits: 32),
       AcceleratorCSRConfig(counterBits: 65), AcceleratorCSRConfig(memoryErrorPortBits: 9),
       AcceleratorCSRConfig(promptDepth: 1), AcceleratorCSRConfig(tokenDepth: 0),
     ]
@@ -74,8 +75,8 @@ typealias Reg = AcceleratorCSRRegister
   @Test func offsetsAreLocalparams() throws {
     let text = try AcceleratorCSRGenerator.sources(csrConfigs[0]).first { $0.name == "mmfree_csr.sv" }!.contents
     #expect(text.contains("localparam logic [7:0]  AddrIrqStatus   = 8'h18;  // IRQ_STATUS"))
-    #expect(text.contains("      AddrProgAddr: begin"))
-    #expect(text.contains("assign wr_prog_data = wr_addr == AddrProgData;"))
+    #expect(text.contains("      AddrProgBaseLo: begin"))
+    #expect(text.contains("assign wr_prog_count = wr_addr == AddrProgCount;"))
     #expect(text.contains("localparam logic [31:0] Identifier      = 32'h4d4d4641;"))
     #expect(text.split(separator: "\n").allSatisfy { $0.count <= 100 })
   }
@@ -92,12 +93,16 @@ typealias Reg = AcceleratorCSRRegister
     #expect(b.tokenCount == UInt64(0xdead_beef & tokensMask))
     #expect(try b.write(.irqEnable, 0xffff_ffff) == .okay)
     #expect(try b.read(.irqEnable) == (7, .okay))
-    let programMask = UInt32((1 << config.programAddressBits) - 1)
-    #expect(try b.write(.programAddress, 0x1234_5675) == .okay)
-    #expect(try b.read(.programAddress) == (0x1234_5675 & programMask, .okay))
+    let base = UInt64(0x9_8765_4321) & (UInt64(1) << config.programBaseBits - 1) & ~UInt64(config.programAlignBytes - 1)
+    #expect(try b.write(.programBaseLow, UInt32(truncatingIfNeeded: base)) == .okay)
+    #expect(try b.write(.programBaseHigh, UInt32(base >> 32)) == .okay)
+    #expect(try b.read(.programBaseLow) == (UInt32(truncatingIfNeeded: base), .okay))
+    #expect(try b.read(.programBaseHigh) == (UInt32(base >> 32), .okay))
+    #expect(try b.write(.programCount, UInt32(config.programDepth)) == .okay)
+    #expect(try b.read(.programCount) == (UInt32(config.programDepth), .okay))
     #expect(try b.read(.identifier) == (0x4d4d_4641, .okay))
     #expect(try b.read(.counters) == (UInt32(config.counters), .okay))
-    #expect(b.starts.isEmpty && b.snapshots.isEmpty && b.programWrites.isEmpty)
+    #expect(b.starts.isEmpty && b.snapshots.isEmpty && b.programLoads.isEmpty)
   }
 
   /// Unlisted offsets, reads of write-only and writes of read-only
@@ -107,14 +112,14 @@ typealias Reg = AcceleratorCSRRegister
     let b = try CSRModels.bench(config)
     #expect(try b.write(.tokens, 5) == .okay)
     #expect(try b.write(.irqEnable, 2) == .okay)
-    #expect(try b.write(.programAddress, 3) == .okay)
+    #expect(try b.write(.programCount, 3) == .okay)
     func snapshot() throws -> [UInt32] {
       try Reg.allCases.filter(\.readable).map { try b.read($0).data }
     }
     let before = try snapshot()
     let end = AcceleratorCSRConfig.counterBase + 8 * config.counters
-    var unmapped = [0x38, 0x3c] + (end < 1 << config.addressWidth ? [end, (1 << config.addressWidth) - 4] : [])
-    unmapped += [0x38 + 1, 0x3c + 3]
+    var unmapped = [0x3c] + (end < 1 << config.addressWidth ? [end, (1 << config.addressWidth) - 4] : [])
+    unmapped += [0x3c + 3]
     for address in unmapped {
       #expect(try b.bus.read(address) == (0, .slaveError), "read 0x\(String(address, radix: 16))")
       #expect(try b.bus.write(address, 0xffff_ffff) == .slaveError, "write 0x\(String(address, radix: 16))")
@@ -122,13 +127,13 @@ typealias Reg = AcceleratorCSRRegister
     for r in Reg.allCases where !r.readable { #expect(try b.read(r) == (0, .slaveError), "read \(r)") }
     for r in Reg.allCases where !r.writable { #expect(try b.write(r, 0xffff_ffff) == .slaveError, "write \(r)") }
     for strobe in [0x0, 0x1, 0x7, 0xe, 0x8] {
-      for r in [Reg.tokens, .irqEnable, .programAddress, .control, .prompt, .programData, .irqStatus] {
+      for r in [Reg.tokens, .irqEnable, .programBaseLow, .programBaseHigh, .programCount, .control, .prompt, .irqStatus] {
         #expect(try b.write(r, 0xffff_ffff, strobe: strobe) == .slaveError, "\(r) strobe \(strobe)")
       }
     }
     #expect(try snapshot() == before)
     try b.idle(4)
-    #expect(b.starts.isEmpty && b.snapshots.isEmpty && b.programWrites.isEmpty && b.promptTaken.isEmpty)
+    #expect(b.starts.isEmpty && b.snapshots.isEmpty && b.programLoads.isEmpty && b.promptTaken.isEmpty)
     // Byte offsets within a register select the register.
     #expect(try b.bus.read(Reg.tokens.rawValue + 2) == (5, .okay))
   }
@@ -302,42 +307,55 @@ typealias Reg = AcceleratorCSRRegister
     #expect(try b.read(.error) == (UInt32(port << 8), .okay))
   }
 
+  /// PROG_BASE and PROG_COUNT hold the load's parameters; CTRL.LOAD pulses `load_o` once
+  /// with them. Refused (SLVERR, nothing changes, no pulse): a base off the alignment or
+  /// beyond the address, a count above the program memory, LOAD of no instructions, LOAD
+  /// with START, LOAD and the program registers while busy.
   @Test(arguments: csrConfigs)
-  func programWordsAssembleIntoOneWritePerInstruction(config: AcceleratorCSRConfig) throws {
+  func programLoadIsPulsedWithItsParametersAndBadOnesAreRefused(config: AcceleratorCSRConfig) throws {
     let b = try CSRModels.bench(config)
-    let n = config.instructionWords
-    let depth = 1 << config.programAddressBits
-    let start = depth - 1
-    #expect(try b.write(.programAddress, UInt32(start)) == .okay)
-    let words = (0..<(3 * n)).map { UInt32(truncatingIfNeeded: 0x1000_0001 &* ($0 + 3)) }
-    for (i, w) in words.enumerated() {
-      #expect(try b.write(.programData, w) == .okay)
-      try b.idle(1)
-      #expect(b.programWrites.count == (i + 1) / n, "word \(i)")
+    let load = UInt32(1 << AcceleratorCSRBit.load), start = UInt32(1 << AcceleratorCSRBit.start)
+    #expect(try b.write(.control, load) == .slaveError, "PROG_COUNT 0")
+    let align = UInt64(config.programAlignBytes)
+    let base = (UInt64(0x5_0000_0000) | 7 * align) & (UInt64(1) << config.programBaseBits - 1)
+    #expect(try b.write(.programBaseLow, UInt32(truncatingIfNeeded: base)) == .okay)
+    #expect(try b.write(.programBaseHigh, UInt32(base >> 32)) == .okay)
+    #expect(try b.write(.programCount, UInt32(config.programDepth)) == .okay)
+    #expect(try b.write(.control, load | start) == .slaveError, "LOAD with START")
+    try b.idle(2)
+    #expect(b.programLoads.isEmpty && b.starts.isEmpty)
+    #expect(try b.write(.control, load) == .okay)
+    try b.idle(2)
+    #expect(b.programLoads.map(\.base) == [base] && b.programLoads.map(\.count) == [config.programDepth])
+    // Bad parameters.
+    if config.programAlignBits > 0 {
+      #expect(try b.write(.programBaseLow, UInt32(truncatingIfNeeded: base) | 1) == .slaveError, "off the alignment")
+      #expect(try b.write(.programBaseLow, UInt32(truncatingIfNeeded: base + align / 2)) == .slaveError)
     }
-    #expect(b.programWrites.map(\.address) == [start, 0, 1], "increments and wraps")
-    #expect(b.programWrites.map(\.words) == [Array(words[0..<n]), Array(words[n..<(2 * n)]), Array(words[(2 * n)...])])
-    #expect(try b.read(.programAddress).data == 2)
-    // PROG_ADDR restarts the count.
-    for w in words.prefix(n - 1) { #expect(try b.write(.programData, w) == .okay) }
-    #expect(try b.write(.programAddress, 1) == .okay)
-    for w in words.suffix(n) { #expect(try b.write(.programData, w) == .okay) }
-    try b.idle(1)
-    #expect(b.programWrites.count == 4)
-    #expect(b.programWrites.last?.address == 1)
-    #expect(b.programWrites.last?.words == Array(words.suffix(n)))
-    // While busy: SLVERR, nothing changes.
+    let high = config.programBaseBits > 32 ? UInt32(1) << (config.programBaseBits - 32) : 1
+    #expect(try b.write(.programBaseHigh, high) == .slaveError, "beyond the address")
+    if config.programBaseBits < 32 {
+      #expect(try b.write(.programBaseLow, UInt32(1) << config.programBaseBits) == .slaveError, "beyond the address")
+    }
+    #expect(try b.write(.programCount, UInt32(config.programDepth + 1)) == .slaveError, "above the depth")
+    #expect(try b.write(.programCount, 0x8000_0001) == .slaveError)
+    #expect(try b.read(.programBaseLow).data == UInt32(truncatingIfNeeded: base))
+    #expect(try b.read(.programBaseHigh).data == UInt32(base >> 32))
+    #expect(try b.read(.programCount).data == UInt32(config.programDepth))
+    // While busy: LOAD and every program register refused.
     b.busy = true
-    #expect(try b.write(.programAddress, 0) == .slaveError)
-    for w in words.prefix(n) { #expect(try b.write(.programData, w) == .slaveError) }
-    try b.idle(1)
-    #expect(b.programWrites.count == 4)
-    #expect(try b.read(.programAddress).data == 2)
+    #expect(try b.write(.control, load) == .slaveError, "LOAD while busy")
+    #expect(try b.write(.programCount, 1) == .slaveError)
+    #expect(try b.write(.programBaseLow, 0) == .slaveError)
+    #expect(try b.write(.programBaseHigh, 0) == .slaveError)
+    try b.idle(2)
+    #expect(b.programLoads.count == 1)
+    #expect(try b.read(.programCount).data == UInt32(config.programDepth))
     b.busy = false
-    for w in words.prefix(n) { #expect(try b.write(.programData, w) == .okay) }
-    try b.idle(1)
-    #expect(b.programWrites.count == 5)
-    #expect(b.programWrites.last?.address == 2 && b.programWrites.last?.words == Array(words.prefix(n)))
+    #expect(try b.write(.programCount, 1) == .okay)
+    #expect(try b.write(.control, load) == .okay)
+    try b.idle(2)
+    #expect(b.programLoads.map(\.count) == [config.programDepth, 1])
   }
 
   @Test(arguments: csrConfigs)
@@ -359,8 +377,8 @@ typealias Reg = AcceleratorCSRRegister
   }
 
   /// Random AW/W order, BREADY and RREADY delays: every write lands once
-  /// (TOKENS read back, each OKAY PROMPT token delivered once, one program
-  /// write per instruction), reads answer what was written.
+  /// (TOKENS and PROG_COUNT read back, each OKAY PROMPT token delivered once),
+  /// reads answer what was written.
   @Test(arguments: [11, 12, 13, 14, 15] as [UInt64])
   func randomHandshakeTimingLosesAndDuplicatesNothing(seed: UInt64) throws {
     let b = try CSRModels.bench()
@@ -375,8 +393,7 @@ typealias Reg = AcceleratorCSRRegister
     }
     var tokens: UInt32 = 0
     var pushed: [Int] = []
-    var programWords: [UInt32] = []
-    let n = b.config.instructionWords
+    var count: UInt32 = 0
     for step in 0..<300 {
       let timing = AXILiteMaster.Timing.random(&rng, maximum: 5)
       let value = UInt32(truncatingIfNeeded: rng.next())
@@ -389,22 +406,19 @@ typealias Reg = AcceleratorCSRRegister
         if r == .okay { pushed.append(Int(value & 0xffff)) }
         #expect(r == .okay || r == .slaveError, "seed \(seed) step \(step)")
       case 2:
-        #expect(try b.write(.programData, value, timing: timing) == .okay, "seed \(seed) step \(step) \(timing)")
-        programWords.append(value)
+        let depth = UInt32(b.config.programDepth), c = value % (depth + depth / 4)
+        #expect(try b.write(.programCount, c, timing: timing) == (c <= depth ? .okay : .slaveError), "seed \(seed) step \(step)")
+        if c <= depth { count = c }
       case 3:
         #expect(try b.read(.tokens, timing: timing) == (tokens, .okay), "seed \(seed) step \(step) \(timing)")
       default:
-        #expect(try b.read(.programAddress, timing: timing).data == UInt32(programWords.count / n), "seed \(seed) step \(step)")
+        #expect(try b.read(.programCount, timing: timing) == (count, .okay), "seed \(seed) step \(step)")
       }
       #expect(b.tokenCount == UInt64(tokens), "seed \(seed) step \(step)")
     }
     b.promptReady = { _ in true }
     try b.idle(30)
     #expect(b.promptTaken == pushed, "seed \(seed)")
-    #expect(b.programWrites.count == programWords.count / n, "seed \(seed)")
-    for (k, w) in b.programWrites.enumerated() {
-      #expect(w.address == k && w.words == Array(programWords[(k * n)..<((k + 1) * n)]), "seed \(seed) instruction \(k)")
-    }
     #expect(b.bus.writes + b.bus.reads == 300, "seed \(seed)")
   }
 }

@@ -77,6 +77,38 @@ struct AcceleratorMemoryTests {
     }
   }
 
+  /// The program is the first thing the accelerator reads (CTRL.LOAD, through the vector
+  /// DMA): an error response inside its region, or a vector port that never answers, ends
+  /// the load with the port, the address and the response, before any token runs.
+  @Test("an error response or a silent port while the DMA reads the program ends the load in one error line",
+        arguments: [AXIReadBundle.slaveError, AXIReadBundle.decodeError, -1])
+  func programLoadFault(response: Int) throws {
+    let probe = try Self.simulation(lanes: 16, seed: 1, faults: .none)
+    var faults = MemoryFaults()
+    let vectorPort = probe.config.memoryPorts
+    let program = probe.image.programAddress
+    let expected: String
+    if response < 0 {
+      faults.silentPort = vectorPort
+      expected = "accelerator: memory error on port vector at address 0x\(String(program, radix: 16)): timeout (the program load)"
+    } else {
+      // The second element beat of the program (instructions 4 to 7 at 16 lanes).
+      faults.errorPort = vectorPort
+      faults.errorResponse = response
+      faults.errorAddress = program + 64
+      faults.errorBytes = 64
+      let name = response == AXIReadBundle.slaveError ? "SLVERR" : "DECERR"
+      expected = "accelerator: memory error on port vector at address 0x\(String(program + 64, radix: 16)): \(name) (the program load)"
+    }
+    let sim = try Self.simulation(lanes: 16, seed: 1, faults: faults)
+    do {
+      _ = try sim.run(prompt: [1], tokens: 2)
+      Issue.record("the run went through a fault in the program's region")
+    } catch {
+      #expect("\(error)" == expected)
+    }
+  }
+
   @Test("a port that never raises ARREADY ends in the read engine's timeout, not a hang")
   func silentPort() throws {
     var faults = MemoryFaults()

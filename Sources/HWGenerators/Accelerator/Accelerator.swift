@@ -20,18 +20,20 @@ import HWSpec
 /// - the weight FIFO (`u_weight_fifo`, `StreamFIFOGenerator`): weight beats from
 ///   off-chip ahead of the core, so the memory keeps streaming while the
 ///   element-wise units work;
-/// - the program memory.
+/// - the program memory, written by the program loader.
 ///
 /// Off-chip memory is outside, behind AXI4: the weight DMA (`WeightDMA`)
 /// walks the program ahead of the sequencer and reads every MATVEC's matrix
 /// through `memoryPorts` AXI4 read ports `m<p>_axi_*` (one `axi_read_master`
 /// each, every weight beat striped across them); the vector DMA (`VectorDMA`)
-/// reads LOADV's and EMBED's vectors through the vector port `mvec_axi_*`.
+/// reads LOADV's and EMBED's vectors, and the program, through the vector
+/// port `mvec_axi_*`.
 /// Only AXI4 signals cross the memory boundary.
 ///
 /// Host interface: the AXI4-Lite port `s_axil_*` of `mmfree_csr`
-/// (`hostControl`, docs/control-registers.md) and `irq_o`. The host writes
-/// the program (PROG_ADDR, PROG_DATA) while idle; CTRL.START runs TOKENS
+/// (`hostControl`, docs/control-registers.md) and `irq_o`. While idle the
+/// host has the program read from memory (PROG_BASE, PROG_COUNT, CTRL.LOAD:
+/// `ProgramLoader`, through the vector DMA); CTRL.START runs TOKENS
 /// tokens from address 0 with fresh MLGRU state (the sequencer halts at the
 /// last one's END, the DMA reads no further). Each token's EMBED takes a
 /// token from the PROMPT FIFO when one waits, else the previous ARGMAX:
@@ -112,7 +114,8 @@ public enum AcceleratorGenerator: UnitGenerator {
     let seq = SequencerRegisters(t)
     let decode = Decode(t, seq)
     let loads = VectorLoads(t, seq, decode)
-    _ = VectorDMA(t, loads, master: masters.vectors, queue: masters.requestQueue)
+    let loader = ProgramLoader(t, loads)
+    _ = VectorDMA(t, loads, loader, master: masters.vectors, queue: masters.requestQueue)
     let constants = Constants(t, seq, decode)
     let fetch = OperandFetch(t, seq, decode)
     let units = UnitConnections(
@@ -124,7 +127,7 @@ public enum AcceleratorGenerator: UnitGenerator {
     let dma = WeightDMA(t, master: masters.weights)
     let matVec = MatVec(t, (datapath, fifo, unpack), seq, decode, packer, dma)
     let writeBack = WriteBack(t, seq, decode, loads, units, matVec)
-    let control = Control(t, seq, decode, loads, fetch, units, dma)
+    let control = Control(t, seq, decode, loads, fetch, units, dma, loading: loader.active)
     performanceCounters(
       t,
       CounterSources(
@@ -171,11 +174,11 @@ extension AcceleratorGenerator {
     /// The host's AXI4-Lite port `s_axil_*` (`mmfree_csr`) and its interrupt.
     let control: AXILiteBundle
     let irq: Expr
-    /// Between `mmfree_csr` and the core: the program write, start, the prompt stream, and
+    /// Between `mmfree_csr` and the core: the program load, start, the prompt stream, and
     /// the status the registers show.
-    let progWe: Expr
-    let progAddr: Expr
-    let progData: Expr
+    let load: Expr
+    let progBase: Expr
+    let progCount: Expr
     let start: Expr
     let tokens: Expr
     let busy: Expr
@@ -237,9 +240,9 @@ extension AcceleratorGenerator {
       }
       self.control = control
       irq = m.output("irq", .bit, comment: "an enabled interrupt is pending (IRQ_STATUS & IRQ_ENABLE)")
-      progWe = m.wire("csr_prog_we", .bit, comment: "write the program (while idle)")
-      progAddr = m.wire("csr_prog_addr", pcType)
-      progData = m.wire("csr_prog_data", .uint(AcceleratorInstruction.bits))
+      load = m.wire("csr_load", .bit, comment: "read the program from memory (while idle)")
+      progBase = m.wire("csr_prog_base", .uint(config.csr.programBaseBits), comment: "its byte address")
+      progCount = m.wire("csr_prog_count", .uint(config.csr.programCountBits), comment: "its instructions")
       start = m.wire("csr_start", .bit, comment: "run the program from address 0 with fresh state")
       tokens = m.wire("csr_tokens", .uint(tokenCountBits), comment: "tokens a start runs (0: none)")
       busy = m.wire("core_busy", .bit)

@@ -222,12 +222,47 @@ public final class AcceleratorSimulation {
     top.set(ckptReady, 1)
     memoryModel = try memory.model(images: image.ports, library: verilated)
     harness = try AcceleratorHarness(model: verilated, memory: memoryModel, control: .mmfree, faults: faults)
-    // The program from the image's program region, through PROG_ADDR and PROG_DATA as a host
-    // driver writes it: 32-bit words of each instruction, least significant first.
-    harness.write(register: AcceleratorCSRRegister.programAddress.rawValue, 0)
-    for words in image.programWords {
-      for word in words { harness.write(register: AcceleratorCSRRegister.programData.rawValue, word) }
+  }
+
+  /// Has the accelerator read its program from the image's program region with its own
+  /// DMA, as a host driver does: PROG_BASE (the region's address in port 0, which is its
+  /// address on the vector port too), PROG_COUNT, CTRL.LOAD, then the DONE interrupt.
+  /// Returns the cycles from the LOAD write's queueing to DONE as the host saw it.
+  @discardableResult
+  public func loadProgram() throws -> Int {
+    typealias R = AcceleratorCSRRegister
+    let base = UInt64(image.programAddress)
+    let interrupts = [AcceleratorCSRBit.irqDone, AcceleratorCSRBit.irqError]
+    harness.write(register: R.irqEnable.rawValue, interrupts.reduce(0) { $0 | 1 << $1 })
+    harness.write(register: R.programBaseLow.rawValue, UInt32(truncatingIfNeeded: base))
+    harness.write(register: R.programBaseHigh.rawValue, UInt32(truncatingIfNeeded: base >> 32))
+    harness.write(register: R.programCount.rawValue, UInt32(image.programInstructions))
+    harness.write(register: R.control.rawValue, 1 << AcceleratorCSRBit.load)
+    let start = harness.cycles
+    // Longer than the DMA's timeout, so a port that never answers ends in its error first.
+    let limit = config.vectorMaster.timeoutCycles + 64 * image.programInstructions + 10_000
+    while true {
+      let used = harness.cycles - start
+      let events = used < limit ? try harness.run(cycles: limit - used) : []
+      if events.isEmpty { throw TestbenchError("accelerator: no DONE within \(limit) cycles of CTRL.LOAD") }
+      if events.contains(.violation) { throw TestbenchError("accelerator: \(harness.violation)") }
+      if events.contains(.error) { throw hostErrorReport(during: "the program load") }
+      if events.contains(.idle) { return harness.cycles - start }
     }
+  }
+
+  /// The error the host read from ERROR and ERROR_ADDR ([2:0] the memory error, [8 +: port
+  /// bits] its port, bit 16 err_i) as one line.
+  func hostErrorReport(during what: String) -> TestbenchError {
+    let (error, address) = harness.hostError
+    let code = Int(error) & (1 << AXIReadError.bits - 1)
+    guard code != 0 else {
+      return TestbenchError("accelerator: error interrupt (unknown opcode or MLGRU protocol error) in \(what)")
+    }
+    let kind = AXIReadError(rawValue: code).map { "\($0)" } ?? "error \(code)"
+    let port = Int(error >> UInt32(AcceleratorCSRBit.errorPort)) & (1 << config.memoryErrorPortBits - 1)
+    return TestbenchError(
+      "accelerator: memory error on port \(portName(port)) at address 0x\(String(address, radix: 16)): \(kind) (\(what))")
   }
 
   /// A fresh memory model of this simulation's memory, from its model library, holding
@@ -285,6 +320,8 @@ public final class AcceleratorSimulation {
     var compared = 0
     var mismatch: TokenMismatch?
     var logits: [Int32] = []
+    // The program first, then the counters and the memory's totals each token starts from.
+    try loadProgram()
     var tokenStart = try readCounters()
     let memory = memoryModel
     var memoryStart = (memory.weightBytes, memory.vectorBytes, memory.nonZeroWeights, memory.busyCycles)
@@ -419,18 +456,7 @@ public final class AcceleratorSimulation {
         lastToken = harness.cycles
         if runs.count < steps { beginStep(runs.count) }
       }
-      if events.contains(.error) {
-        // ERROR as the host read it: [2:0] the memory error, [8 +: port bits] its port, bit 16 err_i.
-        let (error, address) = harness.hostError
-        let code = Int(error) & (1 << AXIReadError.bits - 1)
-        if code != 0 {
-          let what = AXIReadError(rawValue: code).map { "\($0)" } ?? "error \(code)"
-          let port = Int(error >> UInt32(AcceleratorCSRBit.errorPort)) & (1 << config.memoryErrorPortBits - 1)
-          throw TestbenchError(
-            "accelerator: memory error on port \(portName(port)) at address 0x\(String(address, radix: 16)): \(what) (token \(runs.count))")
-        }
-        throw TestbenchError("accelerator: error interrupt (unknown opcode or MLGRU protocol error) in token \(runs.count)")
-      }
+      if events.contains(.error) { throw hostErrorReport(during: "token \(runs.count)") }
       if events.contains(.idle) {
         guard runs.count == steps else {
           throw TestbenchError("accelerator: DONE after \(runs.count) of \(steps) tokens")

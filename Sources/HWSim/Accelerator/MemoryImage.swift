@@ -15,8 +15,9 @@ import HWSupport
 /// - After the matrices: the vectors (gammas, lower bounds) in Q15.16,
 ///   little-endian, each dealt out over the ports in stripes
 ///   (`AcceleratorConfig.vectorStripeBytes`); then in port 0 the embedding; in
-///   port 0 last the program (16 bytes an instruction, bit 0 first) for a host
-///   driver to load through PROG_DATA.
+///   port 0 last the program (16 bytes an instruction, bit 0 first, on a
+///   page), which the accelerator's program loader reads (PROG_BASE, PROG_COUNT,
+///   CTRL.LOAD).
 ///
 /// `hwgen image` writes it (the ports one after the other, then a JSON map of
 /// the regions), and `AcceleratorSimulation` serves every read from exactly

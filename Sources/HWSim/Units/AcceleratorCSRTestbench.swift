@@ -29,8 +29,8 @@ public struct AcceleratorCSRSimulation {
 /// `err_i` and the memory error are whatever the test sets, tokens queued in
 /// `generated` arrive one a cycle on `token_valid_i`, the prompt stream is
 /// taken when `promptReady` says so, and `perf_data_i` is `counters[perf_sel_o]`
-/// (combinational, as in the top). Every pulse and program write is recorded
-/// with its cycle.
+/// (combinational, as in the top). Every pulse is recorded with its cycle, a
+/// LOAD with the PROG_BASE and PROG_COUNT it asks for.
 public final class AcceleratorCSRTestbench: ClockedEnvironment {
   public let config: AcceleratorCSRConfig
   public let model: VerilatedModel
@@ -50,12 +50,12 @@ public final class AcceleratorCSRTestbench: ClockedEnvironment {
   // What the CSR did.
   public private(set) var starts: [UInt64] = []
   public private(set) var snapshots: [UInt64] = []
-  public private(set) var programWrites: [(address: Int, words: [UInt32])] = []
+  public private(set) var programLoads: [(base: UInt64, count: Int)] = []
   public private(set) var promptTaken: [Int] = []
   /// `perf_sel_o` in each cycle `rvalid_o` rose.
   public private(set) var selectsAtResponse: [Int] = []
 
-  let rstN, irq, progWe, progAddr, progData, start, tokens, busyIn, promptValid, promptReadyIn, promptToken: PortHandle
+  let rstN, irq, load, progBase, progCount, start, tokens, busyIn, promptValid, promptReadyIn, promptToken: PortHandle
   let tokenValid, token, errIn, memErr, memErrPort, memErrAddr, perfSnapshot, perfSel, perfData, rValid: PortHandle
   private var rValidLast = false
 
@@ -65,9 +65,9 @@ public final class AcceleratorCSRTestbench: ClockedEnvironment {
     counters = [UInt64](repeating: 0, count: config.counters)
     rstN = try model.port("rst_ni")
     irq = try model.port("irq_o")
-    progWe = try model.port("prog_we_o")
-    progAddr = try model.port("prog_addr_o")
-    progData = try model.port("prog_data_o")
+    load = try model.port("load_o")
+    progBase = try model.port("prog_base_o")
+    progCount = try model.port("prog_count_o")
     start = try model.port("start_o")
     tokens = try model.port("tokens_o")
     busyIn = try model.port("busy_i")
@@ -118,10 +118,7 @@ public final class AcceleratorCSRTestbench: ClockedEnvironment {
     let cycle = model.cycle
     if model.get(start) == 1 { starts.append(cycle) }
     if model.get(perfSnapshot) == 1 { snapshots.append(cycle) }
-    if model.get(progWe) == 1 {
-      let words = Array(model.getWords(progData).prefix(config.instructionWords))
-      programWrites.append((Int(model.get(progAddr)), words))
-    }
+    if model.get(load) == 1 { programLoads.append((model.get(progBase), Int(model.get(progCount)))) }
     if model.get(promptValid) == 1 && model.get(promptReadyIn) == 1 { promptTaken.append(Int(model.get(promptToken))) }
     let rValidNow = model.get(rValid) == 1
     if rValidNow && !rValidLast { selectsAtResponse.append(Int(model.get(perfSel))) }

@@ -141,15 +141,14 @@ public enum AcceleratorIcarusSimulation {
       }
       return IcarusTestbench.hex(words, bits: 32, words: 1, depth: portWords)
     }.joined()
-    let programWords = image.programWords.flatMap { $0 }
     // A token takes a few thousand cycles at the tiny sizes Icarus runs; the limit catches a hang.
-    let cycleLimit = 20_000 + 16 * programWords.count + steps * 200_000
+    let cycleLimit = 20_000 + 16 * image.programInstructions + steps * 200_000
     let b = AcceleratorCSRBit.self
     let params: [(String, Int)] = [
       ("MemoryPorts", config.memoryPorts), ("PortBits", config.memoryDataBits), ("VectorBits", config.vectorDataBits),
       ("CkptBits", 32 * config.elementLanes), ("VectorPortShift", config.vectorPortShift), ("PortWords", portWords),
-      ("ProgramWords", programWords.count), ("PromptTokens", prompt.count), ("Steps", steps), ("CycleLimit", cycleLimit),
-      ("BitStart", b.start), ("BitIrqDone", b.irqDone), ("BitIrqError", b.irqError), ("BitIrqToken", b.irqToken),
+      ("ProgramBase", image.programAddress), ("ProgramInstructions", image.programInstructions),
+      ("PromptTokens", prompt.count), ("Steps", steps), ("CycleLimit", cycleLimit), ("BitStart", b.start), ("BitLoad", b.load), ("BitIrqDone", b.irqDone), ("BitIrqError", b.irqError), ("BitIrqToken", b.irqToken),
       ("BitTokenValid", b.tokenValid),
     ]
     // The register offsets the host uses, as the AXI4-Lite address's 8 bits.
@@ -157,7 +156,7 @@ public enum AcceleratorIcarusSimulation {
       ("RegCtrl", .control), ("RegPrompt", .prompt), ("RegToken", .token), ("RegTokens", .tokens),
       ("RegIrqEnable", .irqEnable), ("RegIrqStatus", .irqStatus), ("RegError", .error),
       ("RegErrorAddrLow", .errorAddressLow), ("RegErrorAddrHigh", .errorAddressHigh),
-      ("RegProgAddr", .programAddress), ("RegProgData", .programData),
+      ("RegProgBaseLow", .programBaseLow), ("RegProgBaseHigh", .programBaseHigh), ("RegProgCount", .programCount),
     ]
     let configHeader = "// Written by hwgen for accel_tb.sv: this design's sizes and register map.\n"
       + params.map { "localparam int \($0.0) = \($0.1);\n" }.joined()
@@ -189,7 +188,6 @@ public enum AcceleratorIcarusSimulation {
       ("accel_tb_config.svh", configHeader),
       ("accel_tb_ports.svh", ports),
       ("mem.hex", memory),
-      ("program.hex", IcarusTestbench.hex(programWords, bits: 32, words: 1, depth: programWords.count)),
       ("prompt.hex", IcarusTestbench.hex(prompt.map { UInt32($0) }, bits: 32, words: 1, depth: prompt.count)),
     ]
   }

@@ -11,7 +11,7 @@ import HWSpec
 ///
 /// | offset | name | access | contents |
 /// |---|---|---|---|
-/// | 0x00 | CTRL | W | bit 0 START: pulse `start_o` (ignored while `busy_i`; clears DONE and TOKEN_OVERFLOW); bit 1 SNAPSHOT: pulse `perf_snapshot_o` |
+/// | 0x00 | CTRL | W | bit 0 START: pulse `start_o` (ignored while `busy_i`; clears DONE and TOKEN_OVERFLOW); bit 1 SNAPSHOT: pulse `perf_snapshot_o`; bit 2 LOAD: pulse `load_o` (SLVERR while `busy_i`, with START, or with PROG_COUNT 0) |
 /// | 0x04 | STATUS | R | bit 0 BUSY (`busy_i`), 1 DONE (busy fell; cleared by START), 2 ERROR (`err_i`), 3 PROMPT_FULL, 4 TOKEN_AVAILABLE, 5 TOKEN_OVERFLOW (sticky: a token was lost) |
 /// | 0x08 | TOKENS | RW | `tokens_o`: the tokens a START runs |
 /// | 0x0C | PROMPT | W | pushes `wdata[tokenBits-1:0]` into the prompt FIFO; when full, SLVERR and nothing pushed |
@@ -21,10 +21,11 @@ import HWSpec
 /// | 0x1C | ERROR | R | `[codeBits-1:0]` `mem_err_i`, `[8 +: portBits]` `mem_err_port_i`, bit 16 `err_i` |
 /// | 0x20 | ERROR_ADDR_LO | R | `mem_err_addr_i[31:0]` |
 /// | 0x24 | ERROR_ADDR_HI | R | `mem_err_addr_i[63:32]` (the bits there are) |
-/// | 0x28 | PROG_ADDR | RW | the program address of the next complete instruction; increments after each; a write restarts the word count; SLVERR while busy |
-/// | 0x2C | PROG_DATA | W | an instruction's 32-bit words, least significant first; the last pulses `prog_we_o`; SLVERR while busy |
+/// | 0x28 | PROG_BASE_LO | RW | `prog_base_o[31:0]`: the program's byte address; SLVERR while busy, off the alignment or beyond the address |
+/// | 0x2C | PROG_BASE_HI | RW | `prog_base_o[63:32]` (the bits there are); SLVERR while busy or beyond the address |
 /// | 0x30 | ID | R | 0x4D4D4641 ("MMFA") |
 /// | 0x34 | COUNTERS | R | the number of counters |
+/// | 0x38 | PROG_COUNT | RW | `prog_count_o`: the instructions a LOAD reads; SLVERR while busy or above `programDepth` |
 /// | 0x40 + 8 i, 0x44 + 8 i | counter i | R | the snapshot of counter i, low and high 32 bits (`perf_sel_o` = i) |
 ///
 /// Every other access (an unlisted offset, a read of a W register, a write
@@ -38,8 +39,10 @@ import HWSpec
 /// and RVALID holding their payload until taken. A read takes AR into a
 /// register and answers the next cycle, `perf_sel_o` driven from that
 /// register, so `perf_data_i` may be a combinational mux in the top.
-/// `start_o`, `perf_snapshot_o` and `prog_we_o` (with `prog_addr_o` and
-/// `prog_data_o`) are registered pulses, the cycle after the write.
+/// `start_o`, `load_o` and `perf_snapshot_o` are registered pulses, the
+/// cycle after the write; `load_o` asks the top to read PROG_COUNT
+/// instructions from PROG_BASE into its program memory (its loader keeps
+/// `busy_i` high meanwhile, and DONE follows).
 ///
 /// The prompt and token FIFOs are `stream_fifo`s (`StreamFIFOGenerator`) of
 /// `promptDepth` and `tokenDepth`; each holds one token more (its output
@@ -52,8 +55,9 @@ public enum AcceleratorCSRGenerator: UnitGenerator {
 
   public static func manifestParameters(_ config: AcceleratorCSRConfig) -> [(key: String, value: String)] {
     [
-      ("addressWidth", "\(config.addressWidth)"), ("instructionBits", "\(config.instructionBits)"),
-      ("programAddressBits", "\(config.programAddressBits)"), ("tokenBits", "\(config.tokenBits)"),
+      ("addressWidth", "\(config.addressWidth)"), ("programDepth", "\(config.programDepth)"),
+      ("programBaseBits", "\(config.programBaseBits)"), ("programAlignBits", "\(config.programAlignBits)"),
+      ("tokenBits", "\(config.tokenBits)"),
       ("tokensBits", "\(config.tokensBits)"), ("counters", "\(config.counters)"),
       ("counterBits", "\(config.counterBits)"), ("memoryErrorCodeBits", "\(config.memoryErrorCodeBits)"),
       ("memoryErrorPortBits", "\(config.memoryErrorPortBits)"),

@@ -16,7 +16,7 @@ final class AcceleratorCSRBuilder {
   let addressType: HWType
 
   // Toward the accelerator core.
-  let irq, progWe, progAddr, progData, start, tokens, busy: Expr
+  let irq, load, progBase, progCount, start, tokens, busy: Expr
   let promptValid, promptReady, promptToken, tokenValid, token: Expr
   let err, memErr, memErrPort, memErrAddr, perfSnapshot, perfSel, perfData: Expr
 
@@ -34,7 +34,7 @@ final class AcceleratorCSRBuilder {
         "no AWPROT/ARPROT: every access is treated alike). Register map: docs/control-registers.md.",
         "AW and W are held until both are in; one B and one R response outstanding at a time.",
         "Unmapped offsets, reads of write-only and writes of read-only registers, writes with",
-        "WSTRB != 4'hf answer SLVERR and change nothing. start_o, perf_snapshot_o and prog_we_o",
+        "WSTRB != 4'hf answer SLVERR and change nothing. start_o, load_o and perf_snapshot_o",
         "are registered one-cycle pulses. Prompt FIFO \(config.promptDepth) + 1 tokens, "
           + "token FIFO \(config.tokenDepth) + 1.",
       ])
@@ -43,9 +43,9 @@ final class AcceleratorCSRBuilder {
     addressType = .uint(config.addressWidth)
     axi = m.ports(AXILiteBundle.self, config.addressWidth)
     irq = m.output("irq", .bit, comment: "level: an enabled interrupt is pending")
-    progWe = m.output("prog_we", .bit, comment: "pulse: write prog_data_o at prog_addr_o")
-    progAddr = m.output("prog_addr", .uint(config.programAddressBits))
-    progData = m.output("prog_data", .uint(config.instructionBits))
+    load = m.output("load", .bit, comment: "pulse: read prog_count_o instructions from prog_base_o")
+    progBase = m.output("prog_base", .uint(config.programBaseBits), comment: "PROG_BASE: the program's byte address")
+    progCount = m.output("prog_count", .uint(config.programCountBits), comment: "PROG_COUNT: 1...programDepth")
     start = m.output("start", .bit, comment: "pulse: run tokens_o tokens")
     tokens = m.output("tokens", .uint(config.tokensBits))
     busy = m.input("busy", .bit)
@@ -67,9 +67,11 @@ final class AcceleratorCSRBuilder {
     for r in AcceleratorCSRRegister.allCases {
       offsets.append(m.constant(r.constantName, r.rawValue, addressType, comment: r.description))
     }
+    let programCountState = m.register("prog_count", .uint(config.programCountBits), holds: true, comment: "PROG_COUNT")
+    programCount = programCountState.state
     let write = writeSide()
     let fifos = tokenFIFOs(write)
-    program(write)
+    program(write, count: programCountState)
     let status = statusBits(write, fifos)
     readSide(status, fifos)
     assertions(write, fifos)
@@ -101,8 +103,9 @@ final class AcceleratorCSRBuilder {
     let data: Expr
     /// The held address is that register's.
     let hits: (AcceleratorCSRRegister) -> Expr
-    /// CTRL START is taken (not busy).
+    /// CTRL START is taken (not busy); CTRL LOAD is.
     let startRequest: Expr
+    let loadRequest: Expr
     /// The prompt FIFO takes a token (driven by the FIFO).
     let promptRoom: Expr
   }
@@ -136,15 +139,21 @@ final class AcceleratorCSRBuilder {
     let writable = AcceleratorCSRRegister.allCases.filter(\.writable).map(hits)
     let mapped = m.wire("wr_mapped", writable.dropFirst().reduce(writable[0]) { $0 || $1 }, comment: "a writable register")
     let promptRoom = m.wire("prompt_in_ready", .bit, comment: "the prompt FIFO takes a token")
-    let programBusy = (hits(.programAddress) || hits(.programData)) && busy
+    let program = AcceleratorCSRRegister.allCases.filter(\.program).map(hits)
+    let programBusy = m.wire(
+      "wr_program_busy", program.dropFirst().reduce(program[0]) { $0 || $1 } && busy,
+      comment: "a program register written while busy")
+    let refused = programRefusals(address: hits, data: wData.state)
     let error = m.wire(
       "wr_error",
-      wStrb.state.ne(0xf) || !mapped || (hits(.prompt) && !promptRoom) || programBusy,
-      comment: "SLVERR: partial strobe, not writable, prompt FIFO full, program while busy")
+      wStrb.state.ne(0xf) || !mapped || (hits(.prompt) && !promptRoom) || programBusy || refused,
+      comment: "SLVERR: partial strobe, not writable, prompt FIFO full, program while busy, a bad program load")
     let go = m.wire("wr_go", write && !error, comment: "the write takes effect")
     let startRequest = m.wire(
       "start_req", go && hits(.control) && wData.state[AcceleratorCSRBit.start] && !busy,
       comment: "START, not busy")
+    let loadRequest = m.wire(
+      "load_req", go && hits(.control) && wData.state[AcceleratorCSRBit.load], comment: "LOAD (refused while busy)")
     m.comb {
       If(awFire) {
         Assign(awHeld.next, .high)
@@ -169,18 +178,22 @@ final class AcceleratorCSRBuilder {
 
     // CTRL's pulses and the plain read/write registers.
     let startPulse = m.register("start", .bit)
+    let loadPulse = m.register("load", .bit)
     let snapshot = m.register("perf_snapshot", .bit)
     let tokenCount = m.register("tokens", .uint(config.tokensBits), holds: true)
     let data = wData.state
     m.comb {
       Assign(startPulse.next, startRequest)
+      Assign(loadPulse.next, loadRequest)
       Assign(snapshot.next, go && hits(.control) && data[AcceleratorCSRBit.snapshot])
       If(go && hits(.tokens)) { Assign(tokenCount.next, resized(data, config.tokensBits)) }
     }
     m.assign(start, startPulse.state)
+    m.assign(load, loadPulse.state)
     m.assign(perfSnapshot, snapshot.state)
     m.assign(tokens, tokenCount.state)
-    return Write(go: go, data: data, hits: hits, startRequest: startRequest, promptRoom: promptRoom)
+    return Write(
+      go: go, data: data, hits: hits, startRequest: startRequest, loadRequest: loadRequest, promptRoom: promptRoom)
   }
 
   /// `wr_prog_addr`-style names: the register's map name in snake case.
@@ -188,50 +201,61 @@ final class AcceleratorCSRBuilder {
     r.description.lowercased()
   }
 
-  // MARK: The program
+  // MARK: The program load
 
-  /// PROG_DATA words shift into the instruction from the top, least
-  /// significant first; the last of an instruction pulses `prog_we_o` with
-  /// it at PROG_ADDR, which then increments. Writing PROG_ADDR restarts the
-  /// word count.
-  func program(_ write: Write) {
-    let words = config.instructionWords
-    let bits = config.instructionBits
-    let countType = HWType.uint(max(1, bitsToRepresent(words - 1)))
-    let pointer = HWType.uint(config.programAddressBits)
-    let address = m.register("prog_addr", pointer, holds: true, comment: "PROG_ADDR: the next instruction's address")
-    let count = m.register("prog_words", countType, holds: true, comment: "words of the instruction written")
-    let buffer = m.register("prog_buf", .uint(bits), holds: true, comment: "the instruction, last word on top")
-    let we = m.register("prog_we", .bit)
-    let target = m.register("prog_waddr", pointer, holds: true, comment: "where prog_we_o writes")
-    let last = m.wire("prog_last_word", count.state.eq(words - 1), comment: "this word completes the instruction")
-    let dataWrite = write.go && write.hits(.programData)
+  /// PROG_BASE and PROG_COUNT (`count`, declared first: the write side's
+  /// checks read it), held for the top's loader; the checks that refuse a
+  /// load's bad parameters are `programRefusals`.
+  func program(_ write: Write, count: ModuleBuilder.RegisterHandle) {
+    let baseBits = config.programBaseBits, countBits = config.programCountBits
+    let base = m.register("prog_base", .uint(baseBits), holds: true, comment: "PROG_BASE_HI, PROG_BASE_LO")
+    let data = write.data
     m.comb {
-      Assign(we.next, .low)
-      If(write.go && write.hits(.programAddress)) {
-        Assign(address.next, resized(write.data, config.programAddressBits))
-        Assign(count.next, .zeros(countType))
+      If(write.go && write.hits(.programBaseLow)) {
+        Assign(base.next, baseBits > 32 ? .concat([base.state[baseBits - 1, 32], data]) : resized(data, baseBits))
       }
-      If(dataWrite) {
-        Assign(buffer.next, .concat([write.data, buffer.state[bits - 1, 32]]))
-        If(last) {
-          Assign(we.next, .high)
-          Assign(target.next, address.state)
-          Assign(address.next, address.state + .literal(1, pointer))
-          Assign(count.next, .zeros(countType))
-        }.Else {
-          Assign(count.next, count.state + .literal(1, countType))
+      if baseBits > 32 {
+        If(write.go && write.hits(.programBaseHigh)) {
+          Assign(base.next, .concat([resized(data, baseBits - 32), base.state[31, 0]]))
         }
       }
+      If(write.go && write.hits(.programCount)) { Assign(count.next, resized(data, countBits)) }
     }
-    m.assign(progWe, we.state)
-    m.assign(progAddr, target.state)
-    m.assign(progData, buffer.state)
-    programAddress = address.state
+    m.assign(progBase, base.state)
+    m.assign(progCount, count.state)
+    programBase = base.state
   }
 
-  /// PROG_ADDR as the read side shows it.
-  private(set) var programAddress = Expr.low
+  /// PROG_BASE and PROG_COUNT as the read side shows them.
+  private(set) var programBase = Expr.low
+  private(set) var programCount = Expr.low
+
+  /// The writes a program load refuses (SLVERR, nothing changes): a PROG_BASE
+  /// bit the address cannot hold or off the alignment, a PROG_COUNT above the
+  /// program memory's depth, and a CTRL LOAD while busy, with START, or with
+  /// PROG_COUNT 0.
+  func programRefusals(address hits: (AcceleratorCSRRegister) -> Expr, data: Expr) -> Expr {
+    let baseBits = config.programBaseBits, align = config.programAlignBits
+    var lowMask = align == 0 ? 0 : (1 << align) - 1
+    if baseBits < 32 { lowMask |= Int(UInt32.max) & ~((1 << baseBits) - 1) }
+    let highMask = baseBits >= 64 ? 0 : Int(UInt32.max) & ~(baseBits > 32 ? (1 << (baseBits - 32)) - 1 : 0)
+    let mask = { (value: Int) in Expr.literal(value, .uint(32)) }
+    let badLow = m.wire(
+      "wr_bad_base_lo", hits(.programBaseLow) && (data & mask(lowMask)).ne(0),
+      comment: "PROG_BASE_LO off the \(config.programAlignBytes)-byte alignment or beyond the address")
+    let badHigh = m.wire(
+      "wr_bad_base_hi", hits(.programBaseHigh) && (data & mask(highMask)).ne(0),
+      comment: "PROG_BASE_HI beyond the \(baseBits)-bit address")
+    let badCount = m.wire(
+      "wr_bad_count", hits(.programCount) && data.gt(.literal(config.programDepth, .uint(32))),
+      comment: "PROG_COUNT above the program memory's \(config.programDepth) instructions")
+    let loadBit = data[AcceleratorCSRBit.load]
+    let badLoad = m.wire(
+      "wr_bad_load",
+      hits(.control) && loadBit && (busy || data[AcceleratorCSRBit.start] || programCount.eq(0)),
+      comment: "LOAD while busy, with START, or of no instructions")
+    return badLow || badHigh || badCount || badLoad
+  }
 
   // MARK: The token FIFOs
 

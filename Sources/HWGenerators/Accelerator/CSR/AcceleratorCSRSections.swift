@@ -92,13 +92,17 @@ extension AcceleratorCSRBuilder {
         fifos.tokenHeadValid, .concat([Expr.high] + pad(AcceleratorCSRBit.tokenValid - config.tokenBits) + [fifos.tokenHead]),
         .zeros(.uint(32))),
       comment: "TOKEN: {valid, the head}, or 0 when empty")
+    let pb = config.programBaseBits
+    let baseLow = pb >= 32 ? programBase[31, 0] : programBase.extended(to: 32)
+    let baseHigh = pb > 32 ? programBase[min(pb, 64) - 1, 32].extended(to: 32) : Expr.zeros(.uint(32))
     let identifier = m.constant("Identifier", AcceleratorCSRConfig.identifier, .uint(32), comment: "ID: \"MMFA\"")
     let counters = m.constant("CounterCount", config.counters, .uint(32), comment: "COUNTERS")
     let values: [(AcceleratorCSRRegister, Expr)] = [
       (.status, status.status), (.tokens, tokens.extended(to: 32)), (.token, tokenWord),
       (.irqEnable, status.irqEnable.extended(to: 32)), (.irqStatus, status.irqStatus.extended(to: 32)),
       (.error, error), (.errorAddressLow, addressLow), (.errorAddressHigh, addressHigh),
-      (.programAddress, programAddress.extended(to: 32)), (.identifier, identifier), (.counters, counters),
+      (.programBaseLow, baseLow), (.programBaseHigh, baseHigh), (.identifier, identifier), (.counters, counters),
+      (.programCount, programCount.extended(to: 32)),
     ]
     precondition(values.map(\.0) == AcceleratorCSRRegister.allCases.filter(\.readable), "read mux out of map order")
     let value = m.wire("rd_value", .uint(AXILiteBundle.dataBits), comment: "the register read")

@@ -47,7 +47,7 @@ extension AcceleratorGenerator {
 
     init(
       _ t: Top, _ seq: SequencerRegisters, _ d: Decode, _ loads: VectorLoads, _ f: OperandFetch, _ u: UnitConnections,
-      _ dma: WeightDMA
+      _ dma: WeightDMA, loading: Expr
     ) {
       let m = t.m, io = t.io, state = seq.state, mvYValid = seq.mvYValid
       let (norm, mlgru, vector) = (u.norm, u.mlgru, u.vector)
@@ -111,15 +111,15 @@ extension AcceleratorGenerator {
         }
       }
       (self.finish, self.running) = (finish, running)
-      Self.assignOutputs(t, seq, d, f, running: running, mlgruErr: mlgru.err, dmaError: dma.error)
+      Self.assignOutputs(t, seq, d, f, busy: running || loading, mlgruErr: mlgru.err, dmaError: dma.error)
     }
 
     static func assignOutputs(
-      _ t: Top, _ seq: SequencerRegisters, _ d: Decode, _ f: OperandFetch, running: Expr, mlgruErr: Expr,
+      _ t: Top, _ seq: SequencerRegisters, _ d: Decode, _ f: OperandFetch, busy: Expr, mlgruErr: Expr,
       dmaError: Expr
     ) {
       let m = t.m, io = t.io
-      m.assign(io.busy, running)
+      m.assign(io.busy, busy)
       m.assign(io.tokenValid, seq.tokenPulse.state)
       m.assign(io.tokenOut, seq.token.state)
       let axi = t.config.memoryMaster

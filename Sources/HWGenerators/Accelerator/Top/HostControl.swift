@@ -3,8 +3,8 @@ import HWSpec
 
 extension AcceleratorGenerator {
   /// The host's side of the top: `mmfree_csr` on the AXI4-Lite port `s_axil_*`. A host
-  /// driver writes the program (PROG_ADDR, PROG_DATA), TOKENS and the prompt tokens,
-  /// starts a run (CTRL), and reads the generated tokens, the status, the error
+  /// driver has the program loaded (PROG_BASE, PROG_COUNT, CTRL.LOAD), writes TOKENS and
+  /// the prompt tokens, starts a run (CTRL.START), and reads the generated tokens, the status, the error
   /// registers and the counters' snapshot, polling or waiting for `irq_o`.
   static func hostControl(_ t: Top, csr: Module) {
     let m = t.m, io = t.io
@@ -12,7 +12,7 @@ extension AcceleratorGenerator {
     connections += AXILiteBundle.ports(t.config.csr.addressWidth).map { ($0.portName, io.control[keyPath: $0.field]) }
     connections += [
       ("irq_o", io.irq),
-      ("prog_we_o", io.progWe), ("prog_addr_o", io.progAddr), ("prog_data_o", io.progData),
+      ("load_o", io.load), ("prog_base_o", io.progBase), ("prog_count_o", io.progCount),
       ("start_o", io.start), ("tokens_o", io.tokens), ("busy_i", io.busy),
       ("prompt_valid_o", io.promptValid), ("prompt_ready_i", io.promptReady), ("prompt_token_o", io.promptToken),
       ("token_valid_i", io.tokenValid), ("token_i", io.tokenOut),

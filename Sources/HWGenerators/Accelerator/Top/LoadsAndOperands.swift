@@ -6,6 +6,8 @@ extension AcceleratorGenerator {
   /// outstanding loads, whose head the response beats are written for.
   struct VectorLoads {
     let requested: Expr
+    /// No load is outstanding: every requested beat has been written.
+    let empty: Expr
     /// The head load goes to the scratchpad (EMBED), else to the parameter buffer.
     let headToScratch: Expr
     let loadAddr: Expr
@@ -92,6 +94,7 @@ extension AcceleratorGenerator {
         }
       }
       self.requested = requested
+      empty = m.wire("loads_empty", qCount.state.eq(0))
       requestStriped = d.opLoad
       (self.requesting, self.requestAddress, self.requestBeats, self.commandReady) =
         (requesting, loadAddress, requestBeats, commandReady)

@@ -41,7 +41,6 @@ extension AcceleratorGenerator {
       tokensLeft = m.register("tokens_left", .uint(tokenCountBits), holds: true, comment: "ENDs before the halt")
       mvBusy = m.register("mv_busy", .bit, comment: "a MATVEC is running")
       mvYValid = m.wire("mv_y_valid", .bit)
-      m.write(t.io.programMemory, enable: t.io.progWe, address: t.io.progAddr, data: t.io.progData)
     }
   }
 

@@ -3,7 +3,8 @@ import HWSpec
 
 extension AcceleratorGenerator {
   /// The vector DMA: LOADV's and EMBED's reads (`VectorLoads` gives the byte
-  /// address and the whole element beats to read) through one
+  /// address and the whole element beats to read), and the program loader's
+  /// (`ProgramLoader`, only while the sequencer is idle), through one
   /// `axi_read_master` on the vector port `mvec_axi_*`. The requests wait in
   /// a queue as deep as the load queue (`u_vdma_requests`), so LOADV and
   /// EMBED issue without waiting for the engine; `StripeSplitter` cuts each
@@ -11,15 +12,16 @@ extension AcceleratorGenerator {
   /// when its buffer has room for the command's bursts. An element beat wider
   /// than the port (more than 16 element lanes) is gathered from
   /// `vectorBeatsPerElementBeat` AXI beats, first beat lowest. The response
-  /// stream has no backpressure: the buffers always take a load beat. While a
-  /// CKPT runs no beat moves.
+  /// stream has no backpressure from the buffers, which always take a load
+  /// beat; it holds while a CKPT runs and while the program loader writes a
+  /// beat's instructions.
   struct VectorDMA {
     /// The request queue: `{striped, address, bytes}` of each read not yet given to the engine.
     static func requestQueue(_ config: AcceleratorConfig) -> StreamFIFOConfig {
       StreamFIFOConfig(width: 1 + config.vectorMaster.addressWidth + config.vectorMaster.lengthBits, depth: loadQueueDepth)
     }
 
-    init(_ t: Top, _ loads: VectorLoads, master: Module, queue: Module) {
+    init(_ t: Top, _ loads: VectorLoads, _ loader: ProgramLoader, master: Module, queue: Module) {
       let m = t.m, io = t.io, config = t.config, axi = config.vectorMaster
       let parts = config.vectorBeatsPerElementBeat
       let rdValid = m.wire("vdma_rd_valid", .bit)
@@ -27,19 +29,33 @@ extension AcceleratorGenerator {
       let rdLast = m.wire("vdma_rd_last", .bit)
       let busy = m.wire("vdma_busy", .bit)
       NormDatapath.discard(m, "vdma_status", .concat([rdLast, busy]))
-      let take = m.wire("vdma_take", rdValid && !io.ckptActive, comment: "a CKPT holds the loads still")
+      let hold = m.wire(
+        "vdma_hold", loader.hold.map { io.ckptActive || $0 } ?? io.ckptActive, comment: "a CKPT or the program loader")
+      let take = m.wire("vdma_take", rdValid && !hold)
       // Bytes of whole element beats: the request's beats times the beat's bytes.
       let beatShift = (4 * t.e).trailingZeroBitCount
-      let length = m.wire(
-        "vdma_len", loads.requestBeats.extended(to: 32).shiftLeft(beatShift), comment: "bytes: whole element beats")
+      let beats = m.wire(
+        "vdma_req_beats",
+        .mux(loader.requesting, loader.beats.extended(to: 32), loads.requestBeats.extended(to: 32)),
+        comment: "the loader's while the sequencer is idle, else the load's")
+      let length = m.wire("vdma_len", beats.shiftLeft(beatShift), comment: "bytes: whole element beats")
+      let queueReady = m.wire("vdma_requests_ready", .bit)
+      m.assign(loads.commandReady, queueReady)
+      m.assign(loader.accepted, loader.requesting && queueReady)
+      m.assertAlways(
+        "OneRequester", !(loads.requesting && loader.requesting), "a vector load while the program loads")
       let reqValid = m.wire("vdma_req_valid", .bit)
       let reqReady = m.wire("vdma_req_ready", .bit)
       let request = m.wire("vdma_req", .uint(1 + axi.addressWidth + axi.lengthBits), comment: "{striped, address, bytes}")
       let queueLevel = m.wire("vdma_requests_level", .uint(bitsToRepresent(loadQueueDepth + 1)))
       NormDatapath.discard(m, "vdma_requests_level", queueLevel)
       let queuePorts = StreamFIFOBundle(
-        clk: io.clk, rst: io.rst, inValid: loads.requesting, inReady: loads.commandReady,
-        inData: .concat([loads.requestStriped, loads.requestAddress[axi.addressWidth - 1, 0], length]),
+        clk: io.clk, rst: io.rst, inValid: loads.requesting || loader.requesting, inReady: queueReady,
+        inData: .concat([
+          loads.requestStriped && !loader.requesting,
+          .mux(loader.requesting, t.fit(loader.address, .uint(axi.addressWidth)), loads.requestAddress[axi.addressWidth - 1, 0]),
+          length,
+        ]),
         outValid: reqValid, outReady: reqReady, outData: request, hold: .low, level: queueLevel)
       m.instance(queue, "u_vdma_requests", queuePorts, Self.requestQueue(config))
       let command = StripeSplitter(t, request: request, valid: reqValid, ready: reqReady)
@@ -47,16 +63,17 @@ extension AcceleratorGenerator {
         ("clk_i", io.clk), ("rst_ni", io.rst),
         ("cmd_valid_i", command.valid), ("cmd_ready_o", command.ready),
         ("cmd_addr_i", command.address), ("cmd_len_i", command.length),
-        ("rd_valid_o", rdValid), ("rd_ready_i", !io.ckptActive), ("rd_data_o", rdData), ("rd_last_o", rdLast),
+        ("rd_valid_o", rdValid), ("rd_ready_i", !hold), ("rd_data_o", rdData), ("rd_last_o", rdLast),
       ]
       connections += AXIReadBundle.ports(axi).map { ($0.portName, io.vectorMemory[keyPath: $0.field]) }
       connections += [("busy_o", busy), ("error_o", io.vectorErr), ("error_addr_o", io.vectorErrAddr)]
       m.instance(master, "u_vdma", connections)
       NormDatapath.discard(
         m, "vdma_address_high", loads.requestAddress[loads.requestAddress.width - 1, axi.addressWidth])
+      // An element beat goes to the loads, or to the program loader while it receives.
+      let beatValid: Expr, beatData: Expr
       if parts == 1 {
-        m.assign(loads.responseValid, take)
-        m.assign(loads.responseData, rdData)
+        (beatValid, beatData) = (take, rdData)
       } else {
         let partType = HWType.uint(bitsToRepresent(parts - 1))
         let part = m.register("vdma_part", partType, holds: true, comment: "AXI beats of the element beat gathered")
@@ -65,15 +82,18 @@ extension AcceleratorGenerator {
         let full = m.register("vdma_full", .bit, comment: "gather holds a whole element beat")
         let lastPart = m.wire("vdma_last_part", part.state.eq(parts - 1))
         m.comb {
-          Assign(full.next, (full.state && io.ckptActive) || (take && lastPart))
+          Assign(full.next, (full.state && hold) || (take && lastPart))
           If(take) {
             Assign(gather.next, .concat([rdData, gather.state[t.beatBits - 1, axi.dataWidth]]))
             Assign(part.next, .mux(lastPart, .zeros(partType), part.state + .literal(1, partType)))
           }
         }
-        m.assign(loads.responseValid, full.state && !io.ckptActive)
-        m.assign(loads.responseData, gather.state)
+        (beatValid, beatData) = (full.state && !hold, gather.state)
       }
+      m.assign(loads.responseValid, beatValid && !loader.receiving)
+      m.assign(loads.responseData, beatData)
+      m.assign(loader.beatValid, beatValid && loader.receiving)
+      m.assign(loader.beatData, beatData)
     }
   }
 
