@@ -129,6 +129,14 @@ public enum Interrupts {
     return found
   }
 
+  /// `pid` exists and is not a zombie (a zombie writes nothing more).
+  static func isRunning(_ pid: Int32) -> Bool {
+    guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
+      let close = stat.lastIndex(of: ")")
+    else { return false }
+    return stat[stat.index(after: close)...].split(separator: " ").first != "Z"
+  }
+
   private static func terminate(signal number: Int32) -> Never {
     renames.lock()  // let a rename sequence in progress finish; never released
     lock.lock()
@@ -139,12 +147,17 @@ public enum Interrupts {
     var victims: [Int32] = []
     for case .child(let pid) in pending { victims += [pid] + descendants(of: pid) }
     for pid in victims { kill(pid, SIGKILL) }
-    if !victims.isEmpty { usleep(100_000) }
+    // A killed process may still finish the write it is in (a loaded machine schedules it late):
+    // wait until every victim is gone or a zombie, up to two seconds.
+    for _ in 0..<200 where victims.contains(where: isRunning) { usleep(10_000) }
     for case .path(let path) in pending.reversed() {
       // Rename first, so nothing can still appear under the registered name.
       let doomed = path + ".interrupted-\(getpid())"
       let target = rename(path, doomed) == 0 ? doomed : path
-      try? FileManager.default.removeItem(atPath: target)
+      // A file that appeared during the walk makes the removal fail: walk again.
+      for _ in 0..<20 where FileManager.default.fileExists(atPath: target) {
+        if (try? FileManager.default.removeItem(atPath: target)) == nil { usleep(50_000) }
+      }
     }
     let name = number == SIGINT ? "interrupted" : "terminated by signal \(number)"
     FileHandle.standardError.write(Data("hwgen: \(name); temporary files removed\n".utf8))

@@ -98,7 +98,7 @@ struct AcceleratorMemoryTests {
       faults.errorAddress = program + 64
       faults.errorBytes = 64
       let name = response == AXIReadBundle.slaveError ? "SLVERR" : "DECERR"
-      expected = "accelerator: memory error on port vector at address 0x\(String(program + 64, radix: 16)): \(name) (the program load)"
+      expected = "accelerator: memory error on port vector at address 0x\(String(program + 64, radix: 16)): \(name) response (the program load)"
     }
     let sim = try Self.simulation(lanes: 16, seed: 1, faults: faults)
     do {
