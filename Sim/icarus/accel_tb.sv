@@ -6,8 +6,9 @@
 // cycle; the vector port reads the port its address names in bits VectorPortShift and up.
 // Host: an AXI4-Lite master has the design read its program from the image (PROG_BASE,
 // PROG_COUNT, CTRL.LOAD, then waits for DONE), writes the prompt (prompt.hex) into PROMPT,
-// TOKENS, IRQ_ENABLE and CTRL.START, then serves the interrupt: IRQ_STATUS read and cleared, TOKEN drained into tokens.txt, ERROR read on an
-// error. Every checkpoint beat goes into ckpt.txt as "tag last hexdata".
+// TOKENS, IRQ_ENABLE and CTRL.START, then serves the interrupt: IRQ_STATUS read and cleared,
+// TOKEN drained into tokens.txt, ERROR read on an error. Every checkpoint beat goes into
+// ckpt.txt as "tag last hexdata".
 // The per-design parts (register offsets, widths, the port list) come from accel_tb_config.svh,
 // which hwgen writes next to this file.
 //
@@ -228,10 +229,32 @@ module accel_tb;
     $finish;
   endtask
 
+  // Waits for irq_o, reads IRQ_STATUS and clears what it read; an error interrupt ends the
+  // bench with ERROR and ERROR_ADDR, naming what the host was waiting for.
+  task automatic take_interrupt(input string during, output logic [31:0] status);
+    logic [1:0] resp;
+    logic [31:0] value, address_low, address_high;
+    while (!irq) begin
+      @(negedge clk);
+      if (cycle > longint'(CycleLimit)) begin
+        fail($sformatf("no interrupt within the cycle limit (%s)", during));
+      end
+    end
+    lite_read(RegIrqStatus, status);
+    lite_write(RegIrqStatus, status, resp);
+    if (status[BitIrqError]) begin
+      lite_read(RegError, value);
+      lite_read(RegErrorAddrLow, address_low);
+      lite_read(RegErrorAddrHigh, address_high);
+      fail($sformatf("ERROR 0x%h at address 0x%h%h (%s)", value, address_high, address_low,
+                     during));
+    end
+  endtask
+
   logic [31:0] prompt [PromptTokens];
   initial begin
     logic [1:0] resp;
-    logic [31:0] status, value, address_low, address_high;
+    logic [31:0] status, value;
     integer token_file;
     int generated;
     bit done;
@@ -248,17 +271,8 @@ module accel_tb;
     if (resp != 2'd0) fail("PROG_COUNT write answered an error");
     lite_write(RegCtrl, 32'd1 << BitLoad, resp);
     if (resp != 2'd0) fail("CTRL.LOAD answered an error");
-    while (!irq) begin
-      @(negedge clk);
-      if (cycle > longint'(CycleLimit)) fail("no interrupt after CTRL.LOAD within the cycle limit");
-    end
-    lite_read(RegIrqStatus, status);
-    lite_write(RegIrqStatus, status, resp);
-    if (status[BitIrqError]) begin
-      lite_read(RegError, value);
-      lite_read(RegErrorAddrLow, address_low);
-      fail($sformatf("ERROR 0x%h at address 0x%h loading the program", value, address_low));
-    end
+    take_interrupt("the program load", status);
+    if (!status[BitIrqDone]) fail("the program load raised no DONE");
     for (int i = 0; i < PromptTokens; i++) begin
       lite_write(RegPrompt, prompt[i], resp);
       if (resp != 2'd0) fail("the prompt does not fit the PROMPT FIFO");
@@ -269,18 +283,7 @@ module accel_tb;
     generated = 0;
     done = 1'b0;
     while (!done) begin
-      while (!irq) begin
-        @(negedge clk);
-        if (cycle > longint'(CycleLimit)) fail("no interrupt within the cycle limit");
-      end
-      lite_read(RegIrqStatus, status);
-      lite_write(RegIrqStatus, status, resp);
-      if (status[BitIrqError]) begin
-        lite_read(RegError, value);
-        lite_read(RegErrorAddrLow, address_low);
-        lite_read(RegErrorAddrHigh, address_high);
-        fail($sformatf("ERROR 0x%h at address 0x%h%h", value, address_high, address_low));
-      end
+      take_interrupt($sformatf("token %0d", generated), status);
       if (status[BitIrqToken] || status[BitIrqDone]) begin
         lite_read(RegToken, value);
         while (value[BitTokenValid]) begin

@@ -180,6 +180,7 @@ struct Simulate: ParsableCommand {
         "token \(done - 1) \(tokens) matrix \(run.measured.matrix) elementwise \(run.measured.elementwise) stalls \(run.measured.stalls) control \(run.measured.control) bytes \(run.bytes) weight_stall \(run.activity[.weightStallCycles]) load_wait \(run.activity[.loadWaitCycles])")
     }
     let seconds = wall.seconds
+    print("program load (CTRL.LOAD before the first token, not in its cycles): \(sim.program.instructions.count) instructions read by the accelerator's vector DMA in \(sim.programLoadCycles) cycles")
     let decode = tokenizer.map { t in { (ids: [Int]) in t.decode(ids, after: promptIDs) } }
     if let tokenizer {
       let generated = streams == 1 ? [report.generated] : report.streamTokens.map(\.generated)

@@ -224,6 +224,10 @@ public final class AcceleratorSimulation {
     harness = try AcceleratorHarness(model: verilated, memory: memoryModel, control: .mmfree, faults: faults)
   }
 
+  /// Cycles the last program load took (CTRL.LOAD queued to DONE seen by the host); a run
+  /// loads the program before its first token, outside the token's counts.
+  public private(set) var programLoadCycles = 0
+
   /// Has the accelerator read its program from the image's program region with its own
   /// DMA, as a host driver does: PROG_BASE (the region's address in port 0, which is its
   /// address on the vector port too), PROG_COUNT, CTRL.LOAD, then the DONE interrupt.
@@ -247,8 +251,30 @@ public final class AcceleratorSimulation {
       if events.isEmpty { throw TestbenchError("accelerator: no DONE within \(limit) cycles of CTRL.LOAD") }
       if events.contains(.violation) { throw TestbenchError("accelerator: \(harness.violation)") }
       if events.contains(.error) { throw hostErrorReport(during: "the program load") }
-      if events.contains(.idle) { return harness.cycles - start }
+      if events.contains(.idle) {
+        programLoadCycles = harness.cycles - start
+        try idleUntilRefresh()
+        return programLoadCycles
+      }
     }
+  }
+
+  /// Idles until the memory's next all-bank refresh, so that every run starts from the same
+  /// memory state whatever came before it (how long the program load took, which rows it
+  /// left open): the refresh closes every row and begins a refresh interval. Without it a
+  /// run's stalls would depend on the length of its program. The boundary chosen lies at
+  /// least a row cycle past the last read, so the refresh never waits for the load's rows.
+  func idleUntilRefresh() throws {
+    let dram = memory.dram
+    let perCycle = dram.clockMHz / memory.clockMHz  // tCK per accelerator cycle
+    let now = Double(memoryModel.cycles) * perCycle
+    let rowCycle = Double(dram.ras + dram.rtp + dram.rp + dram.cl)
+    let refresh = (((now + rowCycle) / Double(dram.refi)).rounded(.down) + 1) * Double(dram.refi)
+    let idle = Int((refresh / perCycle).rounded(.up)) - memoryModel.cycles
+    guard idle > 0 else { return }
+    let events = try harness.run(cycles: idle)
+    if events.contains(.violation) { throw TestbenchError("accelerator: \(harness.violation)") }
+    if events.contains(.error) { throw hostErrorReport(during: "the wait after the program load") }
   }
 
   /// The error the host read from ERROR and ERROR_ADDR ([2:0] the memory error, [8 +: port

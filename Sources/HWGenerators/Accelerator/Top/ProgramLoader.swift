@@ -49,8 +49,10 @@ extension AcceleratorGenerator {
       let slots = m.register("prog_slots", slotType, holds: true, comment: "instructions in prog_buf to write")
 
       let count = io.progCount
+      // Rounding up to whole beats: wide enough for the largest count plus a beat less one.
+      let sumType = HWType.uint(max(countType.width, bitsToRepresent(t.config.programDepth + perBeat - 1)))
       let total: Expr = perBeat > 1
-        ? (count + .literal(perBeat - 1, countType)).shiftRight(perBeat.trailingZeroBitCount)
+        ? (count.extended(to: sumType.width) + .literal(perBeat - 1, sumType)).shiftRight(perBeat.trailingZeroBitCount)
         : count.extended(to: beatsType.width).shiftLeft(parts.trailingZeroBitCount)
       let totalBeats = m.wire("prog_total_beats", t.fit(total, beatsType), comment: "element beats of PROG_COUNT instructions")
       let requesting = m.wire(
