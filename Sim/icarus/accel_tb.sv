@@ -242,6 +242,7 @@ module accel_tb;
     end
     lite_read(RegIrqStatus, status);
     lite_write(RegIrqStatus, status, resp);
+    if (resp != 2'd0) fail("the IRQ_STATUS write answered an error");
     if (status[BitIrqError]) begin
       lite_read(RegError, value);
       lite_read(RegErrorAddrLow, address_low);
