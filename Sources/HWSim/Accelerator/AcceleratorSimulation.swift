@@ -259,18 +259,19 @@ public final class AcceleratorSimulation {
     }
   }
 
-  /// Idles until the memory's next all-bank refresh, so that every run starts from the same
-  /// memory state whatever came before it (how long the program load took, which rows it
-  /// left open): the refresh closes every row and begins a refresh interval. Without it a
-  /// run's stalls would depend on the length of its program. The boundary chosen lies at
-  /// least a row cycle past the last read, so the refresh never waits for the load's rows.
+  /// Idles until the memory's next all-bank refresh is over, so that every run starts from
+  /// the same memory state whatever came before it (how long the program load took, which
+  /// rows it left open): every row closed, a whole refresh interval ahead. Without it a run's
+  /// stalls would depend on the length of its program. The refresh chosen lies at least a
+  /// row cycle past the last read, so it never waits for the load's rows.
   func idleUntilRefresh() throws {
     let dram = memory.dram
     let perCycle = dram.clockMHz / memory.clockMHz  // tCK per accelerator cycle
     let now = Double(memoryModel.cycles) * perCycle
     let rowCycle = Double(dram.ras + dram.rtp + dram.rp + dram.cl)
     let refresh = (((now + rowCycle) / Double(dram.refi)).rounded(.down) + 1) * Double(dram.refi)
-    let idle = Int((refresh / perCycle).rounded(.up)) - memoryModel.cycles
+    let refreshed = refresh + Double(dram.rp + dram.rfc)
+    let idle = Int((refreshed / perCycle).rounded(.up)) - memoryModel.cycles
     guard idle > 0 else { return }
     let events = try harness.run(cycles: idle)
     if events.contains(.violation) { throw TestbenchError("accelerator: \(harness.violation)") }
