@@ -110,12 +110,8 @@ public enum Interrupts {
     guard let names = try? FileManager.default.contentsOfDirectory(atPath: "/proc") else { return [] }
     var parentOf: [Int32: Int32] = [:]
     for name in names {
-      guard let pid = Int32(name),
-        let stat = try? String(contentsOfFile: "/proc/\(name)/stat", encoding: .utf8),
-        let close = stat.lastIndex(of: ")")
-      else { continue }
-      // Fields after the command name: state, ppid, ...
-      let fields = stat[stat.index(after: close)...].split(separator: " ")
+      guard let pid = Int32(name) else { continue }
+      let fields = statFields(pid)
       if fields.count > 1, let ppid = Int32(fields[1]) { parentOf[pid] = ppid }
     }
     var found: [Int32] = []
@@ -131,10 +127,17 @@ public enum Interrupts {
 
   /// `pid` exists and is not a zombie (a zombie writes nothing more).
   static func isRunning(_ pid: Int32) -> Bool {
+    guard let state = statFields(pid).first else { return false }
+    return state != "Z"
+  }
+
+  /// The fields of /proc/`pid`/stat after the command name (state, ppid, ...); none when
+  /// the process is gone.
+  static func statFields(_ pid: Int32) -> [Substring] {
     guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
       let close = stat.lastIndex(of: ")")
-    else { return false }
-    return stat[stat.index(after: close)...].split(separator: " ").first != "Z"
+    else { return [] }
+    return stat[stat.index(after: close)...].split(separator: " ")
   }
 
   private static func terminate(signal number: Int32) -> Never {

@@ -103,9 +103,8 @@ final class AcceleratorCSRBuilder {
     let data: Expr
     /// The held address is that register's.
     let hits: (AcceleratorCSRRegister) -> Expr
-    /// CTRL START is taken (not busy); CTRL LOAD is.
+    /// CTRL START is taken (not busy).
     let startRequest: Expr
-    let loadRequest: Expr
     /// The prompt FIFO takes a token (driven by the FIFO).
     let promptRoom: Expr
   }
@@ -192,8 +191,7 @@ final class AcceleratorCSRBuilder {
     m.assign(load, loadPulse.state)
     m.assign(perfSnapshot, snapshot.state)
     m.assign(tokens, tokenCount.state)
-    return Write(
-      go: go, data: data, hits: hits, startRequest: startRequest, loadRequest: loadRequest, promptRoom: promptRoom)
+    return Write(go: go, data: data, hits: hits, startRequest: startRequest, promptRoom: promptRoom)
   }
 
   /// `wr_prog_addr`-style names: the register's map name in snake case.
