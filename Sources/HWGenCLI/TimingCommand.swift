@@ -45,7 +45,7 @@ struct Timing: ParsableCommand {
   var jobs: Int = 2
 
   @Option(help: ArgumentHelp(
-    "Also record every result in this file, keeping its entries for other designs and lanes (\(RecordedTiming.committedPath) is what hwgen simulate and bench read).",
+    "Also record every result in this file, keeping its entries for other designs and lanes and reusing those the installed tools made from the same RTL (\(RecordedTiming.committedPath) is what hwgen simulate and bench read).",
     valueName: "file"))
   var record: String?
 
@@ -82,7 +82,15 @@ struct Timing: ParsableCommand {
     let profile = try DeviceProfile.named(device)
     _ = try ExternalTool.yosys.locate()
     if !noPlaceAndRoute { _ = try ExternalTool.nextpnrECP5.locate() }
-    let committed = record == nil ? RecordedTiming.committed() : nil
+    // A record being written reuses its own entries only where today's tools made them.
+    let committed: RecordedTiming?
+    if let record {
+      let file = URL(fileURLWithPath: record)
+      let exists = FileManager.default.fileExists(atPath: file.path)
+      committed = exists ? try RecordedTiming(contentsOf: file).madeByInstalledTools() : nil
+    } else {
+      committed = RecordedTiming.committed()
+    }
     let clock = Stopwatch()
     let report = try TimingReport.run(
       lanes: lanes, packing: packing, streams: streams, depth: !noDepth, placeAndRoute: !noPlaceAndRoute, designs: chosenDesigns, runner: TimingRunner(recorded: committed), jobs: jobs

@@ -109,6 +109,23 @@ private let handNetlist = """
     }
   }
 
+  /// `hwgen timing --record` reuses the entries of its file that today's tools made and re-runs
+  /// the rest: an entry from another Yosys is dropped, whatever its key.
+  @Test(.enabled(if: ExternalTool.yosys.availability.available, "needs yosys (apt-get install -y yosys)"))
+  func aRecordBeingWrittenReusesOnlyWhatTheInstalledToolsMade() throws {
+    let record = try #require(RecordedTiming.committed(), "RTL/timing.json is missing")
+    let depth = try #require(record.entries.first { $0.result.analysis == .ultraScalePlus })
+    let today = try TimingRunner.toolVersions(.ultraScalePlus)
+    var current = depth
+    current.tools = today
+    var older = depth
+    older.tools = "Yosys 0.9 (git sha1 1979e0b)"
+    older.lanes = depth.lanes + 1
+    let reused = try RecordedTiming(entries: [older, current]).madeByInstalledTools()
+    #expect(reused.entries.map(\.tools) == [today])
+    #expect(reused.entries.map(\.lanes) == [depth.lanes])
+  }
+
   /// Every entry of the committed record names a design the generator makes
   /// now, with the same key (so a change to the RTL fails here until
   /// `hwgen timing --record RTL/timing.json` runs again).

@@ -49,6 +49,22 @@ public struct RecordedTiming: CommittedRecord, Sendable {
     return RecordedTiming(entries: kept + newEntries)
   }
 
+  /// The entries the installed tools would make again: the same tool versions
+  /// (`TimingRunner.toolVersions`). `hwgen timing --record` reuses these and
+  /// re-runs only the designs whose RTL or tools changed.
+  public func madeByInstalledTools() throws -> RecordedTiming {
+    var versions: [TimingAnalysis: String] = [:]
+    var kept: [Entry] = []
+    for entry in entries {
+      let analysis = entry.result.analysis
+      if versions[analysis] == nil { versions[analysis] = try TimingRunner.toolVersions(analysis) }
+      if entry.tools == versions[analysis] { kept.append(entry) }
+    }
+    var record = RecordedTiming(entries: kept)
+    record.displayName = displayName
+    return record
+  }
+
   /// The entry made from exactly `job` under `analysis`.
   public func entry(for job: SynthesisJob, analysis: TimingAnalysis) -> Entry? {
     entries.first {
