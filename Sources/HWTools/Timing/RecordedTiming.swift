@@ -50,15 +50,16 @@ public struct RecordedTiming: CommittedRecord, Sendable {
   }
 
   /// The entries the installed tools would make again: the same tool versions
-  /// (`TimingRunner.toolVersions`). `hwgen timing --record` reuses these and
-  /// re-runs only the designs whose RTL or tools changed.
-  public func madeByInstalledTools() throws -> RecordedTiming {
-    var versions: [TimingAnalysis: String] = [:]
+  /// (`TimingRunner.toolVersions`; none for an analysis whose tools are missing).
+  /// `hwgen timing --record` reuses these and re-runs only the designs whose RTL
+  /// or tools changed.
+  public func madeByInstalledTools() -> RecordedTiming {
+    var versions: [TimingAnalysis: String?] = [:]
     var kept: [Entry] = []
     for entry in entries {
       let analysis = entry.result.analysis
-      if versions[analysis] == nil { versions[analysis] = try TimingRunner.toolVersions(analysis) }
-      if entry.tools == versions[analysis] { kept.append(entry) }
+      if versions[analysis] == nil { versions[analysis] = .some(try? TimingRunner.toolVersions(analysis)) }
+      if let installed = versions[analysis] ?? nil, entry.tools == installed { kept.append(entry) }
     }
     var record = RecordedTiming(entries: kept)
     record.displayName = displayName
