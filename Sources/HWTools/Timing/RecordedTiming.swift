@@ -54,12 +54,11 @@ public struct RecordedTiming: CommittedRecord, Sendable {
   /// `hwgen timing --record` reuses these and re-runs only the designs whose RTL
   /// or tools changed.
   public func madeByInstalledTools() -> RecordedTiming {
-    var versions: [TimingAnalysis: String?] = [:]
-    var kept: [Entry] = []
-    for entry in entries {
+    var installed: [TimingAnalysis: String?] = [:]
+    let kept = entries.filter { entry in
       let analysis = entry.result.analysis
-      if versions[analysis] == nil { versions[analysis] = .some(try? TimingRunner.toolVersions(analysis)) }
-      if let installed = versions[analysis] ?? nil, entry.tools == installed { kept.append(entry) }
+      if installed[analysis] == nil { installed[analysis] = .some(try? TimingRunner.toolVersions(analysis)) }
+      return installed[analysis]! == entry.tools
     }
     var record = RecordedTiming(entries: kept)
     record.displayName = displayName
