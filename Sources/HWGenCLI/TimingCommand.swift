@@ -82,15 +82,13 @@ struct Timing: ParsableCommand {
     let profile = try DeviceProfile.named(device)
     _ = try ExternalTool.yosys.locate()
     if !noPlaceAndRoute { _ = try ExternalTool.nextpnrECP5.locate() }
-    // A record being written reuses its own entries only where today's tools made them.
-    let committed: RecordedTiming?
-    if let record {
-      let file = URL(fileURLWithPath: record)
-      let exists = FileManager.default.fileExists(atPath: file.path)
-      committed = exists ? try RecordedTiming(contentsOf: file).madeByInstalledTools() : nil
-    } else {
-      committed = RecordedTiming.committed()
+    // A record being written is read once: the results are added to it, and its entries that
+    // today's tools made are reused.
+    let recordFile = record.map { URL(fileURLWithPath: $0) }
+    let existing = try recordFile.map { file in
+      FileManager.default.fileExists(atPath: file.path) ? try RecordedTiming(contentsOf: file) : RecordedTiming(entries: [])
     }
+    let committed = existing.map { $0.madeByInstalledTools() } ?? RecordedTiming.committed()
     let clock = Stopwatch()
     let report = try TimingReport.run(
       lanes: lanes, packing: packing, streams: streams, depth: !noDepth, placeAndRoute: !noPlaceAndRoute, designs: chosenDesigns, runner: TimingRunner(recorded: committed), jobs: jobs
@@ -99,11 +97,11 @@ struct Timing: ParsableCommand {
       FileHandle.standardError.write(Data("\(result.analysis.rawValue) \(result.top): \(how)\n".utf8))
     }
     for line in Self.lines(report, estimate: ClockEstimate.forFamily(profile.family)) { print(line) }
-    if let record { try write(report, to: URL(fileURLWithPath: record)) }
+    if let recordFile, let existing { try write(report, adding: existing, to: recordFile) }
     FileHandle.standardError.write(Data("wall: \(Format.seconds(clock.seconds))\n".utf8))
   }
 
-  func write(_ report: TimingReport, to file: URL) throws {
+  func write(_ report: TimingReport, adding existing: RecordedTiming, to file: URL) throws {
     var entries: [RecordedTiming.Entry] = []
     for analysis in TimingAnalysis.allCases {
       let results = report.rows.compactMap { row -> TimingResult? in
@@ -120,7 +118,6 @@ struct Timing: ParsableCommand {
         return RecordedTiming.Entry(tools: tools, lanes: lanes, result: $0)
       }
     }
-    let existing = (try? RecordedTiming(contentsOf: file)) ?? RecordedTiming(entries: [])
     try FileOutput.writeAtomically(try existing.adding(entries).jsonData(), to: file)
     print("recorded: \(file.path)")
   }

@@ -54,13 +54,10 @@ public struct RecordedTiming: CommittedRecord, Sendable {
   /// `hwgen timing --record` reuses these and re-runs only the designs whose RTL
   /// or tools changed.
   public func madeByInstalledTools() -> RecordedTiming {
-    var installed: [TimingAnalysis: String?] = [:]
-    let kept = entries.filter { entry in
-      let analysis = entry.result.analysis
-      if installed[analysis] == nil { installed[analysis] = .some(try? TimingRunner.toolVersions(analysis)) }
-      return installed[analysis]! == entry.tools
-    }
-    var record = RecordedTiming(entries: kept)
+    let installed = Dictionary(uniqueKeysWithValues: Set(entries.map(\.result.analysis)).map {
+      ($0, try? TimingRunner.toolVersions($0))
+    })
+    var record = RecordedTiming(entries: entries.filter { installed[$0.result.analysis] == $0.tools })
     record.displayName = displayName
     return record
   }
