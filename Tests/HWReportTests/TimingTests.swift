@@ -126,6 +126,32 @@ private let handNetlist = """
     #expect(reused.entries.map(\.lanes) == [depth.lanes])
   }
 
+  /// The keys hash what Yosys reads: an edit inside `` `ifndef SYNTHESIS `` (the assertions) keeps
+  /// them, an edit Yosys sees does not, and a block with another directive inside counts as text.
+  @Test func theKeysFollowTheTextSynthesisReads() throws {
+    let text = accumulator.files.sources[0].contents
+    func job(_ contents: String) -> SynthesisJob {
+      SynthesisJob(name: "accumulator", files: RTLGates.Files(top: "acc", sources: [(name: "acc.sv", contents: contents)]))
+    }
+    func keys(_ j: SynthesisJob) -> [String] {
+      [TimingRunner.key(for: j, analysis: .ultraScalePlus, tools: "Yosys 0.23"),
+       SynthesisRunner(flow: .ultraScalePlus, cacheRoot: FileManager.default.temporaryDirectory).key(for: j, yosys: "Yosys 0.23")]
+    }
+    func withBlock(_ body: String) -> String {
+      text.replacingOccurrences(of: "endmodule", with: "`ifndef SYNTHESIS\n\(body)`endif\nendmodule")
+    }
+    let checkA = "  always @(posedge clk_i) assert (acc_q != 16'hffff);\n"
+    let checkB = "  always @(posedge clk_i) if (rst_ni) assert (a_q != 16'hffff);\n"
+    #expect(SynthesisJob.synthesizedText(withBlock(checkA)) == text)
+    #expect(keys(job(withBlock(checkA))) == keys(job(text)))
+    #expect(keys(job(withBlock(checkA))) == keys(job(withBlock(checkB))))
+    #expect(keys(job(text.replacingOccurrences(of: "a_q ^", with: "a_q |"))) != keys(job(text)))
+    let nested = withBlock("`ifdef FORMAL\n\(checkA)`endif\n")
+    #expect(SynthesisJob.synthesizedText(nested) == nested)
+    let unterminated = text.replacingOccurrences(of: "endmodule", with: "`ifndef SYNTHESIS\n\(checkA)endmodule")
+    #expect(SynthesisJob.synthesizedText(unterminated) == unterminated)
+  }
+
   /// Every entry of the committed record names a design the generator makes
   /// now, with the same key (so a change to the RTL fails here until
   /// `hwgen timing --record RTL/timing.json` runs again).

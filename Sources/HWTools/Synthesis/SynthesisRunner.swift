@@ -12,6 +12,36 @@ public struct SynthesisJob: Sendable {
     self.name = name
     self.files = files
   }
+
+  /// What Yosys reads of `source`: the text without its `` `ifndef SYNTHESIS `` blocks (Yosys
+  /// defines `SYNTHESIS`). Synthesis and timing keys hash this, so a change to simulation-only
+  /// code (the assertions) keeps a design's keys and its recorded results. A block that holds
+  /// another conditional directive, or has no `` `endif ``, stays in: its key then follows
+  /// every change of it, which is never wrong, only slower.
+  public static func synthesizedText(_ source: String) -> String {
+    let lines = source.split(separator: "\n", omittingEmptySubsequences: false)
+    func directive(_ line: Substring) -> Substring { line.drop { $0 == " " || $0 == "\t" } }
+    var kept: [Substring] = []
+    var i = 0
+    while i < lines.count {
+      guard directive(lines[i]) == "`ifndef SYNTHESIS" else {
+        kept.append(lines[i])
+        i += 1
+        continue
+      }
+      var end = i + 1
+      while end < lines.count, !["`if", "`else", "`elsif", "`endif"].contains(where: directive(lines[end]).hasPrefix) {
+        end += 1
+      }
+      if end < lines.count, directive(lines[end]).hasPrefix("`endif") {
+        i = end + 1
+      } else {
+        kept.append(lines[i])
+        i += 1
+      }
+    }
+    return kept.joined(separator: "\n")
+  }
 }
 
 /// What Yosys made of one job.
@@ -21,7 +51,8 @@ public struct SynthesisResult: Codable, Sendable {
   public let resources: SynthesisResources
   /// Cell counts of the synthesized design, sorted by cell type.
   public let cells: [Cell]
-  /// Cache key: SHA-256 of the sources, the script and the Yosys version.
+  /// Cache key: SHA-256 of the sources as Yosys reads them (`SynthesisJob.synthesizedText`), the
+  /// script and the Yosys version.
   public let key: String
   /// Wall time of the Yosys run (0 when the result came from the cache).
   public let seconds: Double
@@ -70,7 +101,7 @@ public struct SynthesisRunner: Sendable {
     field("top", job.files.top)
     for file in job.files.sources {
       field("file", file.name)
-      field("text", file.contents)
+      field("text", SynthesisJob.synthesizedText(file.contents))
     }
     return SHA256.hex(text)
   }

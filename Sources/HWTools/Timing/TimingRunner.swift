@@ -73,7 +73,7 @@ public struct TimingRunner: Sendable {
     field("top", job.files.top)
     for file in job.files.sources {
       field("file", file.name)
-      field("text", file.contents)
+      field("text", SynthesisJob.synthesizedText(file.contents))
     }
     return SHA256.hex(text)
   }
