@@ -270,12 +270,18 @@ module axi_read_master (
 
 `ifndef SYNTHESIS
   // The last edge's values, for the assertions about stability.
+  logic         sva_ar_stable_after;
   logic         sva_ar_stable_after_q;
   logic [53:0]  sva_ar_stable_value_q;
+  logic         sva_cmd_stable_after;
   logic         sva_cmd_stable_after_q;
   logic [68:0]  sva_cmd_stable_value_q;
+  logic         sva_rd_stable_after;
   logic         sva_rd_stable_after_q;
   logic [513:0] sva_rd_stable_value_q;
+  assign sva_ar_stable_after = axi_arvalid_o && !axi_arready_i;
+  assign sva_cmd_stable_after = cmd_valid_i && !cmd_ready_o;
+  assign sva_rd_stable_after = rd_valid_o && !rd_ready_i;
 
   always_ff @(posedge clk_i or negedge rst_ni) begin
     if (!rst_ni) begin
@@ -283,24 +289,32 @@ module axi_read_master (
       sva_cmd_stable_after_q <= 1'b0;
       sva_rd_stable_after_q <= 1'b0;
     end else begin
-      sva_ar_stable_after_q <= axi_arvalid_o && !axi_arready_i;
-      sva_cmd_stable_after_q <= cmd_valid_i && !cmd_ready_o;
-      sva_rd_stable_after_q <= rd_valid_o && !rd_ready_i;
+      sva_ar_stable_after_q <= sva_ar_stable_after;
+      sva_cmd_stable_after_q <= sva_cmd_stable_after;
+      sva_rd_stable_after_q <= sva_rd_stable_after;
     end
   end
 
   always_ff @(posedge clk_i) begin
-    sva_ar_stable_value_q <= {axi_arvalid_o, axi_arid_o, axi_araddr_o, axi_arlen_o, axi_arsize_o,
-          axi_arburst_o};
-    sva_cmd_stable_value_q <= {cmd_valid_i, cmd_addr_i, cmd_len_i};
-    sva_rd_stable_value_q <= {rd_valid_o, rd_data_o, rd_last_o};
+    if (sva_ar_stable_after) begin
+      sva_ar_stable_value_q <= {axi_arvalid_o, axi_arid_o, axi_araddr_o, axi_arlen_o, axi_arsize_o,
+            axi_arburst_o};
+    end
+    if (sva_cmd_stable_after) begin
+      sva_cmd_stable_value_q <= {cmd_valid_i, cmd_addr_i, cmd_len_i};
+    end
+    if (sva_rd_stable_after) begin
+      sva_rd_stable_value_q <= {rd_valid_o, rd_data_o, rd_last_o};
+    end
   end
 
   always @(posedge clk_i) begin
     if (rst_ni) begin
-      assert (!sva_ar_stable_after_q || ({axi_arvalid_o, axi_arid_o, axi_araddr_o, axi_arlen_o,
-              axi_arsize_o, axi_arburst_o} == sva_ar_stable_value_q))
-        else $error("ArStable_A: valid dropped or the payload changed while valid and not ready");
+      if (sva_ar_stable_after_q) begin
+        assert ({axi_arvalid_o, axi_arid_o, axi_araddr_o, axi_arlen_o, axi_arsize_o,
+              axi_arburst_o} == sva_ar_stable_value_q)
+          else $error("ArStable_A: valid or payload changed while stalled");
+      end
       assert (!axi_arvalid_o || {4'd0, axi_araddr_o[11:6]} + {2'd0, axi_arlen_o} + 10'd1 <= 10'd64)
         else $error("ArNoPageCrossing_A: burst crosses 4 KiB");
       assert (!axi_arvalid_o || axi_arlen_o < 8'd16)
@@ -314,12 +328,14 @@ module axi_read_master (
       assert (!cmd_valid_i
           || (cmd_addr_i[5:0] == 6'd0 && cmd_len_i[5:0] == 6'd0 && cmd_len_i[31:6] != 26'd0))
         else $error("CmdAligned_A: command not beat-aligned or empty");
-      assert (!sva_cmd_stable_after_q || ({cmd_valid_i, cmd_addr_i,
-              cmd_len_i} == sva_cmd_stable_value_q))
-        else $error("CmdStable_A: valid or payload changed while stalled");
-      assert (!sva_rd_stable_after_q || ({rd_valid_o, rd_data_o,
-              rd_last_o} == sva_rd_stable_value_q))
-        else $error("RdStable_A: valid or payload changed while stalled");
+      if (sva_cmd_stable_after_q) begin
+        assert ({cmd_valid_i, cmd_addr_i, cmd_len_i} == sva_cmd_stable_value_q)
+          else $error("CmdStable_A: valid or payload changed while stalled");
+      end
+      if (sva_rd_stable_after_q) begin
+        assert ({rd_valid_o, rd_data_o, rd_last_o} == sva_rd_stable_value_q)
+          else $error("RdStable_A: valid or payload changed while stalled");
+      end
     end
   end
 `endif

@@ -1830,28 +1830,52 @@ module mmfree_accel (
         op_add, op_argmax, op_ckpt, op_load, op_embed, op_wait, op_set, op_end, op_wait_matvec};
 
   // The last edge's values, for the assertions about stability.
+  logic          sva_norm_x_valid_ready_after;
   logic          sva_norm_x_valid_ready_after_q;
   logic [513:0]  sva_norm_x_valid_ready_value_q;
+  logic          sva_norm_g_valid_ready_after;
   logic          sva_norm_g_valid_ready_after_q;
   logic [512:0]  sva_norm_g_valid_ready_value_q;
+  logic          sva_norm_y_valid_ready_after;
   logic          sva_norm_y_valid_ready_after_q;
   logic [641:0]  sva_norm_y_valid_ready_value_q;
+  logic          sva_mlgru_in_valid_ready_after;
   logic          sva_mlgru_in_valid_ready_after_q;
   logic [1537:0] sva_mlgru_in_valid_ready_value_q;
+  logic          sva_mlgru_out_valid_ready_after;
   logic          sva_mlgru_out_valid_ready_after_q;
   logic [513:0]  sva_mlgru_out_valid_ready_value_q;
+  logic          sva_vector_in_valid_ready_after;
   logic          sva_vector_in_valid_ready_after_q;
   logic [1025:0] sva_vector_in_valid_ready_value_q;
+  logic          sva_vector_out_valid_ready_after;
   logic          sva_vector_out_valid_ready_after_q;
   logic [513:0]  sva_vector_out_valid_ready_value_q;
+  logic          sva_weight_fifo_in_valid_ready_after;
   logic          sva_weight_fifo_in_valid_ready_after_q;
   logic [2048:0] sva_weight_fifo_in_valid_ready_value_q;
+  logic          sva_weight_fifo_out_valid_ready_after;
   logic          sva_weight_fifo_out_valid_ready_after_q;
   logic [2048:0] sva_weight_fifo_out_valid_ready_value_q;
+  logic          sva_mat_vec_w_valid_ready_after;
   logic          sva_mat_vec_w_valid_ready_after_q;
   logic [2049:0] sva_mat_vec_w_valid_ready_value_q;
+  logic          sva_mat_vec_a_valid_ready_after;
   logic          sva_mat_vec_a_valid_ready_after_q;
   logic [512:0]  sva_mat_vec_a_valid_ready_value_q;
+  assign sva_norm_x_valid_ready_after = norm_valid && !norm_x_ready;
+  assign sva_norm_g_valid_ready_after = norm_valid && !norm_g_ready;
+  assign sva_norm_y_valid_ready_after = norm_y_valid && !norm_y_ready;
+  assign sva_mlgru_in_valid_ready_after = operand_valid_q && in_busy && uses_mlgru
+      && !mlgru_in_ready;
+  assign sva_mlgru_out_valid_ready_after = mlgru_out_valid && mv_y_valid;
+  assign sva_vector_in_valid_ready_after = operand_valid_q && in_busy && uses_vector
+      && !vector_in_ready;
+  assign sva_vector_out_valid_ready_after = vector_out_valid && !vector_out_ready;
+  assign sva_weight_fifo_in_valid_ready_after = wdma_valid && !wdma_ready;
+  assign sva_weight_fifo_out_valid_ready_after = wf_valid && !(wf_ready && mv_act_valid_q);
+  assign sva_mat_vec_w_valid_ready_after = wf_valid && mv_act_valid_q && !wf_ready;
+  assign sva_mat_vec_a_valid_ready_after = mv_act_valid_q && !mv_a_ready;
 
   always_ff @(posedge clk_i or negedge rst_ni) begin
     if (!rst_ni) begin
@@ -1867,36 +1891,56 @@ module mmfree_accel (
       sva_mat_vec_w_valid_ready_after_q <= 1'b0;
       sva_mat_vec_a_valid_ready_after_q <= 1'b0;
     end else begin
-      sva_norm_x_valid_ready_after_q <= norm_valid && !norm_x_ready;
-      sva_norm_g_valid_ready_after_q <= norm_valid && !norm_g_ready;
-      sva_norm_y_valid_ready_after_q <= norm_y_valid && !norm_y_ready;
-      sva_mlgru_in_valid_ready_after_q <= operand_valid_q && in_busy && uses_mlgru
-          && !mlgru_in_ready;
-      sva_mlgru_out_valid_ready_after_q <= mlgru_out_valid && mv_y_valid;
-      sva_vector_in_valid_ready_after_q <= operand_valid_q && in_busy && uses_vector
-          && !vector_in_ready;
-      sva_vector_out_valid_ready_after_q <= vector_out_valid && !vector_out_ready;
-      sva_weight_fifo_in_valid_ready_after_q <= wdma_valid && !wdma_ready;
-      sva_weight_fifo_out_valid_ready_after_q <= wf_valid && !(wf_ready && mv_act_valid_q);
-      sva_mat_vec_w_valid_ready_after_q <= wf_valid && mv_act_valid_q && !wf_ready;
-      sva_mat_vec_a_valid_ready_after_q <= mv_act_valid_q && !mv_a_ready;
+      sva_norm_x_valid_ready_after_q <= sva_norm_x_valid_ready_after;
+      sva_norm_g_valid_ready_after_q <= sva_norm_g_valid_ready_after;
+      sva_norm_y_valid_ready_after_q <= sva_norm_y_valid_ready_after;
+      sva_mlgru_in_valid_ready_after_q <= sva_mlgru_in_valid_ready_after;
+      sva_mlgru_out_valid_ready_after_q <= sva_mlgru_out_valid_ready_after;
+      sva_vector_in_valid_ready_after_q <= sva_vector_in_valid_ready_after;
+      sva_vector_out_valid_ready_after_q <= sva_vector_out_valid_ready_after;
+      sva_weight_fifo_in_valid_ready_after_q <= sva_weight_fifo_in_valid_ready_after;
+      sva_weight_fifo_out_valid_ready_after_q <= sva_weight_fifo_out_valid_ready_after;
+      sva_mat_vec_w_valid_ready_after_q <= sva_mat_vec_w_valid_ready_after;
+      sva_mat_vec_a_valid_ready_after_q <= sva_mat_vec_a_valid_ready_after;
     end
   end
 
   always_ff @(posedge clk_i) begin
-    sva_norm_x_valid_ready_value_q <= {norm_valid, operand_a_q, operand_last_q};
-    sva_norm_g_valid_ready_value_q <= {norm_valid, operand_p_q};
-    sva_norm_y_valid_ready_value_q <= {norm_y_valid, norm_y_last, norm_y_data, norm_q_data};
-    sva_mlgru_in_valid_ready_value_q <= {operand_valid_q && in_busy && uses_mlgru, operand_a_q,
-          operand_b_q, operand_p_q, operand_last_q};
-    sva_mlgru_out_valid_ready_value_q <= {mlgru_out_valid, mlgru_out_data, mlgru_out_last};
-    sva_vector_in_valid_ready_value_q <= {operand_valid_q && in_busy && uses_vector, operand_a_q,
-          operand_b_q, operand_last_q};
-    sva_vector_out_valid_ready_value_q <= {vector_out_valid, vector_out_data, vector_out_last};
-    sva_weight_fifo_in_valid_ready_value_q <= {wdma_valid, wdma_data};
-    sva_weight_fifo_out_valid_ready_value_q <= {wf_valid, wf_data};
-    sva_mat_vec_w_valid_ready_value_q <= {wf_valid && mv_act_valid_q, wf_data, mv_chunk_last};
-    sva_mat_vec_a_valid_ready_value_q <= {mv_act_valid_q, mv_act_q};
+    if (sva_norm_x_valid_ready_after) begin
+      sva_norm_x_valid_ready_value_q <= {norm_valid, operand_a_q, operand_last_q};
+    end
+    if (sva_norm_g_valid_ready_after) begin
+      sva_norm_g_valid_ready_value_q <= {norm_valid, operand_p_q};
+    end
+    if (sva_norm_y_valid_ready_after) begin
+      sva_norm_y_valid_ready_value_q <= {norm_y_valid, norm_y_last, norm_y_data, norm_q_data};
+    end
+    if (sva_mlgru_in_valid_ready_after) begin
+      sva_mlgru_in_valid_ready_value_q <= {operand_valid_q && in_busy && uses_mlgru, operand_a_q,
+            operand_b_q, operand_p_q, operand_last_q};
+    end
+    if (sva_mlgru_out_valid_ready_after) begin
+      sva_mlgru_out_valid_ready_value_q <= {mlgru_out_valid, mlgru_out_data, mlgru_out_last};
+    end
+    if (sva_vector_in_valid_ready_after) begin
+      sva_vector_in_valid_ready_value_q <= {operand_valid_q && in_busy && uses_vector, operand_a_q,
+            operand_b_q, operand_last_q};
+    end
+    if (sva_vector_out_valid_ready_after) begin
+      sva_vector_out_valid_ready_value_q <= {vector_out_valid, vector_out_data, vector_out_last};
+    end
+    if (sva_weight_fifo_in_valid_ready_after) begin
+      sva_weight_fifo_in_valid_ready_value_q <= {wdma_valid, wdma_data};
+    end
+    if (sva_weight_fifo_out_valid_ready_after) begin
+      sva_weight_fifo_out_valid_ready_value_q <= {wf_valid, wf_data};
+    end
+    if (sva_mat_vec_w_valid_ready_after) begin
+      sva_mat_vec_w_valid_ready_value_q <= {wf_valid && mv_act_valid_q, wf_data, mv_chunk_last};
+    end
+    if (sva_mat_vec_a_valid_ready_after) begin
+      sva_mat_vec_a_valid_ready_value_q <= {mv_act_valid_q, mv_act_q};
+    end
   end
 
   always @(posedge clk_i) begin
@@ -1909,40 +1953,56 @@ module mmfree_accel (
         else $error("ProgBeatRoom_A: a program beat over unwritten ones");
       assert (!(requesting && prog_requesting))
         else $error("OneRequester_A: a vector load while the program loads");
-      assert (!sva_norm_x_valid_ready_after_q || ({norm_valid, operand_a_q,
-              operand_last_q} == sva_norm_x_valid_ready_value_q))
-        else $error("NormXValidReady_A: valid or payload changed while stalled");
-      assert (!sva_norm_g_valid_ready_after_q || ({norm_valid,
-              operand_p_q} == sva_norm_g_valid_ready_value_q))
-        else $error("NormGValidReady_A: valid or payload changed while stalled");
-      assert (!sva_norm_y_valid_ready_after_q || ({norm_y_valid, norm_y_last, norm_y_data,
-              norm_q_data} == sva_norm_y_valid_ready_value_q))
-        else $error("NormYValidReady_A: valid or payload changed while stalled");
-      assert (!sva_mlgru_in_valid_ready_after_q || ({operand_valid_q && in_busy && uses_mlgru,
-              operand_a_q, operand_b_q, operand_p_q,
-              operand_last_q} == sva_mlgru_in_valid_ready_value_q))
-        else $error("MLGRUInValidReady_A: valid or payload changed while stalled");
-      assert (!sva_mlgru_out_valid_ready_after_q || ({mlgru_out_valid, mlgru_out_data,
-              mlgru_out_last} == sva_mlgru_out_valid_ready_value_q))
-        else $error("MLGRUOutValidReady_A: valid or payload changed while stalled");
-      assert (!sva_vector_in_valid_ready_after_q || ({operand_valid_q && in_busy && uses_vector,
-              operand_a_q, operand_b_q, operand_last_q} == sva_vector_in_valid_ready_value_q))
-        else $error("VectorInValidReady_A: valid or payload changed while stalled");
-      assert (!sva_vector_out_valid_ready_after_q || ({vector_out_valid, vector_out_data,
-              vector_out_last} == sva_vector_out_valid_ready_value_q))
-        else $error("VectorOutValidReady_A: valid or payload changed while stalled");
-      assert (!sva_weight_fifo_in_valid_ready_after_q || ({wdma_valid,
-              wdma_data} == sva_weight_fifo_in_valid_ready_value_q))
-        else $error("WeightFIFOInValidReady_A: valid or payload changed while stalled");
-      assert (!sva_weight_fifo_out_valid_ready_after_q || ({wf_valid,
-              wf_data} == sva_weight_fifo_out_valid_ready_value_q))
-        else $error("WeightFIFOOutValidReady_A: valid or payload changed while stalled");
-      assert (!sva_mat_vec_w_valid_ready_after_q || ({wf_valid && mv_act_valid_q, wf_data,
-              mv_chunk_last} == sva_mat_vec_w_valid_ready_value_q))
-        else $error("MatVecWValidReady_A: valid or payload changed while stalled");
-      assert (!sva_mat_vec_a_valid_ready_after_q || ({mv_act_valid_q,
-              mv_act_q} == sva_mat_vec_a_valid_ready_value_q))
-        else $error("MatVecAValidReady_A: valid or payload changed while stalled");
+      if (sva_norm_x_valid_ready_after_q) begin
+        assert ({norm_valid, operand_a_q, operand_last_q} == sva_norm_x_valid_ready_value_q)
+          else $error("NormXValidReady_A: valid or payload changed while stalled");
+      end
+      if (sva_norm_g_valid_ready_after_q) begin
+        assert ({norm_valid, operand_p_q} == sva_norm_g_valid_ready_value_q)
+          else $error("NormGValidReady_A: valid or payload changed while stalled");
+      end
+      if (sva_norm_y_valid_ready_after_q) begin
+        assert ({norm_y_valid, norm_y_last, norm_y_data,
+              norm_q_data} == sva_norm_y_valid_ready_value_q)
+          else $error("NormYValidReady_A: valid or payload changed while stalled");
+      end
+      if (sva_mlgru_in_valid_ready_after_q) begin
+        assert ({operand_valid_q && in_busy && uses_mlgru, operand_a_q, operand_b_q, operand_p_q,
+              operand_last_q} == sva_mlgru_in_valid_ready_value_q)
+          else $error("MLGRUInValidReady_A: valid or payload changed while stalled");
+      end
+      if (sva_mlgru_out_valid_ready_after_q) begin
+        assert ({mlgru_out_valid, mlgru_out_data,
+              mlgru_out_last} == sva_mlgru_out_valid_ready_value_q)
+          else $error("MLGRUOutValidReady_A: valid or payload changed while stalled");
+      end
+      if (sva_vector_in_valid_ready_after_q) begin
+        assert ({operand_valid_q && in_busy && uses_vector, operand_a_q, operand_b_q,
+              operand_last_q} == sva_vector_in_valid_ready_value_q)
+          else $error("VectorInValidReady_A: valid or payload changed while stalled");
+      end
+      if (sva_vector_out_valid_ready_after_q) begin
+        assert ({vector_out_valid, vector_out_data,
+              vector_out_last} == sva_vector_out_valid_ready_value_q)
+          else $error("VectorOutValidReady_A: valid or payload changed while stalled");
+      end
+      if (sva_weight_fifo_in_valid_ready_after_q) begin
+        assert ({wdma_valid, wdma_data} == sva_weight_fifo_in_valid_ready_value_q)
+          else $error("WeightFIFOInValidReady_A: valid or payload changed while stalled");
+      end
+      if (sva_weight_fifo_out_valid_ready_after_q) begin
+        assert ({wf_valid, wf_data} == sva_weight_fifo_out_valid_ready_value_q)
+          else $error("WeightFIFOOutValidReady_A: valid or payload changed while stalled");
+      end
+      if (sva_mat_vec_w_valid_ready_after_q) begin
+        assert ({wf_valid && mv_act_valid_q, wf_data,
+              mv_chunk_last} == sva_mat_vec_w_valid_ready_value_q)
+          else $error("MatVecWValidReady_A: valid or payload changed while stalled");
+      end
+      if (sva_mat_vec_a_valid_ready_after_q) begin
+        assert ({mv_act_valid_q, mv_act_q} == sva_mat_vec_a_valid_ready_value_q)
+          else $error("MatVecAValidReady_A: valid or payload changed while stalled");
+      end
     end
   end
 `endif

@@ -478,33 +478,44 @@ module mmfree_csr (
 
 `ifndef SYNTHESIS
   // The last edge's values, for the assertions about stability.
+  logic        sva_b_stable_after;
   logic        sva_b_stable_after_q;
   logic [2:0]  sva_b_stable_value_q;
+  logic        sva_r_stable_after;
   logic        sva_r_stable_after_q;
   logic [34:0] sva_r_stable_value_q;
+  assign sva_b_stable_after = s_axil_bvalid_o && !s_axil_bready_i;
+  assign sva_r_stable_after = s_axil_rvalid_o && !s_axil_rready_i;
 
   always_ff @(posedge clk_i or negedge rst_ni) begin
     if (!rst_ni) begin
       sva_b_stable_after_q <= 1'b0;
       sva_r_stable_after_q <= 1'b0;
     end else begin
-      sva_b_stable_after_q <= s_axil_bvalid_o && !s_axil_bready_i;
-      sva_r_stable_after_q <= s_axil_rvalid_o && !s_axil_rready_i;
+      sva_b_stable_after_q <= sva_b_stable_after;
+      sva_r_stable_after_q <= sva_r_stable_after;
     end
   end
 
   always_ff @(posedge clk_i) begin
-    sva_b_stable_value_q <= {s_axil_bvalid_o, s_axil_bresp_o};
-    sva_r_stable_value_q <= {s_axil_rvalid_o, s_axil_rdata_o, s_axil_rresp_o};
+    if (sva_b_stable_after) begin
+      sva_b_stable_value_q <= {s_axil_bvalid_o, s_axil_bresp_o};
+    end
+    if (sva_r_stable_after) begin
+      sva_r_stable_value_q <= {s_axil_rvalid_o, s_axil_rdata_o, s_axil_rresp_o};
+    end
   end
 
   always @(posedge clk_i) begin
     if (rst_ni) begin
-      assert (!sva_b_stable_after_q || ({s_axil_bvalid_o, s_axil_bresp_o} == sva_b_stable_value_q))
-        else $error("BStable_A: valid dropped or the payload changed while valid and not ready");
-      assert (!sva_r_stable_after_q || ({s_axil_rvalid_o, s_axil_rdata_o,
-              s_axil_rresp_o} == sva_r_stable_value_q))
-        else $error("RStable_A: valid dropped or the payload changed while valid and not ready");
+      if (sva_b_stable_after_q) begin
+        assert ({s_axil_bvalid_o, s_axil_bresp_o} == sva_b_stable_value_q)
+          else $error("BStable_A: valid or payload changed while stalled");
+      end
+      if (sva_r_stable_after_q) begin
+        assert ({s_axil_rvalid_o, s_axil_rdata_o, s_axil_rresp_o} == sva_r_stable_value_q)
+          else $error("RStable_A: valid or payload changed while stalled");
+      end
       assert (!(s_axil_rvalid_o && s_axil_arready_o))
         else $error("OneReadOutstanding_A: AR taken while an R response waits");
       assert (!(wr_go && wr_prompt && !prompt_in_ready))

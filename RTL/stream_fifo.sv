@@ -82,32 +82,44 @@ module stream_fifo #(
 
 `ifndef SYNTHESIS
   // The last edge's values, for the assertions about stability.
+  logic           sva_in_stable_after;
   logic           sva_in_stable_after_q;
   logic [Width:0] sva_in_stable_value_q;
+  logic           sva_out_stable_after;
   logic           sva_out_stable_after_q;
   logic [Width:0] sva_out_stable_value_q;
+  assign sva_in_stable_after = in_valid_i && !in_ready_o;
+  assign sva_out_stable_after = out_valid_o && !out_ready_i;
 
   always_ff @(posedge clk_i or negedge rst_ni) begin
     if (!rst_ni) begin
       sva_in_stable_after_q <= 1'b0;
       sva_out_stable_after_q <= 1'b0;
     end else begin
-      sva_in_stable_after_q <= in_valid_i && !in_ready_o;
-      sva_out_stable_after_q <= out_valid_o && !out_ready_i;
+      sva_in_stable_after_q <= sva_in_stable_after;
+      sva_out_stable_after_q <= sva_out_stable_after;
     end
   end
 
   always_ff @(posedge clk_i) begin
-    sva_in_stable_value_q <= {in_valid_i, in_data_i};
-    sva_out_stable_value_q <= {out_valid_o, out_data_o};
+    if (sva_in_stable_after) begin
+      sva_in_stable_value_q <= {in_valid_i, in_data_i};
+    end
+    if (sva_out_stable_after) begin
+      sva_out_stable_value_q <= {out_valid_o, out_data_o};
+    end
   end
 
   always @(posedge clk_i) begin
     if (rst_ni) begin
-      assert (!sva_in_stable_after_q || ({in_valid_i, in_data_i} == sva_in_stable_value_q))
-        else $error("InStable_A: valid dropped or the payload changed while valid and not ready");
-      assert (!sva_out_stable_after_q || ({out_valid_o, out_data_o} == sva_out_stable_value_q))
-        else $error("OutStable_A: valid dropped or the payload changed while valid and not ready");
+      if (sva_in_stable_after_q) begin
+        assert ({in_valid_i, in_data_i} == sva_in_stable_value_q)
+          else $error("InStable_A: valid or payload changed while stalled");
+      end
+      if (sva_out_stable_after_q) begin
+        assert ({out_valid_o, out_data_o} == sva_out_stable_value_q)
+          else $error("OutStable_A: valid or payload changed while stalled");
+      end
       assert (count_q <= CountWidth'(Depth))
         else $error("CountInRange_A: the memory holds more than Depth beats");
       assert (!(load && count_q == '0))

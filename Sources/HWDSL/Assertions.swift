@@ -56,7 +56,7 @@ extension ModuleBuilder {
   ) {
     assertStable(
       name, .concat([valid] + payload), after: valid && !ready,
-      "valid dropped or the payload changed while valid and not ready", file: file, line: line)
+      "valid or payload changed while stalled", file: file, line: line)
   }
 
   /// Exactly one bit of `bits` is set (at most one with `allowingNone`), in every cycle or, with
@@ -84,8 +84,6 @@ extension ModuleBuilder {
 // MARK: Printing
 
 extension Module {
-  /// Simulation-only registers of the `stable` assertions: the `after`
-  /// condition and the value at the last edge.
   /// Simulation-only wires of the `oneHot` assertions: the bits, assigned continuously, so
   /// `$onehot` reads a plain signal (Icarus 11 miscounts an expression in a procedural block).
   var assertionOneHotBits: [(assertion: Assertion, name: String, bits: Expr)] {
@@ -95,11 +93,13 @@ extension Module {
     }
   }
 
-  var assertionHistory: [(assertion: Assertion, after: String, value: String, type: HWType)] {
+  /// Simulation-only signals of the `stable` assertions: the `after` condition now (a wire) and
+  /// at the last edge (a register), and the value at the last edge where `after` held.
+  var assertionHistory: [(assertion: Assertion, afterNow: String, after: String, value: String, type: HWType)] {
     assertions.compactMap { a in
       guard case .stable(let value, _) = a.check else { return nil }
       let base = "sva_" + Naming.snakeCase(a.name)
-      return (a, base + "_after_q", base + "_value_q", value.type.asUnsigned)
+      return (a, base + "_after", base + "_after_q", base + "_value_q", value.type.asUnsigned)
     }
   }
 }

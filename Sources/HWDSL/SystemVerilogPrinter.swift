@@ -261,28 +261,34 @@ struct ModuleText {
     }
     let history = module.assertionHistory
     if !history.isEmpty {
+      // The value is kept only at an edge the next one checks, and compared only then: the
+      // simulator copies and compares the (often wide) payload on stalls alone.
       line(1, "// The last edge's values, for the assertions about stability.")
       let width = history.map { typeText($0.type).count }.max() ?? 0
       for h in history {
+        line(1, typeText(.bit).rightPadded(to: width) + " " + h.afterNow + ";")
         line(1, typeText(.bit).rightPadded(to: width) + " " + h.after + ";")
         line(1, typeText(h.type).rightPadded(to: width) + " " + h.value + ";")
+      }
+      for h in history {
+        guard case .stable(_, let after) = h.assertion.check else { continue }
+        line(1, .seq([.text("assign \(h.afterNow) = "), continued([expr(after, context: 0)]), .text(";")]))
       }
       line(0, "")
       line(1, "always_ff @(posedge \(clk) or negedge \(rst)) begin")
       line(2, "if (!\(rst)) begin")
       for h in history { line(3, "\(h.after) <= 1'b0;") }
       line(2, "end else begin")
-      for h in history {
-        guard case .stable(_, let after) = h.assertion.check else { continue }
-        line(3, .seq([.text("\(h.after) <= "), continued([expr(after, context: 0)]), .text(";")]))
-      }
+      for h in history { line(3, "\(h.after) <= \(h.afterNow);") }
       line(2, "end")
       line(1, "end")
       line(0, "")
       line(1, "always_ff @(posedge \(clk)) begin")
       for h in history {
         guard case .stable(let value, _) = h.assertion.check else { continue }
-        line(2, .seq([.text("\(h.value) <= "), continued([expr(value, context: 0)]), .text(";")]))
+        line(2, "if (\(h.afterNow)) begin")
+        line(3, .seq([.text("\(h.value) <= "), continued([expr(value, context: 0)]), .text(";")]))
+        line(2, "end")
       }
       line(1, "end")
       line(0, "")
@@ -291,6 +297,7 @@ struct ModuleText {
     line(2, "if (\(rst)) begin")
     for a in module.assertions {
       let condition: Doc
+      var guardedBy: String?
       switch a.check {
       case .always(let c): condition = expr(c, context: 0)
       case .oneHot(_, let allowingNone, let when):
@@ -299,12 +306,14 @@ struct ModuleText {
         condition = when.map { .seq([.text("!"), expr($0, context: 100), .text(" || "), check]) } ?? check
       case .stable(let value, _):
         let h = history.first { $0.assertion == a }!
-        condition = .seq([
-          .text("!\(h.after) || "), parenthesized(.seq([expr(value, context: 41), .text(" == \(h.value)")])),
-        ])
+        guardedBy = h.after
+        condition = .seq([expr(value, context: 41), .text(" == \(h.value)")])
       }
-      line(3, .seq([.text("assert ("), continued([condition]), .text(")")]))
-      line(4, "else $error(\"\(a.label): \(a.message)\");")
+      let indent = guardedBy == nil ? 3 : 4
+      if let guardedBy { line(3, "if (\(guardedBy)) begin") }
+      line(indent, .seq([.text("assert ("), continued([condition]), .text(")")]))
+      line(indent + 1, "else $error(\"\(a.label): \(a.message)\");")
+      if guardedBy != nil { line(3, "end") }
     }
     line(2, "end")
     line(1, "end")
