@@ -81,10 +81,21 @@ struct BenchAccelerator: ParsableCommand {
         ", layers 0..<\($0) simulated, the rest extrapolated (cycles within ±\(Format.percent(LayerExtrapolation.errorBound(layersSimulated: $0))) of a full simulation in the validation runs, never above the roofline)"
       } ?? ", every layer simulated"))
     var rows: [[String]] = []
-    // Simulated weights per second of RTL simulation wall time, by lanes.
-    var simulationSpeed: [(lanes: Int, config: TernaryCoreConfig, weightsPerSecond: Double)] = []
+    // Simulated weights per second of RTL simulation wall time, with the bare core's weights per
+    // second in runs just before and just after it.
+    var simulationSpeed: [(lanes: Int, config: TernaryCoreConfig, weightsPerSecond: Double, core: [Double])] = []
+    let workload = coreMweights > 0 ? BenchCore.workload(mweights: coreMweights, seed: seed) : nil
+    var cores: [TernaryCoreConfig: TernaryCoreSimulation] = [:]
+    // Three timed runs of the bare core with `config`'s lanes and width, as weights per second.
+    func coreSpeeds(_ config: TernaryCoreConfig) throws -> [Double] {
+      guard let workload else { return [] }
+      if cores[config] == nil { cores[config] = try TernaryCoreSimulation(config: config) }
+      let timed = try BenchCore.runs(cores[config]!, workload.jobs, config: config, seed: seed, count: 3)
+      return timed.walls.map { Double(timed.weights) / max($0, 1e-9) }
+    }
     for r in try parsedRuns() {
       let config = r.config
+      let coreBefore = try coreSpeeds(config.core)
       let clock = r.device.defaultClockMHz
       try ClockLine.report(config: config, profile: r.device, clockMHz: clock, fromProfile: true)
       let build = Stopwatch()
@@ -95,11 +106,12 @@ struct BenchAccelerator: ParsableCommand {
       let report = try AcceleratorRunner.run(
         sim, prompts: prompts, tokens: tokens, seed: seed, device: r.device, clockMHz: clock)
       let seconds = wall.seconds
+      let coreAfter = try coreSpeeds(config.core)
       if let m = report.firstMismatch { throw SimulateError("\(r.device.name) lanes \(r.lanes): \(m)") }
       let c = report.cycles, total = Double(max(1, c.total))
       let weights = Double(report.activity[.weightBeats] * config.lanes * config.core.laneWidth)
       let weightsPerSecond = weights / max(report.simulationSeconds, 1e-9)
-      simulationSpeed.append((r.lanes, config.core, weightsPerSecond))
+      simulationSpeed.append((r.lanes, config.core, weightsPerSecond, coreBefore + coreAfter))
       rows.append([
         r.device.name, "\(r.lanes)", "\(r.packing)", "\(r.streams)", "\(r.fifoKiB)", Format.si(report.bytesPerToken, "B"),
         "\(Int(report.cyclesPerToken.rounded()))",
@@ -122,25 +134,24 @@ struct BenchAccelerator: ParsableCommand {
     print("wall/token: simulation and golden model together, this machine; simulated: cycles per second of RTL")
     print("simulation (golden model excluded); sim G w/s: weights the core took per second of it; build: Verilator")
     print("(cached after the first run)")
-    guard coreMweights > 0 else { return }
-    // The same lanes and lane width as a bare ternary_core, measured now, on this machine.
-    let workload = BenchCore.workload(mweights: coreMweights, seed: seed)
+    guard let workload else { return }
+    // The same lanes and lane width as a bare ternary_core, measured around each run on this
+    // machine: its speed drifts by tens of percent over minutes here, so one measurement after
+    // all runs would compare different moments.
     print("")
-    print("simulation speed against the bare ternary_core (hwgen bench core's default build, \(workload.summary),")
-    print("median of three runs), measured in this run:")
+    print("simulation speed against the bare ternary_core (hwgen bench core's default build, \(workload.summary);")
+    print("three runs just before and three just after each mmfree_accel run, median and range), measured in this run:")
     var speedRows: [[String]] = []
-    var cores: [TernaryCoreConfig: Double] = [:]
     for run in simulationSpeed {
-      if cores[run.config] == nil {
-        let sim = try TernaryCoreSimulation(config: run.config)
-        cores[run.config] = try BenchCore.speed(sim, workload.jobs, config: run.config, seed: seed).weightsPerSecond
-      }
-      let core = cores[run.config]!
+      let sorted = run.core.sorted()
+      let core = (sorted[sorted.count / 2 - 1] + sorted[sorted.count / 2]) / 2
       speedRows.append([
         "\(run.lanes) x \(run.config.laneWidth)", Format.significant(run.weightsPerSecond / 1e9, 3),
-        Format.significant(core / 1e9, 3), Format.percent(run.weightsPerSecond / core),
+        Format.significant(core / 1e9, 3),
+        Format.significant(sorted.first! / 1e9, 3) + "-" + Format.significant(sorted.last! / 1e9, 3),
+        Format.percent(run.weightsPerSecond / core),
       ])
     }
-    print(Format.table(["lanes", "mmfree_accel G w/s", "ternary_core G w/s", "ratio"], speedRows))
+    print(Format.table(["lanes", "mmfree_accel G w/s", "ternary_core G w/s", "core range", "ratio"], speedRows))
   }
 }

@@ -87,18 +87,26 @@ extension BenchCore {
   static func speed(_ sim: TernaryCoreSimulation, _ jobs: [TernaryCoreJob], config: TernaryCoreConfig, seed: UInt64)
     throws -> (wall: Double, cycles: Int, weightsPerSecond: Double)
   {
+    let timed = try runs(sim, jobs, config: config, seed: seed, count: 3)
+    let wall = timed.walls.sorted()[1]
+    return (wall, timed.cycles, Double(timed.weights) / wall)
+  }
+
+  /// `count` timed runs of `jobs` on the bare core, each checked against the golden model.
+  static func runs(_ sim: TernaryCoreSimulation, _ jobs: [TernaryCoreJob], config: TernaryCoreConfig, seed: UInt64,
+                   count: Int) throws -> (walls: [Double], cycles: Int, weights: Int)
+  {
     let streams = TernaryCoreStreams(jobs, layout: sim.bench.layout)
     var walls: [Double] = []
     var cycles = 0
-    for _ in 0..<3 {
+    for _ in 0..<count {
       let clock = Stopwatch()
       let run = try sim.bench.run(streams, seed: seed)
       walls.append(clock.seconds)
       try TernaryCoreCheck.compare(run, jobs, config: config, seed: seed)
       cycles = run.cycles
     }
-    let wall = walls.sorted()[1]
-    return (wall, cycles, Double(streams.weights) / wall)
+    return (walls, cycles, streams.weights)
   }
 }
 
