@@ -82,8 +82,9 @@ struct Timing: ParsableCommand {
     let profile = try DeviceProfile.named(device)
     _ = try ExternalTool.yosys.locate()
     if !noPlaceAndRoute { _ = try ExternalTool.nextpnrECP5.locate() }
-    // A record being written is read once: the results are added to it, and its entries that
-    // today's tools made are reused.
+    // A record being written is read here for the entries today's tools made (reused), and again
+    // when the results are added to it, so a run recording into the same file meanwhile keeps its
+    // results.
     let recordFile = record.map { URL(fileURLWithPath: $0) }
     let existing = try recordFile.map { file in
       FileManager.default.fileExists(atPath: file.path) ? try RecordedTiming(contentsOf: file) : RecordedTiming(entries: [])
@@ -97,11 +98,11 @@ struct Timing: ParsableCommand {
       FileHandle.standardError.write(Data("\(result.analysis.rawValue) \(result.top): \(how)\n".utf8))
     }
     for line in Self.lines(report, estimate: ClockEstimate.forFamily(profile.family)) { print(line) }
-    if let recordFile, let existing { try write(report, adding: existing, to: recordFile) }
+    if let recordFile { try write(report, to: recordFile) }
     FileHandle.standardError.write(Data("wall: \(Format.seconds(clock.seconds))\n".utf8))
   }
 
-  func write(_ report: TimingReport, adding existing: RecordedTiming, to file: URL) throws {
+  func write(_ report: TimingReport, to file: URL) throws {
     var entries: [RecordedTiming.Entry] = []
     for analysis in TimingAnalysis.allCases {
       let results = report.rows.compactMap { row -> TimingResult? in
@@ -118,7 +119,7 @@ struct Timing: ParsableCommand {
         return RecordedTiming.Entry(tools: tools, lanes: lanes, result: $0)
       }
     }
-    try FileOutput.writeAtomically(try existing.adding(entries).jsonData(), to: file)
+    try RecordedTiming.add(entries, to: file)
     print("recorded: \(file.path)")
   }
 

@@ -246,6 +246,31 @@ extension TimingTests {
       "depth at 16", "new depth at 2",
     ])
   }
+
+  /// Several runs recording into one file at once (`hwgen timing --record`, one a core) all land:
+  /// each reads the file again under the lock before replacing it.
+  @Test func recordsAddedAtOnceAllLand() throws {
+    let file = ScratchDirectory.make("record-merge").appendingPathComponent("timing.json")
+    try FileOutput.writeAtomically(
+      try RecordedTiming(entries: [entry("ternary_core", .ecp5, lanes: 2, key: "core")]).jsonData(), to: file)
+    DispatchQueue.concurrentPerform(iterations: 8) { i in
+      #expect(throws: Never.self) {
+        try RecordedTiming.add([entry("unit\(i)", .ultraScalePlus, lanes: 16, key: "unit \(i)")], to: file)
+      }
+    }
+    let record = try RecordedTiming(contentsOf: file)
+    #expect(Set(record.entries.map(\.result.key)) == Set(["core"] + (0..<8).map { "unit \($0)" }))
+  }
+
+  /// A file that is not a record is an error, and is left as it was.
+  @Test func aCorruptRecordIsNotReplaced() throws {
+    let file = ScratchDirectory.make("record-merge").appendingPathComponent("timing.json")
+    try Data("{\"entries\": [".utf8).write(to: file)
+    #expect(throws: (any Error).self) {
+      try RecordedTiming.add([entry("norm_unit", .ecp5, lanes: 2, key: "norm")], to: file)
+    }
+    #expect(try String(contentsOf: file, encoding: .utf8) == "{\"entries\": [")
+  }
 }
 
 @Suite struct ClockSupportTests {

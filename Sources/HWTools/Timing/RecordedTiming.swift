@@ -49,6 +49,18 @@ public struct RecordedTiming: CommittedRecord, Sendable {
     return RecordedTiming(entries: kept + newEntries)
   }
 
+  /// Adds `newEntries` to the record in `file` (as `adding` does), reading the file again under
+  /// `FileLock` just before replacing it: runs recording into one file at once (one a core) all
+  /// land, each replacing only what its own results supersede. A file that is there but is not a
+  /// record is an error and stays as it is.
+  public static func add(_ newEntries: [Entry], to file: URL) throws {
+    try FileLock.exclusively(for: file) {
+      let current =
+        FileManager.default.fileExists(atPath: file.path) ? try RecordedTiming(contentsOf: file) : RecordedTiming(entries: [])
+      try FileOutput.writeAtomically(try current.adding(newEntries).jsonData(), to: file)
+    }
+  }
+
   /// The entries the installed tools would make again: the same tool versions
   /// (`TimingRunner.toolVersions`; none for an analysis whose tools are missing).
   /// `hwgen timing --record` reuses these and re-runs only the designs whose RTL
