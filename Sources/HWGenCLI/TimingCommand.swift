@@ -86,9 +86,7 @@ struct Timing: ParsableCommand {
     // when the results are added to it, so a run recording into the same file meanwhile keeps its
     // results.
     let recordFile = record.map { URL(fileURLWithPath: $0) }
-    let existing = try recordFile.map { file in
-      FileManager.default.fileExists(atPath: file.path) ? try RecordedTiming(contentsOf: file) : RecordedTiming(entries: [])
-    }
+    let existing = try recordFile.map(RecordedTiming.reading)
     let committed = existing.map { $0.madeByInstalledTools() } ?? RecordedTiming.committed()
     let clock = Stopwatch()
     let report = try TimingReport.run(

@@ -13,6 +13,21 @@ public struct SynthesisJob: Sendable {
     self.files = files
   }
 
+  /// The SHA-256 key of this job under one flow: `fields` (what names the flow: tool versions,
+  /// scripts), then the top and every source as Yosys reads it (`synthesizedText`), each
+  /// length-prefixed so no two jobs serialize alike.
+  public func key(_ fields: KeyValuePairs<String, String>) -> String {
+    var text = ""
+    func field(_ name: String, _ value: String) { text += "\(name) \(value.utf8.count)\n\(value)\n" }
+    for (name, value) in fields { field(name, value) }
+    field("top", files.top)
+    for file in files.sources {
+      field("file", file.name)
+      field("text", Self.synthesizedText(file.contents))
+    }
+    return SHA256.hex(text)
+  }
+
   /// What Yosys reads of `source`: the text without its `` `ifndef SYNTHESIS `` blocks (Yosys
   /// defines `SYNTHESIS`). Synthesis and timing keys hash this, so a change to simulation-only
   /// code (the assertions) keeps a design's keys and its recorded results. A block that holds
@@ -94,16 +109,7 @@ public struct SynthesisRunner: Sendable {
 
   /// The cache key of `job` under this flow and Yosys version.
   public func key(for job: SynthesisJob, yosys: String) -> String {
-    var text = ""
-    func field(_ name: String, _ value: String) { text += "\(name) \(value.utf8.count)\n\(value)\n" }
-    field("yosys", yosys)
-    field("script", flow.script(top: job.files.top, files: job.files.sources.map(\.name)))
-    field("top", job.files.top)
-    for file in job.files.sources {
-      field("file", file.name)
-      field("text", SynthesisJob.synthesizedText(file.contents))
-    }
-    return SHA256.hex(text)
+    job.key(["yosys": yosys, "script": flow.script(top: job.files.top, files: job.files.sources.map(\.name))])
   }
 
   /// Synthesizes every job on up to `jobs` threads (Yosys is single-threaded);

@@ -55,10 +55,13 @@ public struct RecordedTiming: CommittedRecord, Sendable {
   /// record is an error and stays as it is.
   public static func add(_ newEntries: [Entry], to file: URL) throws {
     try FileLock.exclusively(for: file) {
-      let current =
-        FileManager.default.fileExists(atPath: file.path) ? try RecordedTiming(contentsOf: file) : RecordedTiming(entries: [])
-      try FileOutput.writeAtomically(try current.adding(newEntries).jsonData(), to: file)
+      try FileOutput.writeAtomically(try reading(file).adding(newEntries).jsonData(), to: file)
     }
+  }
+
+  /// The record in `file`, or an empty one when there is no such file yet.
+  public static func reading(_ file: URL) throws -> RecordedTiming {
+    FileManager.default.fileExists(atPath: file.path) ? try RecordedTiming(contentsOf: file) : RecordedTiming(entries: [])
   }
 
   /// The entries the installed tools would make again: the same tool versions

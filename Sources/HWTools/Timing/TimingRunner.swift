@@ -63,19 +63,11 @@ public struct TimingRunner: Sendable {
   }
 
   public static func key(for job: SynthesisJob, analysis: TimingAnalysis, tools: String) -> String {
-    var text = ""
-    func field(_ name: String, _ value: String) { text += "\(name) \(value.utf8.count)\n\(value)\n" }
-    field("analysis", analysis.rawValue)
-    field("tools", tools)
-    field("script", analysis.script(top: job.files.top, files: job.files.sources.map(\.name)))
-    field("pnr", analysis.placeAndRoute.joined(separator: " "))
-    field("depth", LogicDepth.method)
-    field("top", job.files.top)
-    for file in job.files.sources {
-      field("file", file.name)
-      field("text", SynthesisJob.synthesizedText(file.contents))
-    }
-    return SHA256.hex(text)
+    job.key([
+      "analysis": analysis.rawValue, "tools": tools,
+      "script": analysis.script(top: job.files.top, files: job.files.sources.map(\.name)),
+      "pnr": analysis.placeAndRoute.joined(separator: " "), "depth": LogicDepth.method,
+    ])
   }
 
   /// Runs `analysis` on every job, up to `jobs` at once; results in order.
